@@ -65,6 +65,7 @@ export const DIAGNOSTIC_CODES = [
   "bad_timestamp",
   "bad_cron",
   "unknown_timezone",
+  "bad_quiet_hours",
   "bad_weights",
 ] as const;
 
