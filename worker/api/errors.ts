@@ -1,0 +1,45 @@
+/**
+ * Errors the API answers on purpose. Handlers throw an `ApiError`; the one error boundary in
+ * worker/api/error-boundary.ts turns it into `{"error": {"code", "message", "details"}}`.
+ */
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** Stable error codes of the HTTP API. Clients match on these; never rename one. */
+export type ApiErrorCode =
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "invalid_json"
+  | "validation_failed"
+  | "too_many_events"
+  | "body_too_large"
+  | "unsupported_media_type"
+  | "conflicting_duplicate"
+  | "customer_not_found"
+  | "api_key_not_found"
+  | "internal";
+
+/** One problem inside a request body: `path` is a JSON Pointer into the body, e.g. `/events/3/occurred_at`. */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/** An error with a status, a stable code and, for bad input, the list of what is wrong where. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details: readonly ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** 400 `validation_failed` with one detail per problem found. */
+export function validationFailed(details: readonly ErrorDetail[]): ApiError {
+  const count = details.length === 1 ? "1 problem" : `${details.length} problems`;
+  return new ApiError(400, "validation_failed", `The request body is invalid (${count}).`, details);
+}

@@ -1,0 +1,6 @@
+/**
+ * The D1 schema, one file per table. drizzle-kit reads this module to generate migrations/.
+ */
+export * from "./api-keys";
+export * from "./customers";
+export * from "./events";
