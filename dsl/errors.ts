@@ -67,6 +67,11 @@ export const DIAGNOSTIC_CODES = [
   "unknown_timezone",
   "bad_quiet_hours",
   "bad_weights",
+  // rule references and templates
+  "unknown_offer",
+  "unknown_plan",
+  "unknown_frequency_cap",
+  "template_syntax",
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
