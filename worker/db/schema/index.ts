@@ -4,3 +4,5 @@
 export * from "./api-keys";
 export * from "./customers";
 export * from "./events";
+export * from "./outbox";
+export * from "./sends";
