@@ -72,6 +72,8 @@ export const DIAGNOSTIC_CODES = [
   "unknown_plan",
   "unknown_frequency_cap",
   "template_syntax",
+  // expression values
+  "unknown_enum_value",
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
