@@ -52,6 +52,9 @@ export const sends = sqliteTable(
     ),
     // GET /v1/sends?status=failed|dead: a seek on status, then keyset pagination on id.
     index("sends_status_id").on(table.status, table.id),
+    // GET /v1/sends?customer_id=…, and per-customer frequency caps: ids sort by creation time, so an
+    // id range is a time window.
+    index("sends_customer_id").on(table.customerId, table.id),
     // publishDueSends: rows written but not yet on the queue (deferred past the queue's 12-hour
     // delay limit, or whose enqueuing invocation died before sendBatch), in due order.
     index("sends_unpublished")

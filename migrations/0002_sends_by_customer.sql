@@ -1,0 +1,1 @@
+CREATE INDEX `sends_customer_id` ON `sends` (`customer_id`,`id`);
