@@ -1,10 +1,14 @@
 /**
- * Rebound's entry points: HTTP API, scheduled tick and queue consumer. Each lives in its own module.
+ * Rebound's entry points: HTTP API (worker/api/app.ts), scheduled tick (worker/tick.ts) and queue
+ * consumer (worker/queue/index.ts). Each lives in its own module; this file only wires them.
  */
+import { app } from "./api/app";
 import type { Env } from "./env";
+import { handleQueue } from "./queue/index";
+import { runTick } from "./tick";
 
 export default {
-  async fetch(_request, _env, _ctx) {
-    return new Response("ok");
-  },
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  scheduled: (controller, env, ctx) => runTick(controller, env, ctx),
+  queue: (batch, env, ctx) => handleQueue(batch, env, ctx),
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,19 @@
+/**
+ * Every HTTP route of Rebound, in one table. worker/api/app.ts registers exactly these, each behind
+ * the authentication its `scope` names; test/worker/auth.test.ts walks the registered routes and
+ * checks that each one but `GET /healthz` refuses a request without a key.
+ *
+ * To add a route: export a `RouteDef[]` from a module in worker/api/routes/ and list it here.
+ */
+import type { RouteDef } from "./app-env";
+import { apiKeyRoutes } from "./routes/api-keys";
+import { customerRoutes } from "./routes/customers";
+import { eventRoutes } from "./routes/events";
+import { healthRoutes } from "./routes/healthz";
+
+export const ROUTES: readonly RouteDef[] = [
+  ...healthRoutes,
+  ...eventRoutes,
+  ...customerRoutes,
+  ...apiKeyRoutes,
+];

@@ -1,0 +1,75 @@
+/**
+ * Admin routes for API keys: create (the secret is returned once), list, revoke.
+ */
+import { asc, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import type { Context } from "hono";
+import { parseScopes } from "../../auth/authenticate";
+import { generateApiKey, hashApiKey, keyPrefix, type Scope } from "../../auth/keys";
+import { type ApiKeyRow, apiKeys } from "../../db/schema";
+import { validateApiKeyCreate } from "../../generated/validators.js";
+import { LIMITS } from "../../limits";
+import type { AppEnv, RouteDef } from "../app-env";
+import { ApiError, validationFailed } from "../errors";
+import { readJsonBody } from "../json-body";
+import { schemaProblems } from "../validation";
+
+async function createKey(c: Context<AppEnv>): Promise<Response> {
+  const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
+  const details = schemaProblems(validateApiKeyCreate, body);
+  if (details.length > 0) throw validationFailed(details);
+  const request = body as { name: string; scopes: Scope[] };
+
+  const { id, secret } = generateApiKey();
+  const row: ApiKeyRow = {
+    id,
+    name: request.name,
+    keyHash: await hashApiKey(secret),
+    keyPrefix: keyPrefix(secret),
+    scopes: JSON.stringify([...new Set(request.scopes)]),
+    createdAt: Date.now(),
+    revokedAt: null,
+  };
+  await drizzle(c.env.DB).insert(apiKeys).values(row);
+  // The only time the secret leaves the Worker: it is not stored and cannot be shown again.
+  return c.json({ api_key: { ...keyView(row), key: secret } }, 201);
+}
+
+async function listKeys(c: Context<AppEnv>): Promise<Response> {
+  const rows = await drizzle(c.env.DB)
+    .select()
+    .from(apiKeys)
+    .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
+  return c.json({ api_keys: rows.map(keyView) });
+}
+
+async function revokeKey(c: Context<AppEnv>): Promise<Response> {
+  const id = c.req.param("id") ?? "";
+  const db = drizzle(c.env.DB);
+  const existing = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+  if (!existing) throw new ApiError(404, "api_key_not_found", `No API key has the id "${id}".`);
+  if (existing.revokedAt !== null) return c.json({ api_key: keyView(existing) });
+  const [revoked] = await db
+    .update(apiKeys)
+    .set({ revokedAt: Date.now() })
+    .where(eq(apiKeys.id, id))
+    .returning();
+  return c.json({ api_key: keyView(revoked ?? existing) });
+}
+
+function keyView(row: ApiKeyRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.keyPrefix,
+    scopes: parseScopes(row.scopes),
+    created_at: new Date(row.createdAt).toISOString(),
+    revoked_at: row.revokedAt === null ? null : new Date(row.revokedAt).toISOString(),
+  };
+}
+
+export const apiKeyRoutes: readonly RouteDef[] = [
+  { method: "POST", path: "/v1/admin/api-keys", scope: "admin", handler: createKey },
+  { method: "GET", path: "/v1/admin/api-keys", scope: "admin", handler: listKeys },
+  { method: "DELETE", path: "/v1/admin/api-keys/:id", scope: "admin", handler: revokeKey },
+];

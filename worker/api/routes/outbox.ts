@@ -1,0 +1,35 @@
+/**
+ * `GET /v1/outbox`: the messages the outbox channel (the local default) has "delivered", newest
+ * first, so `npm start` shows what customers would have received. Filter with `?customer_id=`;
+ * page with `?limit=` and `?cursor=`.
+ */
+import type { Context } from "hono";
+import { listOutbox, type OutboxRow } from "../../sends/list";
+import type { AppEnv, RouteDef } from "../app-env";
+import { validationFailed } from "../errors";
+import { readPageQuery } from "./page-query";
+
+async function listOutboxRoute(c: Context<AppEnv>): Promise<Response> {
+  const { page, problems } = readPageQuery(c);
+  if (problems.length > 0) throw validationFailed(problems);
+  const result = await listOutbox(c.env.DB, { ...page, customerId: c.req.query("customer_id") || null });
+  return c.json({ messages: result.items.map(outboxView), next_cursor: result.nextCursor });
+}
+
+function outboxView(row: OutboxRow): Record<string, unknown> {
+  return {
+    send_id: row.id,
+    customer_id: row.customer_id,
+    recipient: row.recipient,
+    message_key: row.message_key,
+    subject: row.subject,
+    text: row.text,
+    html: row.html,
+    programme: { kind: row.programme_kind, key: row.programme_key, occurrence: row.occurrence, step: row.step },
+    delivered_at: new Date(row.delivered_at).toISOString(),
+  };
+}
+
+export const outboxRoutes: readonly RouteDef[] = [
+  { method: "GET", path: "/v1/outbox", scope: "admin", handler: listOutboxRoute },
+];

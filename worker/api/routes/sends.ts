@@ -1,0 +1,67 @@
+/**
+ * `GET /v1/sends` and `GET /v1/sends/:id`: every message the programmes decided to send, with its
+ * status, attempts and last error, so a failure is visible instead of silent. Filter with
+ * `?status=failed,dead` and `?customer_id=`; page with `?limit=` and `?cursor=` (the `next_cursor`
+ * of the previous page).
+ */
+import type { Context } from "hono";
+import { getSend, listSends } from "../../sends/list";
+import { SEND_STATUSES, type SendRow, type SendStatus } from "../../sends/types";
+import type { AppEnv, RouteDef } from "../app-env";
+import { ApiError, validationFailed } from "../errors";
+import { readPageQuery } from "./page-query";
+
+async function listSendsRoute(c: Context<AppEnv>): Promise<Response> {
+  const { page, problems } = readPageQuery(c);
+  const statuses: SendStatus[] = [];
+  for (const status of (c.req.query("status") ?? "").split(",").filter((part) => part !== "")) {
+    if ((SEND_STATUSES as readonly string[]).includes(status)) statuses.push(status as SendStatus);
+    else problems.push({ path: "?status", message: `"${status}" is not one of ${SEND_STATUSES.join(", ")}` });
+  }
+  if (problems.length > 0) throw validationFailed(problems);
+  const result = await listSends(c.env.DB, {
+    ...page,
+    statuses: [...new Set(statuses)],
+    customerId: c.req.query("customer_id") || null,
+  });
+  return c.json({ sends: result.items.map(sendView), next_cursor: result.nextCursor });
+}
+
+async function getSendRoute(c: Context<AppEnv>): Promise<Response> {
+  const sendId = c.req.param("id") ?? "";
+  const row = await getSend(c.env.DB, sendId);
+  if (!row) throw new ApiError(404, "not_found", `No send "${sendId}".`);
+  return c.json({ send: sendView(row) });
+}
+
+/** The API view of a send: nested programme, parsed variables, ISO 8601 timestamps. */
+export function sendView(row: SendRow): Record<string, unknown> {
+  return {
+    id: row.id,
+    status: row.status,
+    programme: { kind: row.programme_kind, key: row.programme_key, occurrence: row.occurrence, step: row.step },
+    customer_id: row.customer_id,
+    channel: row.channel,
+    message_key: row.message_key,
+    recipient: row.recipient,
+    variables: JSON.parse(row.variables) as unknown,
+    attempts: row.attempts,
+    last_error: row.last_error,
+    provider_message_id: row.provider_message_id,
+    not_before: iso(row.not_before),
+    created_at: iso(row.created_at),
+    enqueued_at: iso(row.enqueued_at),
+    next_attempt_at: iso(row.next_attempt_at),
+    sent_at: iso(row.sent_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+function iso(epochMs: number | null): string | null {
+  return epochMs === null ? null : new Date(epochMs).toISOString();
+}
+
+export const sendRoutes: readonly RouteDef[] = [
+  { method: "GET", path: "/v1/sends", scope: "admin", handler: listSendsRoute },
+  { method: "GET", path: "/v1/sends/:id", scope: "admin", handler: getSendRoute },
+];

@@ -1,0 +1,79 @@
+/**
+ * Runs a build-time compiled validator (worker/generated/validators.js) and turns ajv's errors
+ * into the API's error details: a JSON Pointer to the offending value and a sentence about it.
+ */
+import type { ErrorObject, ValidateFunction } from "ajv";
+import type { ErrorDetail } from "./errors";
+
+const BUILT_IN_TYPES =
+  "customer.updated, activity, order.completed, subscription.started, subscription.changed, " +
+  "subscription.canceled, subscription.reactivated, payment.failed, payment.succeeded, card.expiring, " +
+  "referral.made, support.ticket, nps.submitted";
+
+/**
+ * Validates `body`; returns the details of every problem found (empty when valid).
+ *
+ * @param pathPrefix prepended to every path, e.g. `/events/3` when checking one item of a batch
+ */
+export function schemaProblems(validate: ValidateFunction, body: unknown, pathPrefix = ""): ErrorDetail[] {
+  if (validate(body)) return [];
+  const details: ErrorDetail[] = [];
+  const seen = new Set<string>();
+  for (const error of validate.errors ?? []) {
+    const detail = describe(error, pathPrefix);
+    if (!detail) continue;
+    const key = `${detail.path}\u0000${detail.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    details.push(detail);
+  }
+  return details;
+}
+
+function describe(error: ErrorObject, prefix: string): ErrorDetail | null {
+  const path = prefix + error.instancePath;
+  switch (error.keyword) {
+    // "must match then schema" only repeats the errors reported inside the `then` branch.
+    case "if":
+      return null;
+    case "required":
+      return {
+        path: `${path}/${escapePointer(String(error.params.missingProperty))}`,
+        message: "is required",
+      };
+    case "additionalProperties":
+      return {
+        path: `${path}/${escapePointer(String(error.params.additionalProperty))}`,
+        message: "is not a known property here",
+      };
+    case "pattern":
+      if (error.instancePath.endsWith("/type") || error.instancePath === "/type") {
+        return {
+          path,
+          message: `unknown event type; use one of ${BUILT_IN_TYPES}, or x.<name> for a custom event`,
+        };
+      }
+      return { path, message: `has the wrong format (${patternHint(error.instancePath)})` };
+    default:
+      return { path, message: error.message ?? "is invalid" };
+  }
+}
+
+function patternHint(instancePath: string): string {
+  const field = instancePath.slice(instancePath.lastIndexOf("/") + 1);
+  const hints: Record<string, string> = {
+    currency: "an ISO 4217 code such as USD",
+    country: "an ISO 3166 alpha-2 code such as DE",
+    card_last4: "four digits",
+    email: "an email address",
+    update_url: "an http(s) URL",
+    reason: "a reason key such as too_expensive",
+    id: "no control characters",
+    customer_id: "no control characters",
+  };
+  return hints[field] ?? "see the event reference in README.md";
+}
+
+function escapePointer(segment: string): string {
+  return segment.replaceAll("~", "~0").replaceAll("/", "~1");
+}

@@ -1,0 +1,125 @@
+/**
+ * Ingest stage 2 of 3 (validate → normalise → write): turns schema-valid events into the rows the
+ * `events` table stores, and finds the problems a JSON Schema cannot express (timestamps that name
+ * no real instant, unknown time zones, one id used for two different events).
+ */
+import type { ErrorDetail } from "../api/errors";
+import { canonicalJson } from "./canonical-json";
+import { parseInstant, parseInstantOrDate } from "./timestamps";
+
+/** An event as the client sends it, after the JSON Schema accepted it. */
+export interface IncomingEvent {
+  id: string;
+  type: string;
+  customer_id: string;
+  occurred_at: string;
+  properties?: Record<string, unknown>;
+}
+
+/** An event ready to store: epoch-ms time and canonical JSON properties. */
+export interface NormalizedEvent {
+  id: string;
+  customer_id: string;
+  type: string;
+  occurred_at: number;
+  /** Canonical JSON (sorted keys); timestamps inside are UTC ISO 8601 with milliseconds. */
+  properties: string;
+}
+
+export interface NormalizeResult {
+  /** Unique events in request order; a repeat of an identical event within the request is dropped. */
+  events: NormalizedEvent[];
+  /** Ids repeated, with identical content, within the request (one entry per repeat). */
+  duplicateIdsInRequest: string[];
+  details: ErrorDetail[];
+}
+
+/**
+ * Normalises a request's events. `pointer(i)` names item `i` in error paths (`""` for a single
+ * event, `/events/3` in a batch).
+ */
+export function normalizeEvents(
+  incoming: readonly IncomingEvent[],
+  pointer: (index: number) => string,
+): NormalizeResult {
+  const details: ErrorDetail[] = [];
+  const byId = new Map<string, { event: NormalizedEvent; index: number }>();
+  const events: NormalizedEvent[] = [];
+  const duplicateIdsInRequest: string[] = [];
+
+  incoming.forEach((raw, index) => {
+    const at = pointer(index);
+    const occurredAt = parseInstant(raw.occurred_at);
+    if (occurredAt === null) {
+      details.push({
+        path: `${at}/occurred_at`,
+        message: "is not a valid ISO 8601 date-time with a UTC offset, e.g. 2026-03-01T09:30:00Z",
+      });
+    }
+    const properties = { ...(raw.properties ?? {}) };
+    details.push(...normalizeProperties(raw.type, properties, `${at}/properties`));
+    if (occurredAt === null) return;
+
+    const event: NormalizedEvent = {
+      id: raw.id,
+      customer_id: raw.customer_id,
+      type: raw.type,
+      occurred_at: occurredAt,
+      properties: canonicalJson(properties),
+    };
+    const earlier = byId.get(raw.id);
+    if (!earlier) {
+      byId.set(raw.id, { event, index });
+      events.push(event);
+    } else if (sameEvent(earlier.event, event)) {
+      duplicateIdsInRequest.push(raw.id);
+    } else {
+      details.push({
+        path: `${at}/id`,
+        message: `repeats the id of ${pointer(earlier.index) || "an earlier event"} with different content`,
+      });
+    }
+  });
+  return { events, duplicateIdsInRequest, details };
+}
+
+/** True when two events with the same id carry the same content (what a resend must look like). */
+export function sameEvent(a: NormalizedEvent, b: NormalizedEvent): boolean {
+  return (
+    a.customer_id === b.customer_id &&
+    a.type === b.type &&
+    a.occurred_at === b.occurred_at &&
+    a.properties === b.properties
+  );
+}
+
+function normalizeProperties(type: string, properties: Record<string, unknown>, at: string): ErrorDetail[] {
+  const details: ErrorDetail[] = [];
+  if (type === "card.expiring" && typeof properties.expires_at === "string") {
+    const expiresAt = parseInstantOrDate(properties.expires_at);
+    if (expiresAt === null) {
+      details.push({
+        path: `${at}/expires_at`,
+        message: "is not a valid ISO 8601 date (2027-04-30) or date-time with a UTC offset",
+      });
+    } else {
+      // Stored in one shape so SQL can read it back with julianday() (worker/ingest/profile-sql.ts).
+      properties.expires_at = new Date(expiresAt).toISOString();
+    }
+  }
+  if (type === "customer.updated" && typeof properties.timezone === "string") {
+    if (!isTimeZone(properties.timezone)) {
+      details.push({ path: `${at}/timezone`, message: "is not an IANA time zone such as Europe/Berlin" });
+    }
+  }
+  return details;
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
