@@ -1,0 +1,366 @@
+/**
+ * Closure back end: a checked expression → a tree of plain JavaScript closures that evaluate one
+ * customer at the edge. No eval, no `new Function` (Workers forbid runtime code generation).
+ *
+ * Stage: check-expr → compile. Missing values follow SQL's three-valued logic so the result is
+ * exactly what dsl/sql.ts computes in D1: a comparison with a missing operand is unknown (null);
+ * `not`, `and`, `or` are Kleene's; `is null` / `exists` are never unknown.
+ */
+
+import type { CompareOp, Expr } from "./ast";
+import { type AggregateInfo, analyzeExpression, type NodeInfo } from "./check-expr";
+import type { EvalContext, EventRecord, ExprType, Money, Scope, Value } from "./types";
+
+/** A compiled expression: null means missing (for conditions: unknown, which does not hold). */
+export type Closure = (ctx: EvalContext) => Value | null;
+
+export interface CompileEnv {
+  readonly scope: Scope;
+  /** The compiled closure of a segment the expression names (segments are compiled first). */
+  readonly segment: (name: string) => Closure;
+}
+
+/** Thrown when asked to compile an expression that does not check; callers check first. */
+export class CompileError extends Error {}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Compiles a checked expression into a closure.
+ *
+ * @example compileExpression(parseExpression("ltv >= $500").ast!, env)(ctx) // true | false | null
+ */
+export function compileExpression(ast: Expr, env: CompileEnv): Closure {
+  const analysis = analyzeExpression(ast, env.scope);
+  if (analysis.diagnostics.length > 0) {
+    throw new CompileError(`expression does not check: ${analysis.diagnostics[0]!.message}`);
+  }
+  return new Compiler(analysis.info, env).compile(ast);
+}
+
+/** Whether a compiled condition holds: only `true` does; false and unknown (null) do not. */
+export function holds(value: Value | null): boolean {
+  return value === true;
+}
+
+class Compiler {
+  constructor(
+    private readonly info: ReadonlyMap<Expr, NodeInfo>,
+    private readonly env: CompileEnv,
+  ) {}
+
+  private infoOf(node: Expr): NodeInfo {
+    const info = this.info.get(node);
+    if (!info) throw new CompileError(`unchecked ${node.kind} node`);
+    return info;
+  }
+
+  compile(node: Expr): Closure {
+    const info = this.infoOf(node);
+    switch (node.kind) {
+      case "number":
+      case "string":
+      case "boolean":
+        return constant(node.value);
+      case "duration":
+      case "timestamp":
+        return constant(node.ms);
+      case "money":
+        return constant(info.money!);
+      case "list":
+        throw new CompileError("a list is only valid after `in`");
+      case "now":
+        return (ctx) => ctx.now;
+      case "name":
+        if (info.field) return info.field.read;
+        return this.env.segment(info.segment!);
+      case "not": {
+        const operand = this.compile(node.operand);
+        return (ctx) => {
+          const v = operand(ctx);
+          return v === null ? null : !v;
+        };
+      }
+      case "negate": {
+        const operand = this.compile(node.operand);
+        if (info.type.kind === "money") {
+          return (ctx) => {
+            const v = operand(ctx) as Money | null;
+            return v === null ? null : { amount: -v.amount, currency: v.currency };
+          };
+        }
+        return (ctx) => {
+          const v = operand(ctx) as number | null;
+          return v === null ? null : -v;
+        };
+      }
+      case "logical": {
+        const left = this.compile(node.left);
+        const right = this.compile(node.right);
+        return node.op === "and" ? and(left, right) : or(left, right);
+      }
+      case "compare":
+        return this.compare(node.op, node.left, node.right);
+      case "arith":
+        return this.arith(node);
+      case "in":
+        return this.inList(node);
+      case "between": {
+        const low = this.compare(">=", node.operand, node.low);
+        const high = this.compare("<=", node.operand, node.high);
+        const both = and(low, high);
+        return node.negated ? not(both) : both;
+      }
+      case "null_test": {
+        const operand = this.compile(node.operand);
+        return node.negated ? (ctx) => operand(ctx) !== null : (ctx) => operand(ctx) === null;
+      }
+      case "call":
+        if (info.timeFn) return this.timeFn(info.timeFn, this.compile(node.args[0]!));
+        return aggregate(info.aggregate!);
+    }
+  }
+
+  private compare(op: CompareOp, leftNode: Expr, rightNode: Expr): Closure {
+    const left = this.compile(leftNode);
+    const right = this.compile(rightNode);
+    const test = COMPARATORS[op];
+    if (this.infoOf(leftNode).type.kind === "money") {
+      return (ctx) => {
+        const a = left(ctx) as Money | null;
+        if (a === null) return null;
+        const b = right(ctx) as Money | null;
+        if (b === null || a.currency !== b.currency) return null;
+        return test(a.amount, b.amount);
+      };
+    }
+    if (isConstant(rightNode)) {
+      const b = right(EMPTY_CONTEXT) as number | string | boolean;
+      return (ctx) => {
+        const a = left(ctx) as number | string | boolean | null;
+        return a === null ? null : test(a, b);
+      };
+    }
+    return (ctx) => {
+      const a = left(ctx) as number | string | boolean | null;
+      if (a === null) return null;
+      const b = right(ctx) as number | string | boolean | null;
+      return b === null ? null : test(a, b);
+    };
+  }
+
+  private arith(node: Extract<Expr, { kind: "arith" }>): Closure {
+    const left = this.compile(node.left);
+    const right = this.compile(node.right);
+    const lt = this.infoOf(node.left).type;
+    const rt = this.infoOf(node.right).type;
+    const op = ARITH[node.op];
+    if (lt.kind === "money" && rt.kind === "money") {
+      return (ctx) => {
+        const a = left(ctx) as Money | null;
+        const b = right(ctx) as Money | null;
+        if (a === null || b === null || a.currency !== b.currency) return null;
+        return { amount: op(a.amount, b.amount) as number, currency: a.currency };
+      };
+    }
+    if (lt.kind === "money" || rt.kind === "money") {
+      const moneyLeft = lt.kind === "money";
+      return (ctx) => {
+        const a = left(ctx);
+        const b = right(ctx);
+        if (a === null || b === null) return null;
+        const m = (moneyLeft ? a : b) as Money;
+        const amount = moneyLeft ? op(m.amount, b as number) : op(a as number, m.amount);
+        return amount === null ? null : { amount, currency: m.currency };
+      };
+    }
+    return (ctx) => {
+      const a = left(ctx) as number | null;
+      if (a === null) return null;
+      const b = right(ctx) as number | null;
+      return b === null ? null : op(a, b);
+    };
+  }
+
+  private inList(node: Extract<Expr, { kind: "in" }>): Closure {
+    const operand = this.compile(node.operand);
+    const values = new Set<unknown>(node.list.items.map((item) => this.compile(item)(EMPTY_CONTEXT)));
+    // SQL's `x IN (<empty>)` is false even for a NULL x; mirror it.
+    if (values.size === 0) return constant(node.negated);
+    const negated = node.negated;
+    return (ctx) => {
+      const v = operand(ctx);
+      if (v === null) return null;
+      return values.has(v) !== negated;
+    };
+  }
+
+  private timeFn(fn: "days_since" | "days_until", ts: Closure): Closure {
+    if (fn === "days_since") {
+      return (ctx) => {
+        const t = ts(ctx) as number | null;
+        return t === null ? null : truncate((ctx.now - t) / DAY_MS);
+      };
+    }
+    return (ctx) => {
+      const t = ts(ctx) as number | null;
+      return t === null ? null : truncate((t - ctx.now) / DAY_MS);
+    };
+  }
+}
+
+const EMPTY_CONTEXT: EvalContext = { now: 0, customer: {}, events: [] };
+
+function isConstant(node: Expr): boolean {
+  return (
+    node.kind === "number" ||
+    node.kind === "string" ||
+    node.kind === "boolean" ||
+    node.kind === "duration" ||
+    node.kind === "timestamp" ||
+    (node.kind === "negate" && isConstant(node.operand))
+  );
+}
+
+function constant(value: Value | null): Closure {
+  return () => value;
+}
+
+/** SQL's CAST(x AS INTEGER) of a REAL: toward zero, and never -0. */
+function truncate(x: number): number {
+  return Math.trunc(x) + 0;
+}
+
+type Primitive = number | string | boolean;
+
+const COMPARATORS: Readonly<Record<CompareOp, (a: Primitive, b: Primitive) => boolean>> = {
+  "==": (a, b) => a === b,
+  "!=": (a, b) => a !== b,
+  "<": (a, b) => a < b,
+  "<=": (a, b) => a <= b,
+  ">": (a, b) => a > b,
+  ">=": (a, b) => a >= b,
+};
+
+// Division by zero is missing, as in SQLite.
+const ARITH: Readonly<Record<"+" | "-" | "*" | "/", (a: number, b: number) => number | null>> = {
+  "+": (a, b) => a + b,
+  "-": (a, b) => a - b,
+  "*": (a, b) => a * b,
+  "/": (a, b) => (b === 0 ? null : a / b),
+};
+
+function not(operand: Closure): Closure {
+  return (ctx) => {
+    const v = operand(ctx);
+    return v === null ? null : !v;
+  };
+}
+
+function and(left: Closure, right: Closure): Closure {
+  return (ctx) => {
+    const l = left(ctx);
+    if (l === false) return false;
+    const r = right(ctx);
+    if (r === false) return false;
+    return l === null || r === null ? null : true;
+  };
+}
+
+function or(left: Closure, right: Closure): Closure {
+  return (ctx) => {
+    const l = left(ctx);
+    if (l === true) return true;
+    const r = right(ctx);
+    if (r === true) return true;
+    return l === null || r === null ? null : false;
+  };
+}
+
+const numberOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** Reads a typed event property the way sql.ts's json_type guards do. */
+function readProperty(
+  event: EventRecord,
+  name: string,
+  type: ExprType,
+  customerCurrency: unknown,
+): Value | null {
+  const v = event.properties[name];
+  switch (type.kind) {
+    case "string":
+    case "enum":
+      return typeof v === "string" ? v : null;
+    case "boolean":
+      return typeof v === "boolean" ? v : null;
+    case "money": {
+      const amount = numberOrNull(v);
+      if (amount === null) return null;
+      const currency = eventCurrency(event, customerCurrency);
+      return currency === null ? null : { amount, currency };
+    }
+    default:
+      return numberOrNull(v);
+  }
+}
+
+function eventCurrency(event: EventRecord, customerCurrency: unknown): string | null {
+  const own = event.properties.currency;
+  if (typeof own === "string") return own;
+  return typeof customerCurrency === "string" ? customerCurrency : null;
+}
+
+/** `sum` adds whole numbers only, so both back ends add exactly (see docs/expressions.md). */
+function integral(v: unknown): number | null {
+  return typeof v === "number" && Number.isInteger(v) ? v : null;
+}
+
+function aggregate(agg: AggregateInfo): Closure {
+  const { eventType, windowMs } = agg;
+  const inWindow = (e: EventRecord, now: number): boolean =>
+    e.type === eventType && e.occurred_at <= now && (windowMs === null || e.occurred_at > now - windowMs);
+  if (agg.fn === "count") {
+    return (ctx) => {
+      let n = 0;
+      for (const e of ctx.events) if (inWindow(e, ctx.now)) n++;
+      return n;
+    };
+  }
+  const property = agg.property;
+  if (agg.fn === "sum") {
+    const name = property!.name;
+    if (property!.type.kind === "money") {
+      return (ctx) => {
+        const currency = ctx.customer.currency;
+        if (typeof currency !== "string") return null;
+        let total = 0;
+        for (const e of ctx.events) {
+          if (!inWindow(e, ctx.now) || eventCurrency(e, currency) !== currency) continue;
+          total += integral(e.properties[name]) ?? 0;
+        }
+        return { amount: total, currency };
+      };
+    }
+    return (ctx) => {
+      let total = 0;
+      for (const e of ctx.events) if (inWindow(e, ctx.now)) total += integral(e.properties[name]) ?? 0;
+      return total;
+    };
+  }
+  return (ctx) => {
+    let latest: EventRecord | null = null;
+    for (const e of ctx.events) {
+      if (!inWindow(e, ctx.now)) continue;
+      if (
+        latest === null ||
+        e.occurred_at > latest.occurred_at ||
+        (e.occurred_at === latest.occurred_at && e.id > latest.id)
+      ) {
+        latest = e;
+      }
+    }
+    if (latest === null) return null;
+    if (!property) return latest.occurred_at;
+    return readProperty(latest, property.name, property.type, ctx.customer.currency);
+  };
+}

@@ -1,0 +1,292 @@
+/**
+ * The field catalog: every name an expression may use for a customer value, with its type, its SQL
+ * over `customers c` and its closure reader, plus `buildScope` which adds the rule files' custom
+ * attributes, reasons, plans and segments.
+ *
+ * Stage: input to check-expr.ts, compile.ts and sql.ts. Column names follow docs/data-model.md
+ * exactly. Each reader returns null exactly when its SQL yields NULL, including for a custom
+ * attribute whose stored JSON value has the wrong type: that is what keeps closures and SQL equal.
+ */
+
+import { builtinEventTypes } from "./events";
+import type { EvalContext, EventTypeDef, ExprType, FieldDef, Scope, SegmentInfo, Value } from "./types";
+
+export const DEFAULT_REASONS: readonly string[] = [
+  "too_expensive",
+  "switched_to_competitor",
+  "technical_issues",
+  "hard_to_use",
+  "missing_features",
+  "poor_service",
+  "unused",
+  "shutting_down",
+  "other",
+];
+
+export const CUSTOMER_STATUSES: readonly string[] = ["lead", "active", "past_due", "canceled"];
+
+const NUMBER: ExprType = { kind: "number" };
+const STRING: ExprType = { kind: "string" };
+const TIMESTAMP: ExprType = { kind: "timestamp" };
+const BOOLEAN: ExprType = { kind: "boolean" };
+const MONEY: ExprType = { kind: "money" };
+
+type Row = Readonly<Record<string, unknown>>;
+
+const numberOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const stringOrNull = (v: unknown): string | null => (typeof v === "string" ? v : null);
+
+/** A column of `customers` read as is (numbers, timestamps, text, enums). */
+function columnField(name: string, type: ExprType, description: string): FieldDef {
+  const isText = type.kind === "string" || type.kind === "enum";
+  return {
+    name,
+    type,
+    description,
+    sql: `c.${name}`,
+    read: isText ? (ctx) => stringOrNull(ctx.customer[name]) : (ctx) => numberOrNull(ctx.customer[name]),
+  };
+}
+
+/** An INTEGER 0/1 column read as a boolean. */
+function booleanColumnField(name: string, description: string): FieldDef {
+  return {
+    name,
+    type: BOOLEAN,
+    description,
+    sql: `(c.${name} <> 0)`,
+    read: (ctx) => {
+      const v = numberOrNull(ctx.customer[name]);
+      return v === null ? null : v !== 0;
+    },
+  };
+}
+
+/** A money column: minor units in the customer's `currency`; missing when either is NULL. */
+function moneyColumnField(name: string, description: string): FieldDef {
+  return {
+    name,
+    type: MONEY,
+    description,
+    sql: `c.${name}`,
+    currencySql: "c.currency",
+    read: (ctx) => {
+      const amount = numberOrNull(ctx.customer[name]);
+      const currency = stringOrNull(ctx.customer.currency);
+      return amount === null || currency === null ? null : { amount, currency };
+    },
+  };
+}
+
+/**
+ * The built-in customer fields of docs/data-model.md. `plan` is an enum when plans are declared.
+ */
+export function builtinFields(reasons: readonly string[], plans?: readonly string[]): FieldDef[] {
+  const planType: ExprType = plans ? { kind: "enum", name: "plan", values: plans } : STRING;
+  return [
+    columnField("id", STRING, "the app's customer id"),
+    columnField("email", STRING, "latest email address"),
+    columnField("first_name", STRING, "latest first name"),
+    columnField("country", STRING, "ISO 3166 alpha-2 country code"),
+    columnField("timezone", STRING, "IANA time zone"),
+    columnField("plan", planType, "current (or last) plan"),
+    moneyColumnField("mrr", "monthly recurring revenue of the current or last subscription"),
+    columnField("currency", STRING, "ISO 4217 currency of mrr, ltv and aov"),
+    columnField(
+      "status",
+      { kind: "enum", name: "status", values: CUSTOMER_STATUSES },
+      "lead, active, past_due or canceled",
+    ),
+    columnField("signed_up_at", TIMESTAMP, "first subscription start"),
+    columnField("canceled_at", TIMESTAMP, "latest cancellation, while still canceled"),
+    columnField("churn_reason", { kind: "enum", name: "reason", values: reasons }, "why they canceled"),
+    columnField("churn_comment", STRING, "free-text cancellation comment"),
+    columnField("reactivated_at", TIMESTAMP, "latest reactivation"),
+    columnField("last_active_at", TIMESTAMP, "latest activity event"),
+    moneyColumnField("ltv", "lifetime value: payments plus orders"),
+    columnField("order_count", NUMBER, "number of completed orders"),
+    moneyColumnField("order_total", "sum of completed orders"),
+    moneyColumnField("aov", "average order value"),
+    columnField("referrals", NUMBER, "number of referrals made"),
+    columnField("nps", NUMBER, "latest NPS score (0-10)"),
+    columnField("open_tickets", NUMBER, "support tickets opened and not resolved"),
+    booleanColumnField("last_ticket_satisfied", "whether the latest resolved ticket left them satisfied"),
+    columnField("payment_failed_at", TIMESTAMP, "earliest failure among unpaid invoices"),
+    columnField("failed_invoice_id", STRING, "the unpaid invoice"),
+    moneyColumnField("failed_amount", "amount of the unpaid invoice"),
+    columnField("decline_code", STRING, "latest decline code of the unpaid invoice"),
+    columnField("card_last4", STRING, "last four digits of the card"),
+    columnField("update_url", STRING, "update-payment link"),
+    columnField("card_expires_at", TIMESTAMP, "when the card on file expires"),
+    columnField("first_seen_at", TIMESTAMP, "earliest event"),
+    columnField("last_event_at", TIMESTAMP, "latest event"),
+  ];
+}
+
+const ATTRIBUTE_NAME_RE = /^[a-z_][a-z0-9_]*$/;
+
+/** Whether `name` can be a custom attribute (it becomes a JSON path, so it is kept plain). */
+export function isValidAttributeName(name: string): boolean {
+  return ATTRIBUTE_NAME_RE.test(name);
+}
+
+function attributes(ctx: EvalContext): Row | null {
+  const attrs = ctx.customer.attributes;
+  return typeof attrs === "object" && attrs !== null && !Array.isArray(attrs) ? (attrs as Row) : null;
+}
+
+/**
+ * A custom attribute declared in a rule file's `fields:` section, read from `c.attributes` JSON.
+ * A stored value of the wrong JSON type reads as missing in both back ends.
+ */
+export function customAttributeField(name: string, type: ExprType, description = ""): FieldDef {
+  if (!isValidAttributeName(name)) throw new Error(`invalid attribute name ${name}`);
+  const path = `'$.${name}'`;
+  const jsonType = `json_type(c.attributes, ${path})`;
+  const extract = `json_extract(c.attributes, ${path})`;
+  const raw = (ctx: EvalContext): unknown => attributes(ctx)?.[name];
+  const text = description || `custom attribute ${name}`;
+  switch (type.kind) {
+    case "string":
+    case "enum":
+      return {
+        name,
+        type,
+        description: text,
+        sql: `(CASE WHEN ${jsonType} = 'text' THEN ${extract} END)`,
+        read: (ctx) => stringOrNull(raw(ctx)),
+      };
+    case "boolean":
+      return {
+        name,
+        type,
+        description: text,
+        sql: `(CASE WHEN ${jsonType} IN ('true', 'false') THEN ${extract} END)`,
+        read: (ctx) => {
+          const v = raw(ctx);
+          return typeof v === "boolean" ? v : null;
+        },
+      };
+    case "number":
+    case "timestamp":
+    case "duration":
+      return {
+        name,
+        type,
+        description: text,
+        sql: `(CASE WHEN ${jsonType} IN ('integer', 'real') THEN ${extract} END)`,
+        read: (ctx) => numberOrNull(raw(ctx)),
+      };
+    case "money": {
+      const fixed = type.currency;
+      return {
+        name,
+        type,
+        description: text,
+        sql: `(CASE WHEN ${jsonType} IN ('integer', 'real') THEN ${extract} END)`,
+        currencySql: fixed ? `'${fixed}'` : "c.currency",
+        read: (ctx) => {
+          const amount = numberOrNull(raw(ctx));
+          const currency = fixed ?? stringOrNull(ctx.customer.currency);
+          return amount === null || currency === null ? null : { amount, currency };
+        },
+      };
+    }
+    case "list":
+      throw new Error("custom attributes cannot be lists");
+  }
+}
+
+const CURRENCY_CODE_RE = /^[A-Z]{3}$/;
+
+/** Whether `code` is an ISO 4217 currency this runtime knows (Intl, available in Node and workerd). */
+export function isKnownCurrency(code: string): boolean {
+  if (!CURRENCY_CODE_RE.test(code)) return false;
+  return Intl.supportedValuesOf("currency").includes(code);
+}
+
+/** Minor-unit digits of a currency: 2 for USD and EUR, 0 for JPY, 3 for KWD. */
+export function currencyDigits(code: string): number {
+  return (
+    new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions()
+      .maximumFractionDigits ?? 2
+  );
+}
+
+/**
+ * Parses a declared field type as written in a rule file: `number`, `string`, `boolean`,
+ * `timestamp`, `duration`, `money` (the customer's currency), `money(EUR)`, `enum(a, b, c)`.
+ * Returns an error message for anything else.
+ */
+export function parseFieldType(text: string): ExprType | { error: string } {
+  const t = text.trim();
+  if (t === "number" || t === "string" || t === "boolean" || t === "timestamp" || t === "duration")
+    return { kind: t };
+  if (t === "money") return MONEY;
+  const money = /^money\(\s*([A-Za-z]+)\s*\)$/.exec(t);
+  if (money) {
+    const code = money[1]!;
+    return isKnownCurrency(code)
+      ? { kind: "money", currency: code }
+      : { error: `unknown currency \`${code}\`` };
+  }
+  const enumMatch = /^enum\((.*)\)$/.exec(t);
+  if (enumMatch) {
+    const values = enumMatch[1]!.split(",").map((v) => v.trim());
+    if (values.some((v) => v === ""))
+      return { error: "enum values must be non-empty, e.g. enum(basic, pro)" };
+    return { kind: "enum", name: "value", values };
+  }
+  return {
+    error: `unknown type \`${t}\`; use number, string, boolean, timestamp, duration, money, money(EUR) or enum(a, b)`,
+  };
+}
+
+/** Options for `buildScope`; everything but the default currency has a sensible default. */
+export interface ScopeOptions {
+  defaultCurrency: string;
+  reasons?: readonly string[];
+  plans?: readonly string[];
+  customFields?: readonly { name: string; type: ExprType; description?: string }[];
+  customEventTypes?: readonly EventTypeDef[];
+  segments?: readonly SegmentInfo[];
+  /** Accept undeclared `x.*` events for count/last (default true). */
+  allowCustomEvents?: boolean;
+}
+
+/**
+ * Builds the scope expressions are checked and compiled in.
+ *
+ * @example buildScope({ defaultCurrency: "USD", segments: [{ name: "high_value", sqlTranslatable: true }] })
+ */
+export function buildScope(options: ScopeOptions): Scope {
+  const reasons = options.reasons ?? DEFAULT_REASONS;
+  const reasonType: ExprType = { kind: "enum", name: "reason", values: reasons };
+  const planType: ExprType = options.plans ? { kind: "enum", name: "plan", values: options.plans } : STRING;
+  const fields = new Map<string, FieldDef>();
+  for (const field of builtinFields(reasons, options.plans)) fields.set(field.name, field);
+  for (const custom of options.customFields ?? []) {
+    fields.set(custom.name, customAttributeField(custom.name, custom.type, custom.description));
+  }
+  const eventTypes = new Map<string, EventTypeDef>();
+  for (const type of builtinEventTypes(reasonType, planType)) eventTypes.set(type.name, type);
+  for (const type of options.customEventTypes ?? []) eventTypes.set(type.name, type);
+  const enums = new Map<string, readonly string[]>([
+    ["reason", reasons],
+    ["status", CUSTOMER_STATUSES],
+  ]);
+  if (options.plans) enums.set("plan", options.plans);
+  return {
+    fields,
+    segments: new Map((options.segments ?? []).map((s) => [s.name, s])),
+    enums,
+    eventTypes,
+    allowCustomEvents: options.allowCustomEvents ?? true,
+    defaultCurrency: options.defaultCurrency,
+  };
+}
+
+/** Reads a value the way a FieldDef does, for callers that hold only a scope (explain traces). */
+export function readField(scope: Scope, name: string, ctx: EvalContext): Value | null {
+  return scope.fields.get(name)?.read(ctx) ?? null;
+}
