@@ -31,6 +31,8 @@ export default defineConfig({
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
           setupFiles: ["./test/worker/setup.ts"],
+          // A loopback HTTP server (Node side) that plays webhook receivers and email providers.
+          globalSetup: ["./test/loopback/receiver.ts"],
           testTimeout: 60_000,
         },
       },

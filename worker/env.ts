@@ -10,4 +10,22 @@ export interface Env {
   COMPANY_NAME: string;
   /** Bootstrap admin key (local dev: .dev.vars). Stored hashed on first use like any other key. */
   REBOUND_ADMIN_KEY?: string;
+  /** Channel for sends whose rules name none (wrangler.toml [vars]; "outbox" locally). */
+  DEFAULT_CHANNEL?: string;
+  /** Time limit of one channel delivery request, in milliseconds (default 10000). */
+  DELIVERY_TIMEOUT_MS?: string;
+  /** Sender address for the email channels, e.g. "Acme <billing@acme.com>". */
+  EMAIL_FROM?: string;
+  /** webhook channel: receiver URL and HMAC secret (secret: `wrangler secret put WEBHOOK_SECRET`). */
+  WEBHOOK_URL?: string;
+  WEBHOOK_SECRET?: string;
+  /** resend channel: API key (secret) and API base URL (default https://api.resend.com). */
+  RESEND_API_KEY?: string;
+  RESEND_BASE_URL?: string;
+  /** postmark channel: server token (secret), API base URL and message stream (default "outbound"). */
+  POSTMARK_TOKEN?: string;
+  POSTMARK_BASE_URL?: string;
+  POSTMARK_MESSAGE_STREAM?: string;
+  /** cloudflare_email channel: the send_email binding. */
+  EMAIL?: SendEmail;
 }

@@ -10,10 +10,14 @@ import { apiKeyRoutes } from "./routes/api-keys";
 import { customerRoutes } from "./routes/customers";
 import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/healthz";
+import { outboxRoutes } from "./routes/outbox";
+import { sendRoutes } from "./routes/sends";
 
 export const ROUTES: readonly RouteDef[] = [
   ...healthRoutes,
   ...eventRoutes,
   ...customerRoutes,
   ...apiKeyRoutes,
+  ...sendRoutes,
+  ...outboxRoutes,
 ];

@@ -1,22 +1,23 @@
 /**
- * The queue consumer (placeholder until the sends pipeline lands): acknowledges nothing, so messages
- * are retried and, after max_retries, moved to the dead-letter queue rather than lost.
+ * The queue entry point: worker/index.ts hands every batch here. Batches from rebound-sends are
+ * delivered by the send consumer; batches from its dead-letter queue (any queue named "*-dlq") mark
+ * their sends dead. The consumer's clock is the wall clock.
  */
 import type { Env } from "../env";
+import { consumeSends } from "../sends/consume";
+import { consumeDeadLetters } from "../sends/dead-letter";
+import { deployedMessageCatalog } from "../sends/deployed-catalog";
 
 /** Handles one batch from a queue named in wrangler.toml. */
 export async function handleQueue(
   batch: MessageBatch<unknown>,
-  _env: Env,
+  env: Env,
   _ctx: ExecutionContext,
 ): Promise<void> {
-  console.warn(
-    JSON.stringify({
-      level: "warn",
-      event: "queue_unhandled",
-      queue: batch.queue,
-      messages: batch.messages.length,
-    }),
-  );
-  batch.retryAll();
+  const clock = () => Date.now();
+  if (batch.queue.endsWith("-dlq")) {
+    await consumeDeadLetters(batch, env, clock);
+    return;
+  }
+  await consumeSends(batch, env, { clock, catalog: deployedMessageCatalog() });
 }

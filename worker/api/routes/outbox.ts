@@ -25,7 +25,12 @@ function outboxView(row: OutboxRow): Record<string, unknown> {
     subject: row.subject,
     text: row.text,
     html: row.html,
-    programme: { kind: row.programme_kind, key: row.programme_key, occurrence: row.occurrence, step: row.step },
+    programme: {
+      kind: row.programme_kind,
+      key: row.programme_key,
+      occurrence: row.occurrence,
+      step: row.step,
+    },
     delivered_at: new Date(row.delivered_at).toISOString(),
   };
 }

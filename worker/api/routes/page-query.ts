@@ -3,8 +3,8 @@
  * values as validation details rather than guessing.
  */
 import type { Context } from "hono";
-import { SEND_LIMITS } from "../../sends/limits";
 import { isSendId } from "../../sends/ids";
+import { SEND_LIMITS } from "../../sends/limits";
 import type { PageRequest } from "../../sends/list";
 import type { AppEnv } from "../app-env";
 import type { ErrorDetail } from "../errors";
@@ -17,7 +17,10 @@ export function readPageQuery(c: Context<AppEnv>): { page: PageRequest; problems
   if (limitText !== undefined) {
     limit = Number(limitText);
     if (!/^\d+$/.test(limitText) || limit < 1 || limit > SEND_LIMITS.maxPageSize) {
-      problems.push({ path: "?limit", message: `must be a whole number from 1 to ${SEND_LIMITS.maxPageSize}` });
+      problems.push({
+        path: "?limit",
+        message: `must be a whole number from 1 to ${SEND_LIMITS.maxPageSize}`,
+      });
     }
   }
   const cursor = c.req.query("cursor") || null;

@@ -39,7 +39,12 @@ export function sendView(row: SendRow): Record<string, unknown> {
   return {
     id: row.id,
     status: row.status,
-    programme: { kind: row.programme_kind, key: row.programme_key, occurrence: row.occurrence, step: row.step },
+    programme: {
+      kind: row.programme_kind,
+      key: row.programme_key,
+      occurrence: row.occurrence,
+      step: row.step,
+    },
     customer_id: row.customer_id,
     channel: row.channel,
     message_key: row.message_key,

@@ -1,0 +1,160 @@
+/**
+ * The status transitions of a `sends` row, each one conditional UPDATE so that concurrent or
+ * redelivered queue messages cannot both win:
+ *
+ *   queued | failed ──claim──▶ sending ──▶ sent
+ *                                 │  └───▶ failed (retry scheduled) ──▶ … ──▶ dead
+ *                                 └──────▶ dead (permanent error, attempts exhausted)
+ *   sending (lease lapsed: the consumer died mid-delivery) ──takeover──▶ sending
+ *
+ * Every claim increments `attempts`, and the later transitions require the attempt number they were
+ * claimed with, so a consumer whose lease lapsed cannot overwrite the outcome of the one that took over.
+ */
+import { SEND_LIMITS } from "./limits";
+import type { SendRow } from "./types";
+
+/** What a claim attempt found. */
+export type ClaimResult =
+  /** This consumer now holds the row; `resumed` means it took over from a consumer that died mid-delivery. */
+  | { kind: "claimed"; row: SendRow; resumed: boolean }
+  /** Nothing to do: the row is already `sent` or `dead`. */
+  | { kind: "finished"; row: SendRow }
+  /** Another consumer holds the row until `leaseExpiresAt`. */
+  | { kind: "busy"; leaseExpiresAt: number }
+  /** The send is deferred (quiet hours) and not due before `dueAt`. */
+  | { kind: "early"; dueAt: number }
+  /** No such row (the message outlived its row). */
+  | { kind: "missing" };
+
+/** A message arriving this early for a deferred send is delivered anyway: queue delays are whole seconds. */
+const NOT_BEFORE_SLACK_MS = 1_000;
+
+/**
+ * Claims the row for delivery at `now`, holding it for `leaseMs`.
+ */
+export async function claimSend(
+  db: D1Database,
+  sendId: string,
+  now: number,
+  leaseMs: number,
+): Promise<ClaimResult> {
+  const fresh = await db
+    .prepare(
+      `UPDATE sends SET status = 'sending', attempts = attempts + 1, lease_expires_at = ?2,
+         next_attempt_at = NULL, updated_at = ?3
+       WHERE id = ?1 AND status IN ('queued', 'failed') AND not_before <= ?3 + ?4
+       RETURNING *`,
+    )
+    .bind(sendId, now + leaseMs, now, NOT_BEFORE_SLACK_MS)
+    .first<SendRow>();
+  if (fresh) return { kind: "claimed", row: fresh, resumed: false };
+
+  const takenOver = await db
+    .prepare(
+      `UPDATE sends SET attempts = attempts + 1, lease_expires_at = ?2, updated_at = ?3
+       WHERE id = ?1 AND status = 'sending' AND lease_expires_at <= ?3
+       RETURNING *`,
+    )
+    .bind(sendId, now + leaseMs, now)
+    .first<SendRow>();
+  if (takenOver) return { kind: "claimed", row: takenOver, resumed: true };
+
+  const current = await db.prepare("SELECT * FROM sends WHERE id = ?1").bind(sendId).first<SendRow>();
+  if (!current) return { kind: "missing" };
+  if (current.status === "sending") return { kind: "busy", leaseExpiresAt: current.lease_expires_at ?? now };
+  if (current.status === "sent" || current.status === "dead") return { kind: "finished", row: current };
+  if (current.not_before > now + NOT_BEFORE_SLACK_MS) return { kind: "early", dueAt: current.not_before };
+  // It changed between the statements (another consumer finished a failed attempt): try once more later.
+  return { kind: "busy", leaseExpiresAt: now };
+}
+
+/** Records a delivery the channel accepted. False when this claim had already been superseded. */
+export async function markSent(
+  db: D1Database,
+  claim: SendRow,
+  now: number,
+  providerMessageId: string | null,
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE sends SET status = 'sent', sent_at = ?3, provider_message_id = ?4, lease_expires_at = NULL,
+         updated_at = ?3
+       WHERE id = ?1 AND status = 'sending' AND attempts = ?2`,
+    )
+    .bind(claim.id, claim.attempts, now, providerMessageId)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** Records a failed attempt whose retry is due at `nextAttemptAt`. */
+export async function markFailed(
+  db: D1Database,
+  claim: SendRow,
+  now: number,
+  error: string,
+  nextAttemptAt: number,
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE sends SET status = 'failed', last_error = ?3, next_attempt_at = ?4, lease_expires_at = NULL,
+         updated_at = ?5
+       WHERE id = ?1 AND status = 'sending' AND attempts = ?2`,
+    )
+    .bind(claim.id, claim.attempts, truncateError(error), nextAttemptAt, now)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** Gives up on a send this consumer holds, keeping the reason. */
+export async function markDead(db: D1Database, claim: SendRow, now: number, error: string): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE sends SET status = 'dead', last_error = ?3, lease_expires_at = NULL, next_attempt_at = NULL,
+         updated_at = ?4
+       WHERE id = ?1 AND status = 'sending' AND attempts = ?2`,
+    )
+    .bind(claim.id, claim.attempts, truncateError(error), now)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** What the dead-letter consumer did with a row. */
+export type DeadLetterResult =
+  | { kind: "dead"; row: SendRow }
+  | { kind: "finished"; row: SendRow }
+  | { kind: "busy"; leaseExpiresAt: number }
+  | { kind: "missing" };
+
+/**
+ * Marks dead a send whose queue message the queue gave up on, keeping its last error (or saying
+ * that the queue gave up). A row another consumer still holds is left alone until its lease lapses.
+ */
+export async function markDeadLettered(
+  db: D1Database,
+  sendId: string,
+  now: number,
+): Promise<DeadLetterResult> {
+  const row = await db
+    .prepare(
+      `UPDATE sends SET status = 'dead', lease_expires_at = NULL, next_attempt_at = NULL, updated_at = ?2,
+         last_error = CASE
+           WHEN status = 'sending' THEN 'dead-lettered while an attempt was in progress; the outcome of attempt '
+             || attempts || ' is unknown' || COALESCE(' (earlier error: ' || last_error || ')', '')
+           ELSE COALESCE(last_error, 'dead-lettered: the queue gave up delivering this send') END
+       WHERE id = ?1 AND (status IN ('queued', 'failed') OR (status = 'sending' AND lease_expires_at <= ?2))
+       RETURNING *`,
+    )
+    .bind(sendId, now)
+    .first<SendRow>();
+  if (row) return { kind: "dead", row };
+  const current = await db.prepare("SELECT * FROM sends WHERE id = ?1").bind(sendId).first<SendRow>();
+  if (!current) return { kind: "missing" };
+  if (current.status === "sending") return { kind: "busy", leaseExpiresAt: current.lease_expires_at ?? now };
+  return { kind: "finished", row: current };
+}
+
+function truncateError(error: string): string {
+  return error.length > SEND_LIMITS.maxErrorLength
+    ? `${error.slice(0, SEND_LIMITS.maxErrorLength - 1)}…`
+    : error;
+}
