@@ -3,8 +3,9 @@
  * parsed and validated with located diagnostics, then evaluated in an IANA time zone.
  *
  * Stage: the ruleset checker calls `parseCron` on every campaign `schedule` (stage: check); the
- * Worker's tick calls `occurrencesBetween` to find the occurrences due since its last run
- * (catch-up) and `nextOccurrence` to report what comes next (stage: run).
+ * Worker's tick calls `occurrencesBetween` (earliest first) or `latestOccurrences` (most recent
+ * first, for a catch-up that runs only the newest missed ones) to find the occurrences due since
+ * its last run, and `nextOccurrence` / `previousOccurrence` to report them (stage: run).
  *
  * The language, by example: `0 9 * * MON-FRI`, `*\/15 8-18 * * *`, `0 10 1,15 JAN-JUN *`.
  * - Fields: `*`, values, ranges `a-b`, steps `*\/n`, `a-b/n` and `a/n` (= `a-<max>/n`), lists `a,b-c`.
@@ -29,7 +30,7 @@
 
 import { civilFromDays, civilToMs, DAY_MS, daysInMonth, MINUTE_MS, weekdayOf } from "./calendar";
 import type { ExprDiagnostic, Span } from "./errors";
-import { localParts, resolveWallClock } from "./timezone";
+import { localParts, resolveWallClock, utcOffsetMs } from "./timezone";
 
 /** The day-of-week convention, in words the docs and CLI can show next to a schedule. */
 export const CRON_DAY_OF_WEEK_NOTE =
@@ -252,13 +253,26 @@ function parseItem(
       if (lowValue === undefined) return;
       low = lowValue;
       high = slash >= 0 ? (spec.name === "day-of-week" ? 6 : spec.max) : lowValue;
+      if (low > high) {
+        badCron(
+          diagnostics,
+          `a step cannot start at ${lowText}, past the end of ${spec.name}`,
+          span.start,
+          span.start + base.length,
+          "start from SUN (0) or use a list",
+        );
+        return;
+      }
     } else {
       const highText = base.slice(dash + 1);
       const highValue = parseValue(highText, span.start + dash + 1, spec, diagnostics);
       if (lowValue === undefined || highValue === undefined) return;
       low = lowValue;
       // A day range may run up to Sunday written by name: FRI-SUN = 5-7.
-      high = spec.name === "day-of-week" && highValue === 0 && /^sun$/i.test(highText) ? 7 : highValue;
+      high =
+        spec.name === "day-of-week" && highValue === 0 && lowValue > 0 && /^sun$/i.test(highText)
+          ? 7
+          : highValue;
       if (low > high) {
         badCron(
           diagnostics,
@@ -335,6 +349,10 @@ interface CompiledSchedule {
   nextMinute: Int8Array;
   nextHour: Int8Array;
   nextMonth: Int8Array;
+  /** Largest allowed value ≤ index, or -1. */
+  previousMinute: Int8Array;
+  previousHour: Int8Array;
+  previousMonth: Int8Array;
   dayOfMonth: Uint8Array;
   dayOfWeek: Uint8Array;
   dayOfMonthRestricted: boolean;
@@ -348,6 +366,14 @@ function nextTable(values: readonly number[], max: number): Int8Array {
   const table = new Int8Array(max + 2).fill(max + 1);
   for (let index = max; index >= 0; index--) {
     table[index] = values.includes(index) ? index : (table[index + 1] ?? max + 1);
+  }
+  return table;
+}
+
+function previousTable(values: readonly number[], max: number): Int8Array {
+  const table = new Int8Array(max + 1).fill(-1);
+  for (let index = 0; index <= max; index++) {
+    table[index] = values.includes(index) ? index : (table[index - 1] ?? -1);
   }
   return table;
 }
@@ -376,6 +402,9 @@ function compile(schedule: CronSchedule): CompiledSchedule {
     nextMinute: nextTable(schedule.minutes, 59),
     nextHour: nextTable(schedule.hours, 23),
     nextMonth: nextTable(schedule.months, 12),
+    previousMinute: previousTable(schedule.minutes, 59),
+    previousHour: previousTable(schedule.hours, 23),
+    previousMonth: previousTable(schedule.months, 12),
     dayOfMonth: membership(schedule.daysOfMonth, 32),
     dayOfWeek: membership(schedule.daysOfWeek, 7),
     dayOfMonthRestricted: schedule.dayOfMonthRestricted,
@@ -462,6 +491,72 @@ function nextMatchingWallClock(
   return undefined;
 }
 
+/** The last wall-clock minute at or before `wall` (civil ms) that the schedule names; undefined before `minYear`. */
+function previousMatchingWallClock(
+  schedule: CompiledSchedule,
+  wall: number,
+  minYear: number,
+): number | undefined {
+  const days = Math.floor(wall / DAY_MS);
+  let { year, month, day } = civilFromDays(days);
+  const minuteOfDay = Math.floor((wall - days * DAY_MS) / MINUTE_MS);
+  let hour = Math.floor(minuteOfDay / 60);
+  let minute = minuteOfDay % 60;
+  while (year >= minYear) {
+    const month2 = schedule.previousMonth[month]!;
+    if (month2 < 1) {
+      year -= 1;
+      month = 12;
+      day = 31;
+      hour = 23;
+      minute = 59;
+      continue;
+    }
+    if (month2 !== month) {
+      month = month2;
+      day = daysInMonth(year, month);
+      hour = 23;
+      minute = 59;
+    }
+    if (day < 1) {
+      month -= 1;
+      if (month < 1) {
+        year -= 1;
+        month = 12;
+      }
+      day = daysInMonth(year, month);
+      hour = 23;
+      minute = 59;
+      continue;
+    }
+    if (!dayMatches(schedule, year, month, day)) {
+      day -= 1;
+      hour = 23;
+      minute = 59;
+      continue;
+    }
+    const hour2 = hour < 0 ? -1 : schedule.previousHour[hour]!;
+    if (hour2 < 0) {
+      day -= 1;
+      hour = 23;
+      minute = 59;
+      continue;
+    }
+    if (hour2 !== hour) {
+      hour = hour2;
+      minute = 59;
+    }
+    const minute2 = schedule.previousMinute[minute]!;
+    if (minute2 < 0) {
+      hour -= 1;
+      minute = 59;
+      continue;
+    }
+    return civilToMs(year, month, day, hour, minute2);
+  }
+  return undefined;
+}
+
 /**
  * The instants (epoch ms, ascending, no duplicates) at which the schedule runs in `timeZone`,
  * after `fromMs` (exclusive) and up to `toMs` (inclusive; may be Infinity), at most `limit` of
@@ -516,4 +611,57 @@ export function nextOccurrence(
   afterMs: number,
 ): number | undefined {
   return occurrencesBetween(schedule, timeZone, afterMs, Number.POSITIVE_INFINITY, 1)[0];
+}
+
+/**
+ * The LAST `limit` occurrences after `fromMs` (exclusive; may be -Infinity) and up to `toMs`
+ * (inclusive), ascending: the same instants as the tail of `occurrencesBetween`, found by walking
+ * back from `toMs`. For a catch-up policy that runs only the most recent missed occurrence(s).
+ *
+ * @example latestOccurrences(daily9am, "Europe/Berlin", lastTickMs, nowMs, 1) // today's 09:00 if due
+ */
+export function latestOccurrences(
+  schedule: CronSchedule,
+  timeZone: string,
+  fromMs: number,
+  toMs: number,
+  limit: number,
+): number[] {
+  if (!Number.isFinite(toMs)) throw new RangeError(`toMs must be a finite instant, not ${toMs}`);
+  if (Number.isNaN(fromMs)) throw new RangeError("fromMs must be an instant or -Infinity, not NaN");
+  const compiled = compile(schedule);
+  const occurrences: number[] = [];
+  if (!(limit >= 1) || toMs <= fromMs) return occurrences;
+  const end = localParts(toMs, timeZone);
+  // After a fall-back within the last day, the wall clock already showed times later than it shows
+  // at `toMs` (01:30 EDT happened before 01:10 EST), so the walk back starts that much later.
+  const fallBack = Math.max(0, utcOffsetMs(toMs - DAY_MS, timeZone) - utcOffsetMs(toMs, timeZone));
+  let wall = civilToMs(end.year, end.month, end.day, end.hour, end.minute) + fallBack;
+  const minYear = Number.isFinite(fromMs)
+    ? localParts(fromMs, timeZone).year - 1
+    : end.year - MAX_SEARCH_YEARS;
+  while (occurrences.length < limit) {
+    const match = previousMatchingWallClock(compiled, wall, minYear);
+    if (match === undefined) break;
+    const instant = resolveWallClock(match, timeZone, "earlier");
+    if (instant <= fromMs) break;
+    if (instant <= toMs && instant !== occurrences[occurrences.length - 1]) occurrences.push(instant);
+    wall = match - MINUTE_MS;
+  }
+  return occurrences.reverse();
+}
+
+/**
+ * The last instant at or before `atMs` (inclusive) at which the schedule runs in `timeZone`, or
+ * undefined if none in the previous 28 years: the occurrence a tick at `atMs` is running for.
+ *
+ * @example previousOccurrence(parseCron("0 9 * * MON").schedule!, "Europe/Berlin",
+ *   Date.parse("2026-03-04T12:00:00Z")) // 2026-03-02T08:00:00Z (Monday 09:00 in Berlin)
+ */
+export function previousOccurrence(
+  schedule: CronSchedule,
+  timeZone: string,
+  atMs: number,
+): number | undefined {
+  return latestOccurrences(schedule, timeZone, Number.NEGATIVE_INFINITY, atMs, 1)[0];
 }

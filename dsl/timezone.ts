@@ -175,6 +175,16 @@ function offsetAt(instantMs: number, timeZone: string): number {
 }
 
 /**
+ * The zone's UTC offset at an instant, in ms (east positive: Asia/Kolkata is +19,800,000).
+ *
+ * @throws RangeError for an unknown zone or a non-finite instant.
+ */
+export function utcOffsetMs(instantMs: number, timeZone: string): number {
+  assertInstant(instantMs);
+  return offsetAt(instantMs, timeZone);
+}
+
+/**
  * The wall clock of an instant in a zone.
  *
  * @throws RangeError for an unknown zone or a non-finite instant.

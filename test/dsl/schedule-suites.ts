@@ -4,7 +4,14 @@
 
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { type CronSchedule, nextOccurrence, occurrencesBetween, parseCron } from "../../dsl/cron";
+import {
+  type CronSchedule,
+  latestOccurrences,
+  nextOccurrence,
+  occurrencesBetween,
+  parseCron,
+  previousOccurrence,
+} from "../../dsl/cron";
 import {
   checkTimeZone,
   type Disambiguation,
@@ -34,6 +41,16 @@ interface CronCases {
     want_last?: string;
   }[];
   next: { note: string; cron: string; tz: string; after: string; want: string }[];
+  latest: {
+    note: string;
+    cron: string;
+    tz: string;
+    from: string;
+    to: string;
+    limit: number;
+    want: string[];
+  }[];
+  previous: { note: string; cron: string; tz: string; at: string; want: string }[];
 }
 
 interface TimezoneCases {
@@ -105,6 +122,33 @@ export function cronSuite(yamlText: string): void {
       if (c.want_first) expect(found[0]).toBe(iso(instant(c.want_first)));
       if (c.want_last) expect(found[found.length - 1]).toBe(iso(instant(c.want_last)));
       expect([...new Set(found)].sort()).toEqual(found);
+    });
+
+    it.each(cases.occurrences)("walking back gives the same instants: $note", (c) => {
+      const schedule = scheduleOf(c.cron);
+      const all = occurrencesBetween(
+        schedule,
+        c.tz,
+        instant(c.from),
+        instant(c.to),
+        Number.POSITIVE_INFINITY,
+      );
+      const latest = latestOccurrences(schedule, c.tz, instant(c.from), instant(c.to), c.limit);
+      expect(latest.map(iso)).toEqual(all.slice(-c.limit).map(iso));
+    });
+  });
+
+  describe("the latest occurrences (catch-up that keeps only the newest)", () => {
+    it.each(cases.latest)("$note", (c) => {
+      const found = latestOccurrences(scheduleOf(c.cron), c.tz, instant(c.from), instant(c.to), c.limit);
+      expect(found.map(iso)).toEqual(c.want.map((w) => iso(instant(w))));
+    });
+  });
+
+  describe("the previous occurrence", () => {
+    it.each(cases.previous)("$note", ({ cron, tz, at, want }) => {
+      const previous = previousOccurrence(scheduleOf(cron), tz, instant(at));
+      expect(previous === undefined ? undefined : iso(previous)).toBe(iso(instant(want)));
     });
   });
 
