@@ -37,6 +37,7 @@ import {
   type StepIR,
   type WinbackIR,
 } from "./ruleset";
+import { membershipSql } from "./runtime";
 import { sha256Hex } from "./sha256";
 import { expressionToSql, SqlTranslationError } from "./sql";
 import { type MessageContext, parseTemplate, TEMPLATE_VARIABLES, variableAvailable } from "./template";
@@ -145,7 +146,7 @@ class Checker {
           segment: (name) => {
             const sql = this.segmentSql.get(name);
             if (!sql) throw new SqlTranslationError(`segment \`${name}\` cannot be selected in SQL`);
-            return sql;
+            return membershipSql(sql);
           },
         }),
       );

@@ -1,0 +1,335 @@
+/**
+ * The next-offer decision: a pure function of the ruleset, one customer's context, where the app is
+ * asking from, and the customer's offer history. The decision API (issue 4), campaign steps with
+ * offers (issue 5), `rebound test` and `rebound explain` all call `decideOffer`.
+ *
+ * Stage: runtime. Order of evaluation:
+ *  1. A reason whose rules say `offers: false` (shutting_down) → no offer, `ineligible`.
+ *  2. Offers in priority order: context, reason, segments, `when`, then the offer's own cap and
+ *     cooldown. The first offer that passes is the match; the trace records every offer looked at.
+ *  3. The ruleset's guards on the match: anti-abuse (`ineligible`), the cap across all offers
+ *     (`capped`), the cooldown between any two offers (`cooldown`).
+ *  4. The match's experiment: the holdout gets nothing (`holdout`), a variant may swap reward/message.
+ * Nothing here reads a clock: `ctx.now` is the request's time.
+ */
+import { assignVariant, inHoldout } from "./bucket";
+import { type ConditionTrace, explainCondition } from "./explain";
+import type { OfferContext, OfferIR, RewardIR } from "./ruleset";
+import type { CompiledOffer, Ruleset } from "./runtime";
+import type { EvalContext } from "./types";
+
+/** One offer the customer was given before (any outcome), and when they redeemed it, if they did. */
+export interface PastOffer {
+  readonly offerKey: string;
+  /** When the offer was decided (shown), epoch ms. */
+  readonly at: number;
+  readonly redeemedAt?: number | null;
+}
+
+/** What caps, cooldowns and the anti-abuse guard look at. */
+export interface OfferHistory {
+  /** Offers decided for this customer (declined, expired and accepted ones alike count). */
+  readonly offers: readonly PastOffer[];
+  /**
+   * Cancellation times (epoch ms). The customer's `canceled_at` and `subscription.canceled` events
+   * in `ctx.events` are added automatically.
+   */
+  readonly cancellations?: readonly number[];
+}
+
+export interface OfferRequest {
+  readonly context: OfferContext;
+  /** The reason picked in the cancel flow; defaults to the customer's `churn_reason`. */
+  readonly reason?: string | null;
+  readonly history?: OfferHistory;
+  /** Consider only these offers (a campaign step naming one offer). */
+  readonly only?: readonly string[];
+  /** Include condition traces (first failing condition with values) for offers whose `when` failed. */
+  readonly explain?: boolean;
+}
+
+export type OfferReasonCode =
+  | "offered"
+  | "no_matching_rule"
+  | "capped"
+  | "cooldown"
+  | "holdout"
+  | "ineligible";
+
+export type OfferOutcome =
+  | "chosen"
+  | "held_out"
+  | "blocked"
+  | "not_in_context"
+  | "reason_mismatch"
+  | "not_in_segment"
+  | "condition_failed"
+  | "capped"
+  | "cooldown"
+  | "not_evaluated";
+
+export interface OfferTraceEntry {
+  readonly offer: string;
+  readonly outcome: OfferOutcome;
+  /** One sentence for people. */
+  readonly detail: string;
+  /** For `not_in_segment` / `condition_failed` with `explain`: the first failing condition. */
+  readonly condition?: ConditionTrace;
+  /** Where the offer is written (`file:line:col`). */
+  readonly at: string;
+}
+
+export interface ChosenOffer {
+  readonly key: string;
+  readonly reward: RewardIR;
+  readonly message: string;
+  /** `now + reward.expiresAfterMs`. */
+  readonly expiresAt: number;
+}
+
+export interface OfferDecision {
+  readonly offer: ChosenOffer | null;
+  readonly reasonCode: OfferReasonCode;
+  /** One sentence: why this offer, or why none. */
+  readonly why: string;
+  /** The offer rule that matched (also when held out, capped or blocked). */
+  readonly matched: string | null;
+  readonly experiment: string | null;
+  readonly variant: string | null;
+  readonly holdout: boolean;
+  /** The churn reason the decision used (request's or profile's). */
+  readonly reason: string | null;
+  readonly rulesetVersion: string;
+  readonly trace: readonly OfferTraceEntry[];
+}
+
+/**
+ * Decides the next offer for one customer.
+ *
+ * @example
+ * decideOffer(ruleset, { now: Date.parse("2026-03-01T12:00:00Z"), customer, events },
+ *   { context: "cancel_flow", reason: "too_expensive", history: { offers: [] } })
+ */
+export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRequest): OfferDecision {
+  const reason = request.reason ?? stringOrNull(ctx.customer.churn_reason);
+  // In a cancel flow the reason is known before any cancellation event: rules see it as churn_reason.
+  const evalCtx: EvalContext =
+    request.reason != null ? { ...ctx, customer: { ...ctx.customer, churn_reason: request.reason } } : ctx;
+  const history = request.history ?? { offers: [] };
+  const base = {
+    matched: null,
+    experiment: null,
+    variant: null,
+    holdout: false,
+    reason,
+    rulesetVersion: ruleset.version,
+  };
+  if (reason !== null && ruleset.reasons.get(reason)?.offers === false) {
+    return {
+      ...base,
+      offer: null,
+      reasonCode: "ineligible",
+      why: `customers who leave for \`${reason}\` never get an offer`,
+      trace: [],
+    };
+  }
+  const trace: OfferTraceEntry[] = [];
+  let capped: OfferTraceEntry | null = null;
+  for (const [index, offer] of ruleset.offers.entries()) {
+    if (request.only && !request.only.includes(offer.key)) continue;
+    const entry = evaluateOffer(ruleset, offer, evalCtx, request, reason, history);
+    trace.push(entry);
+    if (entry.outcome === "capped" || entry.outcome === "cooldown") capped ??= entry;
+    if (entry.outcome !== "chosen") continue;
+    const rest = ruleset.offers.slice(index + 1).filter((o) => !request.only || request.only.includes(o.key));
+    const blocked = guard(ruleset, ctx, history);
+    if (blocked) {
+      trace[trace.length - 1] = { ...entry, outcome: "blocked", detail: blocked.why };
+      pushNotEvaluated(trace, rest);
+      return { ...base, matched: offer.key, offer: null, reasonCode: blocked.code, why: blocked.why, trace };
+    }
+    pushNotEvaluated(trace, rest);
+    return choose(ruleset, offer, ctx, { ...base, matched: offer.key }, trace);
+  }
+  if (capped) {
+    return {
+      ...base,
+      offer: null,
+      reasonCode: capped.outcome === "cooldown" ? "cooldown" : "capped",
+      why: `the only matching offer was limited: ${capped.detail}`,
+      matched: capped.offer,
+      trace,
+    };
+  }
+  return {
+    ...base,
+    offer: null,
+    reasonCode: "no_matching_rule",
+    why: `no offer matches in context \`${request.context}\`${reason ? ` for reason \`${reason}\`` : ""}`,
+    trace,
+  };
+}
+
+function pushNotEvaluated(trace: OfferTraceEntry[], rest: readonly CompiledOffer[]): void {
+  for (const offer of rest) {
+    trace.push({
+      offer: offer.key,
+      outcome: "not_evaluated",
+      detail: "an earlier offer matched",
+      at: offer.ir.at,
+    });
+  }
+}
+
+function evaluateOffer(
+  ruleset: Ruleset,
+  offer: CompiledOffer,
+  ctx: EvalContext,
+  request: OfferRequest,
+  reason: string | null,
+  history: OfferHistory,
+): OfferTraceEntry {
+  const ir = offer.ir;
+  const at = ir.at;
+  const entry = (outcome: OfferOutcome, detail: string, condition?: ConditionTrace): OfferTraceEntry =>
+    condition
+      ? { offer: offer.key, outcome, detail, condition, at }
+      : { offer: offer.key, outcome, detail, at };
+  if (ir.contexts && !ir.contexts.includes(request.context)) {
+    return entry("not_in_context", `shown only in ${ir.contexts.join(", ")}, not in ${request.context}`);
+  }
+  if (ir.reasons && (reason === null || !ir.reasons.includes(reason))) {
+    return entry(
+      "reason_mismatch",
+      `answers ${ir.reasons.join(", ")}; the customer's reason is ${reason === null ? "unknown" : reason}`,
+    );
+  }
+  for (const key of ir.segments) {
+    const segment = ruleset.segments.get(key)!;
+    if (!segment.when.test(ctx)) {
+      const condition = request.explain ? explainCondition(ruleset, segment.when, ctx) : undefined;
+      return entry("not_in_segment", `the customer is not in segment ${key}`, condition);
+    }
+  }
+  if (offer.when && !offer.when.test(ctx)) {
+    const condition = request.explain ? explainCondition(ruleset, offer.when, ctx) : undefined;
+    const what = condition?.failure
+      ? `\`${condition.failure.text}\` is ${condition.failure.result}`
+      : "`when` does not hold";
+    return entry("condition_failed", what, condition);
+  }
+  const mine = history.offers.filter((past) => past.offerKey === offer.key);
+  if (ir.cap && countWithin(mine, ctx.now, ir.cap.perMs) >= ir.cap.max) {
+    return entry("capped", `already given ${ir.cap.max} time(s) within ${days(ir.cap.perMs)}`);
+  }
+  if (ir.cooldownMs !== null && lastWithin(mine, ctx.now, ir.cooldownMs)) {
+    return entry("cooldown", `given less than ${days(ir.cooldownMs)} ago`);
+  }
+  return entry("chosen", describeMatch(ir, reason));
+}
+
+function describeMatch(ir: OfferIR, reason: string | null): string {
+  const parts: string[] = [];
+  if (ir.reasons && reason) parts.push(`reason is ${reason}`);
+  if (ir.segments.length > 0) parts.push(`in segment ${ir.segments.join(", ")}`);
+  if (ir.when) parts.push(`\`${ir.when.source.replace(/\s+/g, " ").trim()}\` holds`);
+  return parts.length > 0 ? `matched: ${parts.join("; ")}` : "matched (no conditions)";
+}
+
+/** The ruleset's guards across all offers; null when the customer may get an offer. */
+function guard(
+  ruleset: Ruleset,
+  ctx: EvalContext,
+  history: OfferHistory,
+): { code: OfferReasonCode; why: string } | null {
+  const policy = ruleset.offerPolicy;
+  if (policy.redeemedThenChurnedWithinMs !== null) {
+    const window = policy.redeemedThenChurnedWithinMs;
+    const cancellations = cancellationsOf(ctx, history);
+    const abused = history.offers.some((past) => {
+      const redeemedAt = past.redeemedAt;
+      if (redeemedAt == null) return false;
+      return cancellations.some((at) => at > redeemedAt && at - redeemedAt <= window);
+    });
+    if (abused) {
+      return { code: "ineligible", why: `redeemed an offer and canceled again within ${days(window)}` };
+    }
+  }
+  if (policy.cap && countWithin(history.offers, ctx.now, policy.cap.perMs) >= policy.cap.max) {
+    return {
+      code: "capped",
+      why: `already given ${policy.cap.max} offer(s) within ${days(policy.cap.perMs)}`,
+    };
+  }
+  if (policy.cooldownMs !== null && lastWithin(history.offers, ctx.now, policy.cooldownMs)) {
+    return { code: "cooldown", why: `an offer was given less than ${days(policy.cooldownMs)} ago` };
+  }
+  return null;
+}
+
+function choose(
+  ruleset: Ruleset,
+  offer: CompiledOffer,
+  ctx: EvalContext,
+  base: Omit<OfferDecision, "offer" | "reasonCode" | "why" | "trace">,
+  trace: OfferTraceEntry[],
+): OfferDecision {
+  const customerId = String(ctx.customer.id ?? "");
+  const experiment = offer.ir.experiment;
+  const chosenIndex = trace.findIndex((t) => t.offer === offer.key);
+  const chosen = trace[chosenIndex]!;
+  if (experiment && inHoldout(experiment.key, customerId, experiment.holdoutPercent)) {
+    trace[chosenIndex] = {
+      ...chosen,
+      outcome: "held_out",
+      detail: `${chosen.detail}; in the holdout of ${experiment.key}`,
+    };
+    return {
+      ...base,
+      offer: null,
+      reasonCode: "holdout",
+      why: `in the ${experiment.holdoutPercent}% holdout of experiment ${experiment.key}`,
+      experiment: experiment.key,
+      holdout: true,
+      trace,
+    };
+  }
+  const variant = experiment ? assignVariant(experiment.key, customerId, experiment.variants) : null;
+  const rewardKey = variant?.reward ?? offer.ir.reward;
+  const reward = ruleset.rewards.get(rewardKey)!;
+  const message = variant?.message ?? offer.ir.message;
+  return {
+    ...base,
+    offer: { key: offer.key, reward, message, expiresAt: ctx.now + reward.expiresAfterMs },
+    reasonCode: "offered",
+    why: `${offer.key}: ${chosen.detail}${variant ? `; variant ${variant.key} of ${experiment!.key}` : ""}`,
+    experiment: experiment?.key ?? null,
+    variant: variant?.key ?? null,
+    trace,
+  };
+}
+
+function countWithin(offers: readonly PastOffer[], now: number, windowMs: number): number {
+  return offers.filter((past) => past.at <= now && now - past.at < windowMs).length;
+}
+
+function lastWithin(offers: readonly PastOffer[], now: number, windowMs: number): boolean {
+  return offers.some((past) => past.at <= now && now - past.at < windowMs);
+}
+
+function cancellationsOf(ctx: EvalContext, history: OfferHistory): number[] {
+  const times = [...(history.cancellations ?? [])];
+  const canceledAt = ctx.customer.canceled_at;
+  if (typeof canceledAt === "number") times.push(canceledAt);
+  for (const event of ctx.events) if (event.type === "subscription.canceled") times.push(event.occurred_at);
+  return times;
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+function days(ms: number): string {
+  const d = ms / 86_400_000;
+  return Number.isInteger(d) ? `${d}d` : `${Math.round(ms / 3_600_000)}h`;
+}

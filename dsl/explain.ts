@@ -1,0 +1,187 @@
+/**
+ * Condition traces: why a condition did not hold for one customer, as the first failing
+ * sub-condition with the actual values of the fields and aggregates it read. Used by decision traces
+ * (dsl/decide.ts), `rebound explain` and `rebound test`, and the decision API's `?explain=1`.
+ *
+ * Stage: runtime, off the hot path. It compiles sub-expressions on demand (closures only, no eval),
+ * so it is meant for explanations, not for every request.
+ */
+import type { Expr } from "./ast";
+import { analyzeExpression, type NodeInfo } from "./check-expr";
+import { type Closure, compileExpression } from "./compile";
+import type { Span } from "./errors";
+import type { CompiledCondition, Ruleset } from "./runtime";
+import type { EvalContext, ExprType, Money, Value } from "./types";
+
+/** The value one field or aggregate had during the evaluation. */
+export interface ObservedValue {
+  /** As written in the rule: `ltv`, `count(activity, 30d)`. */
+  readonly expression: string;
+  /** Formatted for people: `$420.00`, `2026-03-01T00:00:00.000Z`, `missing`. */
+  readonly value: string;
+}
+
+export interface ConditionFailure {
+  /** The failing sub-condition's text. */
+  readonly text: string;
+  /** Its span inside the whole expression. */
+  readonly span: Span;
+  /** `false`, or `unknown` when a value it needs is missing. */
+  readonly result: "false" | "unknown";
+  readonly values: readonly ObservedValue[];
+  /** Set when the failure is a segment the condition names: that segment's own failure. */
+  readonly segment?: { readonly key: string; readonly failure: ConditionFailure | null };
+}
+
+export interface ConditionTrace {
+  /** The whole condition's expression text and where it is written (`file:line:col`). */
+  readonly expression: string;
+  readonly at: string;
+  readonly result: "true" | "false" | "unknown";
+  /** The first sub-condition that did not hold (null when the condition holds). */
+  readonly failure: ConditionFailure | null;
+}
+
+/**
+ * Explains one compiled condition for one customer.
+ *
+ * @example explainCondition(ruleset, offer.when!, ctx).failure?.text // "days_since(canceled_at) <= 90"
+ */
+export function explainCondition(
+  ruleset: Ruleset,
+  condition: CompiledCondition,
+  ctx: EvalContext,
+): ConditionTrace {
+  const result = resultOf(condition.closure(ctx));
+  const failure =
+    result === "true" ? null : new Explainer(ruleset, ctx).failure(condition.ir.ast, condition.ir.source);
+  return { expression: condition.ir.source, at: condition.ir.at, result, failure };
+}
+
+class Explainer {
+  private readonly closures = new Map<Expr, Closure>();
+  private info = new Map<Expr, NodeInfo>();
+
+  constructor(
+    private readonly ruleset: Ruleset,
+    private readonly ctx: EvalContext,
+  ) {}
+
+  private evaluate(node: Expr): Value | null {
+    let closure = this.closures.get(node);
+    if (!closure) {
+      closure = compileExpression(node, {
+        scope: this.ruleset.scope,
+        segment: (name) => this.ruleset.segments.get(name)!.when.membership,
+      });
+      this.closures.set(node, closure);
+    }
+    return closure(this.ctx);
+  }
+
+  failure(ast: Expr, source: string): ConditionFailure | null {
+    this.info = new Map(analyzeExpression(ast, this.ruleset.scope).info);
+    return this.descend(ast, source);
+  }
+
+  private descend(node: Expr, source: string): ConditionFailure | null {
+    const result = resultOf(this.evaluate(node));
+    if (result === "true") return null;
+    if (node.kind === "logical" && node.op === "and") {
+      const left = this.descend(node.left, source);
+      return left ?? this.descend(node.right, source);
+    }
+    const text = source.slice(node.span.start, node.span.end);
+    if (node.kind === "name" && this.ruleset.segments.has(node.name)) {
+      const segment = this.ruleset.segments.get(node.name)!;
+      const inner = new Explainer(this.ruleset, this.ctx).failure(
+        segment.when.ir.ast,
+        segment.when.ir.source,
+      );
+      return { text, span: node.span, result, values: [], segment: { key: node.name, failure: inner } };
+    }
+    return { text, span: node.span, result, values: this.observe(node, source) };
+  }
+
+  /** Values of the fields and aggregates a sub-condition reads, each once. */
+  private observe(node: Expr, source: string): ObservedValue[] {
+    const seen = new Map<string, ObservedValue>();
+    const visit = (n: Expr): void => {
+      const info = this.info.get(n);
+      if ((n.kind === "name" && info?.field) || n.kind === "call") {
+        const expression = source.slice(n.span.start, n.span.end);
+        if (!seen.has(expression)) {
+          seen.set(expression, { expression, value: formatValue(this.evaluate(n), info?.type) });
+        }
+        if (n.kind === "call") return;
+      }
+      for (const child of children(n)) visit(child);
+    };
+    visit(node);
+    return [...seen.values()];
+  }
+}
+
+function children(node: Expr): Expr[] {
+  switch (node.kind) {
+    case "not":
+    case "negate":
+    case "null_test":
+      return [node.operand];
+    case "logical":
+    case "compare":
+    case "arith":
+      return [node.left, node.right];
+    case "in":
+      return [node.operand];
+    case "between":
+      return [node.operand, node.low, node.high];
+    case "list":
+      return [...node.items];
+    case "call":
+      return [...node.args];
+    default:
+      return [];
+  }
+}
+
+function resultOf(value: Value | null): "true" | "false" | "unknown" {
+  if (value === true) return "true";
+  return value === null ? "unknown" : "false";
+}
+
+/** A runtime value for people, using its static type when known. */
+export function formatValue(value: Value | null, type?: ExprType): string {
+  if (value === null) return "missing";
+  if (typeof value === "object" && !Array.isArray(value)) return formatMoney(value as Money);
+  if (Array.isArray(value)) return `[${value.map((v) => formatValue(v)).join(", ")}]`;
+  if (typeof value === "number" && type?.kind === "timestamp") return new Date(value).toISOString();
+  if (typeof value === "number" && type?.kind === "duration") return formatDuration(value);
+  if (typeof value === "string") return JSON.stringify(value);
+  return String(value);
+}
+
+/** `$20`, `$19.99`, `€5`, `¥500`: minor units shown in the currency's own format. */
+export function formatMoney(money: Money): string {
+  const format = new Intl.NumberFormat("en-US", { style: "currency", currency: money.currency });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  const major = money.amount / 10 ** digits;
+  const whole = Number.isInteger(major);
+  return new Intl.NumberFormat("en-US", {
+    style: "currency",
+    currency: money.currency,
+    minimumFractionDigits: whole ? 0 : digits,
+    maximumFractionDigits: digits,
+  }).format(major);
+}
+
+function formatDuration(ms: number): string {
+  const units: [string, number][] = [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1_000],
+  ];
+  for (const [unit, size] of units) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}

@@ -1,0 +1,151 @@
+/**
+ * Rendering messages: the template variables of one customer (and offer), a reward described in
+ * words (`offer_amount`), what a reward costs, and a rendered subject and body.
+ *
+ * Stage: runtime, at send time (queue consumer) and decision time (the message of an offer).
+ * Dates are shown in the customer's time zone (else the ruleset's default), in US English.
+ */
+import type { ChosenOffer } from "./decide";
+import { formatMoney } from "./explain";
+import type { RewardIR } from "./ruleset";
+import type { Ruleset } from "./runtime";
+import { renderTemplate } from "./template";
+import { isValidTimeZone } from "./timezone";
+import type { Money } from "./types";
+
+/** What a message needs besides the ruleset. */
+export interface MessageInput {
+  /** The customer row (docs/data-model.md columns). */
+  readonly customer: Readonly<Record<string, unknown>>;
+  /** COMPANY_NAME from the Worker's environment. */
+  readonly companyName: string;
+  /** The offer the message carries, if any. */
+  readonly offer?: ChosenOffer | null;
+}
+
+export interface RenderedMessage {
+  readonly key: string;
+  readonly channel: "email" | "in_app" | "webhook" | null;
+  readonly subject: string | null;
+  readonly body: string;
+}
+
+/** Every template variable's value for one customer (null when unknown). */
+export function messageVariables(ruleset: Ruleset, input: MessageInput): Record<string, string | null> {
+  const customer = input.customer;
+  // A profile's zone comes from the app and may be junk: fall back instead of failing the send.
+  const timeZone =
+    typeof customer.timezone === "string" && isValidTimeZone(customer.timezone)
+      ? customer.timezone
+      : ruleset.defaultTimezone;
+  const text = (name: string): string | null =>
+    typeof customer[name] === "string" ? (customer[name] as string) : null;
+  const currency = text("currency") ?? ruleset.currency;
+  const failedAmount =
+    typeof customer.failed_amount === "number" ? { amount: customer.failed_amount, currency } : null;
+  const cardExpiresAt = typeof customer.card_expires_at === "number" ? customer.card_expires_at : null;
+  const offer = input.offer ?? null;
+  return {
+    first_name: text("first_name"),
+    email: text("email"),
+    plan: text("plan"),
+    company_name: input.companyName,
+    card_last4: text("card_last4"),
+    update_url: text("update_url"),
+    failed_amount: failedAmount ? formatMoney(failedAmount) : null,
+    card_expires_at: cardExpiresAt === null ? null : formatDate(cardExpiresAt, timeZone),
+    offer_amount: offer ? describeReward(offer.reward) : null,
+    offer_description: offer ? (offer.reward.description ?? describeReward(offer.reward)) : null,
+    offer_expires_at: offer ? formatDate(offer.expiresAt, timeZone) : null,
+  };
+}
+
+/**
+ * Renders a message for one customer. Throws for an unknown message key (the checker guarantees
+ * every key the rules name exists).
+ */
+export function renderMessage(ruleset: Ruleset, key: string, input: MessageInput): RenderedMessage {
+  const message = ruleset.messages.get(key);
+  if (!message) throw new Error(`unknown message ${key}`);
+  const variables = messageVariables(ruleset, input);
+  return {
+    key,
+    channel: message.ir.channel,
+    subject: message.subject ? renderTemplate(message.subject, variables) : null,
+    body: renderTemplate(message.body, variables),
+  };
+}
+
+/** A reward in words, as `{{ offer_amount }}` shows it: "$20 off", "50% off for 3 months". */
+export function describeReward(reward: RewardIR): string {
+  const forMonths = reward.forMonths ? ` for ${plural(reward.forMonths, "month")}` : "";
+  switch (reward.kind) {
+    case "amount_off":
+      return `${formatMoney(reward.amount!)} off${forMonths}`;
+    case "percent_off":
+      return `${reward.percent}% off${forMonths}`;
+    case "months_off":
+      return `${plural(reward.months!, "month")} free`;
+    case "credit":
+      return `${formatMoney(reward.amount!)} in account credit`;
+    case "consultation":
+      return `a free ${Math.round(reward.durationMs! / 60_000)}-minute session with an expert`;
+    case "bonus_points":
+      return `${reward.points!.toLocaleString("en-US")} bonus points`;
+    case "trial_extension":
+      return `${plural(Math.round(reward.durationMs! / 86_400_000), "more trial day")}`;
+    case "feature_unlock":
+      return reward.feature!.replace(/_/g, " ");
+  }
+}
+
+/**
+ * What granting a reward costs, for redemption accounting: the declared `cost`, else the discount
+ * it gives against the customer's MRR; null when it cannot be known (points, unlocks).
+ */
+export function rewardCost(reward: RewardIR, customer: Readonly<Record<string, unknown>>): Money | null {
+  if (reward.cost) return reward.cost;
+  const mrr = typeof customer.mrr === "number" ? customer.mrr : null;
+  const currency = typeof customer.currency === "string" ? customer.currency : null;
+  const months = reward.forMonths ?? 1;
+  switch (reward.kind) {
+    case "amount_off":
+      return { amount: reward.amount!.amount * months, currency: reward.amount!.currency };
+    case "credit":
+      return reward.amount;
+    case "percent_off":
+      return mrr === null || currency === null
+        ? null
+        : { amount: Math.round((mrr * reward.percent! * months) / 100), currency };
+    case "months_off":
+      return mrr === null || currency === null ? null : { amount: mrr * reward.months!, currency };
+    default:
+      return null;
+  }
+}
+
+/** The reward as the decision API returns it (snake_case, only the fields that apply). */
+export function rewardJson(reward: RewardIR): Record<string, string | number> {
+  const json: Record<string, string | number> = { type: reward.kind, key: reward.key };
+  if (reward.amount) {
+    json.amount = reward.amount.amount;
+    json.currency = reward.amount.currency;
+  }
+  if (reward.percent !== null) json.percent = reward.percent;
+  if (reward.forMonths !== null) json.for_months = reward.forMonths;
+  if (reward.months !== null) json.months = reward.months;
+  if (reward.durationMs !== null) json.duration_ms = reward.durationMs;
+  if (reward.points !== null) json.points = reward.points;
+  if (reward.feature !== null) json.feature = reward.feature;
+  json.expires_after_ms = reward.expiresAfterMs;
+  json.description = reward.description ?? describeReward(reward);
+  return json;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+function formatDate(ms: number, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-US", { dateStyle: "long", timeZone }).format(new Date(ms));
+}

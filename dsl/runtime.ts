@@ -1,0 +1,240 @@
+/**
+ * The runtime ruleset: a checked IR compiled once into closures, SQL fragments, parsed schedules and
+ * templates. The Worker builds it once per isolate from worker/generated/ruleset.json; the CLI builds
+ * it after checking. Evaluating a customer never parses or compiles anything.
+ *
+ * Stage: IR (dsl/ruleset.ts) → runtime. Decisions live in dsl/decide.ts, the scheduled programmes in
+ * dsl/programmes.ts, message rendering in dsl/messages.ts, condition traces in dsl/explain.ts.
+ */
+import { type Closure, compileExpression, holds } from "./compile";
+import { type CronSchedule, parseCron } from "./cron";
+import { buildScope, parseFieldType } from "./fields";
+import type {
+  CampaignIR,
+  CardExpiryIR,
+  DunningIR,
+  ExpressionIR,
+  InactivityIR,
+  MessageIR,
+  OfferIR,
+  RewardIR,
+  RulesetIR,
+  WinbackIR,
+} from "./ruleset";
+import { expressionToSql } from "./sql";
+import { type ParsedTemplate, parseTemplate } from "./template";
+import { parseQuietHours, type QuietHours } from "./timezone";
+import type { EvalContext, ExprType, Scope, SqlFragment } from "./types";
+
+/** A compiled condition: `test` is true only when the expression is true (false and unknown fail). */
+export interface CompiledCondition {
+  readonly ir: ExpressionIR;
+  readonly closure: Closure;
+  readonly test: (ctx: EvalContext) => boolean;
+  /** `test` as a closure: what a segment reference evaluates to (membership is never unknown). */
+  readonly membership: Closure;
+}
+
+export interface CompiledSegment {
+  readonly key: string;
+  readonly description: string | null;
+  readonly when: CompiledCondition;
+  /** WHERE fragment over `customers c`; null when the segment cannot run in SQL. */
+  readonly sql: SqlFragment | null;
+}
+
+export interface CompiledOffer {
+  readonly ir: OfferIR;
+  readonly key: string;
+  readonly when: CompiledCondition | null;
+}
+
+export interface CompiledMessage {
+  readonly ir: MessageIR;
+  readonly subject: ParsedTemplate | null;
+  readonly body: ParsedTemplate;
+}
+
+export interface CompiledInactivity {
+  readonly ir: InactivityIR;
+  readonly when: CompiledCondition | null;
+}
+
+export interface CompiledDunning {
+  readonly ir: DunningIR;
+  readonly when: CompiledCondition | null;
+}
+
+export interface CompiledWinback {
+  readonly ir: WinbackIR;
+  readonly when: CompiledCondition | null;
+}
+
+export interface CompiledCampaign {
+  readonly ir: CampaignIR;
+  readonly key: string;
+  readonly schedule: CronSchedule;
+  readonly timezone: string;
+  readonly quietHours: QuietHours | null;
+  /** The audience for one customer (closures). */
+  readonly audience: CompiledCondition;
+  /** The same audience as a WHERE fragment over `customers c`; bind with `bindSql(sql, now)`. */
+  readonly audienceSql: SqlFragment;
+}
+
+/** A checked ruleset, compiled once. Read-only; safe to share across requests. */
+export interface Ruleset {
+  readonly ir: RulesetIR;
+  /** Content hash of the rule sources: stamp it on every decision and send. */
+  readonly version: string;
+  readonly currency: string;
+  readonly defaultTimezone: string;
+  /** Events the closures need: at least those newer than `now - eventWindowMs`; null: all of them. */
+  readonly eventWindowMs: number | null;
+  readonly scope: Scope;
+  readonly segments: ReadonlyMap<string, CompiledSegment>;
+  readonly rewards: ReadonlyMap<string, RewardIR>;
+  /** Highest priority first: the order decisions evaluate them in. */
+  readonly offers: readonly CompiledOffer[];
+  readonly offerPolicy: RulesetIR["offerPolicy"];
+  readonly frequencyCaps: ReadonlyMap<string, { readonly max: number; readonly perMs: number }>;
+  readonly reasons: ReadonlyMap<string, { readonly description: string | null; readonly offers: boolean }>;
+  readonly messages: ReadonlyMap<string, CompiledMessage>;
+  readonly inactivity: readonly CompiledInactivity[];
+  readonly dunning: readonly CompiledDunning[];
+  readonly cardExpiry: CardExpiryIR | null;
+  readonly winback: readonly CompiledWinback[];
+  readonly campaigns: ReadonlyMap<string, CompiledCampaign>;
+}
+
+/** Thrown when an IR is not what `rebound build` writes (wrong format, or not checked). */
+export class RulesetLoadError extends Error {}
+
+/**
+ * Compiles a checked IR. Throws `RulesetLoadError` for an IR that does not compile (which the
+ * checker rules out): a broken artifact must stop the Worker from starting, not answer wrongly.
+ *
+ * @example const ruleset = loadRuleset(generatedRuleset as RulesetIR);
+ */
+export function loadRuleset(ir: RulesetIR): Ruleset {
+  if (ir.format !== 1) throw new RulesetLoadError(`unsupported ruleset format ${String(ir.format)}`);
+  const customFields = ir.fields.map((field) => {
+    const type = parseFieldType(field.type);
+    if ("error" in type) throw new RulesetLoadError(`field ${field.name}: ${type.error}`);
+    return { name: field.name, type: type as ExprType, description: field.description ?? "" };
+  });
+  const segmentInfo = new Map(
+    ir.segments.map((s) => [s.key, { name: s.key, sqlTranslatable: s.when.sqlTranslatable }]),
+  );
+  const scope: Scope = {
+    ...buildScope({
+      defaultCurrency: ir.currency,
+      reasons: ir.reasons.map((r) => r.key),
+      ...(ir.plans ? { plans: ir.plans } : {}),
+      customFields,
+    }),
+    segments: segmentInfo,
+  };
+  const segments = new Map<string, CompiledSegment>();
+  const segmentClosure = (name: string): Closure => {
+    const segment = segments.get(name);
+    if (!segment) throw new RulesetLoadError(`segment ${name} is used before it is compiled`);
+    return segment.when.membership;
+  };
+  const segmentSql = (name: string): SqlFragment => {
+    const sql = segments.get(name)?.sql;
+    if (!sql) throw new RulesetLoadError(`segment ${name} has no SQL`);
+    return membershipSql(sql);
+  };
+  const condition = (expression: ExpressionIR): CompiledCondition => {
+    const closure = compileExpression(expression.ast, { scope, segment: segmentClosure });
+    return {
+      ir: expression,
+      closure,
+      test: (ctx) => holds(closure(ctx)),
+      membership: (ctx) => holds(closure(ctx)),
+    };
+  };
+  const optional = (expression: ExpressionIR | null): CompiledCondition | null =>
+    expression ? condition(expression) : null;
+  for (const segment of ir.segments) {
+    let sql: SqlFragment | null = null;
+    if (segment.when.sqlTranslatable) {
+      try {
+        sql = expressionToSql(segment.when.ast, { scope, segment: segmentSql });
+      } catch {
+        // Too large for one D1 statement: closures still evaluate it; campaigns may not use it (checked).
+        sql = null;
+      }
+    }
+    segments.set(segment.key, {
+      key: segment.key,
+      description: segment.description,
+      when: condition(segment.when),
+      sql,
+    });
+  }
+  const campaigns = new Map<string, CompiledCampaign>();
+  for (const campaign of ir.campaigns) {
+    const cron = parseCron(campaign.schedule);
+    if (!cron.schedule) throw new RulesetLoadError(`campaign ${campaign.key}: bad schedule`);
+    const quiet = campaign.quietHours ? parseQuietHours(campaign.quietHours).quietHours : null;
+    campaigns.set(campaign.key, {
+      ir: campaign,
+      key: campaign.key,
+      schedule: cron.schedule,
+      timezone: campaign.timezone,
+      quietHours: quiet ?? null,
+      audience: condition(campaign.audience),
+      audienceSql: expressionToSql(campaign.audience.ast, { scope, segment: segmentSql }),
+    });
+  }
+  const messages = new Map<string, CompiledMessage>();
+  for (const message of ir.messages) {
+    messages.set(message.key, {
+      ir: message,
+      subject: message.subject === null ? null : parseTemplate(message.subject).template,
+      body: parseTemplate(message.body).template,
+    });
+  }
+  return {
+    ir,
+    version: ir.version,
+    currency: ir.currency,
+    defaultTimezone: ir.defaultTimezone,
+    eventWindowMs: ir.eventWindowMs,
+    scope,
+    segments,
+    rewards: new Map(ir.rewards.map((r) => [r.key, r])),
+    offers: ir.offers.map((offer) => ({ ir: offer, key: offer.key, when: optional(offer.when) })),
+    offerPolicy: ir.offerPolicy,
+    frequencyCaps: new Map(ir.frequencyCaps.map((c) => [c.key, { max: c.max, perMs: c.perMs }])),
+    reasons: new Map(ir.reasons.map((r) => [r.key, { description: r.description, offers: r.offers }])),
+    messages,
+    inactivity: ir.inactivity.map((rule) => ({ ir: rule, when: optional(rule.when) })),
+    dunning: ir.dunning.map((cadence) => ({ ir: cadence, when: optional(cadence.when) })),
+    cardExpiry: ir.cardExpiry,
+    winback: ir.winback.map((sequence) => ({ ir: sequence, when: optional(sequence.when) })),
+    campaigns,
+  };
+}
+
+/**
+ * A segment reference in SQL: membership is true or false, never unknown, exactly like
+ * `CompiledCondition.membership` for closures (a customer whose `high_value` is unknown is not in
+ * it, so `not high_value` holds for them).
+ */
+export function membershipSql(fragment: SqlFragment): SqlFragment {
+  return { sql: `COALESCE((${fragment.sql}), 0)`, params: fragment.params };
+}
+
+/**
+ * The segments a customer is in, in dependency order.
+ *
+ * @example segmentsOf(ruleset, { now, customer, events }) // ["high_value", "price_churner"]
+ */
+export function segmentsOf(ruleset: Ruleset, ctx: EvalContext): string[] {
+  const keys: string[] = [];
+  for (const segment of ruleset.segments.values()) if (segment.when.test(ctx)) keys.push(segment.key);
+  return keys;
+}
