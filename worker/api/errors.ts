@@ -14,7 +14,6 @@ export type ApiErrorCode =
   | "too_many_events"
   | "body_too_large"
   | "unsupported_media_type"
-  | "conflicting_duplicate"
   | "customer_not_found"
   | "api_key_not_found"
   | "internal";

@@ -18,13 +18,12 @@ const BUILT_IN_TYPES =
 export function schemaProblems(validate: ValidateFunction, body: unknown, pathPrefix = ""): ErrorDetail[] {
   if (validate(body)) return [];
   const details: ErrorDetail[] = [];
-  const seen = new Set<string>();
+  const seenPaths = new Set<string>();
   for (const error of validate.errors ?? []) {
     const detail = describe(error, pathPrefix);
-    if (!detail) continue;
-    const key = `${detail.path}\u0000${detail.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    // One problem per value is enough to fix it; a second rule failing on it only adds noise.
+    if (!detail || seenPaths.has(detail.path)) continue;
+    seenPaths.add(detail.path);
     details.push(detail);
   }
   return details;
@@ -40,6 +39,11 @@ function describe(error: ErrorObject, prefix: string): ErrorDetail | null {
       return {
         path: `${path}/${escapePointer(String(error.params.missingProperty))}`,
         message: "is required",
+      };
+    case "dependencies":
+      return {
+        path: `${path}/${escapePointer(String(error.params.missingProperty))}`,
+        message: `is required when ${String(error.params.property)} is given`,
       };
     case "additionalProperties":
       return {

@@ -34,21 +34,20 @@ export interface NormalizeResult {
   details: ErrorDetail[];
 }
 
-/**
- * Normalises a request's events. `pointer(i)` names item `i` in error paths (`""` for a single
- * event, `/events/3` in a batch).
- */
-export function normalizeEvents(
-  incoming: readonly IncomingEvent[],
-  pointer: (index: number) => string,
-): NormalizeResult {
+/** A schema-valid event and the JSON Pointer that names it in error paths (`""`, `/events/3`). */
+export interface IncomingItem {
+  event: IncomingEvent;
+  at: string;
+}
+
+/** Normalises a request's schema-valid events, in request order. */
+export function normalizeEvents(items: readonly IncomingItem[]): NormalizeResult {
   const details: ErrorDetail[] = [];
-  const byId = new Map<string, { event: NormalizedEvent; index: number }>();
+  const byId = new Map<string, { event: NormalizedEvent; at: string }>();
   const events: NormalizedEvent[] = [];
   const duplicateIdsInRequest: string[] = [];
 
-  incoming.forEach((raw, index) => {
-    const at = pointer(index);
+  for (const { event: raw, at } of items) {
     const occurredAt = parseInstant(raw.occurred_at);
     if (occurredAt === null) {
       details.push({
@@ -58,7 +57,7 @@ export function normalizeEvents(
     }
     const properties = { ...(raw.properties ?? {}) };
     details.push(...normalizeProperties(raw.type, properties, `${at}/properties`));
-    if (occurredAt === null) return;
+    if (occurredAt === null) continue;
 
     const event: NormalizedEvent = {
       id: raw.id,
@@ -69,17 +68,17 @@ export function normalizeEvents(
     };
     const earlier = byId.get(raw.id);
     if (!earlier) {
-      byId.set(raw.id, { event, index });
+      byId.set(raw.id, { event, at });
       events.push(event);
     } else if (sameEvent(earlier.event, event)) {
       duplicateIdsInRequest.push(raw.id);
     } else {
       details.push({
         path: `${at}/id`,
-        message: `repeats the id of ${pointer(earlier.index) || "an earlier event"} with different content`,
+        message: `repeats the id of ${earlier.at} with different content`,
       });
     }
-  });
+  }
   return { events, duplicateIdsInRequest, details };
 }
 

@@ -9,19 +9,20 @@
 
 import type { Context } from "hono";
 import { validateEvent, validateEventBatch } from "../../generated/validators.js";
-import { type IncomingEvent, normalizeEvents } from "../../ingest/normalize";
+import { type IncomingEvent, type IncomingItem, normalizeEvents } from "../../ingest/normalize";
 import { writeEvents } from "../../ingest/write-events";
 import { LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
-import { ApiError, validationFailed } from "../errors";
+import { ApiError, type ErrorDetail, validationFailed } from "../errors";
 import { readJsonBody } from "../json-body";
 import { schemaProblems } from "../validation";
 
 async function postEvents(c: Context<AppEnv>): Promise<Response> {
   const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
-  const { incoming, pointer } = parseEventsBody(body);
-  const normalized = normalizeEvents(incoming, pointer);
-  if (normalized.details.length > 0) throw validationFailed(normalized.details);
+  const { items, details } = checkEventsBody(body);
+  const normalized = normalizeEvents(items);
+  details.push(...normalized.details);
+  if (details.length > 0) throw validationFailed(details.sort(byItem));
 
   const written = await writeEvents(c.env.DB, normalized.events, Date.now());
   const duplicateIds = [...normalized.duplicateIdsInRequest, ...written.duplicateIds];
@@ -35,15 +36,15 @@ async function postEvents(c: Context<AppEnv>): Promise<Response> {
   });
 }
 
-function parseEventsBody(body: unknown): {
-  incoming: IncomingEvent[];
-  pointer: (index: number) => string;
-} {
+/**
+ * Checks a body against the schemas: one event, or `{"events": [...]}`. Items of a batch are checked
+ * one by one so every bad item is reported and the good ones still get their deeper checks.
+ */
+function checkEventsBody(body: unknown): { items: IncomingItem[]; details: ErrorDetail[] } {
   const isBatch = body !== null && typeof body === "object" && !Array.isArray(body) && "events" in body;
   if (!isBatch) {
     const details = schemaProblems(validateEvent, body);
-    if (details.length > 0) throw validationFailed(details);
-    return { incoming: [body as IncomingEvent], pointer: () => "" };
+    return { items: details.length > 0 ? [] : [{ event: body as IncomingEvent, at: "" }], details };
   }
   const { events } = body as { events: unknown };
   // Checked before the schema so a huge array is refused without validating every item.
@@ -60,9 +61,28 @@ function parseEventsBody(body: unknown): {
       ],
     );
   }
-  const details = schemaProblems(validateEventBatch, body);
-  if (details.length > 0) throw validationFailed(details);
-  return { incoming: events as IncomingEvent[], pointer: (index) => `/events/${index}` };
+  // The envelope alone (the items are checked one by one below).
+  const envelope = Array.isArray(events) ? { ...body, events: [] } : body;
+  const envelopeProblems = schemaProblems(validateEventBatch, envelope).filter(
+    (detail) => !(detail.path === "/events" && Array.isArray(events) && events.length > 0),
+  );
+  if (!Array.isArray(events) || envelopeProblems.length > 0) return { items: [], details: envelopeProblems };
+
+  const items: IncomingItem[] = [];
+  const details: ErrorDetail[] = [];
+  events.forEach((candidate: unknown, index) => {
+    const at = `/events/${index}`;
+    const problems = schemaProblems(validateEvent, candidate, at);
+    if (problems.length > 0) details.push(...problems);
+    else items.push({ event: candidate as IncomingEvent, at });
+  });
+  return { items, details };
+}
+
+/** Orders details by the batch item they point into, so they read top to bottom. */
+function byItem(a: ErrorDetail, b: ErrorDetail): number {
+  const item = (detail: ErrorDetail) => Number(/^\/events\/(\d+)/.exec(detail.path)?.[1] ?? -1);
+  return item(a) - item(b);
 }
 
 export const eventRoutes: readonly RouteDef[] = [

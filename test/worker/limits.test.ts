@@ -1,0 +1,16 @@
+// The JSON Schemas cannot import LIMITS, so this keeps the numbers they repeat in step with it.
+import { expect, it } from "vitest";
+import eventSchema from "../../worker/api/schemas/event.schema.json";
+import batchSchema from "../../worker/api/schemas/event-batch.schema.json";
+import { LIMITS } from "../../worker/limits";
+
+it("uses the same limits in the schemas as in worker/limits.ts", () => {
+  expect(batchSchema.properties.events.maxItems).toBe(LIMITS.maxEventsPerBatch);
+  expect(eventSchema.properties.id.maxLength).toBe(LIMITS.maxIdLength);
+  expect(eventSchema.properties.customer_id.maxLength).toBe(LIMITS.maxIdLength);
+  const updated = eventSchema.allOf.find((branch) => branch.if.properties.type.const === "customer.updated");
+  const attributes = updated?.then.properties.properties as {
+    properties: { attributes: { maxProperties: number } };
+  };
+  expect(attributes.properties.attributes.maxProperties).toBe(LIMITS.maxAttributes);
+});
