@@ -20,6 +20,8 @@ export interface SendFilter extends PageRequest {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+  /** D1's rows_read for the query: what reading this page was billed. */
+  rowsRead: number;
 }
 
 /**
@@ -61,11 +63,11 @@ export async function listSends(db: D1Database, filter: SendFilter): Promise<Pag
     });
     sql = `${seeks.join(" UNION ALL ")} ORDER BY id DESC LIMIT ?${limitParam}`;
   }
-  const { results } = await db
+  const { results, meta } = await db
     .prepare(sql)
     .bind(...params)
     .all<SendRow>();
-  return page(results, filter.limit);
+  return page(results, filter.limit, meta.rows_read);
 }
 
 /** Reads one send by id. */
@@ -106,14 +108,14 @@ export async function listOutbox(
   }
   params.push(filter.limit + 1);
   const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
-  const { results } = await db
+  const { results, meta } = await db
     .prepare(`SELECT * FROM outbox ${where} ORDER BY id DESC LIMIT ?${params.length}`)
     .bind(...params)
     .all<OutboxRow>();
-  return page(results, filter.limit);
+  return page(results, filter.limit, meta.rows_read);
 }
 
-function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+function page<T extends { id: string }>(rows: T[], limit: number, rowsRead: number): Page<T> {
   const items = rows.slice(0, limit);
-  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null, rowsRead };
 }
