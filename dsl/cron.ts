@@ -3,9 +3,9 @@
  * parsed and validated with located diagnostics, then evaluated in an IANA time zone.
  *
  * Stage: the ruleset checker calls `parseCron` on every campaign `schedule` (stage: check); the
- * Worker's tick calls `occurrencesBetween` (earliest first) or `latestOccurrences` (most recent
- * first, for a catch-up that runs only the newest missed ones) to find the occurrences due since
- * its last run, and `nextOccurrence` / `previousOccurrence` to report them (stage: run).
+ * Worker's tick calls `occurrencesBetween` (the earliest N) or `latestOccurrences` (the newest N,
+ * for a catch-up that runs only the most recent missed ones) to find the occurrences due since its
+ * last run, and `nextOccurrence` / `previousOccurrence` to report them (stage: run).
  *
  * The language, by example: `0 9 * * MON-FRI`, `*\/15 8-18 * * *`, `0 10 1,15 JAN-JUN *`.
  * - Fields: `*`, values, ranges `a-b`, steps `*\/n`, `a-b/n` and `a/n` (= `a-<max>/n`), lists `a,b-c`.

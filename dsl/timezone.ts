@@ -241,8 +241,10 @@ function offsetsAround(wall: number, timeZone: string): { before: number; after:
 /** The instants that show civil time `wall` in the zone: none (gap), one, or two (fall-back). */
 function instantsShowing(wall: number, timeZone: string): number[] {
   const { before, after } = offsetsAround(wall, timeZone);
+  // No transition near `wall` (the common case, answered from cached samples without calling Intl).
+  if (before === after) return [wall - before];
   const instants: number[] = [];
-  for (const offset of before === after ? [before] : [before, after]) {
+  for (const offset of [before, after]) {
     const instant = wall - offset;
     if (offsetAt(instant, timeZone) === offset) instants.push(instant);
   }
