@@ -1,0 +1,159 @@
+/**
+ * `rebound explain`: how the rules treat one customer at one moment. Every segment with whether the
+ * customer is in it (and the first failing condition with actual values when not), then either the
+ * offer decision with a trace of each offer in order, or one campaign's audience, holdout and variant.
+ *
+ * Stage: CLI over dsl/decide.ts, dsl/explain.ts and dsl/programmes.ts.
+ */
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { decideOffer } from "../decide";
+import { type ConditionFailure, type ConditionTrace, explainCondition } from "../explain";
+import { campaignAssignment } from "../programmes";
+import { closest } from "../rule-reader";
+import { OFFER_CONTEXTS, type OfferContext } from "../ruleset";
+import { customerInput, InputError, parseMoment } from "./customer-input";
+import { type Args, type Io, loadRulesOrFail, reportDiagnostics, UsageError } from "./main";
+import { type Style, styleFor } from "./style";
+
+export function explainCommand(args: Args, json: boolean, io: Io): number {
+  const file = args.options.get("customer");
+  const atText = args.options.get("at");
+  if (typeof file !== "string" || typeof atText !== "string") {
+    throw new UsageError("explain needs --customer <file> and --at <time> (e.g. 2026-03-01T12:00:00Z)");
+  }
+  const dir = String(args.options.get("dir") ?? args.positional[1] ?? "rules");
+  const loaded = loadRulesOrFail(dir);
+  if (reportDiagnostics(loaded, json, io)) return 1;
+  const ruleset = loaded.ruleset!;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  let input: ReturnType<typeof customerInput>;
+  let at: number;
+  try {
+    at = atText === "now" ? Date.now() : parseMoment(atText, 0, "--at");
+    const data = parse(text) as Record<string, unknown> | null;
+    const wrapped = data && typeof data === "object" && "customer" in data ? data : { customer: data ?? {} };
+    input = customerInput(ruleset, wrapped, at);
+  } catch (error) {
+    if (error instanceof InputError) throw new UsageError(`${file}: ${error.message}`);
+    throw new UsageError(`${file}: ${(error as Error).message}`);
+  }
+  const { ctx, history } = input;
+  const segments = [...ruleset.segments.values()].map((segment) => ({
+    key: segment.key,
+    member: segment.when.test(ctx),
+    trace: explainCondition(ruleset, segment.when, ctx),
+  }));
+  const campaignName = args.options.get("campaign");
+  const style = styleFor({ isTTY: io.isTTY });
+  if (typeof campaignName === "string") {
+    const campaign = ruleset.campaigns.get(campaignName);
+    if (!campaign) {
+      const suggestion = closest(campaignName, ruleset.campaigns.keys());
+      throw new UsageError(
+        `unknown campaign \`${campaignName}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`,
+      );
+    }
+    const audience = explainCondition(ruleset, campaign.audience, ctx);
+    const assignment = campaignAssignment(campaign, String(ctx.customer.id));
+    if (json) {
+      io.out(
+        `${JSON.stringify({ at: new Date(at).toISOString(), ruleset: ruleset.version, segments, campaign: { key: campaignName, in_audience: audience.result === "true", audience, ...assignment } }, null, 2)}\n`,
+      );
+      return 0;
+    }
+    printSegments(segments, io, style);
+    io.out(`\n${style.bold(`campaign ${campaignName}`)} ${style.dim(campaign.ir.audience.at)}\n`);
+    if (audience.result === "true") io.out(`  ${style.green("in the audience")}\n`);
+    else io.out(`  ${style.red("not in the audience")}\n${failureLines(audience, "    ", style)}`);
+    if (assignment.experiment) {
+      io.out(
+        `  experiment ${assignment.experiment}: ${assignment.holdout ? style.yellow("held out (gets nothing)") : `variant ${assignment.variant}`}\n`,
+      );
+    }
+    for (const [index, step] of assignment.steps.entries()) {
+      io.out(
+        `  step ${index + 1}: ${[step.message && `message ${step.message}`, step.offer && `offer ${step.offer}`].filter(Boolean).join(", ")}\n`,
+      );
+    }
+    return 0;
+  }
+  const contextOption = args.options.get("context") ?? "cancel_flow";
+  if (typeof contextOption !== "string" || !OFFER_CONTEXTS.includes(contextOption as OfferContext)) {
+    throw new UsageError(`--context is one of ${OFFER_CONTEXTS.join(", ")}`);
+  }
+  const reasonOption = args.options.get("reason");
+  const offerOption = args.options.get("offer");
+  const only = typeof offerOption === "string" ? [offerOption] : undefined;
+  if (only && !ruleset.offers.some((o) => o.key === only[0])) {
+    const suggestion = closest(
+      only[0]!,
+      ruleset.offers.map((o) => o.key),
+    );
+    throw new UsageError(
+      `unknown offer \`${only[0]}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`,
+    );
+  }
+  const decision = decideOffer(ruleset, ctx, {
+    context: contextOption as OfferContext,
+    reason: typeof reasonOption === "string" ? reasonOption : null,
+    history,
+    explain: true,
+    ...(only ? { only } : {}),
+  });
+  if (json) {
+    io.out(
+      `${JSON.stringify({ at: new Date(at).toISOString(), ruleset: ruleset.version, segments, decision }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  printSegments(segments, io, style);
+  io.out(
+    `\n${style.bold(`offers (context ${contextOption}${decision.reason ? `, reason ${decision.reason}` : ""})`)}\n`,
+  );
+  for (const entry of decision.trace) {
+    const mark =
+      entry.outcome === "chosen"
+        ? style.green("✓ chosen")
+        : entry.outcome === "not_evaluated"
+          ? style.dim("· not evaluated")
+          : style.red(`✗ ${entry.outcome.replace(/_/g, " ")}`);
+    io.out(`  ${mark} ${style.bold(entry.offer)} ${style.dim(entry.at)}\n    ${entry.detail}\n`);
+    if (entry.condition) io.out(failureLines(entry.condition, "    ", style));
+  }
+  const result = decision.offer
+    ? style.green(
+        `offer ${decision.offer.key}: reward ${decision.offer.reward.key}, message ${decision.offer.message}, expires ${new Date(decision.offer.expiresAt).toISOString()}`,
+      )
+    : style.yellow(`no offer (${decision.reasonCode})`);
+  io.out(`\n${result}\n  why: ${decision.why}\n`);
+  return 0;
+}
+
+function printSegments(
+  segments: { key: string; member: boolean; trace: ConditionTrace }[],
+  io: Io,
+  style: Style,
+): void {
+  io.out(`${style.bold("segments")}\n`);
+  for (const segment of segments) {
+    if (segment.member) io.out(`  ${style.green("✓")} ${segment.key}\n`);
+    else io.out(`  ${style.red("✗")} ${segment.key}\n${failureLines(segment.trace, "    ", style)}`);
+  }
+}
+
+function failureLines(trace: ConditionTrace, indent: string, style: Style): string {
+  return trace.failure ? describeFailure(trace.failure, indent, style) : "";
+}
+
+function describeFailure(failure: ConditionFailure, indent: string, style: Style): string {
+  let out = `${indent}${style.cyan(failure.text.replace(/\s+/g, " "))} is ${failure.result}\n`;
+  for (const value of failure.values) out += `${indent}  ${value.expression} = ${value.value}\n`;
+  if (failure.segment?.failure) out += describeFailure(failure.segment.failure, `${indent}  `, style);
+  return out;
+}
