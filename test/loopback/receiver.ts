@@ -10,11 +10,15 @@
  * Control API (JSON):
  *   POST /__control/script {"path": "/t/x/hook", "responses": [{"status": 500}, {"hang": true}]}
  *        answers the next requests to that path in order; afterwards the path's default applies.
+ *   POST /__control/verify {"path": "/t/x/hook", "secret": "…", "nowSeconds": 1767225600}
+ *        checks every later request to that path with the verification code from docs/webhooks.md,
+ *        as a receiver whose clock reads `nowSeconds`, and records the verdict as `signatureValid`.
  *   GET  /__control/requests?path=/t/x/hook   every request recorded for that path, oldest first.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
+import { verifyReboundSignature } from "./verify-signature";
 
 /** A scripted answer. */
 interface ScriptedResponse {
@@ -36,6 +40,8 @@ interface RecordedRequest {
   answeredStatus: number | null;
   /** True when an Idempotency-Key repeated an earlier request's and the first answer was replayed. */
   replayed: boolean;
+  /** The documented receiver's verdict on Rebound-Signature (null when the path is not verified). */
+  signatureValid: boolean | null;
 }
 
 declare module "vitest" {
@@ -45,6 +51,7 @@ declare module "vitest" {
 }
 
 const scripts = new Map<string, ScriptedResponse[]>();
+const verifiers = new Map<string, { secret: string; nowSeconds: number }>();
 const recorded = new Map<string, RecordedRequest[]>();
 /** Idempotency-Key → the first successful answer, as Resend keeps it for 24 hours. */
 const idempotentAnswers = new Map<string, { status: number; body: unknown }>();
@@ -148,6 +155,16 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
     answer(response, 200, { ok: true });
     return;
   }
+  if (url.pathname === "/__control/verify" && request.method === "POST") {
+    const { path, secret, nowSeconds } = JSON.parse(body) as {
+      path: string;
+      secret: string;
+      nowSeconds: number;
+    };
+    verifiers.set(path, { secret, nowSeconds });
+    answer(response, 200, { ok: true });
+    return;
+  }
   if (url.pathname === "/__control/requests" && request.method === "GET") {
     answer(response, 200, { requests: recorded.get(url.searchParams.get("path") ?? "") ?? [] });
     return;
@@ -165,7 +182,17 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
     receivedAt: Date.now(),
     answeredStatus: null,
     replayed: false,
+    signatureValid: null,
   };
+  const verifier = verifiers.get(url.pathname);
+  if (verifier) {
+    entry.signatureValid = verifyReboundSignature(
+      verifier.secret,
+      headers["rebound-signature"],
+      body,
+      verifier.nowSeconds,
+    );
+  }
   recorded.set(url.pathname, [...(recorded.get(url.pathname) ?? []), entry]);
 
   const scripted = scripts.get(url.pathname)?.shift();

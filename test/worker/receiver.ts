@@ -10,6 +10,7 @@ export interface ReceivedRequest {
   receivedAt: number;
   answeredStatus: number | null;
   replayed: boolean;
+  signatureValid: boolean | null;
 }
 
 export interface ScriptedResponse {
@@ -52,4 +53,16 @@ export async function receivedAt(path: string): Promise<ReceivedRequest[]> {
   const response = await fetch(`${receiverUrl()}/__control/requests?path=${encodeURIComponent(path)}`);
   const { requests } = (await response.json()) as { requests: ReceivedRequest[] };
   return requests;
+}
+
+/**
+ * Makes the receiver check every later request to `path` with the Node.js verification code from
+ * docs/webhooks.md, as a receiver whose clock reads `nowSeconds`.
+ */
+export async function verifyAt(path: string, secret: string, nowSeconds: number): Promise<void> {
+  const response = await fetch(`${receiverUrl()}/__control/verify`, {
+    method: "POST",
+    body: JSON.stringify({ path, secret, nowSeconds }),
+  });
+  if (!response.ok) throw new Error(`configuring verification failed: ${response.status}`);
 }

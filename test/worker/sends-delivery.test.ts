@@ -6,7 +6,7 @@ import { enqueueSends } from "../../worker/sends/enqueue";
 import { SEND_LIMITS } from "../../worker/sends/limits";
 import { claimSend } from "../../worker/sends/transitions";
 import { call, issueKey } from "./helpers";
-import { receivedAt, receiverPath, receiverUrl, scriptReceiver } from "./receiver";
+import { receivedAt, receiverPath, receiverUrl, scriptReceiver, verifyAt } from "./receiver";
 import {
   consume,
   consumeDlq,
@@ -56,6 +56,25 @@ describe("webhook delivery", () => {
 
     const row = await sendRow(sendId!);
     expect(row).toMatchObject({ status: "sent", attempts: 1, sent_at: T0 + 1_000, last_error: null });
+  });
+
+  it("the Node.js verification code in docs/webhooks.md accepts Rebound's signature, and rejects it once stale", async () => {
+    const fresh = receiverPath("docs-verify");
+    const stale = receiverPath("docs-verify-stale");
+    await verifyAt(fresh, WEBHOOK_SECRET, T0 / 1000 + 10);
+    await verifyAt(stale, WEBHOOK_SECRET, T0 / 1000 + 301);
+    for (const path of [fresh, stale]) {
+      const testEnv = webhookEnv(path);
+      const { createdIds } = await enqueueSends(testEnv, [sendRequest()], T0);
+      await consume(testEnv, createdIds, T0);
+    }
+    expect((await receivedAt(fresh)).map((request) => request.signatureValid)).toEqual([true]);
+    expect((await receivedAt(stale)).map((request) => request.signatureValid)).toEqual([false]);
+    const wrongSecret = receiverPath("docs-verify-secret");
+    await verifyAt(wrongSecret, "whsec_someone_else", T0 / 1000);
+    const testEnv = webhookEnv(wrongSecret);
+    await consume(testEnv, (await enqueueSends(testEnv, [sendRequest()], T0)).createdIds, T0);
+    expect((await receivedAt(wrongSecret)).map((request) => request.signatureValid)).toEqual([false]);
   });
 
   it("a receiver rejects a forged body and a replay older than its tolerance", async () => {
