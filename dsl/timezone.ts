@@ -107,9 +107,32 @@ export function checkTimeZone(timeZone: string): ExprDiagnostic[] {
   return [diagnostic];
 }
 
+const REGIONS = [
+  "America",
+  "Europe",
+  "Asia",
+  "Africa",
+  "Australia",
+  "Pacific",
+  "Atlantic",
+  "Indian",
+  "Antarctica",
+];
+
 function suggestTimeZone(text: string): string | undefined {
   const wanted = text.trim().replace(/\s+/g, "_").toLowerCase();
   if (wanted === "") return undefined;
+  // A bare city ("Kolkata", "new york"): ICU knows some names it does not list (Asia/Kolkata is
+  // listed as Asia/Calcutta), so try it under each region first.
+  const city = wanted
+    .split("_")
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join("_");
+  if (!wanted.includes("/")) {
+    for (const region of REGIONS) {
+      if (isValidTimeZone(`${region}/${city}`)) return `${region}/${city}`;
+    }
+  }
   let zones: string[];
   try {
     zones = Intl.supportedValuesOf("timeZone");
