@@ -158,7 +158,13 @@ class Checker {
       case "money":
         return this.visitMoney(node);
       case "list":
-        return this.visitList(node, undefined);
+        this.error(
+          "type_mismatch",
+          "a list is only valid after `in`",
+          node.span,
+          'e.g. `plan in ["pro", "team"]`',
+        );
+        return undefined;
       case "name":
         return this.visitName(node);
       case "not": {

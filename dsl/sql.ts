@@ -48,6 +48,23 @@ export function expressionToSql(ast: Expr, env: SqlEnv): SqlFragment {
   return fragment;
 }
 
+/**
+ * Translates an expression of any type into a SELECT-able value (for `explain`, tests and
+ * audience previews). Money comes back as its amount plus a separate currency fragment.
+ */
+export function valueToSql(ast: Expr, env: SqlEnv): { value: SqlFragment; currency?: SqlFragment } {
+  const analysis = analyzeExpression(ast, env.scope);
+  if (analysis.diagnostics.length > 0) {
+    throw new SqlTranslationError(`expression does not check: ${analysis.diagnostics[0]!.message}`);
+  }
+  const translator = new Translator(analysis.info, env);
+  if (analysis.type?.kind === "money") {
+    const money = translator.money(ast);
+    return { value: money.amount, currency: money.currency };
+  }
+  return { value: translator.value(ast) };
+}
+
 /** The fragment's parameters with every `NowParam` replaced by `now` (epoch ms). */
 export function bindSql(fragment: SqlFragment, now: number): (string | number | null)[] {
   return fragment.params.map((p) => (typeof p === "object" && p !== null ? now : p));
