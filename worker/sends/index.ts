@@ -3,6 +3,7 @@
  * handler and the routes use. See docs/sends.md.
  */
 
+export { channelForRulesChannel } from "./channel-choice";
 export { consumeSends } from "./consume";
 export { consumeDeadLetters } from "./dead-letter";
 export { type EnqueueResult, enqueueSends } from "./enqueue";
