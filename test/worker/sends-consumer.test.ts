@@ -1,0 +1,126 @@
+// Consumer edge cases: malformed messages, deferred sends arriving early, fencing of a consumer
+// whose lease lapsed, the attempt limit under repeated takeovers, and the backoff schedule.
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { retryDelaySeconds } from "../../worker/sends/backoff";
+import { consumeSends } from "../../worker/sends/consume";
+import { enqueueSends } from "../../worker/sends/enqueue";
+import { SEND_LIMITS } from "../../worker/sends/limits";
+import { claimSend, markSent } from "../../worker/sends/transitions";
+import { receivedAt, receiverPath } from "./receiver";
+import { CATALOG, consume, retryDelay, sendRequest, sendRow, T0, webhookEnv } from "./sends-fixtures";
+
+describe("messages the consumer cannot use", () => {
+  it("acknowledges a malformed or unknown-version body (retrying cannot fix it) and a message for a missing send", async () => {
+    const testEnv = webhookEnv(receiverPath("malformed"));
+    const batch = createMessageBatch("rebound-sends", [
+      { id: "m1", timestamp: new Date(T0), attempts: 1, body: "not an object" },
+      { id: "m2", timestamp: new Date(T0), attempts: 1, body: { v: 2, sendId: "snd_x" } },
+      { id: "m3", timestamp: new Date(T0), attempts: 1, body: { v: 1 } },
+      {
+        id: "m4",
+        timestamp: new Date(T0),
+        attempts: 1,
+        body: { v: 1, sendId: "snd_000000000000aaaaaaaaaaaaaaaa" },
+      },
+    ]);
+    const ctx = createExecutionContext();
+    const decisions = await consumeSends(batch, testEnv, { clock: () => T0, catalog: CATALOG });
+    expect(decisions).toEqual([{ kind: "ack" }, { kind: "ack" }, { kind: "ack" }, { kind: "ack" }]);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["m1", "m2", "m3", "m4"]);
+  });
+});
+
+describe("deferred sends", () => {
+  it("a message that arrives before the send's notBefore is put back until then, and delivered when due", async () => {
+    const path = receiverPath("early");
+    const testEnv = webhookEnv(path);
+    const dueAt = T0 + 2 * 3_600_000;
+    const { createdIds } = await enqueueSends(testEnv, [sendRequest({ notBefore: dueAt })], T0);
+    const early = await consume(testEnv, createdIds, T0);
+    expect(retryDelay(early)).toBe(2 * 3_600);
+    expect(await sendRow(createdIds[0]!)).toMatchObject({ status: "queued", attempts: 0 });
+    expect(await receivedAt(path)).toHaveLength(0);
+
+    await consume(testEnv, createdIds, dueAt, 2);
+    expect(await sendRow(createdIds[0]!)).toMatchObject({ status: "sent", attempts: 1 });
+  });
+});
+
+describe("claims", () => {
+  it("a consumer whose lease lapsed cannot record an outcome over the one that took the send over", async () => {
+    const path = receiverPath("fencing");
+    const testEnv = webhookEnv(path);
+    const { createdIds } = await enqueueSends(testEnv, [sendRequest()], T0);
+    const sendId = createdIds[0]!;
+    const slow = await claimSend(testEnv.DB, sendId, T0, 1_000);
+    if (slow.kind !== "claimed") throw new Error("expected a claim");
+    const fast = await claimSend(testEnv.DB, sendId, T0 + 1_000, 1_000);
+    expect(fast).toMatchObject({ kind: "claimed", resumed: true });
+    if (fast.kind !== "claimed") throw new Error("expected a takeover");
+
+    expect(await markSent(testEnv.DB, slow.row, T0 + 1_500, "late")).toBe(false);
+    expect(await markSent(testEnv.DB, fast.row, T0 + 1_500, "on time")).toBe(true);
+    expect(await sendRow(sendId)).toMatchObject({
+      status: "sent",
+      attempts: 2,
+      provider_message_id: "on time",
+    });
+  });
+
+  it("two consumers racing for one send: exactly one claims it", async () => {
+    const testEnv = webhookEnv(receiverPath("race"));
+    const { createdIds } = await enqueueSends(testEnv, [sendRequest()], T0);
+    const claims = await Promise.all(
+      Array.from({ length: 8 }, () => claimSend(testEnv.DB, createdIds[0]!, T0, 30_000)),
+    );
+    expect(claims.filter((claim) => claim.kind === "claimed")).toHaveLength(1);
+    expect(claims.filter((claim) => claim.kind === "busy")).toHaveLength(7);
+  });
+
+  it("a send taken over again and again stops at the attempt limit instead of looping", async () => {
+    const path = receiverPath("takeovers");
+    const testEnv = webhookEnv(path);
+    const { createdIds } = await enqueueSends(testEnv, [sendRequest()], T0);
+    const sendId = createdIds[0]!;
+    let now = T0;
+    for (let i = 0; i < SEND_LIMITS.maxAttempts; i++) {
+      await claimSend(testEnv.DB, sendId, now, 1_000);
+      now += 1_000;
+    }
+    await consume(testEnv, [sendId], now, SEND_LIMITS.maxAttempts + 1);
+    const row = await sendRow(sendId);
+    expect(row.status).toBe("dead");
+    expect(row.last_error).toContain(`gave up after ${SEND_LIMITS.maxAttempts} attempts`);
+    expect(await receivedAt(path)).toHaveLength(0);
+  });
+});
+
+describe("backoff", () => {
+  it("doubles per attempt with jitter in the upper half, is reproducible, and caps", () => {
+    for (const sendId of ["snd_a", "snd_b", "snd_c"]) {
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        const ceiling = Math.min(
+          SEND_LIMITS.backoffMaxSeconds,
+          SEND_LIMITS.backoffBaseSeconds * 2 ** (attempt - 1),
+        );
+        const delay = retryDelaySeconds(sendId, attempt);
+        expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
+        expect(delay).toBeLessThanOrEqual(ceiling);
+        expect(retryDelaySeconds(sendId, attempt)).toBe(delay);
+      }
+    }
+  });
+
+  it("spreads sends that failed together", () => {
+    const delays = new Set(Array.from({ length: 50 }, (_, i) => retryDelaySeconds(`snd_${i}`, 3)));
+    expect(delays.size).toBeGreaterThan(20);
+  });
+
+  it("honours a longer Retry-After, within the queue's 12-hour delay limit", () => {
+    expect(retryDelaySeconds("snd_a", 1, 900)).toBe(900);
+    expect(retryDelaySeconds("snd_a", 1, 1)).toBeGreaterThanOrEqual(SEND_LIMITS.backoffBaseSeconds / 2);
+    expect(retryDelaySeconds("snd_a", 1, 10 ** 9)).toBe(SEND_LIMITS.maxQueueDelaySeconds);
+  });
+});
