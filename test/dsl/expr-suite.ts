@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Expr } from "../../dsl/ast";
 import { checkExpression } from "../../dsl/check-expr";
-import { type Closure, compileExpression } from "../../dsl/compile";
+import { type Closure, compileExpression, holds } from "../../dsl/compile";
 import { buildScope, parseFieldType } from "../../dsl/fields";
 import { parseExpression } from "../../dsl/parser";
 import type { EvalContext, EventRecord, ExprType, Scope, Value } from "../../dsl/types";
@@ -45,12 +45,14 @@ export function caseScope(): Scope {
   });
 }
 
-/** Compiles the case scope's segments (in dependency order) for the closure back end. */
+/** Compiles the case scope's segments (in dependency order) for the closure back end, as membership tests. */
 export function segmentClosures(scope: Scope): Map<string, Closure> {
   const closures = new Map<string, Closure>();
   for (const [name, source] of Object.entries(SEGMENT_SOURCES)) {
     const ast = parseExpression(source).ast!;
-    closures.set(name, compileExpression(ast, { scope, segment: (n) => closures.get(n)! }));
+    const condition = compileExpression(ast, { scope, segment: (n) => closures.get(n)! });
+    // Segment references are membership, as in dsl/runtime.ts: unknown means "not a member".
+    closures.set(name, (ctx) => holds(condition(ctx)));
   }
   return closures;
 }

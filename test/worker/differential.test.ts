@@ -4,9 +4,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { checkExpression } from "../../dsl/check-expr";
-import { type Closure, compileExpression } from "../../dsl/compile";
+import { type Closure, compileExpression, holds } from "../../dsl/compile";
 import { buildScope, parseFieldType } from "../../dsl/fields";
 import { parseExpression } from "../../dsl/parser";
+import { membershipSql } from "../../dsl/runtime";
 import { bindSql, expressionToSql } from "../../dsl/sql";
 import type { EvalContext, EventRecord, ExprType, Scope, SqlFragment, Value } from "../../dsl/types";
 import { ExpressionGenerator, PLANS, prng, Random, randomCustomer, randomEvents } from "./random-expressions";
@@ -71,8 +72,13 @@ function compileBoth(text: string, scope: Scope): Compiled | null {
   const segmentSql = new Map<string, SqlFragment>();
   for (const [name, source] of Object.entries(SEGMENTS)) {
     const ast = parseExpression(source).ast!;
-    segmentClosures.set(name, compileExpression(ast, { scope, segment: () => () => null }));
-    segmentSql.set(name, expressionToSql(ast, { scope, segment: () => ({ sql: "NULL", params: [] }) }));
+    // Segment references are membership (dsl/runtime.ts): unknown means "not a member".
+    const condition = compileExpression(ast, { scope, segment: () => () => null });
+    segmentClosures.set(name, (ctx) => holds(condition(ctx)));
+    segmentSql.set(
+      name,
+      membershipSql(expressionToSql(ast, { scope, segment: () => ({ sql: "NULL", params: [] }) })),
+    );
   }
   return {
     text,

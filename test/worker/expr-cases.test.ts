@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import type { Expr } from "../../dsl/ast";
 import { parseExpression } from "../../dsl/parser";
+import { membershipSql } from "../../dsl/runtime";
 import { bindSql, valueToSql } from "../../dsl/sql";
 import type { EvalContext, ExprType, SqlFragment, Value } from "../../dsl/types";
 import errorsCases from "../dsl/expr/errors.yaml?raw";
@@ -31,7 +32,7 @@ const scope = caseScope();
 const segmentSql = new Map<string, SqlFragment>();
 for (const [name, source] of Object.entries(SEGMENT_SOURCES)) {
   const ast = parseExpression(source).ast!;
-  segmentSql.set(name, valueToSql(ast, { scope, segment: (n) => segmentSql.get(n)! }).value);
+  segmentSql.set(name, membershipSql(valueToSql(ast, { scope, segment: (n) => segmentSql.get(n)! }).value));
 }
 
 async function store(ctx: EvalContext): Promise<void> {
