@@ -1,0 +1,69 @@
+/**
+ * `npm start`: Rebound on http://localhost:8787 with everything a newcomer needs. Creates .dev.vars
+ * with a random admin key when there is none, builds (schemas and rules), applies the D1 migrations to
+ * the local database, starts `wrangler dev`, seeds the demo customers once, and prints the key with a
+ * curl line to paste.
+ */
+
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { seedDemoData } from "./seed-demo";
+import { applyLocalMigrations, REPO_ROOT, startDevServer } from "./wrangler-dev";
+
+// 8787 is the README's port; PORT overrides it when something else already listens there.
+const PORT = Number(process.env.PORT ?? 8787);
+const DEV_VARS = join(REPO_ROOT, ".dev.vars");
+
+/** Reads REBOUND_ADMIN_KEY from .dev.vars, adding a fresh random one when it is missing. */
+function ensureAdminKey(): string {
+  const existing = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, "utf8") : "";
+  const match = /^REBOUND_ADMIN_KEY\s*=\s*"?([^"\n]+)"?\s*$/m.exec(existing);
+  if (match?.[1]) return match[1].trim();
+  const key = `rbk_local_${randomBytes(24).toString("base64url")}`;
+  const separator = existing === "" || existing.endsWith("\n") ? "" : "\n";
+  writeFileSync(DEV_VARS, `${existing}${separator}REBOUND_ADMIN_KEY=${key}\n`, { mode: 0o600 });
+  console.log("start: created .dev.vars with a new local admin key");
+  return key;
+}
+
+async function main(): Promise<void> {
+  const adminKey = ensureAdminKey();
+  console.log("start: building (request schemas, rules)");
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
+  console.log("start: applying D1 migrations to the local database");
+  await applyLocalMigrations({ quiet: true });
+
+  console.log(`start: starting wrangler dev on port ${PORT}`);
+  const server = await startDevServer({ port: PORT, inheritOutput: true });
+  const stop = () => {
+    void server.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+
+  const today = new Date();
+  const anchor = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+  const seed = await seedDemoData(`http://localhost:${PORT}`, adminKey, anchor);
+  console.log(
+    seed.seeded
+      ? `start: loaded ${seed.customers} demo customers (${seed.events} events)`
+      : "start: demo customers already loaded",
+  );
+
+  console.log(`
+Rebound is running on http://localhost:${PORT}
+
+  Admin key (from .dev.vars): ${adminKey}
+
+  Try:
+  curl -s http://localhost:${PORT}/v1/customers/demo-0001 -H "Authorization: Bearer ${adminKey}"
+`);
+  process.exitCode = (await server.exited) ?? 0;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
