@@ -589,7 +589,11 @@ class Checker {
       const segment = parsed.get(key)!;
       if (cyclic.size > 0) continue;
       const when = this.expression(segment.node, segment.entry.reader);
-      if (!when) continue;
+      if (!when) {
+        // Known but broken: later references are not "unknown", they just cannot run in SQL.
+        this.segmentInfo.set(key, { name: key, sqlTranslatable: false });
+        continue;
+      }
       this.segmentInfo.set(key, { name: key, sqlTranslatable: when.sqlTranslatable });
       if (when.sqlTranslatable)
         this.translate(
@@ -1084,7 +1088,7 @@ class Checker {
         messageNode,
         reader,
         refs.messageKeys,
-        step.offer ? "offer" : contextOf(by),
+        offerNode ? "offer" : contextOf(by),
         by,
       );
       if (step.message === null) ok = false;
