@@ -1,0 +1,208 @@
+// The shipped rule pack: `rebound validate rules` and `rebound test rules` pass (so CI checks what
+// ships), the published JSON Schema accepts every rule file, a broken copy fails with located errors,
+// and `rebound build` writes an artifact the runtime loads, or nothing at all.
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Ajv } from "ajv";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { type Io, main } from "../../dsl/cli/main";
+import { readRuleDirectory } from "../../dsl/cli/rule-files";
+import { readSchema } from "../../dsl/cli/schema-check";
+import type { RulesetIR } from "../../dsl/ruleset";
+import { loadRuleset } from "../../dsl/runtime";
+
+const scratch = mkdtempSync(join(tmpdir(), "rebound-pack-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const io: Io = {
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+    isTTY: false,
+  };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe("the default rule pack", () => {
+  it("validates", async () => {
+    const result = await run(["validate", "rules", "--format", "json"]);
+    expect(result.err).toBe("");
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.out) as {
+      ok: boolean;
+      version: string;
+      counts: Record<string, number>;
+    };
+    expect(summary.ok).toBe(true);
+    expect(summary.version).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(summary.counts.campaigns).toBeGreaterThanOrEqual(1);
+    expect(summary.counts.dunning).toBe(1);
+  });
+
+  it("passes its own tests", async () => {
+    const result = await run(["test", "rules", "--format", "json"]);
+    const report = JSON.parse(result.out) as {
+      ok: boolean;
+      passed: number;
+      failed: number;
+      cases: unknown[];
+    };
+    expect(report.failed, JSON.stringify(report.cases, null, 2)).toBe(0);
+    expect(report.passed).toBeGreaterThanOrEqual(40);
+    expect(result.code).toBe(0);
+  });
+
+  it("answers every churn reason the way the playbook says", () => {
+    const { rules } = readRuleDirectory("rules");
+    const offers = rules.find((f) => f.path.endsWith("offers.yaml"))!.text;
+    expect(offers).toContain("reasons: [too_expensive]");
+    expect(offers).toContain("reasons: [hard_to_use]");
+    expect(offers).not.toContain("shutting_down");
+  });
+
+  it("is accepted by the published JSON Schema, file by file", () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(readSchema());
+    for (const file of readRuleDirectory("rules").rules) {
+      expect(validate(parse(file.text)), `${file.path}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      expect(file.text.split("\n")[0]).toBe("# yaml-language-server: $schema=../dsl/rules.schema.json");
+    }
+  });
+
+  it("runs through the installed `rebound` bin", () => {
+    const out = execFileSync(process.execPath, ["dsl/cli/bin.mjs", "validate", "rules"], {
+      encoding: "utf8",
+    });
+    expect(out).toMatch(/^ok rules: \d+ files/);
+  });
+
+  it("a broken copy fails validation with located errors and builds nothing", async () => {
+    const dir = join(scratch, "broken");
+    cpSync("rules", dir, { recursive: true });
+    const offersPath = join(dir, "offers.yaml");
+    const offers = readFileSync(offersPath, "utf8");
+    writeFileSync(
+      offersPath,
+      offers
+        .replace("segment: high_value", "segment: high_valu")
+        .replace("when: not low_value", 'when: ltv >= "100"'),
+    );
+    const result = await run(["validate", dir, "--format", "json"]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.out) as {
+      diagnostics: { file: string; line: number; column: number; code: string; hint?: string }[];
+    };
+    const lines = readFileSync(offersPath, "utf8").split("\n");
+    const segmentLine = lines.findIndex((l) => l.includes("segment: high_valu")) + 1;
+    const whenLine = lines.findIndex((l) => l.includes('when: ltv >= "100"')) + 1;
+    expect(report.diagnostics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          file: offersPath,
+          code: "unknown_segment",
+          line: segmentLine,
+          column: 14,
+          hint: "did you mean `high_value`?",
+        }),
+        expect.objectContaining({ file: offersPath, code: "type_mismatch", line: whenLine }),
+      ]),
+    );
+    const human = await run(["validate", dir]);
+    expect(human.err).toContain(`${offersPath}:${segmentLine}:14 error[unknown_segment]`);
+    expect(human.err).toMatch(/\|\s+\^+/);
+    const out = join(scratch, "broken-build");
+    const build = await run(["build", dir, "--out", out]);
+    expect(build.code).toBe(1);
+    expect(existsSync(join(out, "ruleset.json"))).toBe(false);
+  });
+
+  it("builds an artifact the Worker runtime loads, stamped with the validated version", async () => {
+    const out = join(scratch, "generated");
+    const build = await run(["build", "rules", "--out", out, "--format", "json"]);
+    expect(build.code).toBe(0);
+    const ir = JSON.parse(readFileSync(join(out, "ruleset.json"), "utf8")) as RulesetIR;
+    const validate = JSON.parse((await run(["validate", "rules", "--format", "json"])).out) as {
+      version: string;
+    };
+    expect(ir.version).toBe(validate.version);
+    const ruleset = loadRuleset(ir);
+    expect(ruleset.offers.map((o) => o.key)[0]).toBe("price_high_value");
+    expect(readFileSync(join(out, "ruleset.ts"), "utf8")).toContain(
+      `export const rulesetVersion = "${ir.version}"`,
+    );
+  });
+
+  it("changes version when any rule file changes, not when the directory is named differently", async () => {
+    const copy = join(scratch, "copy");
+    cpSync("rules", copy, { recursive: true });
+    const original = JSON.parse((await run(["validate", "rules", "--format", "json"])).out) as {
+      version: string;
+    };
+    const copied = JSON.parse((await run(["validate", copy, "--format", "json"])).out) as { version: string };
+    expect(copied.version).toBe(original.version);
+    writeFileSync(
+      join(copy, "rewards.yaml"),
+      readFileSync(join(copy, "rewards.yaml"), "utf8").replace("amount_off: $20", "amount_off: $25"),
+    );
+    const changed = JSON.parse((await run(["validate", copy, "--format", "json"])).out) as {
+      version: string;
+    };
+    expect(changed.version).not.toBe(original.version);
+  });
+
+  it("explains a decision with the first failing condition and its actual values", async () => {
+    const customer = join(scratch, "customer.yaml");
+    writeFileSync(customer, "customer:\n  id: cus_5\n  status: active\n  ltv: $200\n  mrr: $49\n");
+    const result = await run([
+      "explain",
+      "--customer",
+      customer,
+      "--at",
+      "2026-03-03T15:00:00Z",
+      "--reason",
+      "too_expensive",
+      "--dir",
+      "rules",
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain("price_high_value");
+    expect(result.out).toContain("ltv = $200");
+    expect(result.out).toContain("offer price_everyone_else: reward ten_off");
+    const json = await run([
+      "explain",
+      "--customer",
+      customer,
+      "--at",
+      "2026-03-03T15:00:00Z",
+      "--campaign",
+      "spring_winback",
+      "--format",
+      "json",
+    ]);
+    const report = JSON.parse(json.out) as {
+      campaign: { in_audience: boolean; audience: { failure: { text: string } } };
+    };
+    expect(report.campaign.in_audience).toBe(false);
+    expect(report.campaign.audience.failure.text).toBe('status == "canceled"');
+  });
+
+  it("rejects wrong usage with exit code 2 and never crashes on a bad customer file", async () => {
+    expect((await run(["explain", "--at", "2026-03-03T15:00:00Z"])).code).toBe(2);
+    expect((await run(["validate", join(scratch, "missing-dir")])).code).toBe(2);
+    expect((await run(["frobnicate"])).code).toBe(2);
+    const bad = join(scratch, "bad-customer.yaml");
+    writeFileSync(bad, "customer:\n  ltvv: $200\n");
+    const result = await run(["explain", "--customer", bad, "--at", "2026-03-03T15:00:00Z"]);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain("did you mean `ltv`?");
+  });
+});
