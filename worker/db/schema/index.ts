@@ -3,6 +3,8 @@
  */
 export * from "./api-keys";
 export * from "./customers";
+export * from "./decisions";
 export * from "./events";
 export * from "./outbox";
+export * from "./redemptions";
 export * from "./sends";

@@ -1,0 +1,72 @@
+/**
+ * `decisions`: every answer to "what offer should this customer see now?", from the decision API
+ * and from campaign messages that carry an offer (worker/decisions/decide-and-record.ts writes both).
+ * A decision is stored with the ruleset version, the experiment variant or holdout, and the inputs
+ * that mattered, so lift and audits can be computed later from this table alone.
+ *
+ * `status`: `outstanding` (an offer the customer may still accept until `expires_at`), `accepted`,
+ * `declined`, `expired`, or `no_offer` (the decision gave nothing; `reason_code` says why). An
+ * `outstanding` row whose `expires_at` has passed is expired; it is marked so the next time the
+ * customer is decided for or responds.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const DECISION_STATUSES = ["outstanding", "accepted", "declined", "expired", "no_offer"] as const;
+export type DecisionStatus = (typeof DECISION_STATUSES)[number];
+
+export const decisions = sqliteTable(
+  "decisions",
+  {
+    /** "dec_" + creation time (12 hex digits of epoch ms) + 16 random hex digits. */
+    id: text("id").primaryKey(),
+    customerId: text("customer_id").notNull(),
+    /** cancel_flow | in_app | winback | dunning. */
+    context: text("context").notNull(),
+    /** The churn reason the rules saw: the cancel flow's, else the profile's. */
+    reason: text("reason"),
+    /** NULL when the decision gave no offer. */
+    offerKey: text("offer_key"),
+    /** JSON: the reward as the API shows it (dsl/messages.ts `rewardJson`), frozen at decision time. */
+    reward: text("reward"),
+    /** JSON: the rendered message `{key, channel, subject, body}`, frozen at decision time. */
+    message: text("message"),
+    /** offered | no_matching_rule | capped | cooldown | holdout | ineligible | unknown_customer. */
+    reasonCode: text("reason_code").notNull(),
+    /** One sentence: why this offer, or why none. */
+    why: text("why").notNull(),
+    experiment: text("experiment"),
+    variant: text("variant"),
+    /** 1 when the customer was held out of the matched offer's experiment (no offer, counted for lift). */
+    holdout: integer("holdout").notNull().default(0),
+    rulesetVersion: text("ruleset_version").notNull(),
+    /** JSON object: the request's inputs and the profile values the evaluated conditions read. */
+    inputs: text("inputs").notNull(),
+    /** What granting the reward costs (minor units), priced when the offer was made; NULL: unknown. */
+    cost: integer("cost"),
+    costCurrency: text("cost_currency"),
+    /** `api` (the decision API) or `campaign` (an offer carried by a scheduled message). */
+    source: text("source").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** NULL when there is no offer. */
+    expiresAt: integer("expires_at"),
+    status: text("status", { enum: DECISION_STATUSES }).notNull(),
+    /** When the customer accepted or declined. */
+    respondedAt: integer("responded_at"),
+  },
+  (table) => [
+    // Stable answers: the decision read looks up the customer's outstanding offer by this index, and
+    // it is what makes two concurrent decisions for one customer create one outstanding offer (the
+    // second INSERT hits it and re-reads the winner).
+    uniqueIndex("decisions_one_outstanding")
+      .on(table.customerId)
+      .where(sql`${table.status} = 'outstanding'`),
+    // Caps and cooldowns: the decision read takes the customer's offers within the longest cap or
+    // cooldown window, newest first. Decisions without an offer never count, so they are left out.
+    index("decisions_customer_offers")
+      .on(table.customerId, table.createdAt)
+      .where(sql`${table.offerKey} IS NOT NULL`),
+  ],
+);
+
+export type DecisionRecordRow = typeof decisions.$inferSelect;
