@@ -108,7 +108,7 @@ touched AS (
   FROM json_each(?1) j JOIN events ev ON ev.id = json_extract(j.value, '$.id') AND ev.received_at = ?2
   GROUP BY ev.customer_id
 ),
-base AS (
+base AS MATERIALIZED (
   SELECT t.cid,
     ${latestProp([T.updated], "email")} AS email,
     ${latestProp([T.updated], "first_name")} AS first_name,
@@ -142,7 +142,7 @@ base AS (
     max(t.batch_last, coalesce(c.last_event_at, t.batch_last)) AS last_event_at
   FROM touched t LEFT JOIN customers c ON c.id = t.cid
 ),
-money AS (
+money AS MATERIALIZED (
   SELECT b.*,
     (SELECT coalesce(sum(${prop("amount")}), 0) FROM events e
        WHERE e.customer_id = b.cid AND e.type = ${T.order} AND ${prop("currency")} IS b.currency) AS order_total,
