@@ -19,7 +19,7 @@ import { SEND_LIMITS } from "./limits";
 import { logSendEvent } from "./log";
 import { parseSendQueueMessage } from "./message";
 import { type MessageCatalog, renderMessage } from "./render";
-import { sendSettings } from "./settings";
+import { type SendSettings, sendSettings } from "./settings";
 import { claimSend, markDead, markFailed, markSent } from "./transitions";
 import type { SendRow, TemplateVariables } from "./types";
 
@@ -46,13 +46,7 @@ export async function consumeSends(
     batch.messages.map(async (message): Promise<MessageDecision> => {
       let decision: MessageDecision;
       try {
-        decision = await processSendMessage(
-          message.body,
-          env,
-          options,
-          settings.leaseMs,
-          settings.deliveryTimeoutMs,
-        );
+        decision = await processSendMessage(message.body, env, options, settings);
       } catch (error) {
         // D1 or the queue failed under us: let the queue redeliver with its own delay; after
         // max_retries the message goes to the dead-letter queue, whose consumer marks the send dead.
@@ -80,8 +74,7 @@ export async function processSendMessage(
   body: unknown,
   env: Env,
   options: ConsumeOptions,
-  leaseMs: number,
-  deliveryTimeoutMs: number,
+  settings: SendSettings,
 ): Promise<MessageDecision> {
   const parsed = parseSendQueueMessage(body);
   if (!parsed.ok) {
@@ -90,7 +83,7 @@ export async function processSendMessage(
     return ACK;
   }
   const sendId = parsed.message.sendId;
-  const claim = await claimSend(env.DB, sendId, options.clock(), leaseMs);
+  const claim = await claimSend(env.DB, sendId, options.clock(), settings.leaseMs);
   switch (claim.kind) {
     case "missing":
       logSendEvent("send.missing", { sendId });
@@ -102,7 +95,7 @@ export async function processSendMessage(
     case "early":
       return retryAt(claim.dueAt, options.clock());
     case "claimed":
-      return deliverClaimed(claim.row, claim.resumed, env, options, deliveryTimeoutMs);
+      return deliverClaimed(claim.row, claim.resumed, env, options, settings.deliveryTimeoutMs);
   }
 }
 
@@ -131,12 +124,8 @@ async function deliverClaimed(
     return dead(`gave up after ${SEND_LIMITS.maxAttempts} attempts; last error: ${row.last_error ?? "none"}`);
   }
 
-  const rendered = renderMessage(
-    options.catalog,
-    row.message_key,
-    parseVariables(row.variables),
-    env.COMPANY_NAME,
-  );
+  const variables = parseVariables(row.variables);
+  const rendered = renderMessage(options.catalog, row.message_key, variables, env.COMPANY_NAME);
   if (!rendered.ok) return dead(rendered.error);
 
   let outcome: DeliveryOutcome;
@@ -156,7 +145,7 @@ async function deliverClaimed(
           occurrence: row.occurrence,
           step: row.step,
         },
-        variables: parseVariables(row.variables),
+        variables,
       },
       { now: options.clock(), timeoutMs: deliveryTimeoutMs },
     );

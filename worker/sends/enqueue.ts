@@ -52,8 +52,8 @@ export async function enqueueSends(
   if (problems.length > 0) throw new SendRequestError(problems);
   const { defaultChannel } = sendSettings(env);
 
-  const rows = sends.map((send) => ({
-    id: newSendId(now),
+  const rows = sends.map((send, index) => ({
+    id: newSendId(now, index),
     programme_kind: send.programmeKind,
     programme_key: send.programmeKey,
     occurrence: send.occurrence,
