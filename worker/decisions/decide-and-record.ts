@@ -1,0 +1,278 @@
+/**
+ * Decision stage 2 and 3 of 3 (read → evaluate → write): the one way a decision is made and stored,
+ * for the decision API and for campaign messages that carry an offer alike, so both share the same
+ * record, expiry, caps, cooldowns, anti-abuse guard and experiment buckets.
+ *
+ * One D1 round trip reads (worker/decisions/read-state.ts), the rules decide in memory
+ * (dsl/decide.ts), one round trip writes. A customer has at most one outstanding offer: asking again
+ * returns it unchanged (same id, same expiry) until it expires or is accepted or declined. Two
+ * concurrent decisions cannot both create one: the partial unique index decisions_one_outstanding
+ * turns the second INSERT into a no-op, and that request re-reads and returns the winner.
+ */
+import { type ChosenOffer, decideOffer, type OfferDecision, type OfferTraceEntry } from "../../dsl/decide";
+import { renderMessage, rewardCost, rewardJson } from "../../dsl/messages";
+import type { OfferContext } from "../../dsl/ruleset";
+import type { EvalContext } from "../../dsl/types";
+import { type DecisionRuleset, deployedRuleset } from "./deployed-ruleset";
+import { newDecisionId } from "./ids";
+import { type DecisionRequestInputs, inputsThatMattered } from "./inputs";
+import { type DecisionState, readDecisionState } from "./read-state";
+import { type DecisionRow, isExpired, type StoredDecision, storedDecisionOf } from "./stored-decision";
+
+/** The bindings a decision needs (a subset of the Worker's Env). */
+export interface DecisionEnv {
+  readonly DB: D1Database;
+  /** Shown in offer messages as {{company_name}}. */
+  readonly COMPANY_NAME: string;
+}
+
+export interface DecideRequest {
+  readonly customerId: string;
+  readonly context: OfferContext;
+  /** The decision's instant (epoch ms): the request's time, or the tick's scheduledTime. */
+  readonly now: number;
+  /** The reason picked in the cancel flow, before any cancellation event exists. */
+  readonly reason?: string | null;
+  /** Merged into the profile's custom attributes for this decision only (never stored on the profile). */
+  readonly attributes?: Readonly<Record<string, string | number | boolean | null>> | null;
+  /** Consider only these offers (a campaign step naming its offers). */
+  readonly only?: readonly string[] | null;
+  /** Keep the rule trace (with condition values) for `?explain=1`. */
+  readonly explain?: boolean;
+  /** Who asked: recorded on the decision. Default `api`. */
+  readonly source?: "api" | "campaign";
+}
+
+export interface DecisionResult {
+  readonly decision: StoredDecision;
+  /**
+   * `created`: this call decided and stored a new decision. `outstanding`: the customer already had
+   * an outstanding offer (from an earlier or a concurrent call), returned unchanged.
+   */
+  readonly outcome: "created" | "outstanding";
+  /**
+   * The offer as the rules know it, for rendering it into a message (campaigns); null when there is
+   * no offer or the outstanding one was made by a ruleset whose reward no longer exists.
+   */
+  readonly chosenOffer: ChosenOffer | null;
+  /** Every offer looked at and why it was or was not chosen; null unless `explain` and created. */
+  readonly trace: readonly OfferTraceEntry[] | null;
+  /** D1 rows read and written by this decision (both round trips; not the API key lookup). */
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+}
+
+const EXPIRE_SQL = "UPDATE decisions SET status = 'expired' WHERE id = ?1 AND status = 'outstanding'";
+
+const INSERT_SQL = `
+INSERT INTO decisions (id, customer_id, context, reason, offer_key, reward, message, reason_code, why,
+  experiment, variant, holdout, ruleset_version, inputs, cost, cost_currency, source, created_at,
+  expires_at, status, responded_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, NULL)
+ON CONFLICT DO NOTHING`;
+
+const OUTSTANDING_SQL = "SELECT * FROM decisions WHERE customer_id = ?1 AND status = 'outstanding'";
+
+/**
+ * Decides the next offer for one customer and stores the decision, or returns the customer's
+ * outstanding offer. Never throws for an unknown customer: the decision says `unknown_customer`.
+ *
+ * @example
+ * const { decision, chosenOffer } = await decideAndRecord(env, {
+ *   customerId: "cus_42", context: "winback", now: controller.scheduledTime,
+ *   only: ["price_everyone_else"], source: "campaign",
+ * });
+ */
+export async function decideAndRecord(env: DecisionEnv, request: DecideRequest): Promise<DecisionResult> {
+  const plan = deployedRuleset();
+  const state = await readDecisionState(env.DB, plan, request.customerId, request.now);
+  if (state.outstanding && !isExpired(state.outstanding, request.now)) {
+    const decision = storedDecisionOf(state.outstanding, request.now);
+    return {
+      decision,
+      outcome: "outstanding",
+      chosenOffer: chosenOfferOf(plan, decision),
+      trace: null,
+      rowsRead: state.rowsRead,
+      rowsWritten: 0,
+    };
+  }
+  const row = state.customer
+    ? evaluate(plan, env, request, state, state.customer)
+    : unknownCustomer(plan, request);
+  const statements: D1PreparedStatement[] = [];
+  if (state.outstanding) statements.push(env.DB.prepare(EXPIRE_SQL).bind(state.outstanding.id));
+  statements.push(env.DB.prepare(INSERT_SQL).bind(...insertParams(row.row)));
+  const withOffer = row.row.status === "outstanding";
+  if (withOffer) statements.push(env.DB.prepare(OUTSTANDING_SQL).bind(request.customerId));
+  const results = await env.DB.batch(statements);
+  const insert = results[state.outstanding ? 1 : 0];
+  const rowsRead = state.rowsRead + results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0);
+  const rowsWritten = results.reduce((sum, result) => sum + (result.meta.rows_written ?? 0), 0);
+
+  if (withOffer && insert?.meta.changes === 0) {
+    // A concurrent decision stored its outstanding offer first: answer with that one.
+    const winner = results[results.length - 1]?.results[0] as DecisionRow | undefined;
+    if (!winner) throw new Error(`decision for ${request.customerId} was neither stored nor outstanding`);
+    const decision = storedDecisionOf(winner, request.now);
+    return {
+      decision,
+      outcome: "outstanding",
+      chosenOffer: chosenOfferOf(plan, decision),
+      trace: null,
+      rowsRead,
+      rowsWritten,
+    };
+  }
+  const decision = storedDecisionOf(row.row, request.now);
+  return {
+    decision,
+    outcome: "created",
+    chosenOffer: row.chosen,
+    trace: request.explain ? row.trace : null,
+    rowsRead,
+    rowsWritten,
+  };
+}
+
+interface NewDecision {
+  row: DecisionRow;
+  chosen: ChosenOffer | null;
+  trace: readonly OfferTraceEntry[];
+}
+
+function evaluate(
+  plan: DecisionRuleset,
+  env: DecisionEnv,
+  request: DecideRequest,
+  state: DecisionState,
+  profile: Record<string, unknown>,
+): NewDecision {
+  const { ruleset } = plan;
+  const attributes = request.attributes ?? null;
+  const customer = attributes
+    ? { ...profile, attributes: { ...(profile.attributes as Record<string, unknown>), ...attributes } }
+    : profile;
+  const ctx: EvalContext = { now: request.now, customer, events: state.events };
+  // In the cancel flow the customer is churning right now: a redemption shortly before counts as
+  // "redeemed and churned again" even though the cancellation event does not exist yet.
+  const cancellations =
+    request.context === "cancel_flow" ? [...state.cancellations, request.now] : state.cancellations;
+  const decision: OfferDecision = decideOffer(ruleset, ctx, {
+    context: request.context,
+    reason: request.reason ?? null,
+    history: { offers: state.offers, cancellations },
+    ...(request.only ? { only: request.only } : {}),
+    explain: request.explain === true,
+  });
+  const requestInputs: DecisionRequestInputs = {
+    context: request.context,
+    reason: request.reason ?? null,
+    attributes,
+    only: request.only ?? null,
+  };
+  const inputs = inputsThatMattered(ruleset, ctx, requestInputs, decision, state);
+  const offer = decision.offer;
+  const message = offer
+    ? renderMessage(ruleset, offer.message, { customer, companyName: env.COMPANY_NAME, offer })
+    : null;
+  const cost = offer ? rewardCost(offer.reward, customer) : null;
+  return {
+    row: {
+      id: newDecisionId(request.now),
+      customer_id: request.customerId,
+      context: request.context,
+      reason: decision.reason,
+      offer_key: offer?.key ?? null,
+      reward: offer ? JSON.stringify(rewardJson(offer.reward)) : null,
+      message: message ? JSON.stringify(message) : null,
+      reason_code: decision.reasonCode,
+      why: decision.why,
+      experiment: decision.experiment,
+      variant: decision.variant,
+      holdout: decision.holdout ? 1 : 0,
+      ruleset_version: ruleset.version,
+      inputs: JSON.stringify(inputs),
+      cost: cost?.amount ?? null,
+      cost_currency: cost?.currency ?? null,
+      source: request.source ?? "api",
+      created_at: request.now,
+      expires_at: offer?.expiresAt ?? null,
+      status: offer ? "outstanding" : "no_offer",
+      responded_at: null,
+    },
+    chosen: offer,
+    trace: decision.trace,
+  };
+}
+
+function unknownCustomer(plan: DecisionRuleset, request: DecideRequest): NewDecision {
+  return {
+    row: {
+      id: newDecisionId(request.now),
+      customer_id: request.customerId,
+      context: request.context,
+      reason: request.reason ?? null,
+      offer_key: null,
+      reward: null,
+      message: null,
+      reason_code: "unknown_customer",
+      why: `no event has been received for customer ${request.customerId}, so no rule can match`,
+      experiment: null,
+      variant: null,
+      holdout: 0,
+      ruleset_version: plan.ruleset.version,
+      inputs: JSON.stringify({
+        request: {
+          context: request.context,
+          reason: request.reason ?? null,
+          attributes: request.attributes ?? null,
+          only: request.only ?? null,
+        },
+      }),
+      cost: null,
+      cost_currency: null,
+      source: request.source ?? "api",
+      created_at: request.now,
+      expires_at: null,
+      status: "no_offer",
+      responded_at: null,
+    },
+    chosen: null,
+    trace: [],
+  };
+}
+
+function insertParams(row: DecisionRow): (string | number | null)[] {
+  return [
+    row.id,
+    row.customer_id,
+    row.context,
+    row.reason,
+    row.offer_key,
+    row.reward,
+    row.message,
+    row.reason_code,
+    row.why,
+    row.experiment,
+    row.variant,
+    row.holdout,
+    row.ruleset_version,
+    row.inputs,
+    row.cost,
+    row.cost_currency,
+    row.source,
+    row.created_at,
+    row.expires_at,
+    row.status,
+  ];
+}
+
+/** The stored offer as the current ruleset knows it (reward and message key), for rendering. */
+function chosenOfferOf(plan: DecisionRuleset, decision: StoredDecision): ChosenOffer | null {
+  const offer = decision.offer;
+  if (!offer) return null;
+  const reward = plan.ruleset.rewards.get(String(offer.reward.key));
+  if (!reward || !plan.ruleset.messages.has(offer.message.key)) return null;
+  return { key: offer.key, reward, message: offer.message.key, expiresAt: offer.expiresAt };
+}
