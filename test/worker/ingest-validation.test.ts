@@ -69,6 +69,12 @@ const cases: Case[] = [
     paths: ["/properties/score"],
   },
   {
+    note: "a wrong property type and a bad date in one event: both reported",
+    body: event("order.completed", "c", "yesterday", { amount: "12.00", currency: "USD" }),
+    code: "validation_failed",
+    paths: ["/properties/amount", "/occurred_at"],
+  },
+  {
     note: "missing id",
     body: { type: "activity", customer_id: "c", occurred_at: "2026-03-01T10:00:00Z" },
     code: "validation_failed",

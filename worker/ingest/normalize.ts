@@ -7,6 +7,9 @@ import type { ErrorDetail } from "../api/errors";
 import { canonicalJson } from "./canonical-json";
 import { parseInstant, parseInstantOrDate } from "./timestamps";
 
+export const OCCURRED_AT_MESSAGE =
+  "is not a valid ISO 8601 date-time with a UTC offset, e.g. 2026-03-01T09:30:00Z";
+
 /** An event as the client sends it, after the JSON Schema accepted it. */
 export interface IncomingEvent {
   id: string;
@@ -50,10 +53,7 @@ export function normalizeEvents(items: readonly IncomingItem[]): NormalizeResult
   for (const { event: raw, at } of items) {
     const occurredAt = parseInstant(raw.occurred_at);
     if (occurredAt === null) {
-      details.push({
-        path: `${at}/occurred_at`,
-        message: "is not a valid ISO 8601 date-time with a UTC offset, e.g. 2026-03-01T09:30:00Z",
-      });
+      details.push({ path: `${at}/occurred_at`, message: OCCURRED_AT_MESSAGE });
     }
     const properties = { ...(raw.properties ?? {}) };
     details.push(...normalizeProperties(raw.type, properties, `${at}/properties`));

@@ -9,7 +9,13 @@
 
 import type { Context } from "hono";
 import { validateEvent, validateEventBatch } from "../../generated/validators.js";
-import { type IncomingEvent, type IncomingItem, normalizeEvents } from "../../ingest/normalize";
+import {
+  type IncomingEvent,
+  type IncomingItem,
+  normalizeEvents,
+  OCCURRED_AT_MESSAGE,
+} from "../../ingest/normalize";
+import { parseInstant } from "../../ingest/timestamps";
 import { writeEvents } from "../../ingest/write-events";
 import { LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
@@ -43,7 +49,7 @@ async function postEvents(c: Context<AppEnv>): Promise<Response> {
 function checkEventsBody(body: unknown): { items: IncomingItem[]; details: ErrorDetail[] } {
   const isBatch = body !== null && typeof body === "object" && !Array.isArray(body) && "events" in body;
   if (!isBatch) {
-    const details = schemaProblems(validateEvent, body);
+    const details = itemProblems(body, "");
     return { items: details.length > 0 ? [] : [{ event: body as IncomingEvent, at: "" }], details };
   }
   const { events } = body as { events: unknown };
@@ -72,11 +78,30 @@ function checkEventsBody(body: unknown): { items: IncomingItem[]; details: Error
   const details: ErrorDetail[] = [];
   events.forEach((candidate: unknown, index) => {
     const at = `/events/${index}`;
-    const problems = schemaProblems(validateEvent, candidate, at);
+    const problems = itemProblems(candidate, at);
     if (problems.length > 0) details.push(...problems);
     else items.push({ event: candidate as IncomingEvent, at });
   });
   return { items, details };
+}
+
+/**
+ * Schema problems of one event. A schema-invalid event skips normalisation, so its timestamp is
+ * checked here too: the client learns about every problem of the item in one round trip.
+ */
+function itemProblems(candidate: unknown, at: string): ErrorDetail[] {
+  const problems = schemaProblems(validateEvent, candidate, at);
+  if (problems.length === 0) return problems;
+  const occurredAt = (candidate as { occurred_at?: unknown } | null)?.occurred_at;
+  const path = `${at}/occurred_at`;
+  if (
+    typeof occurredAt === "string" &&
+    parseInstant(occurredAt) === null &&
+    !problems.some((p) => p.path === path)
+  ) {
+    problems.push({ path, message: OCCURRED_AT_MESSAGE });
+  }
+  return problems;
 }
 
 /** Orders details by the batch item they point into, so they read top to bottom. */
