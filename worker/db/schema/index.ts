@@ -2,9 +2,13 @@
  * The D1 schema, one file per table. drizzle-kit reads this module to generate migrations/.
  */
 export * from "./api-keys";
+export * from "./campaign-exclusions";
+export * from "./campaign-runs";
 export * from "./customers";
 export * from "./decisions";
+export * from "./dunning-cases";
 export * from "./events";
 export * from "./outbox";
 export * from "./redemptions";
 export * from "./sends";
+export * from "./tick-state";
