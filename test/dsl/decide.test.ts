@@ -1,0 +1,240 @@
+// Decisions and programmes on small inline rulesets: the order of evaluation, traces with actual
+// values, expiry from the request time, message rendering and the scheduled programmes' positions.
+import { describe, expect, it } from "vitest";
+import { checkRuleset } from "../../dsl/check";
+import { decideOffer } from "../../dsl/decide";
+import { describeReward, renderMessage, rewardCost, rewardJson } from "../../dsl/messages";
+import {
+  campaignAssignment,
+  cardRemindersDue,
+  dunningPosition,
+  frequencyCapAllows,
+} from "../../dsl/programmes";
+import { loadRuleset, type Ruleset, segmentsOf } from "../../dsl/runtime";
+import type { EvalContext } from "../../dsl/types";
+
+const DAY = 86_400_000;
+const NOW = Date.parse("2026-03-03T15:00:00Z");
+
+function ruleset(text: string): Ruleset {
+  const result = checkRuleset([{ path: "rules/test.yaml", text }]);
+  expect(result.diagnostics).toEqual([]);
+  return loadRuleset(JSON.parse(JSON.stringify(result.ruleset)));
+}
+
+function ctx(customer: Record<string, unknown>, events: EvalContext["events"] = []): EvalContext {
+  return {
+    now: NOW,
+    customer: { id: "cus_1", status: "active", currency: "USD", attributes: {}, ...customer },
+    events,
+  };
+}
+
+const BASE = `
+settings: { currency: USD, default_timezone: Europe/Berlin }
+segments:
+  vip: ltv >= $500
+rewards:
+  twenty: { amount_off: $20, expires_after: 14d }
+  half: { percent_off: 50, for_months: 3, expires_after: 7d }
+  session: { consultation: 45m, expires_after: 30d }
+messages:
+  price: { subject: "{{ offer_amount }} for {{ first_name | default: \\"you\\" }}", body: "Until {{ offer_expires_at }}" }
+  pay: { body: "Card {{ card_last4 }}: {{ update_url }} ({{ failed_amount }})" }
+  expiring: { body: "Expires {{ card_expires_at }}" }
+offers:
+  - key: low
+    priority: 1
+    reasons: [too_expensive]
+    reward: half
+    message: price
+  - key: vip_price
+    priority: 10
+    reasons: [too_expensive]
+    segment: vip
+    when: days_since(signed_up_at) >= 30
+    reward: twenty
+    message: price
+  - key: help
+    reasons: [hard_to_use]
+    contexts: [cancel_flow]
+    reward: session
+    message: price
+dunning:
+  - key: standard
+    steps: [{ day: 0, message: pay }, { day: 3, message: pay }]
+    final: { day: 10, action: [cancel, webhook], message: pay }
+card_expiry: { days_before: [30, 7], message: expiring }
+frequency_caps:
+  marketing: { max: 2, per: 7d }
+`;
+
+describe("offer decisions", () => {
+  const rules = ruleset(BASE);
+
+  it("takes the highest priority offer that matches, with expiry from the request time", () => {
+    const decision = decideOffer(rules, ctx({ ltv: 90000, signed_up_at: NOW - 90 * DAY }), {
+      context: "cancel_flow",
+      reason: "too_expensive",
+    });
+    expect(decision.reasonCode).toBe("offered");
+    expect(decision.offer?.key).toBe("vip_price");
+    expect(decision.offer?.expiresAt).toBe(NOW + 14 * DAY);
+    expect(decision.trace.map((t) => [t.offer, t.outcome])).toEqual([
+      ["vip_price", "chosen"],
+      ["low", "not_evaluated"],
+      ["help", "not_evaluated"],
+    ]);
+    expect(decision.rulesetVersion).toBe(rules.version);
+  });
+
+  it("explains the first failing condition with the values it read", () => {
+    const decision = decideOffer(rules, ctx({ ltv: 90000, signed_up_at: NOW - 10 * DAY }), {
+      context: "cancel_flow",
+      reason: "too_expensive",
+      explain: true,
+    });
+    expect(decision.offer?.key).toBe("low");
+    const vip = decision.trace[0]!;
+    expect(vip.outcome).toBe("condition_failed");
+    expect(vip.condition?.failure?.text).toBe("days_since(signed_up_at) >= 30");
+    expect(vip.condition?.failure?.values).toEqual([{ expression: "days_since(signed_up_at)", value: "10" }]);
+  });
+
+  it("uses the reason passed in the cancel flow over the profile's churn reason", () => {
+    const decision = decideOffer(rules, ctx({ churn_reason: "too_expensive" }), {
+      context: "cancel_flow",
+      reason: "hard_to_use",
+    });
+    expect(decision.offer?.key).toBe("help");
+    expect(decision.reason).toBe("hard_to_use");
+  });
+
+  it("respects contexts", () => {
+    const decision = decideOffer(rules, ctx({}), { context: "in_app", reason: "hard_to_use" });
+    expect(decision.reasonCode).toBe("no_matching_rule");
+    expect(decision.trace.find((t) => t.offer === "help")?.outcome).toBe("not_in_context");
+  });
+
+  it("answers a customer with no reason and no matching offer with no_matching_rule", () => {
+    expect(decideOffer(rules, ctx({}), { context: "winback" }).reasonCode).toBe("no_matching_rule");
+  });
+
+  it("can be restricted to one offer (a campaign step naming it)", () => {
+    const decision = decideOffer(rules, ctx({ ltv: 90000, signed_up_at: NOW - 90 * DAY }), {
+      context: "winback",
+      reason: "too_expensive",
+      only: ["low"],
+    });
+    expect(decision.offer?.key).toBe("low");
+    expect(decision.trace.map((t) => t.offer)).toEqual(["low"]);
+  });
+});
+
+describe("rewards and messages", () => {
+  const rules = ruleset(BASE);
+
+  it("describes and prices rewards", () => {
+    expect(describeReward(rules.rewards.get("twenty")!)).toBe("$20 off");
+    expect(describeReward(rules.rewards.get("half")!)).toBe("50% off for 3 months");
+    expect(describeReward(rules.rewards.get("session")!)).toBe("a free 45-minute session with an expert");
+    expect(rewardCost(rules.rewards.get("half")!, { mrr: 4900, currency: "USD" })).toEqual({
+      amount: 7350,
+      currency: "USD",
+    });
+    expect(rewardJson(rules.rewards.get("twenty")!)).toMatchObject({
+      type: "amount_off",
+      amount: 2000,
+      currency: "USD",
+    });
+  });
+
+  it("renders an offer message in the customer's time zone", () => {
+    const context = ctx({
+      ltv: 90000,
+      signed_up_at: NOW - 90 * DAY,
+      first_name: "Ada",
+      timezone: "Pacific/Auckland",
+    });
+    const decision = decideOffer(rules, context, { context: "cancel_flow", reason: "too_expensive" });
+    const rendered = renderMessage(rules, decision.offer!.message, {
+      customer: context.customer,
+      companyName: "Acme",
+      offer: decision.offer,
+    });
+    expect(rendered.subject).toBe("$20 off for Ada");
+    expect(rendered.body).toBe("Until March 18, 2026");
+  });
+
+  it("renders dunning variables and falls back to the default zone for a junk profile zone", () => {
+    const customer = {
+      card_last4: "4242",
+      update_url: "https://pay.example/u",
+      failed_amount: 4900,
+      currency: "USD",
+      timezone: "Not/AZone",
+      card_expires_at: NOW + 5 * DAY,
+    };
+    expect(renderMessage(rules, "pay", { customer, companyName: "Acme" }).body).toBe(
+      "Card 4242: https://pay.example/u ($49)",
+    );
+    expect(renderMessage(rules, "expiring", { customer, companyName: "Acme" }).body).toBe(
+      "Expires March 8, 2026",
+    );
+  });
+});
+
+describe("scheduled programmes", () => {
+  const rules = ruleset(BASE);
+
+  it("places a failed payment in its cadence and runs the final action on its day", () => {
+    expect(dunningPosition(rules, ctx({}))).toBeNull();
+    const day4 = dunningPosition(rules, ctx({ payment_failed_at: NOW - 4 * DAY }))!;
+    expect(day4.stepIndex).toBe(1);
+    expect(day4.final).toBe(false);
+    expect(day4.schedule.map((s) => s.dueAt)).toEqual([NOW - 4 * DAY, NOW - DAY]);
+    const day10 = dunningPosition(rules, ctx({ payment_failed_at: NOW - 10 * DAY }))!;
+    expect(day10.final).toBe(true);
+    expect(day10.cadence.ir.final.actions).toEqual(["cancel", "webhook"]);
+  });
+
+  it("reminds before a card expires, each reminder once its day has come", () => {
+    expect(cardRemindersDue(rules, ctx({ card_expires_at: NOW + 40 * DAY }))).toEqual([]);
+    expect(
+      cardRemindersDue(rules, ctx({ card_expires_at: NOW + 20 * DAY })).map((r) => r.daysBefore),
+    ).toEqual([30]);
+    expect(cardRemindersDue(rules, ctx({ card_expires_at: NOW + 5 * DAY })).map((r) => r.daysBefore)).toEqual(
+      [30, 7],
+    );
+    expect(cardRemindersDue(rules, ctx({ card_expires_at: NOW - DAY }))).toEqual([]);
+  });
+
+  it("counts a frequency-cap class's sends in its window", () => {
+    expect(frequencyCapAllows(rules, "marketing", [NOW - DAY], NOW)).toBe(true);
+    expect(frequencyCapAllows(rules, "marketing", [NOW - DAY, NOW - 2 * DAY], NOW)).toBe(false);
+    expect(frequencyCapAllows(rules, "marketing", [NOW - 8 * DAY, NOW - 9 * DAY], NOW)).toBe(true);
+    expect(frequencyCapAllows(rules, null, [NOW, NOW, NOW], NOW)).toBe(true);
+  });
+
+  it("lists the segments a customer is in", () => {
+    expect(segmentsOf(rules, ctx({ ltv: 50000 }))).toEqual(["vip"]);
+    expect(segmentsOf(rules, ctx({}))).toEqual([]);
+  });
+
+  it("assigns campaign variants and holdouts the same way every time", () => {
+    const pack = checkRuleset([
+      {
+        path: "c.yaml",
+        text: `messages:\n  a: { body: hi }\n  b: { body: hello }\ncampaigns:\n  c:\n    schedule: "0 9 * * MON"\n    timezone: UTC\n    audience: status == "canceled"\n    steps: [{ message: a }]\n    experiment:\n      holdout: 20\n      variants:\n        - { key: x, weight: 1 }\n        - { key: y, weight: 1, steps: [{ message: b }] }\n`,
+      },
+    ]);
+    const campaign = loadRuleset(pack.ruleset!).campaigns.get("c")!;
+    const assignments = Array.from({ length: 1000 }, (_, i) => campaignAssignment(campaign, `cus_${i}`));
+    const held = assignments.filter((a) => a.holdout);
+    expect(held.length).toBeGreaterThan(150);
+    expect(held.length).toBeLessThan(250);
+    expect(held.every((a) => a.steps.length === 0 && a.variant === null)).toBe(true);
+    expect(assignments.filter((a) => a.variant === "y").every((a) => a.steps[0]!.message === "b")).toBe(true);
+    expect(campaignAssignment(campaign, "cus_7")).toEqual(assignments[7]);
+  });
+});
