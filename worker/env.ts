@@ -14,6 +14,8 @@ export interface Env {
   DEFAULT_CHANNEL?: string;
   /** Time limit of one channel delivery request, in milliseconds (default 10000). */
   DELIVERY_TIMEOUT_MS?: string;
+  /** First retry delay of a failed send, in seconds (default 30); lower it locally to watch retries. */
+  RETRY_BASE_SECONDS?: string;
   /** Sender address for the email channels, e.g. "Acme <billing@acme.com>". */
   EMAIL_FROM?: string;
   /** webhook channel: receiver URL and HMAC secret (secret: `wrangler secret put WEBHOOK_SECRET`). */

@@ -6,9 +6,19 @@ import { retryDelaySeconds } from "../../worker/sends/backoff";
 import { consumeSends } from "../../worker/sends/consume";
 import { enqueueSends } from "../../worker/sends/enqueue";
 import { SEND_LIMITS } from "../../worker/sends/limits";
+import { SendConfigError, sendSettings } from "../../worker/sends/settings";
 import { claimSend, markSent } from "../../worker/sends/transitions";
-import { receivedAt, receiverPath } from "./receiver";
-import { CATALOG, consume, retryDelay, sendRequest, sendRow, T0, webhookEnv } from "./sends-fixtures";
+import { receivedAt, receiverPath, scriptReceiver } from "./receiver";
+import {
+  CATALOG,
+  consume,
+  envWith,
+  retryDelay,
+  sendRequest,
+  sendRow,
+  T0,
+  webhookEnv,
+} from "./sends-fixtures";
 
 describe("messages the consumer cannot use", () => {
   it("acknowledges a malformed or unknown-version body (retrying cannot fix it) and a message for a missing send", async () => {
@@ -122,5 +132,32 @@ describe("backoff", () => {
     expect(retryDelaySeconds("snd_a", 1, 900)).toBe(900);
     expect(retryDelaySeconds("snd_a", 1, 1)).toBeGreaterThanOrEqual(SEND_LIMITS.backoffBaseSeconds / 2);
     expect(retryDelaySeconds("snd_a", 1, 10 ** 9)).toBe(SEND_LIMITS.maxQueueDelaySeconds);
+  });
+});
+
+describe("settings", () => {
+  it("RETRY_BASE_SECONDS shortens the backoff (for watching retries locally)", async () => {
+    const path = receiverPath("fast-retry");
+    const testEnv = webhookEnv(path, { RETRY_BASE_SECONDS: "2" });
+    const { createdIds } = await enqueueSends(testEnv, [sendRequest({ channel: "webhook" })], T0);
+    await scriptReceiver(path, [{ status: 502 }]);
+    const result = await consume(testEnv, createdIds, T0);
+    expect(retryDelay(result)).toBeGreaterThanOrEqual(1);
+    expect(retryDelay(result)).toBeLessThanOrEqual(2);
+  });
+
+  it("a setting that cannot work is refused with its name and the accepted range", () => {
+    expect(() => sendSettings(envWith({ DELIVERY_TIMEOUT_MS: "0" }))).toThrow(SendConfigError);
+    expect(() => sendSettings(envWith({ DELIVERY_TIMEOUT_MS: "ten" }))).toThrow(
+      /DELIVERY_TIMEOUT_MS is "ten"/,
+    );
+    expect(() => sendSettings(envWith({ RETRY_BASE_SECONDS: "1.5" }))).toThrow(/RETRY_BASE_SECONDS/);
+    expect(() => sendSettings(envWith({ DEFAULT_CHANNEL: "sms" }))).toThrow(/DEFAULT_CHANNEL is "sms"/);
+    expect(sendSettings(envWith({ DELIVERY_TIMEOUT_MS: "", RETRY_BASE_SECONDS: undefined }))).toEqual({
+      defaultChannel: "outbox",
+      deliveryTimeoutMs: SEND_LIMITS.deliveryTimeoutMs,
+      leaseMs: SEND_LIMITS.deliveryTimeoutMs + SEND_LIMITS.leaseMarginMs,
+      retryBaseSeconds: SEND_LIMITS.backoffBaseSeconds,
+    });
   });
 });

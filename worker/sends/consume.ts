@@ -95,7 +95,7 @@ export async function processSendMessage(
     case "early":
       return retryAt(claim.dueAt, options.clock());
     case "claimed":
-      return deliverClaimed(claim.row, claim.resumed, env, options, settings.deliveryTimeoutMs);
+      return deliverClaimed(claim.row, claim.resumed, env, options, settings);
   }
 }
 
@@ -104,7 +104,7 @@ async function deliverClaimed(
   resumed: boolean,
   env: Env,
   options: ConsumeOptions,
-  deliveryTimeoutMs: number,
+  settings: SendSettings,
 ): Promise<MessageDecision> {
   const channel = channelFor(row.channel, env);
   const dead = async (error: string): Promise<MessageDecision> => {
@@ -147,7 +147,7 @@ async function deliverClaimed(
         },
         variables,
       },
-      { now: options.clock(), timeoutMs: deliveryTimeoutMs },
+      { now: options.clock(), timeoutMs: settings.deliveryTimeoutMs },
     );
   } catch (error) {
     // Channels report provider failures as outcomes; a throw is unexpected, so its effect is unknown.
@@ -178,7 +178,12 @@ async function deliverClaimed(
       if (row.attempts >= SEND_LIMITS.maxAttempts) {
         return dead(`gave up after ${row.attempts} attempts; last error: ${outcome.error}`);
       }
-      const delaySeconds = retryDelaySeconds(row.id, row.attempts, outcome.retryAfterSeconds);
+      const delaySeconds = retryDelaySeconds(
+        row.id,
+        row.attempts,
+        outcome.retryAfterSeconds,
+        settings.retryBaseSeconds,
+      );
       if (!(await markFailed(env.DB, row, now, outcome.error, now + delaySeconds * 1000))) return ACK;
       logSendEvent("send.failed", {
         sendId: row.id,

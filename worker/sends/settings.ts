@@ -14,6 +14,8 @@ export interface SendSettings {
   deliveryTimeoutMs: number;
   /** How long a `sending` claim lasts before a redelivered message may take the row over. */
   leaseMs: number;
+  /** First retry delay before jitter (RETRY_BASE_SECONDS; lower it locally to watch retries quickly). */
+  retryBaseSeconds: number;
 }
 
 /** A deployment setting that cannot work; thrown before anything is written or sent. */
@@ -32,18 +34,31 @@ export function sendSettings(env: Env): SendSettings {
       `DEFAULT_CHANNEL is "${channel}"; expected one of outbox, webhook, resend, postmark, cloudflare_email`,
     );
   }
-  let deliveryTimeoutMs: number = SEND_LIMITS.deliveryTimeoutMs;
-  if (env.DELIVERY_TIMEOUT_MS !== undefined && env.DELIVERY_TIMEOUT_MS !== "") {
-    deliveryTimeoutMs = Number(env.DELIVERY_TIMEOUT_MS);
-    if (!Number.isInteger(deliveryTimeoutMs) || deliveryTimeoutMs < 1 || deliveryTimeoutMs > 300_000) {
-      throw new SendConfigError(
-        `DELIVERY_TIMEOUT_MS is "${env.DELIVERY_TIMEOUT_MS}"; expected whole milliseconds from 1 to 300000`,
-      );
-    }
-  }
+  const deliveryTimeoutMs = wholeNumber(
+    "DELIVERY_TIMEOUT_MS",
+    env.DELIVERY_TIMEOUT_MS,
+    SEND_LIMITS.deliveryTimeoutMs,
+    300_000,
+  );
   return {
     defaultChannel: channel,
     deliveryTimeoutMs,
     leaseMs: deliveryTimeoutMs + SEND_LIMITS.leaseMarginMs,
+    retryBaseSeconds: wholeNumber(
+      "RETRY_BASE_SECONDS",
+      env.RETRY_BASE_SECONDS,
+      SEND_LIMITS.backoffBaseSeconds,
+      3600,
+    ),
   };
+}
+
+/** An optional whole-number setting from 1 to `max`, or `fallback` when unset. */
+function wholeNumber(name: string, text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined || text.trim() === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new SendConfigError(`${name} is "${text}"; expected a whole number from 1 to ${max}`);
+  }
+  return value;
 }
