@@ -19,6 +19,7 @@ import {
 } from "../load";
 import {
   campaignAssignment,
+  cardRemindersDue,
   dunningPosition,
   inactivityDue,
   inCampaignAudience,
@@ -53,7 +54,15 @@ export interface TestRun {
 }
 
 const CASE_FIELDS = ["name", "at", "customer", "events", "history", "expect"];
-const EXPECT_FIELDS = ["segments", "offer", "campaigns", "dunning", "inactivity", "winback"];
+const EXPECT_FIELDS = [
+  "segments",
+  "offer",
+  "campaigns",
+  "dunning",
+  "card_reminders",
+  "inactivity",
+  "winback",
+];
 const OFFER_FIELDS = ["context", "reason", "key", "reward", "message", "variant", "none"];
 
 /** Runs every case of every test file against a compiled ruleset. */
@@ -185,6 +194,17 @@ function runCase(
           ? `day ${(want as { day: unknown }).day}`
           : String(want);
       if (expected !== actual) failures.push({ what: "dunning step", expected, actual });
+    }
+    if (expect.card_reminders !== undefined) {
+      const expected = asList(expect.card_reminders, "expect.card_reminders").map(String);
+      const actual = cardRemindersDue(ruleset, ctx).map((reminder) => String(reminder.daysBefore));
+      if (expected.join(",") !== actual.join(",")) {
+        failures.push({
+          what: "card-expiry reminders due (days before)",
+          expected: show(expected),
+          actual: show(actual),
+        });
+      }
     }
     if (expect.inactivity !== undefined) {
       const expected = asList(expect.inactivity, "expect.inactivity").map(String).sort();
