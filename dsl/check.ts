@@ -125,6 +125,7 @@ class Checker {
   >();
 
   private readonly segmentSql = new Map<string, SqlFragment>();
+  private readonly declared = { rewards: [] as string[], messages: [] as string[], offers: [] as string[] };
 
   constructor(private readonly files: readonly RuleSource[]) {}
 
@@ -315,13 +316,14 @@ class Checker {
     this.scope = { ...this.scope, segments: this.segmentInfo };
     const segments = this.readSegments(segmentEntries);
     const rewards = this.readRewards();
-    const rewardKeys = new Set(rewards.map((r) => r.key));
+    // Declared keys, valid or not: a broken reward is reported once, not again at every use.
+    const rewardKeys = new Set(this.declared.rewards);
     const messages = this.readMessages();
-    const messageKeys = new Set(messages.map((m) => m.key));
+    const messageKeys = new Set(this.declared.messages);
     const reasonKeys = new Set(reasons.map((r) => r.key));
     const frequencyCaps = this.readFrequencyCaps();
     const offers = this.readOffers(rewards, rewardKeys, messageKeys, reasonKeys);
-    const offerKeys = new Set(offers.map((o) => o.key));
+    const offerKeys = new Set(this.declared.offers);
     const refs: References = {
       rewardKeys,
       messageKeys,
@@ -692,6 +694,7 @@ class Checker {
   private readRewards(): RewardIR[] {
     const rewards: RewardIR[] = [];
     for (const entry of this.limit(this.mapEntries("rewards"), LIMITS.maxRewards, "rewards")) {
+      this.declared.rewards.push(entry.key);
       const reward = this.readReward(entry.key, entry.value, entry.reader);
       if (reward) rewards.push(reward);
     }
@@ -701,6 +704,7 @@ class Checker {
   private readMessages(): MessageIR[] {
     const messages: MessageIR[] = [];
     for (const entry of this.limit(this.mapEntries("messages"), LIMITS.maxMessages, "messages")) {
+      this.declared.messages.push(entry.key);
       const { reader } = entry;
       const map = reader.map(entry.value, `message \`${entry.key}\``);
       if (!map) continue;
@@ -827,6 +831,7 @@ class Checker {
   ): OfferIR[] {
     const offers: (OfferIR & { order: number })[] = [];
     const entries = this.limit(this.listEntries("offers"), LIMITS.maxOffers, "offers");
+    this.declared.offers.push(...entries.map((entry) => entry.key));
     const segmentKeys = new Set(this.segmentInfo.keys());
     entries.forEach((entry, order) => {
       const { reader } = entry;
