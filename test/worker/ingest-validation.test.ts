@@ -1,6 +1,6 @@
 // Bad input to POST /v1/events: each case gets a 400 with a code and the path of the problem, and
 // nothing of the request is written.
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LIMITS } from "../../worker/limits";
 import { call, event, issueKey } from "./helpers";
@@ -219,6 +219,27 @@ describe("bad input", () => {
       "SELECT count(*) AS n FROM events WHERE customer_id = 'c-big'",
     ).first();
     expect(stored?.n).toBe(0);
+  });
+
+  it("refuses an oversized body sent without a Content-Length, without reading all of it", async () => {
+    const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // Far more than the limit: the Worker must stop reading long before the end.
+        if (sent >= LIMITS.maxBodyBytes * 8) return controller.close();
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const response = await exports.default.fetch("http://rebound.test/v1/events", {
+      method: "POST",
+      headers: { authorization: `Bearer ${writer}`, "content-type": "application/json" },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("body_too_large");
+    expect(sent).toBeLessThan(LIMITS.maxBodyBytes * 8);
   });
 
   it("refuses a body that is not JSON", async () => {
