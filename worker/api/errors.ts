@@ -16,6 +16,11 @@ export type ApiErrorCode =
   | "unsupported_media_type"
   | "customer_not_found"
   | "api_key_not_found"
+  | "decision_not_found"
+  | "no_offer"
+  | "offer_expired"
+  | "offer_declined"
+  | "offer_accepted"
   | "internal";
 
 /** One problem inside a request body: `path` is a JSON Pointer into the body, e.g. `/events/3/occurred_at`. */

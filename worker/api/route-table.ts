@@ -6,10 +6,14 @@
  * To add a route: export a `RouteDef[]` from a module in worker/api/routes/ and list it here.
  */
 import type { RouteDef } from "./app-env";
+import { adminTickRoutes } from "./routes/admin-tick";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { customerRoutes } from "./routes/customers";
+import { decisionRoutes } from "./routes/decisions";
 import { eventRoutes } from "./routes/events";
+import { floorRoutes } from "./routes/floor";
 import { healthRoutes } from "./routes/healthz";
+import { offerRoutes } from "./routes/offers";
 import { outboxRoutes } from "./routes/outbox";
 import { sendRoutes } from "./routes/sends";
 
@@ -20,4 +24,8 @@ export const ROUTES: readonly RouteDef[] = [
   ...apiKeyRoutes,
   ...sendRoutes,
   ...outboxRoutes,
+  ...adminTickRoutes,
+  ...decisionRoutes,
+  ...offerRoutes,
+  ...floorRoutes,
 ];

@@ -76,6 +76,7 @@ const OUTSTANDING_SQL = "SELECT * FROM decisions WHERE customer_id = ?1 AND stat
 /**
  * Decides the next offer for one customer and stores the decision, or returns the customer's
  * outstanding offer. Never throws for an unknown customer: the decision says `unknown_customer`.
+ * `plan` is the deployed ruleset; tests pass another one compiled with `decisionRuleset`.
  *
  * @example
  * const { decision, chosenOffer } = await decideAndRecord(env, {
@@ -83,8 +84,11 @@ const OUTSTANDING_SQL = "SELECT * FROM decisions WHERE customer_id = ?1 AND stat
  *   only: ["price_everyone_else"], source: "campaign",
  * });
  */
-export async function decideAndRecord(env: DecisionEnv, request: DecideRequest): Promise<DecisionResult> {
-  const plan = deployedRuleset();
+export async function decideAndRecord(
+  env: DecisionEnv,
+  request: DecideRequest,
+  plan: DecisionRuleset = deployedRuleset(),
+): Promise<DecisionResult> {
   const state = await readDecisionState(env.DB, plan, request.customerId, request.now);
   if (state.outstanding && !isExpired(state.outstanding, request.now)) {
     const decision = storedDecisionOf(state.outstanding, request.now);

@@ -21,6 +21,7 @@ const VALIDATORS = {
   validateEvent: "https://rebound.dev/schemas/event.json",
   validateEventBatch: "https://rebound.dev/schemas/event-batch.json",
   validateApiKeyCreate: "https://rebound.dev/schemas/api-key-create.json",
+  validateDecisionRequest: "https://rebound.dev/schemas/decision-request.json",
 } as const;
 
 // `unicode: false` keeps ajv from importing its CJS ucs2length helper: lengths count UTF-16 units.

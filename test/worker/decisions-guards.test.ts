@@ -1,0 +1,237 @@
+// Caps, cooldowns, anti-abuse, experiments and concurrency: what keeps offers from being handed out
+// too often, to the wrong people, or twice at once. The shipped rules' policy (rules/settings.yaml):
+// at most 3 offers per 365 days, 30 days between any two, and none after redeeming and churning
+// again within 60 days.
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { assignVariant, inHoldout } from "../../dsl/bucket";
+import { checkRuleset } from "../../dsl/check";
+import { decideAndRecord } from "../../worker/decisions/decide-and-record";
+import { decisionRuleset } from "../../worker/decisions/deployed-ruleset";
+import { ruleset } from "../../worker/generated/ruleset";
+import {
+  at,
+  cancel,
+  DAY,
+  decide,
+  offeredIds,
+  PRICE_EXPERIMENT,
+  payingCustomer,
+  respond,
+  T0,
+} from "./decision-fixtures";
+import { call, issueKey } from "./helpers";
+
+let writer: string;
+let admin: string;
+let reader: string;
+
+beforeAll(async () => {
+  writer = await issueKey(["events:write"]);
+  admin = await issueKey(["admin"]);
+  reader = await issueKey(["decisions:read"]);
+});
+
+/** Asks in the cancel flow at T0 + `days` and declines whatever offer comes back. */
+async function askAndDecline(id: string, days: number, reason: string) {
+  const { body } = await decide(id, "cancel_flow", { key: admin, now: at(days), reason });
+  if (body.offer) expect((await respond(body.decision_id, "decline", admin, at(days))).status).toBe(200);
+  return body;
+}
+
+describe("caps and cooldowns across all offers", () => {
+  it("keeps 30 days between any two offers, whichever offer it is", async () => {
+    await payingCustomer(writer, "cool-1");
+    expect((await askAndDecline("cool-1", 0, "hard_to_use")).offer.key).toBe("hard_to_use_session");
+    const soon = await askAndDecline("cool-1", 10, "technical_issues");
+    expect(soon).toMatchObject({ offer: null, reason_code: "cooldown" });
+    expect(soon.why).toContain("30d");
+    const later = await askAndDecline("cool-1", 31, "technical_issues");
+    expect(later.offer.key).toBe("technical_credit");
+  });
+
+  it("gives at most three offers in 365 days across all offers", async () => {
+    await payingCustomer(writer, "cap-1");
+    expect((await askAndDecline("cap-1", 0, "hard_to_use")).offer).not.toBeNull();
+    expect((await askAndDecline("cap-1", 31, "technical_issues")).offer).not.toBeNull();
+    expect((await askAndDecline("cap-1", 62, "hard_to_use")).offer).not.toBeNull();
+    const fourth = await askAndDecline("cap-1", 93, "technical_issues");
+    expect(fourth).toMatchObject({ offer: null, reason_code: "capped" });
+    // A year after the first offer it no longer counts.
+    expect((await askAndDecline("cap-1", 366, "technical_issues")).offer.key).toBe("technical_credit");
+  });
+
+  it("applies an offer's own cap: one price discount per 180 days", async () => {
+    const id = offeredIds("own-cap", 1)[0]!;
+    await payingCustomer(writer, id, { ltv: 20_000 });
+    expect((await askAndDecline(id, 0, "too_expensive")).offer.key).toBe("price_everyone_else");
+    const again = await askAndDecline(id, 40, "too_expensive");
+    expect(again).toMatchObject({ offer: null, reason_code: "capped" });
+    expect((await askAndDecline(id, 181, "too_expensive")).offer.key).toBe("price_everyone_else");
+  });
+
+  it("counts only offers, not decisions that gave none", async () => {
+    await payingCustomer(writer, "nothing-1", { ltv: 5_000, mrr: 900, plan: "starter" });
+    for (const days of [0, 1, 2]) {
+      expect((await askAndDecline("nothing-1", days, "too_expensive")).reason_code).toBe("no_matching_rule");
+    }
+    expect((await askAndDecline("nothing-1", 3, "hard_to_use")).offer.key).toBe("hard_to_use_session");
+  });
+});
+
+describe("anti-abuse", () => {
+  it("gives nothing to a customer who redeemed an offer and canceled again within 60 days", async () => {
+    const [abuser, patient] = offeredIds("abuse", 2);
+    for (const id of [abuser!, patient!]) {
+      await payingCustomer(writer, id, { ltv: 20_000 });
+      const { body } = await decide(id, "cancel_flow", { key: admin, reason: "hard_to_use" });
+      expect((await respond(body.decision_id, "accept", admin, at(1))).status).toBe(200);
+    }
+    await cancel(writer, abuser!, at(20), "too_expensive");
+    await cancel(writer, patient!, at(80), "too_expensive");
+    const refused = await decide(abuser!, "winback", { key: admin, now: at(100) });
+    expect(refused.body).toMatchObject({ offer: null, reason_code: "ineligible", reason: "too_expensive" });
+    expect(refused.body.why).toContain("60d");
+    const welcome = await decide(patient!, "winback", { key: admin, now: at(100) });
+    expect(welcome.body.offer.key).toBe("price_everyone_else");
+  });
+
+  it("treats a cancel flow shortly after a redemption as churning again", async () => {
+    const id = offeredIds("flow-abuse", 1)[0]!;
+    await payingCustomer(writer, id, { ltv: 20_000 });
+    const { body } = await decide(id, "cancel_flow", { key: admin, reason: "hard_to_use" });
+    await respond(body.decision_id, "accept", admin, at(1));
+    const again = await decide(id, "cancel_flow", { key: admin, now: at(40), reason: "too_expensive" });
+    expect(again.body).toMatchObject({ offer: null, reason_code: "ineligible" });
+    // The same customer asking from the app (not leaving) is past the cooldown and may get one.
+    const inApp = await decide(id, "in_app", { key: admin, now: at(40), reason: "too_expensive" });
+    expect(inApp.body.reason_code).toBe("offered");
+  });
+});
+
+describe("experiments", () => {
+  it("assigns variants and the holdout by dsl/bucket.ts, recording holdout=1 for lift", async () => {
+    const variants = ruleset.offers.find((offer) => offer.key === "price_high_value")!.experiment!.variants;
+    const seen = new Set<string>();
+    for (let n = 0; n < 30; n++) {
+      const id = `exp-${n}`;
+      await payingCustomer(writer, id, { ltv: 80_000 });
+      const { body } = await decide(id, "cancel_flow", { key: admin, reason: "too_expensive" });
+      const held = inHoldout(PRICE_EXPERIMENT, id, 10);
+      expect({ id, holdout: body.holdout }).toEqual({ id, holdout: held });
+      if (held) {
+        expect(body).toMatchObject({ offer: null, reason_code: "holdout", variant: null });
+        const row = await env.DB.prepare("SELECT holdout, experiment, status FROM decisions WHERE id = ?")
+          .bind(body.decision_id)
+          .first();
+        expect(row).toEqual({ holdout: 1, experiment: PRICE_EXPERIMENT, status: "no_offer" });
+        seen.add("holdout");
+      } else {
+        expect(body.variant).toBe(assignVariant(PRICE_EXPERIMENT, id, variants)!.key);
+        seen.add(body.variant);
+      }
+    }
+    expect(seen).toEqual(new Set(["holdout", "twenty", "habit"]));
+  });
+
+  it("keeps a customer in the same variant on every later decision", async () => {
+    const id = "cus_4";
+    await payingCustomer(writer, id, { ltv: 80_000 });
+    const first = await askAndDecline(id, 0, "too_expensive");
+    const later = await askAndDecline(id, 200, "too_expensive");
+    expect(first.variant).toBe("habit");
+    expect(later.variant).toBe("habit");
+    expect(later.decision_id).not.toBe(first.decision_id);
+  });
+});
+
+describe("concurrency", () => {
+  it("creates one outstanding offer when the same customer asks many times at once", async () => {
+    const id = offeredIds("burst", 1)[0]!;
+    await payingCustomer(writer, id, { ltv: 20_000 });
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => decide(id, "cancel_flow", { key: admin, reason: "too_expensive" })),
+    );
+    const ids = new Set(answers.map((answer) => answer.body.decision_id));
+    expect(ids.size).toBe(1);
+    expect(answers.filter((answer) => answer.body.reused === false)).toHaveLength(1);
+    const rows = await env.DB.prepare("SELECT status FROM decisions WHERE customer_id = ?").bind(id).all();
+    expect(rows.results).toEqual([{ status: "outstanding" }]);
+  });
+});
+
+describe("decisions for campaign messages", () => {
+  it("share the record, expiry and caps with the API", async () => {
+    const id = offeredIds("campaign", 1)[0]!;
+    await payingCustomer(writer, id, { ltv: 20_000 });
+    await cancel(writer, id, "2026-03-01T09:00:00Z", "too_expensive");
+    const result = await decideAndRecord(env, {
+      customerId: id,
+      context: "winback",
+      now: T0,
+      only: ["price_everyone_else"],
+      source: "campaign",
+    });
+    expect(result.outcome).toBe("created");
+    expect(result.chosenOffer).toMatchObject({ key: "price_everyone_else", expiresAt: T0 + 14 * DAY });
+    expect(result.decision).toMatchObject({ source: "campaign", status: "outstanding" });
+    // The app asking in the meantime sees the campaign's offer, not a new one.
+    const fromApp = await decide(id, "in_app", { key: admin, now: at(3) });
+    expect(fromApp.body).toMatchObject({ decision_id: result.decision.id, reused: true });
+    const stored = await call(`/v1/decisions/${result.decision.id}`, { key: reader });
+    expect(stored.body.source).toBe("campaign");
+  });
+
+  it("respects `only`: a step naming one offer gets that offer or none", async () => {
+    const id = offeredIds("only", 1)[0]!;
+    await payingCustomer(writer, id, { ltv: 80_000 });
+    const result = await decideAndRecord(env, {
+      customerId: id,
+      context: "cancel_flow",
+      reason: "too_expensive",
+      now: T0,
+      only: ["price_everyone_else"],
+      source: "campaign",
+    });
+    expect(result.decision.offer?.key).toBe("price_everyone_else");
+  });
+});
+
+describe("request attributes", () => {
+  it("are seen by the rules for this decision only", async () => {
+    const check = checkRuleset([
+      {
+        path: "rules/attrs.yaml",
+        text: `
+settings: { currency: USD, default_timezone: UTC }
+fields:
+  seats: { type: number }
+rewards:
+  big: { amount_off: $50, expires_after: 7d }
+messages:
+  m: { body: "{{ offer_amount }}" }
+offers:
+  - key: big_accounts
+    when: seats >= 10
+    reward: big
+    message: m
+`,
+      },
+    ]);
+    expect(check.diagnostics).toEqual([]);
+    const plan = decisionRuleset(JSON.parse(JSON.stringify(check.ruleset)));
+    await payingCustomer(writer, "attrs-rules", { attributes: { seats: 3 } });
+    const small = await decideAndRecord(env, { customerId: "attrs-rules", context: "in_app", now: T0 }, plan);
+    expect(small.decision.reasonCode).toBe("no_matching_rule");
+    expect(small.decision.inputs.profile).toEqual({ seats: 3 });
+    const big = await decideAndRecord(
+      env,
+      { customerId: "attrs-rules", context: "in_app", now: T0 + DAY, attributes: { seats: 12 } },
+      plan,
+    );
+    expect(big.decision.offer?.key).toBe("big_accounts");
+    expect(big.decision.inputs.profile).toEqual({ seats: 12 });
+    const profile = await call("/v1/customers/attrs-rules", { key: reader });
+    expect(profile.body.customer.attributes).toEqual({ seats: 3 });
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * The decision API: `POST /v1/decisions` and `GET /v1/customers/:id/next-offer` ask "what offer, if
+ * any, should this customer see now?"; `GET /v1/decisions/:id` reads a stored decision back with the
+ * inputs that mattered. The engine lives in worker/decisions/; this module only speaks HTTP.
+ *
+ * Every answer reports the D1 rows the decision read (`meta.rows_read`, header `X-Rebound-Rows-Read`);
+ * `?explain=1` adds the rule trace.
+ */
+import type { Context } from "hono";
+import { OFFER_CONTEXTS, type OfferContext } from "../../../dsl/ruleset";
+import { type DecisionResult, decideAndRecord } from "../../decisions/decide-and-record";
+import { deployedRuleset } from "../../decisions/deployed-ruleset";
+import { isDecisionId } from "../../decisions/ids";
+import { type DecisionRow, storedDecisionOf } from "../../decisions/stored-decision";
+import { validateDecisionRequest } from "../../generated/validators.js";
+import { LIMITS } from "../../limits";
+import type { AppEnv, RouteDef } from "../app-env";
+import { ApiError, type ErrorDetail, validationFailed } from "../errors";
+import { readJsonBody } from "../json-body";
+import { schemaProblems } from "../validation";
+import { decisionView, traceView } from "./decision-view";
+import { requestNow } from "./request-now";
+
+interface DecisionBody {
+  customer_id: string;
+  context: OfferContext;
+  reason?: string;
+  attributes?: Record<string, string | number | boolean | null>;
+}
+
+async function postDecision(c: Context<AppEnv>): Promise<Response> {
+  const now = requestNow(c);
+  const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
+  const details = schemaProblems(validateDecisionRequest, body);
+  const request = body as DecisionBody;
+  if (details.length === 0) details.push(...reasonProblems(request.reason ?? null, "/reason"));
+  if (details.length > 0) throw validationFailed(details);
+  const result = await decideAndRecord(c.env, {
+    customerId: request.customer_id,
+    context: request.context,
+    now,
+    reason: request.reason ?? null,
+    attributes: request.attributes ?? null,
+    explain: wantsExplain(c),
+  });
+  return decisionResponse(c, result, now);
+}
+
+async function getNextOffer(c: Context<AppEnv>): Promise<Response> {
+  const now = requestNow(c);
+  const customerId = c.req.param("id") ?? "";
+  const context = c.req.query("context");
+  const reason = c.req.query("reason") ?? null;
+  const details: ErrorDetail[] = [];
+  if (customerId.length > LIMITS.maxIdLength || hasControlCharacter(customerId)) {
+    details.push({ path: "customer id", message: `must be 1 to ${LIMITS.maxIdLength} printable characters` });
+  }
+  if (context === undefined || !(OFFER_CONTEXTS as readonly string[]).includes(context)) {
+    details.push({ path: "?context", message: `must be one of ${OFFER_CONTEXTS.join(", ")}` });
+  }
+  details.push(...reasonProblems(reason, "?reason"));
+  if (details.length > 0) throw validationFailed(details);
+  const result = await decideAndRecord(c.env, {
+    customerId,
+    context: context as OfferContext,
+    now,
+    reason,
+    explain: wantsExplain(c),
+  });
+  return decisionResponse(c, result, now);
+}
+
+async function getDecision(c: Context<AppEnv>): Promise<Response> {
+  const now = requestNow(c);
+  const decisionId = c.req.param("decision_id") ?? "";
+  const row = isDecisionId(decisionId)
+    ? await c.env.DB.prepare("SELECT * FROM decisions WHERE id = ?1").bind(decisionId).first<DecisionRow>()
+    : null;
+  if (!row) throw new ApiError(404, "decision_not_found", `No decision has the id "${decisionId}".`);
+  const decision = storedDecisionOf(row, now);
+  return c.json({ ...decisionView(decision), inputs: decision.inputs, source: decision.source });
+}
+
+/** A reason must be one the rules declare: a typo must not silently fall through to "no offer". */
+function reasonProblems(reason: string | null, path: string): ErrorDetail[] {
+  if (reason === null) return [];
+  const reasons = deployedRuleset().ruleset.reasons;
+  if (reasons.has(reason)) return [];
+  return [
+    { path, message: `is not a reason the rules declare; use one of ${[...reasons.keys()].join(", ")}` },
+  ];
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) < 0x20) return true;
+  return false;
+}
+
+function wantsExplain(c: Context<AppEnv>): boolean {
+  const explain = c.req.query("explain");
+  return explain === "1" || explain === "true";
+}
+
+function decisionResponse(c: Context<AppEnv>, result: DecisionResult, now: number): Response {
+  c.header("X-Rebound-Rows-Read", String(result.rowsRead));
+  const view: Record<string, unknown> = {
+    ...decisionView(result.decision),
+    reused: result.outcome === "outstanding",
+  };
+  if (wantsExplain(c)) view.trace = result.trace ? traceView(result.trace) : [];
+  view.meta = {
+    rows_read: result.rowsRead,
+    rows_written: result.rowsWritten,
+    now: new Date(now).toISOString(),
+  };
+  return c.json(view);
+}
+
+export const decisionRoutes: readonly RouteDef[] = [
+  { method: "POST", path: "/v1/decisions", scope: "decisions:read", handler: postDecision },
+  { method: "GET", path: "/v1/decisions/:decision_id", scope: "decisions:read", handler: getDecision },
+  { method: "GET", path: "/v1/customers/:id/next-offer", scope: "decisions:read", handler: getNextOffer },
+];

@@ -1,0 +1,19 @@
+/**
+ * `GET /v1/admin/floor/:id`: the benchmark baseline. It does the least a D1-backed route can do (one
+ * primary-key read of a customer row) behind the same authentication as every route, so
+ * `npm run bench:decide` can show what a decision costs on top of the platform's floor.
+ */
+import type { Context } from "hono";
+import type { AppEnv, RouteDef } from "../app-env";
+
+async function floor(c: Context<AppEnv>): Promise<Response> {
+  const result = await c.env.DB.prepare("SELECT id, status FROM customers WHERE id = ?1")
+    .bind(c.req.param("id") ?? "")
+    .run<{ id: string; status: string }>();
+  c.header("X-Rebound-Rows-Read", String(result.meta.rows_read ?? 0));
+  return c.json({ customer: result.results[0] ?? null, meta: { rows_read: result.meta.rows_read ?? 0 } });
+}
+
+export const floorRoutes: readonly RouteDef[] = [
+  { method: "GET", path: "/v1/admin/floor/:id", scope: "admin", handler: floor },
+];

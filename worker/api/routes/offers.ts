@@ -1,0 +1,91 @@
+/**
+ * The customer's answer to an offer: `POST /v1/offers/:decision_id/accept` and `.../decline`, with
+ * the same `decisions:read` key the app asks for decisions with (the app that shows an offer is the
+ * one that reports what the customer did with it; it still cannot ingest events or manage keys).
+ *
+ * Accept: 200 with the redemption (idempotent: accepting again returns the same one); 410
+ * `offer_expired` after `expires_at`; 409 `offer_declined` once declined; 409 `no_offer` for a
+ * decision that gave none; 404 `decision_not_found`. Decline mirrors it (409 `offer_accepted`).
+ */
+import type { Context } from "hono";
+import { isDecisionId } from "../../decisions/ids";
+import { type OfferResponse, respondToOffer } from "../../decisions/respond";
+import type { AppEnv, RouteDef } from "../app-env";
+import { ApiError } from "../errors";
+import { decisionView } from "./decision-view";
+import { requestNow } from "./request-now";
+
+function answer(response: OfferResponse) {
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    const now = requestNow(c);
+    const decisionId = c.req.param("decision_id") ?? "";
+    if (!isDecisionId(decisionId)) throw notFound(decisionId);
+    const outcome = await respondToOffer(c.env.DB, decisionId, response, now);
+    c.header("X-Rebound-Rows-Read", String(outcome.rowsRead));
+    const meta = { rows_read: outcome.rowsRead, rows_written: outcome.rowsWritten };
+    switch (outcome.kind) {
+      case "not_found":
+        throw notFound(decisionId);
+      case "no_offer":
+        throw new ApiError(
+          409,
+          "no_offer",
+          `Decision ${decisionId} gave no offer (${outcome.decision.reasonCode}), so there is nothing to ${response}.`,
+        );
+      case "expired":
+        throw new ApiError(
+          410,
+          "offer_expired",
+          `The offer of decision ${decisionId} expired at ${new Date(outcome.decision.offer?.expiresAt ?? now).toISOString()}; ask for a new decision.`,
+        );
+      case "already_answered":
+        throw response === "accept"
+          ? new ApiError(
+              409,
+              "offer_declined",
+              `The offer of decision ${decisionId} was declined; it cannot be accepted.`,
+            )
+          : new ApiError(
+              409,
+              "offer_accepted",
+              `The offer of decision ${decisionId} was accepted; it cannot be declined.`,
+            );
+      case "declined":
+        return c.json({ ...decisionView(outcome.decision), meta });
+      case "accepted": {
+        const redemption = outcome.redemption;
+        return c.json({
+          ...decisionView(outcome.decision),
+          redemption: {
+            offer_key: redemption.offerKey,
+            cost:
+              redemption.cost === null || redemption.currency === null
+                ? null
+                : { amount: redemption.cost, currency: redemption.currency },
+            redeemed_at: new Date(redemption.redeemedAt).toISOString(),
+          },
+          meta,
+        });
+      }
+    }
+  };
+}
+
+function notFound(decisionId: string): ApiError {
+  return new ApiError(404, "decision_not_found", `No decision has the id "${decisionId}".`);
+}
+
+export const offerRoutes: readonly RouteDef[] = [
+  {
+    method: "POST",
+    path: "/v1/offers/:decision_id/accept",
+    scope: "decisions:read",
+    handler: answer("accept"),
+  },
+  {
+    method: "POST",
+    path: "/v1/offers/:decision_id/decline",
+    scope: "decisions:read",
+    handler: answer("decline"),
+  },
+];
