@@ -6,6 +6,7 @@
  * To add a route: export a `RouteDef[]` from a module in worker/api/routes/ and list it here.
  */
 import type { RouteDef } from "./app-env";
+import { adminTickRoutes } from "./routes/admin-tick";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { customerRoutes } from "./routes/customers";
 import { decisionRoutes } from "./routes/decisions";
@@ -23,6 +24,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...apiKeyRoutes,
   ...sendRoutes,
   ...outboxRoutes,
+  ...adminTickRoutes,
   ...decisionRoutes,
   ...offerRoutes,
   ...floorRoutes,

@@ -1,0 +1,167 @@
+// Dunning on the clock: a failed payment opens a case and gets the cadence's steps on their days;
+// a successful payment for the invoice closes it (recording what it saved) and stops the cadence;
+// an unpaid case runs its final action; card.expiring gets the pre-expiry reminders.
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  at,
+  DAY,
+  deliver,
+  events,
+  HOUR,
+  MINUTE,
+  outboxOf,
+  resetTick,
+  sendsOf,
+  stepsOf,
+  subscriber,
+  tick,
+} from "./tick-fixtures";
+
+const T0 = at("2031-03-03T15:00:00Z");
+
+beforeEach(resetTick);
+
+async function failedPayment(customerId: string, invoiceId: string, when: number, amount = 4900) {
+  await events([
+    "payment.failed",
+    customerId,
+    when,
+    {
+      invoice_id: invoiceId,
+      amount,
+      currency: "USD",
+      card_last4: "4242",
+      update_url: "https://pay.example/u",
+    },
+  ]);
+}
+
+async function dunningCase(customerId: string) {
+  return env.DB.prepare("SELECT * FROM dunning_cases WHERE customer_id = ?")
+    .bind(customerId)
+    .first<Record<string, unknown>>();
+}
+
+describe("a failed payment", () => {
+  it("gets the day-0 email at the next tick, the day-3 one three days later, and nothing after payment.succeeded", async () => {
+    await subscriber("cus_dun", T0 - 90 * DAY, { mrr: 4900 });
+    await failedPayment("cus_dun", "inv_1", T0);
+
+    await tick(T0 + 5 * MINUTE);
+    expect(await stepsOf("cus_dun")).toEqual(["dunning/standard/day-0"]);
+    const [day0] = await sendsOf("cus_dun");
+    expect(day0).toMatchObject({
+      occurrence: "inv_1",
+      message_key: "dunning_day_0",
+      recipient: "cus_dun@example.com",
+    });
+
+    // The consumer renders the message with the case's card, amount and link.
+    await deliver([day0!.id], T0 + 6 * MINUTE);
+    const email = await outboxOf(day0!.id);
+    expect(email?.subject).toBe("Your payment did not go through");
+    expect(email?.text).toContain("ending in 4242");
+    expect(email?.text).toContain("for $49.");
+    expect(email?.text).toContain("https://pay.example/u");
+
+    // Ticks in between send nothing new.
+    await tick(T0 + 1 * DAY);
+    await tick(T0 + 2 * DAY + 23 * HOUR);
+    expect(await stepsOf("cus_dun")).toEqual(["dunning/standard/day-0"]);
+
+    await tick(T0 + 3 * DAY + 5 * MINUTE);
+    expect(await stepsOf("cus_dun")).toEqual(["dunning/standard/day-0", "dunning/standard/day-3"]);
+
+    await events([
+      "payment.succeeded",
+      "cus_dun",
+      T0 + 4 * DAY,
+      { invoice_id: "inv_1", amount: 4900, currency: "USD" },
+    ]);
+    const report = await tick(T0 + 7 * DAY + 5 * MINUTE);
+    expect(report.dunning.recovered).toBe(1);
+    await tick(T0 + 14 * DAY + 5 * MINUTE);
+    await tick(T0 + 31 * DAY);
+    expect(await stepsOf("cus_dun")).toEqual(["dunning/standard/day-0", "dunning/standard/day-3"]);
+
+    expect(await dunningCase("cus_dun")).toMatchObject({
+      invoice_id: "inv_1",
+      status: "recovered",
+      recovered_at: T0 + 4 * DAY,
+      mrr_saved: 4900,
+      recovered_after_step: "day-3",
+    });
+  });
+
+  it("ticking the same moment twice (or concurrently) sends nothing new", async () => {
+    await subscriber("cus_twice", T0 - 90 * DAY);
+    await failedPayment("cus_twice", "inv_2", T0);
+    const [first, second] = await Promise.all([tick(T0 + MINUTE), tick(T0 + MINUTE)]);
+    expect(first.dunning.sent + second.dunning.sent).toBe(1);
+    const again = await tick(T0 + MINUTE);
+    expect(again.dunning.sent).toBe(0);
+    expect(await stepsOf("cus_twice")).toEqual(["dunning/standard/day-0"]);
+  });
+
+  it("a tick that catches up after days away sends only the latest step due, not every missed one", async () => {
+    await subscriber("cus_late", T0 - 90 * DAY);
+    await failedPayment("cus_late", "inv_3", T0);
+    await tick(T0 + MINUTE);
+    await tick(T0 + 8 * DAY);
+    expect(await stepsOf("cus_late")).toEqual(["dunning/standard/day-0", "dunning/standard/day-7"]);
+  });
+
+  it("runs the final action after the last day: the customer is canceled for payment_failed and told", async () => {
+    await subscriber("cus_final", T0 - 90 * DAY);
+    await failedPayment("cus_final", "inv_4", T0);
+    for (const day of [0, 3, 7, 14, 21, 28]) await tick(T0 + day * DAY + MINUTE);
+    expect(await stepsOf("cus_final")).toEqual(
+      [0, 3, 7, 14, 21, 28].map((day) => `dunning/standard/day-${day}`),
+    );
+    const report = await tick(T0 + 30 * DAY + MINUTE);
+    expect(report.dunning.final_actions).toBe(1);
+    expect((await stepsOf("cus_final")).at(-1)).toBe("dunning/standard/final");
+    const customer = await env.DB.prepare(
+      "SELECT status, churn_reason, canceled_at FROM customers WHERE id = ?",
+    )
+      .bind("cus_final")
+      .first();
+    expect(customer).toMatchObject({
+      status: "canceled",
+      churn_reason: "payment_failed",
+      canceled_at: T0 + 30 * DAY + MINUTE,
+    });
+    expect(await dunningCase("cus_final")).toMatchObject({ status: "final", final_actions: '["cancel"]' });
+
+    // Nothing more for this case, and a repeated tick does not cancel twice or resend.
+    await tick(T0 + 30 * DAY + MINUTE);
+    await tick(T0 + 35 * DAY);
+    expect((await stepsOf("cus_final")).filter((step) => step.startsWith("dunning"))).toHaveLength(7);
+  });
+
+  it("a customer who cancels during dunning gets no further reminders", async () => {
+    await subscriber("cus_quit", T0 - 90 * DAY);
+    await failedPayment("cus_quit", "inv_5", T0);
+    await tick(T0 + MINUTE);
+    await events(["subscription.canceled", "cus_quit", T0 + DAY, { reason: "too_expensive" }]);
+    const report = await tick(T0 + 3 * DAY + MINUTE);
+    expect(report.dunning.canceled).toBe(1);
+    expect(await stepsOf("cus_quit")).toEqual(["dunning/standard/day-0"]);
+  });
+});
+
+describe("card expiry", () => {
+  it("reminds 30 and 7 days before the card expires, once each", async () => {
+    const expires = T0 + 40 * DAY;
+    await subscriber("cus_card", T0 - 90 * DAY);
+    await events(["card.expiring", "cus_card", T0, { expires_at: new Date(expires).toISOString() }]);
+    await tick(T0 + MINUTE);
+    expect(await stepsOf("cus_card")).toEqual([]);
+    for (let day = 5; day <= 40; day += 1) await tick(T0 + day * DAY + MINUTE);
+    expect(await stepsOf("cus_card")).toEqual([
+      "card_expiry/card_expiry/30d-before",
+      "card_expiry/card_expiry/7d-before",
+    ]);
+  });
+});

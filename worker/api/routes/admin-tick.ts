@@ -1,0 +1,57 @@
+/**
+ * `POST /v1/admin/tick {"at": "<ISO 8601 time>"}`: runs the scheduled tick as of `at` (default: now)
+ * and answers with its report: campaign runs claimed (with audience, sends, exclusions, D1 rows
+ * read per selected customer), catch-up, dunning and lifecycle sends. The same code as the Cron
+ * Trigger, so local use and tests move through time instead of waiting. Ticking the same moment
+ * twice claims nothing new and sends nothing new.
+ */
+import type { Context } from "hono";
+import { LIMITS } from "../../limits";
+import { runTick } from "../../tick/run-tick";
+import type { AppEnv, RouteDef } from "../app-env";
+import { type ErrorDetail, validationFailed } from "../errors";
+import { readJsonBody } from "../json-body";
+
+/** ISO 8601 with a date, a time and an explicit zone (Z or ±hh:mm). */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+async function postTick(c: Context<AppEnv>): Promise<Response> {
+  const hasBody =
+    (c.req.header("content-length") ?? "0") !== "0" || c.req.header("content-type") !== undefined;
+  const body = hasBody ? await readJsonBody(c.req.raw, LIMITS.maxBodyBytes) : {};
+  const at = readAt(body);
+  const report = await runTick(c.env, at);
+  return c.json({ tick: report });
+}
+
+/** The tick's moment from the body; every problem is a 400 with its JSON Pointer. */
+function readAt(body: unknown): number {
+  const problems: ErrorDetail[] = [];
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw validationFailed([
+      { path: "", message: 'must be an object such as {"at": "2026-03-03T15:00:00Z"}' },
+    ]);
+  }
+  for (const key of Object.keys(body)) {
+    if (key !== "at")
+      problems.push({ path: `/${key}`, message: "is not a field of a tick request (only `at`)" });
+  }
+  const at: unknown = (body as { at?: unknown }).at;
+  let instant = Date.now();
+  if (at !== undefined) {
+    if (typeof at !== "string" || !ISO_INSTANT.test(at) || Number.isNaN(Date.parse(at))) {
+      problems.push({
+        path: "/at",
+        message: 'must be an ISO 8601 time with a zone, e.g. "2026-03-03T15:00:00Z"',
+      });
+    } else {
+      instant = Date.parse(at);
+    }
+  }
+  if (problems.length > 0) throw validationFailed(problems);
+  return instant;
+}
+
+export const adminTickRoutes: readonly RouteDef[] = [
+  { method: "POST", path: "/v1/admin/tick", scope: "admin", handler: postTick },
+];

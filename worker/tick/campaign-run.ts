@@ -1,0 +1,153 @@
+/**
+ * Runs one claimed campaign stage occurrence: pages through its audience (audience.ts), decides for
+ * each customer (holdout → excluded; over the frequency cap → excluded; otherwise the variant's
+ * step, with its offer, deferred past quiet hours), writes the sends and exclusions, and records
+ * the keyset position after every page so a tick that dies is resumed where it stopped.
+ *
+ * Stage: claims.ts → this file → enqueueSends (worker/sends) → queue consumer.
+ */
+import { campaignAssignment } from "../../dsl/programmes";
+import { enqueueSends } from "../sends/enqueue";
+import type { SendRequest } from "../sends/types";
+import { readAudiencePage, sendIdFloor } from "./audience";
+import { finishRun, type HeldRun, type RunStats, releaseRun, saveProgress } from "./claims";
+import type { TickContext } from "./context";
+import { TICK_LIMITS } from "./limits";
+import type { CampaignRunReport } from "./report";
+import { type CampaignStage, stepOffsets } from "./stages";
+import { stepSend } from "./step-send";
+
+interface Exclusion {
+  customer_id: string;
+  reason: "holdout" | "frequency_cap";
+  detail: string | null;
+}
+
+/** Runs `run` (held by this tick) to completion, or until the budget runs out. */
+export async function runCampaignStage(
+  tc: TickContext,
+  stage: CampaignStage,
+  run: HeldRun,
+): Promise<CampaignRunReport> {
+  const { env, now, ruleset, budget } = tc;
+  const campaign = stage.campaign;
+  const stats: RunStats = { ...(JSON.parse(run.row.stats) as RunStats) };
+  const occurrence = run.row.occurrence;
+  const step = String(stage.step);
+  let cursor = run.row.cursor ?? "";
+  const capKey = campaign.ir.frequencyCap;
+  const capRule = capKey === null ? undefined : ruleset.frequencyCaps.get(capKey);
+  const cap =
+    capKey !== null && capRule
+      ? {
+          capFromId: sendIdFloor(now - capRule.perMs),
+          capCampaigns: [...ruleset.campaigns.values()]
+            .filter((other) => other.ir.frequencyCap === capKey)
+            .map((other) => other.key),
+        }
+      : null;
+
+  const report = (status: CampaignRunReport["status"]): CampaignRunReport => ({
+    campaign: campaign.key,
+    occurrence,
+    step,
+    due_at: new Date(run.row.due_at).toISOString(),
+    status,
+    resumed: run.resumed,
+    ...stats,
+    rows_read_per_selected: stats.audience === 0 ? null : round2(stats.rows_read / stats.audience),
+  });
+
+  for (;;) {
+    if (budget.exhausted()) {
+      await releaseRun(env.DB, run, now, `paused at ${cursor || "the start"}: query budget of one tick used`);
+      budget.spend(1);
+      return report("paused");
+    }
+    const page = await readAudiencePage(env.DB, {
+      stage,
+      occurrence,
+      at: run.row.due_at,
+      cursor,
+      limit: TICK_LIMITS.audiencePageSize,
+      cap,
+    });
+    budget.spend(1, page.rowsRead);
+    stats.rows_read += page.rowsRead;
+    stats.pages += 1;
+    if (page.rows.length === 0) break;
+
+    const sends: SendRequest[] = [];
+    const exclusions: Exclusion[] = [];
+    for (const customer of page.rows) {
+      stats.audience += 1;
+      const assignment = campaignAssignment(campaign, customer.id);
+      if (assignment.holdout) {
+        stats.holdout += 1;
+        exclusions.push({ customer_id: customer.id, reason: "holdout", detail: assignment.experiment });
+        continue;
+      }
+      const stepIR = assignment.steps[stage.step];
+      // A variant whose step k comes at another delay is run by that stage, not this one.
+      if (!stepIR || stepOffsets(assignment.steps)[stage.step] !== stage.offsetMs) {
+        stats.audience -= 1;
+        continue;
+      }
+      if (cap && capRule && customer.rebound_cap_count >= capRule.max) {
+        stats.frequency_capped += 1;
+        exclusions.push({ customer_id: customer.id, reason: "frequency_cap", detail: capKey });
+        continue;
+      }
+      const outcome = await stepSend({
+        env,
+        ruleset,
+        now,
+        budget,
+        customer,
+        programme: { kind: "campaign", key: campaign.key, occurrence, step },
+        content: stepIR,
+        offerContext: campaign.ir.offerContext,
+        quietHours: campaign.quietHours,
+        extraVariables: assignment.variant === null ? {} : { variant: assignment.variant },
+      });
+      if (outcome.kind === "no_offer") {
+        stats.no_offer += 1;
+        continue;
+      }
+      sends.push(outcome.request);
+      if (outcome.deferred) stats.deferred += 1;
+    }
+    cursor = page.rows[page.rows.length - 1]!.id;
+
+    if (sends.length > 0) {
+      const enqueued = await enqueueSends(env, sends, now);
+      budget.spend(Math.ceil(sends.length / 500) + 2 * Math.ceil(enqueued.published / 100));
+      stats.sent += enqueued.createdIds.length;
+      stats.already_sent += enqueued.duplicates;
+    }
+    const statements: D1PreparedStatement[] = [];
+    if (exclusions.length > 0) {
+      statements.push(
+        env.DB.prepare(
+          `INSERT INTO campaign_exclusions (campaign, occurrence, step, customer_id, reason, detail, at)
+           SELECT ?2, ?3, ?4, x.value ->> 'customer_id', x.value ->> 'reason', x.value ->> 'detail', ?5
+           FROM json_each(?1) AS x WHERE true
+           ON CONFLICT DO NOTHING`,
+        ).bind(JSON.stringify(exclusions), campaign.key, occurrence, step, now),
+      );
+    }
+    statements.push(saveProgress(env.DB, run, cursor, stats, now));
+    // The exclusions and the keyset position commit together: a resumed run neither repeats nor loses them.
+    const results = await env.DB.batch(statements);
+    budget.spend(1);
+    if ((results[results.length - 1]?.meta.changes ?? 0) === 0) return report("lost");
+    if (page.rows.length < TICK_LIMITS.audiencePageSize) break;
+  }
+  const finished = await finishRun(env.DB, run, stats, now);
+  budget.spend(1);
+  return report(finished ? "done" : "lost");
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}

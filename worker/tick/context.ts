@@ -1,0 +1,20 @@
+/**
+ * What one tick carries through every programme: the bindings, its scheduled time, the compiled
+ * ruleset, the query budget and the report it fills in.
+ */
+import type { Ruleset } from "../../dsl/runtime";
+import type { Env } from "../env";
+import type { QueryBudget } from "./budget";
+import type { TickReport } from "./report";
+
+export interface TickContext {
+  readonly env: Env;
+  /** The tick's "now": controller.scheduledTime, or the admin tick's `at`. */
+  readonly now: number;
+  readonly ruleset: Ruleset;
+  readonly budget: QueryBudget;
+  readonly report: TickReport;
+}
+
+/** A `customers` row as `SELECT c.*` returns it (attributes still JSON text). */
+export type CustomerRowJson = Record<string, unknown> & { id: string };

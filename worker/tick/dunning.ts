@@ -1,0 +1,307 @@
+/**
+ * Dunning on the clock. Each tick:
+ * 1. opens a case for every customer whose profile shows an open failed payment (ingest keeps
+ *    `payment_failed_at` / `failed_invoice_id` from the event set) and has none yet, choosing the
+ *    first cadence whose `when` holds;
+ * 2. walks the open cases: a `payment.succeeded` for the invoice closes the case as `recovered`
+ *    (with the MRR it kept and the step that preceded it) before anything else can go out; past the
+ *    final day the final action runs (a `subscription.canceled` event with reason `payment_failed`
+ *    through ingest, and/or a webhook) and the case closes as `final`; a customer who canceled
+ *    closes it as `canceled`; otherwise the latest step due is sent once (earlier unsent steps
+ *    are not sent late: a customer never gets two reminders at once).
+ * Every action is idempotent (send keys, event ids, conditional updates), so concurrent or retried
+ * ticks repeat nothing.
+ */
+import { DAY_MS, dunningPosition } from "../../dsl/programmes";
+import type { CompiledDunning } from "../../dsl/runtime";
+import { writeEvents } from "../ingest/write-events";
+import { enqueueSends } from "../sends/enqueue";
+import type { SendRequest } from "../sends/types";
+import type { CustomerRowJson, TickContext } from "./context";
+import { evalContexts } from "./eval-context";
+import { TICK_LIMITS } from "./limits";
+import { logTickEvent } from "./log";
+import { count } from "./report";
+import { stepSend } from "./step-send";
+
+/** Runs the dunning programme for one tick. */
+export async function runDunning(tc: TickContext): Promise<void> {
+  await openCases(tc);
+  await progressCases(tc);
+}
+
+/** The invoice key of a failure without an invoice id (one case per failure instant). */
+const INVOICE_KEY_SQL = "coalesce(c.failed_invoice_id, 'failed@' || c.payment_failed_at)";
+
+async function openCases(tc: TickContext): Promise<void> {
+  const { env, ruleset, now, budget } = tc;
+  let cursor = "";
+  for (;;) {
+    if (budget.exhausted()) return;
+    // customers_open_failure: only customers with an open failed payment are read.
+    const { results, meta } = await env.DB.prepare(
+      `SELECT c.*, ${INVOICE_KEY_SQL} AS rebound_invoice FROM customers c
+       WHERE c.payment_failed_at IS NOT NULL AND c.status <> 'canceled' AND c.id > ?1
+         AND NOT EXISTS (SELECT 1 FROM dunning_cases d WHERE d.customer_id = c.id AND d.invoice_id = ${INVOICE_KEY_SQL})
+       ORDER BY c.id LIMIT ?2`,
+    )
+      .bind(cursor, TICK_LIMITS.lifecyclePageSize)
+      .all<CustomerRowJson & { rebound_invoice: string }>();
+    budget.spend(1, meta.rows_read ?? 0);
+    tc.report.dunning.rows_read += meta.rows_read ?? 0;
+    if (results.length === 0) return;
+    const contexts = await evalContexts(env.DB, ruleset, results, now, budget);
+    const cases = [];
+    for (const ctx of contexts) {
+      const position = dunningPosition(ruleset, ctx);
+      const row = ctx.customer as CustomerRowJson & { rebound_invoice: string };
+      if (!position) continue;
+      cases.push({
+        customer_id: row.id,
+        invoice_id: row.rebound_invoice,
+        cadence: position.cadence.ir.key,
+        failed_at: position.paymentFailedAt,
+        amount: typeof row.failed_amount === "number" ? row.failed_amount : null,
+        currency: typeof row.currency === "string" ? row.currency : ruleset.currency,
+      });
+    }
+    if (cases.length > 0) {
+      const inserted = await env.DB.prepare(
+        `INSERT INTO dunning_cases (customer_id, invoice_id, cadence, status, failed_at, amount, currency, opened_at)
+         SELECT x.value ->> 'customer_id', x.value ->> 'invoice_id', x.value ->> 'cadence', 'open',
+           x.value ->> 'failed_at', x.value ->> 'amount', x.value ->> 'currency', ?2
+         FROM json_each(?1) AS x WHERE true
+         ON CONFLICT DO NOTHING`,
+      )
+        .bind(JSON.stringify(cases), now)
+        .run();
+      budget.spend(1);
+      tc.report.dunning.opened += inserted.meta.changes;
+    }
+    cursor = results[results.length - 1]!.id;
+    if (results.length < TICK_LIMITS.lifecyclePageSize) return;
+  }
+}
+
+interface CaseRow extends CustomerRowJson {
+  case_rowid: number;
+  case_invoice_id: string;
+  case_cadence: string;
+  case_failed_at: number;
+  case_amount: number | null;
+  case_last_step: string | null;
+  case_paid_at: number | null;
+}
+
+async function progressCases(tc: TickContext): Promise<void> {
+  const { env, now, budget } = tc;
+  let cursor: [number, number] = [Number.MIN_SAFE_INTEGER, 0];
+  for (;;) {
+    if (budget.exhausted()) return;
+    // dunning_cases_open (partial, ordered by failed_at then rowid): closed cases cost nothing.
+    const { results, meta } = await env.DB.prepare(
+      `SELECT c.*, d.rowid AS case_rowid, d.invoice_id AS case_invoice_id, d.cadence AS case_cadence,
+         d.failed_at AS case_failed_at, d.amount AS case_amount, d.last_step AS case_last_step,
+         (SELECT min(s.occurred_at) FROM events s WHERE s.customer_id = d.customer_id AND s.type = 'payment.succeeded'
+            AND json_extract(s.properties, '$.invoice_id') = d.invoice_id) AS case_paid_at
+       FROM dunning_cases d JOIN customers c ON c.id = d.customer_id
+       WHERE d.status = 'open' AND (d.failed_at, d.rowid) > (?1, ?2)
+       ORDER BY d.failed_at, d.rowid LIMIT ?3`,
+    )
+      .bind(cursor[0], cursor[1], TICK_LIMITS.lifecyclePageSize)
+      .all<CaseRow>();
+    budget.spend(1, meta.rows_read ?? 0);
+    tc.report.dunning.rows_read += meta.rows_read ?? 0;
+    if (results.length === 0) return;
+    const sends: { request: SendRequest; row: CaseRow }[] = [];
+    for (const row of results) {
+      const outcome = await progressCase(tc, row);
+      if (outcome) sends.push(...outcome.map((request) => ({ request, row })));
+    }
+    if (sends.length > 0) {
+      const enqueued = await enqueueSends(
+        env,
+        sends.map((send) => send.request),
+        now,
+      );
+      budget.spend(2 + Math.ceil(enqueued.published / 50));
+      tc.report.dunning.sent += enqueued.createdIds.length;
+      for (const send of sends)
+        count(tc.report.dunning.steps, `${send.request.programmeKey}/${send.request.step}`);
+      const stepUpdates = sends
+        .filter((send) => send.request.step.startsWith("day-"))
+        .map((send) => ({ rowid: send.row.case_rowid, step: send.request.step }));
+      if (stepUpdates.length > 0) {
+        await env.DB.prepare(
+          `UPDATE dunning_cases SET last_step = u.value ->> 'step', last_step_at = ?2
+           FROM json_each(?1) AS u WHERE dunning_cases.rowid = u.value ->> 'rowid' AND dunning_cases.status = 'open'`,
+        )
+          .bind(JSON.stringify(stepUpdates), now)
+          .run();
+        budget.spend(1);
+      }
+    }
+    const last = results[results.length - 1]!;
+    cursor = [last.case_failed_at, last.case_rowid];
+    if (results.length < TICK_LIMITS.lifecyclePageSize) return;
+  }
+}
+
+/** Decides one open case; returns the sends it needs (none when it closed or nothing is due). */
+async function progressCase(tc: TickContext, row: CaseRow): Promise<SendRequest[]> {
+  const { env, ruleset, now, budget } = tc;
+  const close = async (status: "recovered" | "canceled" | "final", extra: string, params: unknown[]) => {
+    const result = await env.DB.prepare(
+      `UPDATE dunning_cases SET status = ?2, closed_at = ?3 ${extra} WHERE rowid = ?1 AND status = 'open'`,
+    )
+      .bind(row.case_rowid, status, now, ...params)
+      .run();
+    budget.spend(1);
+    return result.meta.changes > 0;
+  };
+
+  if (row.case_paid_at !== null) {
+    if (
+      await close("recovered", ", recovered_at = ?4, mrr_saved = ?5, recovered_after_step = ?6", [
+        row.case_paid_at,
+        typeof row.mrr === "number" ? row.mrr : null,
+        row.case_last_step,
+      ])
+    ) {
+      tc.report.dunning.recovered += 1;
+      logTickEvent("tick.dunning_recovered", {
+        customerId: row.id,
+        invoiceId: row.case_invoice_id,
+        afterStep: row.case_last_step,
+        mrrSaved: typeof row.mrr === "number" ? row.mrr : null,
+      });
+    }
+    return [];
+  }
+  const cadence = ruleset.dunning.find((candidate) => candidate.ir.key === row.case_cadence);
+  if (!cadence) {
+    logTickEvent("tick.dunning_error", {
+      customerId: row.id,
+      invoiceId: row.case_invoice_id,
+      error: `cadence "${row.case_cadence}" is no longer in the rules; the case stays open`,
+    });
+    return [];
+  }
+  const elapsed = now - row.case_failed_at;
+  const caseVariables = { invoice_id: row.case_invoice_id };
+  const customer = { ...row, failed_amount: row.case_amount ?? row.failed_amount };
+  const programme = (step: string) => ({
+    kind: "dunning" as const,
+    key: cadence.ir.key,
+    occurrence: row.case_invoice_id,
+    step,
+  });
+
+  if (elapsed >= cadence.ir.final.day * DAY_MS) {
+    const requests = await finalActions(tc, row, cadence, customer, programme);
+    if (await close("final", ", final_actions = ?4", [JSON.stringify(cadence.ir.final.actions)])) {
+      tc.report.dunning.final_actions += 1;
+      logTickEvent("tick.dunning_final", {
+        customerId: row.id,
+        invoiceId: row.case_invoice_id,
+        actions: cadence.ir.final.actions.join(","),
+      });
+    }
+    return requests;
+  }
+  if (row.status === "canceled") {
+    if (await close("canceled", "", [])) tc.report.dunning.canceled += 1;
+    return [];
+  }
+  const stepIndex = latestStep(cadence, elapsed);
+  if (stepIndex === null) return [];
+  const step = cadence.ir.steps[stepIndex]!;
+  const stepKey = `day-${step.day}`;
+  if (row.case_last_step === stepKey) return [];
+  const outcome = await stepSend({
+    env,
+    ruleset,
+    now,
+    budget,
+    customer,
+    programme: programme(stepKey),
+    content: { message: step.message, offer: null, fallbackMessage: null },
+    offerContext: "dunning",
+    extraVariables: caseVariables,
+  });
+  return outcome.kind === "send" ? [outcome.request] : [];
+}
+
+function latestStep(cadence: CompiledDunning, elapsed: number): number | null {
+  let index: number | null = null;
+  cadence.ir.steps.forEach((step, i) => {
+    if (elapsed >= step.day * DAY_MS) index = i;
+  });
+  return index;
+}
+
+/** The final action: cancel through ingest (idempotent event id), a webhook, the closing message. */
+async function finalActions(
+  tc: TickContext,
+  row: CaseRow,
+  cadence: CompiledDunning,
+  customer: CustomerRowJson,
+  programme: (step: string) => { kind: "dunning"; key: string; occurrence: string; step: string },
+): Promise<SendRequest[]> {
+  const { env, ruleset, now, budget } = tc;
+  const final = cadence.ir.final;
+  const requests: SendRequest[] = [];
+  const variables = { invoice_id: row.case_invoice_id, dunning_actions: final.actions.join(",") };
+  if (final.actions.includes("cancel") && row.status !== "canceled") {
+    // Through ingest, like any cancellation, so the profile (status, canceled_at, churn_reason) stays
+    // a function of the event set; the id makes a repeat a no-op.
+    await writeEvents(
+      env.DB,
+      [
+        {
+          id: `rebound:dunning:${row.id}:${row.case_invoice_id}:cancel`,
+          customer_id: row.id,
+          type: "subscription.canceled",
+          occurred_at: now,
+          properties: JSON.stringify({
+            comment: `dunning cadence ${cadence.ir.key} ended with invoice ${row.case_invoice_id} unpaid`,
+            invoice_id: row.case_invoice_id,
+            reason: "payment_failed",
+          }),
+        },
+      ],
+      now,
+    );
+    budget.spend(1);
+  }
+  if (final.message !== null) {
+    const outcome = await stepSend({
+      env,
+      ruleset,
+      now,
+      budget,
+      customer,
+      programme: programme("final"),
+      content: { message: final.message, offer: null, fallbackMessage: null },
+      offerContext: "dunning",
+      extraVariables: variables,
+    });
+    if (outcome.kind === "send") requests.push(outcome.request);
+  }
+  if (final.actions.includes("webhook")) {
+    const message = final.message ?? cadence.ir.steps[cadence.ir.steps.length - 1]?.message ?? null;
+    const outcome = await stepSend({
+      env,
+      ruleset,
+      now,
+      budget,
+      customer,
+      programme: programme("final-webhook"),
+      content: { message, offer: null, fallbackMessage: null },
+      offerContext: "dunning",
+      extraVariables: { ...variables, event: "dunning.final" },
+    });
+    if (outcome.kind === "send") requests.push({ ...outcome.request, channel: "webhook" });
+  }
+  return requests;
+}

@@ -1,0 +1,19 @@
+/**
+ * The scheduled entry point: worker/index.ts hands every Cron Trigger here, and the tick runs at
+ * `controller.scheduledTime` (never the wall clock), so a late or retried invocation computes the
+ * same due work. `POST /v1/admin/tick` (worker/api/routes/admin-tick.ts) runs the same `runTick`.
+ */
+import type { Env } from "../env";
+import { runTick } from "./run-tick";
+
+/** Runs the tick for one Cron Trigger invocation. */
+export async function runScheduledTick(
+  controller: ScheduledController,
+  env: Env,
+  _ctx: ExecutionContext,
+): Promise<void> {
+  await runTick(env, controller.scheduledTime);
+}
+
+export type { TickReport } from "./report";
+export { runTick, type TickOptions } from "./run-tick";

@@ -1,0 +1,14 @@
+/**
+ * Structured log lines of the tick (one JSON object per line, readable in `wrangler tail` and
+ * Workers Logs): claims, catch-up, pauses, programme errors. What a run did is also stored on its
+ * `campaign_runs` row; the log gives it a timeline.
+ */
+
+type LogValue = string | number | boolean | null;
+
+/** Logs one tick event, e.g. `logTickEvent("tick.catch_up", { campaign, skipped: 2 })`. */
+export function logTickEvent(event: string, fields: Record<string, LogValue>): void {
+  const line = JSON.stringify({ event, ...fields });
+  if (event.endsWith("error") || event.endsWith("skipped") || event.endsWith("truncated")) console.warn(line);
+  else console.log(line);
+}
