@@ -9,6 +9,14 @@
 
 import type { CompareOp, Expr } from "./ast";
 import { type AggregateInfo, analyzeExpression, type NodeInfo } from "./check-expr";
+import {
+  type ColumnTest,
+  comparisonTest,
+  evalColumnTest,
+  membershipTest,
+  TestKind,
+  truncate,
+} from "./column-tests";
 import type { EvalContext, EventRecord, ExprType, Money, Scope, Value } from "./types";
 
 /** A compiled expression: null means missing (for conditions: unknown, which does not hold). */
@@ -95,16 +103,24 @@ class Compiler {
         };
       }
       case "logical": {
-        const left = this.compile(node.left);
-        const right = this.compile(node.right);
-        return node.op === "and" ? and(left, right) : or(left, right);
+        // `a and b and c` parses as a left-leaning tree; one loop over its operands saves a call per level.
+        const operands = flatten(node, node.op).map(
+          (operand) => this.columnTest(operand) ?? this.compile(operand),
+        );
+        return node.op === "and" ? andAll(operands) : orAll(operands);
       }
-      case "compare":
+      case "compare": {
+        const test = this.columnTest(node);
+        if (test) return (ctx) => evalColumnTest(test, ctx);
         return this.compare(node.op, node.left, node.right);
+      }
       case "arith":
         return this.arith(node);
-      case "in":
+      case "in": {
+        const test = this.columnTest(node);
+        if (test) return (ctx) => evalColumnTest(test, ctx);
         return this.inList(node);
+      }
       case "between": {
         const low = this.compare(">=", node.operand, node.low);
         const high = this.compare("<=", node.operand, node.high);
@@ -121,24 +137,77 @@ class Compiler {
     }
   }
 
+  /** The fast-path form of a column-against-literal condition, when `node` has that shape. */
+  private columnTest(node: Expr): ColumnTest | undefined {
+    if (node.kind === "in") {
+      const column = this.infoOf(node.operand).field?.column;
+      const items = node.list.items;
+      if (column === undefined || items.length === 0 || items.length > 8) return undefined;
+      const choices = [...new Set(items.map((item) => this.compile(item)(EMPTY_CONTEXT) as string | number))];
+      const kind = this.infoOf(node.operand).type.kind;
+      if (kind === "string" || kind === "enum")
+        return membershipTest(TestKind.TextIn, column, choices, node.negated);
+      if (kind === "number" || kind === "timestamp")
+        return membershipTest(TestKind.NumberIn, column, choices, node.negated);
+      return undefined;
+    }
+    if (node.kind !== "compare") return undefined;
+    const { op, left, right } = node;
+    const leftInfo = this.infoOf(left);
+    const column = leftInfo.field?.column;
+    if (column !== undefined) {
+      switch (leftInfo.type.kind) {
+        case "string":
+        case "enum":
+          return right.kind === "string" ? comparisonTest(TestKind.Text, column, op, right.value) : undefined;
+        case "number":
+        case "timestamp": {
+          if (isConstant(right)) return comparisonTest(TestKind.Number, column, op, this.constant(right));
+          const offset = nowOffset(right);
+          return offset === undefined ? undefined : comparisonTest(TestKind.NumberVsNow, column, op, offset);
+        }
+        case "money": {
+          if (right.kind !== "money") return undefined;
+          const money = this.infoOf(right).money!;
+          return comparisonTest(TestKind.Money, column, op, money.amount, money.currency);
+        }
+        default:
+          return undefined;
+      }
+    }
+    if (left.kind === "call" && leftInfo.timeFn && isConstant(right)) {
+      const argColumn = this.infoOf(left.args[0]!).field?.column;
+      if (argColumn === undefined) return undefined;
+      const kind = leftInfo.timeFn === "days_since" ? TestKind.DaysSince : TestKind.DaysUntil;
+      return comparisonTest(kind, argColumn, op, this.constant(right));
+    }
+    return undefined;
+  }
+
+  private constant(node: Expr): number {
+    return this.compile(node)(EMPTY_CONTEXT) as number;
+  }
+
   private compare(op: CompareOp, leftNode: Expr, rightNode: Expr): Closure {
+    const leftInfo = this.infoOf(leftNode);
+    const parts = leftInfo.field?.moneyParts;
+    if (parts && rightNode.kind === "money") {
+      const { amount, currency } = this.infoOf(rightNode).money!;
+      return compareMoneyWithConstant(op, parts.amount, parts.currency, amount, currency);
+    }
     const left = this.compile(leftNode);
+    if (leftInfo.type.kind !== "money" && isConstant(rightNode)) {
+      return compareWithConstant(op, left, this.compile(rightNode)(EMPTY_CONTEXT) as Primitive);
+    }
     const right = this.compile(rightNode);
     const test = COMPARATORS[op];
-    if (this.infoOf(leftNode).type.kind === "money") {
+    if (leftInfo.type.kind === "money") {
       return (ctx) => {
         const a = left(ctx) as Money | null;
         if (a === null) return null;
         const b = right(ctx) as Money | null;
         if (b === null || a.currency !== b.currency) return null;
         return test(a.amount, b.amount);
-      };
-    }
-    if (isConstant(rightNode)) {
-      const b = right(EMPTY_CONTEXT) as number | string | boolean;
-      return (ctx) => {
-        const a = left(ctx) as number | string | boolean | null;
-        return a === null ? null : test(a, b);
       };
     }
     return (ctx) => {
@@ -183,11 +252,12 @@ class Compiler {
   }
 
   private inList(node: Extract<Expr, { kind: "in" }>): Closure {
-    const operand = this.compile(node.operand);
-    const values = new Set<unknown>(node.list.items.map((item) => this.compile(item)(EMPTY_CONTEXT)));
+    const items = node.list.items.map((item) => this.compile(item)(EMPTY_CONTEXT));
+    const values = new Set<unknown>(items);
     // SQL's `x IN (<empty>)` is false even for a NULL x; mirror it.
     if (values.size === 0) return constant(node.negated);
     const negated = node.negated;
+    const operand = this.compile(node.operand);
     return (ctx) => {
       const v = operand(ctx);
       if (v === null) return null;
@@ -226,11 +296,6 @@ function constant(value: Value | null): Closure {
   return () => value;
 }
 
-/** SQL's CAST(x AS INTEGER) of a REAL: toward zero, and never -0. */
-function truncate(x: number): number {
-  return Math.trunc(x) + 0;
-}
-
 type Primitive = number | string | boolean;
 
 const COMPARATORS: Readonly<Record<CompareOp, (a: Primitive, b: Primitive) => boolean>> = {
@@ -250,6 +315,133 @@ const ARITH: Readonly<Record<"+" | "-" | "*" | "/", (a: number, b: number) => nu
   "/": (a, b) => (b === 0 ? null : a / b),
 };
 
+function flatten(node: Expr, op: "and" | "or"): Expr[] {
+  if (node.kind !== "logical" || node.op !== op) return [node];
+  return [...flatten(node.left, op), ...flatten(node.right, op)];
+}
+
+type Operand = Closure | ColumnTest;
+
+/** Kleene `and` over many operands: false wins, then unknown, else true. */
+function andAll(operands: Operand[]): Closure {
+  const n = operands.length;
+  const tests = operands.map((o) => (typeof o === "function" ? null : o));
+  const closures = operands.map((o) => (typeof o === "function" ? o : null));
+  if (tests.every((t) => t !== null)) {
+    return (ctx) => {
+      let unknown = false;
+      for (let i = 0; i < n; i++) {
+        const v = evalColumnTest(tests[i]!, ctx);
+        if (v === false) return false;
+        if (v === null) unknown = true;
+      }
+      return unknown ? null : true;
+    };
+  }
+  return (ctx) => {
+    let unknown = false;
+    for (let i = 0; i < n; i++) {
+      const test = tests[i];
+      const v = test ? evalColumnTest(test, ctx) : closures[i]!(ctx);
+      if (v === false) return false;
+      if (v === null) unknown = true;
+    }
+    return unknown ? null : true;
+  };
+}
+
+/** Kleene `or` over many operands: true wins, then unknown, else false. */
+function orAll(operands: Operand[]): Closure {
+  const n = operands.length;
+  const tests = operands.map((o) => (typeof o === "function" ? null : o));
+  const closures = operands.map((o) => (typeof o === "function" ? o : null));
+  return (ctx) => {
+    let unknown = false;
+    for (let i = 0; i < n; i++) {
+      const test = tests[i];
+      const v = test ? evalColumnTest(test, ctx) : closures[i]!(ctx);
+      if (v === true) return true;
+      if (v === null) unknown = true;
+    }
+    return unknown ? null : false;
+  };
+}
+
+/** `now`, `now + d` or `now - d` with a duration literal: the offset from now in ms. */
+function nowOffset(node: Expr): number | undefined {
+  if (node.kind === "now") return 0;
+  if (node.kind !== "arith" || node.left.kind !== "now" || node.right.kind !== "duration") return undefined;
+  if (node.op === "+") return node.right.ms;
+  if (node.op === "-") return -node.right.ms;
+  return undefined;
+}
+
+// One closure per operator, so the hot comparison is inline rather than a call through a table.
+function compareWithConstant(op: CompareOp, read: Closure, k: Primitive): Closure {
+  switch (op) {
+    case "==":
+      return (ctx) => {
+        const a = read(ctx);
+        return a === null ? null : a === k;
+      };
+    case "!=":
+      return (ctx) => {
+        const a = read(ctx);
+        return a === null ? null : a !== k;
+      };
+    case "<":
+      return (ctx) => {
+        const a = read(ctx) as Primitive | null;
+        return a === null ? null : a < k;
+      };
+    case "<=":
+      return (ctx) => {
+        const a = read(ctx) as Primitive | null;
+        return a === null ? null : a <= k;
+      };
+    case ">":
+      return (ctx) => {
+        const a = read(ctx) as Primitive | null;
+        return a === null ? null : a > k;
+      };
+    case ">=":
+      return (ctx) => {
+        const a = read(ctx) as Primitive | null;
+        return a === null ? null : a >= k;
+      };
+  }
+}
+
+type PartReader<T> = (ctx: EvalContext) => T | null;
+
+/** A money field against a money literal, without building Money objects: unknown across currencies. */
+function compareMoneyWithConstant(
+  op: CompareOp,
+  amount: PartReader<number>,
+  currency: PartReader<string>,
+  k: number,
+  kCurrency: string,
+): Closure {
+  const test = COMPARATORS[op];
+  switch (op) {
+    case ">=":
+      return (ctx) => {
+        const a = amount(ctx);
+        return a === null || currency(ctx) !== kCurrency ? null : a >= k;
+      };
+    case "<":
+      return (ctx) => {
+        const a = amount(ctx);
+        return a === null || currency(ctx) !== kCurrency ? null : a < k;
+      };
+    default:
+      return (ctx) => {
+        const a = amount(ctx);
+        return a === null || currency(ctx) !== kCurrency ? null : test(a, k);
+      };
+  }
+}
+
 function not(operand: Closure): Closure {
   return (ctx) => {
     const v = operand(ctx);
@@ -264,16 +456,6 @@ function and(left: Closure, right: Closure): Closure {
     const r = right(ctx);
     if (r === false) return false;
     return l === null || r === null ? null : true;
-  };
-}
-
-function or(left: Closure, right: Closure): Closure {
-  return (ctx) => {
-    const l = left(ctx);
-    if (l === true) return true;
-    const r = right(ctx);
-    if (r === true) return true;
-    return l === null || r === null ? null : false;
   };
 }
 

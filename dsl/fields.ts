@@ -36,27 +36,144 @@ type Row = Readonly<Record<string, unknown>>;
 const numberOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const stringOrNull = (v: unknown): string | null => (typeof v === "string" ? v : null);
 
+/** The slot of each built-in column, for `readColumn`. */
+export const COLUMN_SLOTS: Readonly<Record<string, number>> = Object.freeze({
+  id: 0,
+  email: 1,
+  first_name: 2,
+  country: 3,
+  timezone: 4,
+  plan: 5,
+  mrr: 6,
+  currency: 7,
+  status: 8,
+  signed_up_at: 9,
+  canceled_at: 10,
+  churn_reason: 11,
+  churn_comment: 12,
+  reactivated_at: 13,
+  last_active_at: 14,
+  ltv: 15,
+  order_count: 16,
+  order_total: 17,
+  aov: 18,
+  referrals: 19,
+  nps: 20,
+  open_tickets: 21,
+  last_ticket_satisfied: 22,
+  payment_failed_at: 23,
+  failed_invoice_id: 24,
+  failed_amount: 25,
+  decline_code: 26,
+  card_last4: 27,
+  update_url: 28,
+  card_expires_at: 29,
+  first_seen_at: 30,
+  last_event_at: 31,
+});
+
+/**
+ * Reads a built-in column by slot. A switch of named property loads: each load site sees one row
+ * shape and stays monomorphic, where a shared `row[name]` would go megamorphic across fields, and
+ * compiled closures can inline it. Field reads are most of what a compiled rule does.
+ */
+export function readColumn(row: Row, slot: number): unknown {
+  switch (slot) {
+    case 0:
+      return row.id;
+    case 1:
+      return row.email;
+    case 2:
+      return row.first_name;
+    case 3:
+      return row.country;
+    case 4:
+      return row.timezone;
+    case 5:
+      return row.plan;
+    case 6:
+      return row.mrr;
+    case 7:
+      return row.currency;
+    case 8:
+      return row.status;
+    case 9:
+      return row.signed_up_at;
+    case 10:
+      return row.canceled_at;
+    case 11:
+      return row.churn_reason;
+    case 12:
+      return row.churn_comment;
+    case 13:
+      return row.reactivated_at;
+    case 14:
+      return row.last_active_at;
+    case 15:
+      return row.ltv;
+    case 16:
+      return row.order_count;
+    case 17:
+      return row.order_total;
+    case 18:
+      return row.aov;
+    case 19:
+      return row.referrals;
+    case 20:
+      return row.nps;
+    case 21:
+      return row.open_tickets;
+    case 22:
+      return row.last_ticket_satisfied;
+    case 23:
+      return row.payment_failed_at;
+    case 24:
+      return row.failed_invoice_id;
+    case 25:
+      return row.failed_amount;
+    case 26:
+      return row.decline_code;
+    case 27:
+      return row.card_last4;
+    case 28:
+      return row.update_url;
+    case 29:
+      return row.card_expires_at;
+    case 30:
+      return row.first_seen_at;
+    case 31:
+      return row.last_event_at;
+    default:
+      return undefined;
+  }
+}
+
 /** A column of `customers` read as is (numbers, timestamps, text, enums). */
 function columnField(name: string, type: ExprType, description: string): FieldDef {
   const isText = type.kind === "string" || type.kind === "enum";
+  const slot = COLUMN_SLOTS[name]!;
+  const get = (row: Row) => readColumn(row, slot);
   return {
     name,
     type,
     description,
     sql: `c.${name}`,
-    read: isText ? (ctx) => stringOrNull(ctx.customer[name]) : (ctx) => numberOrNull(ctx.customer[name]),
+    column: name,
+    read: isText ? (ctx) => stringOrNull(get(ctx.customer)) : (ctx) => numberOrNull(get(ctx.customer)),
   };
 }
 
 /** An INTEGER 0/1 column read as a boolean. */
 function booleanColumnField(name: string, description: string): FieldDef {
+  const slot = COLUMN_SLOTS[name]!;
+  const get = (row: Row) => readColumn(row, slot);
   return {
     name,
     type: BOOLEAN,
     description,
     sql: `(c.${name} <> 0)`,
     read: (ctx) => {
-      const v = numberOrNull(ctx.customer[name]);
+      const v = numberOrNull(get(ctx.customer));
       return v === null ? null : v !== 0;
     },
   };
@@ -64,17 +181,23 @@ function booleanColumnField(name: string, description: string): FieldDef {
 
 /** A money column: minor units in the customer's `currency`; missing when either is NULL. */
 function moneyColumnField(name: string, description: string): FieldDef {
+  const slot = COLUMN_SLOTS[name]!;
+  const get = (row: Row) => readColumn(row, slot);
+  const amount = (ctx: EvalContext): number | null => numberOrNull(get(ctx.customer));
+  const currency = (ctx: EvalContext): string | null => stringOrNull(ctx.customer.currency);
   return {
     name,
     type: MONEY,
     description,
     sql: `c.${name}`,
+    column: name,
     currencySql: "c.currency",
     read: (ctx) => {
-      const amount = numberOrNull(ctx.customer[name]);
-      const currency = stringOrNull(ctx.customer.currency);
-      return amount === null || currency === null ? null : { amount, currency };
+      const a = amount(ctx);
+      const c = currency(ctx);
+      return a === null || c === null ? null : { amount: a, currency: c };
     },
+    moneyParts: { amount, currency },
   };
 }
 
@@ -179,6 +302,8 @@ export function customAttributeField(name: string, type: ExprType, description =
       };
     case "money": {
       const fixed = type.currency;
+      const amount = (ctx: EvalContext): number | null => numberOrNull(raw(ctx));
+      const currency = (ctx: EvalContext): string | null => fixed ?? stringOrNull(ctx.customer.currency);
       return {
         name,
         type,
@@ -186,10 +311,11 @@ export function customAttributeField(name: string, type: ExprType, description =
         sql: `(CASE WHEN ${jsonType} IN ('integer', 'real') THEN ${extract} END)`,
         currencySql: fixed ? `'${fixed}'` : "c.currency",
         read: (ctx) => {
-          const amount = numberOrNull(raw(ctx));
-          const currency = fixed ?? stringOrNull(ctx.customer.currency);
-          return amount === null || currency === null ? null : { amount, currency };
+          const a = amount(ctx);
+          const c = currency(ctx);
+          return a === null || c === null ? null : { amount: a, currency: c };
         },
+        moneyParts: { amount, currency },
       };
     }
     case "list":

@@ -89,6 +89,20 @@ export interface FieldDef {
   readonly currencySql?: string;
   /** The closure back end's reader; returns null for a missing value or one of the wrong type. */
   readonly read: (ctx: EvalContext) => Value | null;
+  /**
+   * For built-in `customers` columns of number, timestamp, text, enum or money type: the column the
+   * value (a money amount, in the row's `currency`) is read from, so compiled comparisons can read
+   * it directly (same result as `read`).
+   */
+  readonly column?: string;
+  /**
+   * For money fields: the amount and the currency read separately, so compiled comparisons need
+   * not allocate a Money object per evaluation. `read` is null exactly when either part is.
+   */
+  readonly moneyParts?: {
+    readonly amount: (ctx: EvalContext) => number | null;
+    readonly currency: (ctx: EvalContext) => string | null;
+  };
 }
 
 /** A property of an event type that expressions may aggregate (`sum(order.completed.amount)`). */
