@@ -1,0 +1,248 @@
+/**
+ * Checking what the rules talk about: settings, cancellation reasons, plans, custom fields and
+ * segments (in dependency order, with cycles reported where they close).
+ *
+ * Stage: part of check, run first so later sections can refer to segments and fields.
+ */
+import type { Expr } from "./ast";
+import type { CheckContext, Entry } from "./check-context";
+import { DEFAULT_REASONS, isKnownCurrency, parseFieldType } from "./fields";
+import { LIMITS } from "./limits";
+import type { YamlNode, YamlScalar } from "./load";
+import { parseExpression } from "./parser";
+import type { RulesetIR } from "./ruleset";
+import type { ExprType } from "./types";
+
+export function readSettings(c: CheckContext): { currency: string; defaultTimezone: string } {
+  const result = { currency: "USD", defaultTimezone: "UTC" };
+  const found = c.single("settings");
+  if (!found) return result;
+  const { node, reader } = found;
+  const map = reader.map(node, "`settings`");
+  if (!map) return result;
+  const fields = reader.fields(map, "`settings`", ["currency", "default_timezone"]);
+  const currencyNode = fields.get("currency");
+  if (currencyNode) {
+    const code = reader.string(currencyNode, "`currency`");
+    if (code !== undefined && isKnownCurrency(code)) result.currency = code;
+    else if (code !== undefined)
+      reader.fail(
+        currencyNode,
+        "bad_money",
+        `unknown currency \`${code}\``,
+        "use an ISO 4217 code such as USD or EUR",
+      );
+  }
+  const zoneNode = fields.get("default_timezone");
+  if (zoneNode) {
+    const zone = c.timeZone(zoneNode, reader);
+    if (zone) result.defaultTimezone = zone;
+  }
+  return result;
+}
+
+export function readReasons(c: CheckContext): RulesetIR["reasons"] {
+  const found = c.single("reasons");
+  if (!found)
+    return DEFAULT_REASONS.map((key) => ({ key, description: null, offers: key !== "shutting_down" }));
+  const { node, reader } = found;
+  const reasons: RulesetIR["reasons"] = [];
+  if (node.kind === "seq") {
+    for (const item of node.items) {
+      const key = reader.key(item, "a reason");
+      if (key === undefined) continue;
+      if (reasons.some((r) => r.key === key))
+        reader.fail(item, "duplicate_key", `reason \`${key}\` is listed twice`);
+      else reasons.push({ key, description: null, offers: true });
+    }
+    return reasons;
+  }
+  const map = reader.map(node, "`reasons`");
+  if (!map) return reasons;
+  for (const pair of map.pairs) {
+    const key = reader.key(pair.key, "a reason");
+    if (key === undefined) continue;
+    if (pair.value.kind === "map") {
+      const fields = reader.fields(pair.value, `reason \`${key}\``, ["description", "offers"]);
+      const offers = fields.get("offers");
+      reasons.push({
+        key,
+        description: reader.optionalString(fields.get("description"), "a description"),
+        offers: offers ? (reader.boolean(offers, "`offers`") ?? true) : true,
+      });
+    } else {
+      const description =
+        pair.value.kind === "scalar" && pair.value.value === null
+          ? null
+          : reader.string(pair.value, "a reason's description");
+      reasons.push({ key, description: description ?? null, offers: true });
+    }
+  }
+  return reasons;
+}
+
+export function readPlans(c: CheckContext): string[] | null {
+  const found = c.single("plans");
+  if (!found) return null;
+  const keys = found.reader.keyList(found.node, "`plans`");
+  return keys ? [...new Set(keys.map((k) => k.key))] : null;
+}
+
+export function readFields(
+  c: CheckContext,
+): { name: string; type: string; parsed: ExprType; description: string | null }[] {
+  const fields: { name: string; type: string; parsed: ExprType; description: string | null }[] = [];
+  for (const entry of c.limit(c.mapEntries("fields"), LIMITS.maxCustomFields, "custom fields")) {
+    const { reader, value } = entry;
+    let typeNode: YamlNode | undefined = value;
+    let description: string | null = null;
+    if (value.kind === "map") {
+      const found = reader.fields(value, `field \`${entry.key}\``, ["type", "description"], ["type"]);
+      typeNode = found.get("type");
+      description = reader.optionalString(found.get("description"), "a description");
+    }
+    if (!typeNode) continue;
+    const typeText = reader.string(typeNode, "a field type");
+    if (typeText === undefined) continue;
+    const parsed = parseFieldType(typeText);
+    if ("error" in parsed) {
+      reader.fail(typeNode, "schema_violation", parsed.error);
+      continue;
+    }
+    fields.push({ name: entry.key, type: typeText, parsed, description });
+  }
+  return fields;
+}
+
+export function readSegments(c: CheckContext, entries: Entry[]): RulesetIR["segments"] {
+  const parsed = new Map<string, { entry: Entry; node: YamlScalar; ast: Expr; description: string | null }>();
+  for (const entry of entries) {
+    const { reader, value } = entry;
+    let whenNode: YamlNode | undefined = value;
+    let description: string | null = null;
+    if (value.kind === "map") {
+      const fields = reader.fields(value, `segment \`${entry.key}\``, ["when", "description"], ["when"]);
+      whenNode = fields.get("when");
+      description = reader.optionalString(fields.get("description"), "a description");
+    }
+    if (!whenNode) continue;
+    if (whenNode.kind !== "scalar" || typeof whenNode.value !== "string") {
+      reader.fail(
+        whenNode,
+        "schema_violation",
+        `segment \`${entry.key}\` must be an expression, found ${reader.describe(whenNode)}`,
+      );
+      continue;
+    }
+    const result = parseExpression(whenNode.value);
+    if (!result.ast || result.diagnostics.length > 0) {
+      c.exprDiagnostics(whenNode, reader, result.diagnostics);
+      continue;
+    }
+    parsed.set(entry.key, { entry, node: whenNode, ast: result.ast, description });
+  }
+  // Dependency order; a reference that closes a cycle is reported where it is written.
+  const order: string[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (key: string, path: string[]): void => {
+    const segment = parsed.get(key);
+    if (!segment || state.get(key) === "done") return;
+    state.set(key, "visiting");
+    for (const ref of segmentRefs(segment.ast, parsed)) {
+      if (state.get(ref.name) === "visiting") {
+        const cycle = [...path.slice(path.indexOf(ref.name)), key, ref.name].join(" → ");
+        segment.entry.reader.inside(
+          segment.node,
+          ref.span,
+          "segment_cycle",
+          `segments refer to each other in a cycle: ${cycle}`,
+        );
+        state.set(ref.name, "done");
+        continue;
+      }
+      if (path.length >= LIMITS.maxSegmentDepth) {
+        segment.entry.reader.inside(
+          segment.node,
+          ref.span,
+          "limit_exceeded",
+          `segments may build on each other at most ${LIMITS.maxSegmentDepth} deep`,
+        );
+        continue;
+      }
+      visit(ref.name, [...path, key]);
+    }
+    state.set(key, "done");
+    order.push(key);
+  };
+  for (const key of parsed.keys()) visit(key, []);
+  const segments: RulesetIR["segments"] = [];
+  const cyclic = new Set(
+    c.report.diagnostics.filter((d) => d.code === "segment_cycle").length > 0 ? parsed.keys() : [],
+  );
+  for (const key of order) {
+    const segment = parsed.get(key)!;
+    if (cyclic.size > 0) continue;
+    const when = c.expression(segment.node, segment.entry.reader);
+    if (!when) {
+      // Known but broken: later references are not "unknown", they just cannot run in SQL.
+      c.segmentInfo.set(key, { name: key, sqlTranslatable: false });
+      continue;
+    }
+    c.segmentInfo.set(key, { name: key, sqlTranslatable: when.sqlTranslatable });
+    if (when.sqlTranslatable)
+      c.translate(when, segment.node, segment.entry.reader, (sql) => c.segmentSql.set(key, sql), true);
+    segments.push({ key, description: segment.description, when });
+  }
+  // Later expressions must still see every declared segment, so a broken one is not "unknown".
+  for (const key of parsed.keys())
+    if (!c.segmentInfo.has(key)) c.segmentInfo.set(key, { name: key, sqlTranslatable: false });
+  for (const entry of entries)
+    if (!c.segmentInfo.has(entry.key))
+      c.segmentInfo.set(entry.key, { name: entry.key, sqlTranslatable: false });
+  return segments;
+}
+
+/** Segment names an expression refers to (bare names that are segments, outside call arguments). */
+function segmentRefs(
+  ast: Expr,
+  segments: ReadonlyMap<string, unknown>,
+): { name: string; span: { start: number; end: number } }[] {
+  const refs: { name: string; span: { start: number; end: number } }[] = [];
+  const walk = (node: Expr): void => {
+    switch (node.kind) {
+      case "name":
+        if (segments.has(node.name)) refs.push({ name: node.name, span: node.span });
+        return;
+      case "not":
+      case "negate":
+        walk(node.operand);
+        return;
+      case "logical":
+      case "compare":
+      case "arith":
+        walk(node.left);
+        walk(node.right);
+        return;
+      case "in":
+        walk(node.operand);
+        for (const item of node.list.items) walk(item);
+        return;
+      case "between":
+        walk(node.operand);
+        walk(node.low);
+        walk(node.high);
+        return;
+      case "null_test":
+        walk(node.operand);
+        return;
+      case "call":
+        // Event paths in aggregates are not segment references; other arguments may be.
+        if (node.name === "days_since") for (const arg of node.args) walk(arg);
+        return;
+      default:
+        return;
+    }
+  };
+  walk(ast);
+  return refs;
+}
