@@ -78,6 +78,16 @@ describe("the default rule pack", () => {
     }
   });
 
+  it("has test files the published test schema accepts", () => {
+    const schema = JSON.parse(readFileSync("dsl/rules-test.schema.json", "utf8")) as object;
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    const { tests } = readRuleDirectory("rules");
+    expect(tests.length).toBeGreaterThanOrEqual(4);
+    for (const file of tests) {
+      expect(validate(parse(file.text)), `${file.path}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+  });
+
   it("runs through the installed `rebound` bin", () => {
     const out = execFileSync(process.execPath, ["dsl/cli/bin.mjs", "validate", "rules"], {
       encoding: "utf8",
