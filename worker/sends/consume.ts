@@ -161,9 +161,8 @@ async function deliverClaimed(
   const now = options.clock();
   switch (outcome.kind) {
     case "sent":
-      if (await markSent(env.DB, row, now, outcome.providerMessageId)) {
-        logSendEvent("send.sent", { sendId: row.id, channel: row.channel, attempts: row.attempts });
-      } else {
+      // The row is the record of a success; only a superseded claim is worth a log line.
+      if (!(await markSent(env.DB, row, now, outcome.providerMessageId))) {
         logSendEvent("send.superseded", { sendId: row.id, attempts: row.attempts });
       }
       return ACK;

@@ -1,11 +1,10 @@
 /**
- * Structured log lines for the send pipeline (one JSON object per line, readable in `wrangler tail`
- * and Workers Logs). Failures are also on the sends row; the log gives them a timeline.
+ * Structured log lines for the send pipeline's problems (one JSON object per line, readable in
+ * `wrangler tail` and Workers Logs): failures, dead sends, malformed messages. Each is also on the
+ * sends row; the log gives them a timeline. Successes are recorded on the row only.
  */
 
 /** Logs one send event, e.g. `logSendEvent("send.dead", { sendId, error })`. */
 export function logSendEvent(event: string, fields: Record<string, string | number | boolean | null>): void {
-  const line = JSON.stringify({ event, ...fields });
-  if (event === "send.sent") console.debug(line);
-  else console.warn(line);
+  console.warn(JSON.stringify({ event, ...fields }));
 }
