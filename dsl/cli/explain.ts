@@ -9,7 +9,13 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { decideOffer } from "../decide";
 import { type ConditionFailure, type ConditionTrace, explainCondition } from "../explain";
-import { campaignAssignment } from "../programmes";
+import {
+  campaignAssignment,
+  cardRemindersDue,
+  dunningPosition,
+  inactivityDue,
+  winbackPosition,
+} from "../programmes";
 import { closest } from "../rule-reader";
 import { OFFER_CONTEXTS, type OfferContext } from "../ruleset";
 import { customerInput, InputError, parseMoment } from "./customer-input";
@@ -106,9 +112,27 @@ export function explainCommand(args: Args, json: boolean, io: Io): number {
     explain: true,
     ...(only ? { only } : {}),
   });
+  const dunning = dunningPosition(ruleset, ctx);
+  const winback = winbackPosition(ruleset, ctx);
+  const programmes = {
+    dunning: dunning
+      ? {
+          cadence: dunning.cadence.ir.key,
+          days_since_failure: dunning.daysSinceFailure,
+          step_day: dunning.stepIndex === null ? null : dunning.cadence.ir.steps[dunning.stepIndex]!.day,
+          final: dunning.final,
+        }
+      : null,
+    card_reminders: cardRemindersDue(ruleset, ctx).map((r) => r.daysBefore),
+    inactivity: inactivityDue(ruleset, ctx).map((due) => due.rule.ir.key),
+    winback:
+      winback && winback.stepIndex !== null
+        ? { sequence: winback.sequence.ir.key, day: winback.schedule[winback.stepIndex]!.day }
+        : null,
+  };
   if (json) {
     io.out(
-      `${JSON.stringify({ at: new Date(at).toISOString(), ruleset: ruleset.version, segments, decision }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date(at).toISOString(), ruleset: ruleset.version, segments, decision, programmes }, null, 2)}\n`,
     );
     return 0;
   }
@@ -132,6 +156,24 @@ export function explainCommand(args: Args, json: boolean, io: Io): number {
       )
     : style.yellow(`no offer (${decision.reasonCode})`);
   io.out(`\n${result}\n  why: ${decision.why}\n`);
+  io.out(`\n${style.bold("programmes")}\n`);
+  const position = programmes.dunning;
+  io.out(
+    `  dunning: ${
+      position
+        ? `${position.cadence}, day ${position.days_since_failure} since the failure, ${
+            position.final ? "final action due" : `latest step day ${position.step_day}`
+          }`
+        : "no open failed payment"
+    }\n`,
+  );
+  io.out(
+    `  card reminders due: ${programmes.card_reminders.map((d) => `${d} days before`).join(", ") || "none"}\n`,
+  );
+  io.out(`  inactivity nudges due: ${programmes.inactivity.join(", ") || "none"}\n`);
+  io.out(
+    `  win-back: ${programmes.winback ? `${programmes.winback.sequence}, step day ${programmes.winback.day}` : "none"}\n`,
+  );
   return 0;
 }
 

@@ -13,6 +13,7 @@ import { loadRuleset, type Ruleset } from "../runtime";
 import { buildCommand } from "./build";
 import { explainCommand } from "./explain";
 import { diagnosticsJson, formatDiagnostics } from "./format-diagnostics";
+import { previewCommand } from "./preview";
 import { readRuleDirectory } from "./rule-files";
 import { runRuleTests } from "./rule-tests";
 import { schemaDiagnostics } from "./schema-check";
@@ -32,6 +33,9 @@ Commands:
   explain --customer <file> --at <time> [--offer [name]] [--campaign <name>]
           [--context <context>] [--reason <reason>] [--dir <dir>]
                                  trace how the rules treat one customer
+  preview <message> --customer <file> --at <time> [--offer [name]] [--context <context>]
+          [--reason <reason>] [--company <name>] [--dir <dir>]
+                                 render a message for one customer
   build [dir] --out <dir>        check the rules and write <out>/ruleset.json for the Worker
 
 Options:
@@ -108,6 +112,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
         return testCommand(rest[0] ?? "rules", json, io);
       case "explain":
         return explainCommand(args, json, io);
+      case "preview":
+        return previewCommand(args, json, io);
       case "build":
         return buildCommand(rest[0] ?? "rules", args, json, io);
       default:

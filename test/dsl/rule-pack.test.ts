@@ -205,6 +205,55 @@ describe("the default rule pack", () => {
     expect(report.campaign.audience.failure.text).toBe('status == "canceled"');
   });
 
+  it("previews a message with the offer the rules decide, in the customer's time zone", async () => {
+    const customer = join(scratch, "ada.yaml");
+    writeFileSync(
+      customer,
+      "customer:\n  id: cus_1\n  first_name: Ada\n  status: active\n  ltv: $800\n  mrr: $49\n  timezone: Pacific/Auckland\n",
+    );
+    const args = [
+      "preview",
+      "offer_price",
+      "--customer",
+      customer,
+      "--at",
+      "2026-03-03T15:00:00Z",
+      "--company",
+      "Acme",
+    ];
+    const result = await run([...args, "--offer", "--reason", "too_expensive"]);
+    expect(result.code).toBe(0);
+    expect(result.out).toBe(
+      "Subject: Ada, here is $20 off to stay\n\nWe hear you: price matters. Take $20 off on us if you stay with\nAcme. The offer is yours until March 18, 2026.\n",
+    );
+    const none = await run([...args, "--offer", "--reason", "shutting_down"]);
+    expect(none.err).toContain("no offer (ineligible)");
+  });
+
+  it("explains where a customer stands in dunning, card reminders, inactivity and win-back", async () => {
+    const customer = join(scratch, "late.yaml");
+    writeFileSync(
+      customer,
+      "customer:\n  status: past_due\n  payment_failed_at: 8d ago\n  card_expires_at: in 5d\n",
+    );
+    const result = await run([
+      "explain",
+      "--customer",
+      customer,
+      "--at",
+      "2026-03-03T15:00:00Z",
+      "--format",
+      "json",
+    ]);
+    const report = JSON.parse(result.out) as { programmes: Record<string, unknown> };
+    expect(report.programmes).toEqual({
+      dunning: { cadence: "standard", days_since_failure: 8, step_day: 7, final: false },
+      card_reminders: [30, 7],
+      inactivity: [],
+      winback: null,
+    });
+  });
+
   it("rejects wrong usage with exit code 2 and never crashes on a bad customer file", async () => {
     expect((await run(["explain", "--at", "2026-03-03T15:00:00Z"])).code).toBe(2);
     expect((await run(["validate", join(scratch, "missing-dir")])).code).toBe(2);

@@ -1,0 +1,77 @@
+/**
+ * `rebound preview <message>`: renders one message template for one customer at one moment, as the
+ * campaign consumer would send it. With `--offer [name]` the message carries the offer the rules
+ * decide (in `--context`, for `--reason`), exactly as a step with an offer does.
+ *
+ * Stage: CLI over dsl/decide.ts and dsl/messages.ts.
+ */
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { decideOffer } from "../decide";
+import { renderMessage } from "../messages";
+import { closest } from "../rule-reader";
+import { OFFER_CONTEXTS, type OfferContext } from "../ruleset";
+import { customerInput, InputError, parseMoment } from "./customer-input";
+import { type Args, type Io, loadRulesOrFail, reportDiagnostics, UsageError } from "./main";
+import { styleFor } from "./style";
+
+export function previewCommand(args: Args, json: boolean, io: Io): number {
+  const messageKey = args.positional[1];
+  const file = args.options.get("customer");
+  const atText = args.options.get("at");
+  if (!messageKey || typeof file !== "string" || typeof atText !== "string") {
+    throw new UsageError("preview needs <message> --customer <file> --at <time>");
+  }
+  const loaded = loadRulesOrFail(String(args.options.get("dir") ?? "rules"));
+  if (reportDiagnostics(loaded, json, io)) return 1;
+  const ruleset = loaded.ruleset!;
+  if (!ruleset.messages.has(messageKey)) {
+    const suggestion = closest(messageKey, ruleset.messages.keys());
+    throw new UsageError(
+      `unknown message \`${messageKey}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`,
+    );
+  }
+  let input: ReturnType<typeof customerInput>;
+  try {
+    const at = parseMoment(atText, 0, "--at");
+    const data = parse(readFileSync(file, "utf8")) as Record<string, unknown> | null;
+    input = customerInput(ruleset, data && "customer" in data ? data : { customer: data ?? {} }, at);
+  } catch (error) {
+    if (error instanceof InputError || error instanceof Error)
+      throw new UsageError(`${file}: ${error.message}`);
+    throw error;
+  }
+  const offerOption = args.options.get("offer");
+  const context = String(args.options.get("context") ?? "cancel_flow");
+  if (!OFFER_CONTEXTS.includes(context as OfferContext))
+    throw new UsageError(`--context is one of ${OFFER_CONTEXTS.join(", ")}`);
+  const reason = args.options.get("reason");
+  const decision =
+    offerOption === undefined
+      ? null
+      : decideOffer(ruleset, input.ctx, {
+          context: context as OfferContext,
+          reason: typeof reason === "string" ? reason : null,
+          history: input.history,
+          ...(typeof offerOption === "string" ? { only: [offerOption] } : {}),
+        });
+  const rendered = renderMessage(ruleset, messageKey, {
+    customer: input.ctx.customer,
+    companyName: String(args.options.get("company") ?? process.env.COMPANY_NAME ?? "Acme Analytics"),
+    offer: decision?.offer ?? null,
+  });
+  if (json) {
+    io.out(
+      `${JSON.stringify({ message: rendered, offer: decision ? { key: decision.offer?.key ?? null, reason_code: decision.reasonCode } : null }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  const style = styleFor({ isTTY: io.isTTY });
+  if (decision && !decision.offer)
+    io.err(
+      style.yellow(`no offer (${decision.reasonCode}): ${decision.why}; offer variables render empty\n`),
+    );
+  if (rendered.subject !== null) io.out(`${style.bold("Subject:")} ${rendered.subject}\n\n`);
+  io.out(`${rendered.body}${rendered.body.endsWith("\n") ? "" : "\n"}`);
+  return 0;
+}
