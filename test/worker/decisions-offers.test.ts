@@ -82,6 +82,8 @@ describe("accepting an offer", () => {
     expect(second.status).toBe(200);
     expect(second.body.redemption).toEqual(first.body.redemption);
     expect(second.body.responded_at).toBe(at(2));
+    // Still the same answer after the offer's expiry: it was accepted in time.
+    expect((await respond(decision.decision_id, "accept", admin, at(30))).status).toBe(200);
     const redemptions = await env.DB.prepare("SELECT cost, currency FROM redemptions WHERE decision_id = ?")
       .bind(decision.decision_id)
       .all();

@@ -238,6 +238,17 @@ describe("the next-offer decision", () => {
   });
 });
 
+describe("the benchmark floor route", () => {
+  it("reads one customer row by primary key, for admin keys only", async () => {
+    await payingCustomer(writer, "floor-1");
+    const found = await call("/v1/admin/floor/floor-1", { key: admin });
+    expect(found.status).toBe(200);
+    expect(found.body).toEqual({ customer: { id: "floor-1", status: "active" }, meta: { rows_read: 1 } });
+    expect((await call("/v1/admin/floor/nobody", { key: admin })).body.customer).toBeNull();
+    expect((await call("/v1/admin/floor/floor-1", { key: reader })).status).toBe(403);
+  });
+});
+
 describe("the request clock", () => {
   it("is the request's time unless an admin key moves it with X-Rebound-Now", async () => {
     await payingCustomer(writer, "clock-1", { ltv: 9_000 });
@@ -310,6 +321,14 @@ describe("bad decision requests", () => {
       headers: { "content-type": "text/plain" },
     });
     expect(text.status).toBe(415);
+  });
+
+  it("answers 404 decision_not_found for a decision id that does not exist", async () => {
+    for (const id of ["dec_0000000000000000000000000000", "nope"]) {
+      const missing = await call(`/v1/decisions/${id}`, { key: reader });
+      expect(missing.status).toBe(404);
+      expect(missing.body.error.code).toBe("decision_not_found");
+    }
   });
 
   it("needs a decisions:read key", async () => {
