@@ -177,3 +177,22 @@ export function frequencyCapAllows(
   if (!cap) return true;
   return sentAt.filter((at) => at <= now && now - at < cap.perMs).length < cap.max;
 }
+
+/**
+ * The offer context a step's `offer:` is decided in: inactivity nudges reach active customers
+ * (`in_app` offers), win-back sequences canceled ones (`winback`); a campaign names its own
+ * (`campaign.ir.offerContext`, default `winback`).
+ */
+export const STEP_OFFER_CONTEXT = Object.freeze({ inactivity: "in_app", winback: "winback" } as const);
+
+/**
+ * When each campaign step is due for an occurrence that started at `startMs`: the first step at the
+ * occurrence, each later one `afterMs` after the previous.
+ */
+export function campaignStepTimes(steps: readonly StepIR[], startMs: number): number[] {
+  let at = startMs;
+  return steps.map((step) => {
+    at += step.afterMs ?? 0;
+    return at;
+  });
+}

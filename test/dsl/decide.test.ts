@@ -6,6 +6,7 @@ import { decideOffer } from "../../dsl/decide";
 import { describeReward, renderMessage, rewardCost, rewardJson } from "../../dsl/messages";
 import {
   campaignAssignment,
+  campaignStepTimes,
   cardRemindersDue,
   dunningPosition,
   frequencyCapAllows,
@@ -214,6 +215,15 @@ describe("scheduled programmes", () => {
     expect(frequencyCapAllows(rules, "marketing", [NOW - DAY, NOW - 2 * DAY], NOW)).toBe(false);
     expect(frequencyCapAllows(rules, "marketing", [NOW - 8 * DAY, NOW - 9 * DAY], NOW)).toBe(true);
     expect(frequencyCapAllows(rules, null, [NOW, NOW, NOW], NOW)).toBe(true);
+  });
+
+  it("spaces campaign steps by their delays from the occurrence", () => {
+    const steps = [
+      { day: null, afterMs: 0, message: "a", offer: null, fallbackMessage: null },
+      { day: null, afterMs: 5 * DAY, message: "b", offer: null, fallbackMessage: null },
+      { day: null, afterMs: 2 * DAY, message: "c", offer: null, fallbackMessage: null },
+    ];
+    expect(campaignStepTimes(steps, NOW)).toEqual([NOW, NOW + 5 * DAY, NOW + 7 * DAY]);
   });
 
   it("lists the segments a customer is in", () => {
