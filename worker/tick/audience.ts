@@ -3,11 +3,12 @@
  * `customers c` (bound at the stage's due time, so a resumed run sees the same audience), in id
  * order after the keyset cursor, minus customers already sent this step or already excluded from
  * it, and (for later steps) only customers who were sent the step before. Each page also counts the
- * customer's recent messages of the campaign's frequency-cap class.
+ * customer's recent messages of the campaign's frequency-cap class (`recentSends`).
  *
  * Cost: a campaign whose audience fixes `status` seeks customers_status_id and walks ids in order
  * (no sort); the anti-joins are probes of unique indexes (a probe that finds nothing reads no row);
- * the cap count seeks sends_customer_id over the cap window. `rows_read` comes from D1's own meta.
+ * `rows_read` comes from D1's own meta. The cap is counted by a separate query with the page's ids
+ * as bound parameters: a per-row subquery costs a row read per customer even when it finds nothing.
  */
 import { bindSql } from "../../dsl/sql";
 import type { CustomerRowJson } from "./context";
@@ -21,14 +22,9 @@ export interface AudienceQuery {
   /** Last customer id of the previous page ("" for the first). */
   readonly cursor: string;
   readonly limit: number;
-  /** The cap window: count this customer's sends of `capCampaigns` with ids at or above `capFromId`. */
-  readonly cap: { readonly capFromId: string; readonly capCampaigns: readonly string[] } | null;
 }
 
-export interface AudienceRow extends CustomerRowJson {
-  /** Recent messages of the campaign's cap class (0 without a cap). */
-  rebound_cap_count: number;
-}
+export type AudienceRow = CustomerRowJson;
 
 export interface AudiencePage {
   readonly rows: AudienceRow[];
@@ -37,17 +33,10 @@ export interface AudiencePage {
 
 /** Reads one page of a stage's audience. */
 export async function readAudiencePage(db: D1Database, query: AudienceQuery): Promise<AudiencePage> {
-  const { stage, occurrence, cursor, limit, cap } = query;
+  const { stage, occurrence, cursor, limit } = query;
   const campaign = stage.campaign;
   const step = String(stage.step);
   const params: (string | number | null)[] = [];
-  let capSql = "0";
-  if (cap) {
-    capSql = `(SELECT count(*) FROM sends r WHERE r.customer_id = c.id AND r.id >= ?
-      AND r.programme_kind = 'campaign' AND r.programme_key IN (SELECT value FROM json_each(?))
-      AND r.status <> 'dead')`;
-    params.push(cap.capFromId, JSON.stringify(cap.capCampaigns));
-  }
   params.push(...bindSql(campaign.audienceSql, query.at));
   params.push(cursor, campaign.key, occurrence, step, campaign.key, occurrence, step);
   let previousStep = "";
@@ -58,7 +47,7 @@ export async function readAudiencePage(db: D1Database, query: AudienceQuery): Pr
   }
   params.push(limit);
   // Plain `?` placeholders throughout: the audience fragment's own are positional.
-  const sql = `SELECT c.*, ${capSql} AS rebound_cap_count FROM customers c
+  const sql = `SELECT c.* FROM customers c
     WHERE (${campaign.audienceSql.sql}) AND c.id > ?
       AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.programme_kind = 'campaign' AND s.programme_key = ?
         AND s.occurrence = ? AND s.step = ? AND s.customer_id = c.id)
@@ -76,4 +65,45 @@ export async function readAudiencePage(db: D1Database, query: AudienceQuery): Pr
 /** The smallest send id created at or after `at` (send ids start with their creation time). */
 export function sendIdFloor(at: number): string {
   return `snd_${Math.max(0, Math.floor(at)).toString(16).padStart(12, "0")}`;
+}
+
+/** A frequency-cap class: its window start (as a send id) and the campaigns that share it. */
+export interface CapWindow {
+  readonly capFromId: string;
+  readonly capCampaigns: readonly string[];
+}
+
+/** D1 allows 100 bound parameters per statement; the rest hold the window and the campaigns. */
+const IDS_PER_CAP_QUERY = 80;
+
+/**
+ * How many messages of the cap's class each customer was sent in the window (customers with none
+ * are absent). Seeks sends_customer_id per customer; a customer without recent sends reads nothing.
+ */
+export async function recentSends(
+  db: D1Database,
+  customerIds: readonly string[],
+  cap: CapWindow,
+): Promise<{ counts: Map<string, number>; rowsRead: number; queries: number }> {
+  const counts = new Map<string, number>();
+  let rowsRead = 0;
+  let queries = 0;
+  const campaigns = cap.capCampaigns.slice(0, 100 - IDS_PER_CAP_QUERY - 2);
+  for (let start = 0; start < customerIds.length; start += IDS_PER_CAP_QUERY) {
+    const ids = customerIds.slice(start, start + IDS_PER_CAP_QUERY);
+    const { results, meta } = await db
+      .prepare(
+        `SELECT customer_id, count(*) AS n FROM sends
+         WHERE customer_id IN (${ids.map(() => "?").join(", ")}) AND id >= ?
+           AND programme_kind = 'campaign' AND programme_key IN (${campaigns.map(() => "?").join(", ")})
+           AND status <> 'dead'
+         GROUP BY customer_id`,
+      )
+      .bind(...ids, cap.capFromId, ...campaigns)
+      .all<{ customer_id: string; n: number }>();
+    queries += 1;
+    rowsRead += meta.rows_read ?? 0;
+    for (const row of results) counts.set(row.customer_id, row.n);
+  }
+  return { counts, rowsRead, queries };
 }

@@ -9,10 +9,9 @@
 import { campaignAssignment } from "../../dsl/programmes";
 import { enqueueSends } from "../sends/enqueue";
 import type { SendRequest } from "../sends/types";
-import { readAudiencePage, sendIdFloor } from "./audience";
+import { readAudiencePage, recentSends, sendIdFloor } from "./audience";
 import { finishRun, type HeldRun, type RunStats, releaseRun, saveProgress } from "./claims";
 import type { TickContext } from "./context";
-import { TICK_LIMITS } from "./limits";
 import type { CampaignRunReport } from "./report";
 import { type CampaignStage, stepOffsets } from "./stages";
 import { stepSend } from "./step-send";
@@ -69,13 +68,23 @@ export async function runCampaignStage(
       occurrence,
       at: run.row.due_at,
       cursor,
-      limit: TICK_LIMITS.audiencePageSize,
-      cap,
+      limit: tc.audiencePageSize,
     });
     budget.spend(1, page.rowsRead);
     stats.rows_read += page.rowsRead;
     stats.pages += 1;
     if (page.rows.length === 0) break;
+    let capCounts = new Map<string, number>();
+    if (cap) {
+      const recent = await recentSends(
+        env.DB,
+        page.rows.map((row) => row.id),
+        cap,
+      );
+      budget.spend(recent.queries, recent.rowsRead);
+      stats.rows_read += recent.rowsRead;
+      capCounts = recent.counts;
+    }
 
     const sends: SendRequest[] = [];
     const exclusions: Exclusion[] = [];
@@ -93,7 +102,7 @@ export async function runCampaignStage(
         stats.audience -= 1;
         continue;
       }
-      if (cap && capRule && customer.rebound_cap_count >= capRule.max) {
+      if (capRule && (capCounts.get(customer.id) ?? 0) >= capRule.max) {
         stats.frequency_capped += 1;
         exclusions.push({ customer_id: customer.id, reason: "frequency_cap", detail: capKey });
         continue;
@@ -141,7 +150,7 @@ export async function runCampaignStage(
     const results = await env.DB.batch(statements);
     budget.spend(1);
     if ((results[results.length - 1]?.meta.changes ?? 0) === 0) return report("lost");
-    if (page.rows.length < TICK_LIMITS.audiencePageSize) break;
+    if (page.rows.length < tc.audiencePageSize) break;
   }
   const finished = await finishRun(env.DB, run, stats, now);
   budget.spend(1);

@@ -14,6 +14,8 @@ export interface TickContext {
   readonly ruleset: Ruleset;
   readonly budget: QueryBudget;
   readonly report: TickReport;
+  /** Customers per audience page. */
+  readonly audiencePageSize: number;
 }
 
 /** A `customers` row as `SELECT c.*` returns it (attributes still JSON text). */

@@ -18,6 +18,7 @@ import type { TickContext } from "./context";
 import { catchUpFrom } from "./due";
 import { runDunning } from "./dunning";
 import { runLifecycle } from "./lifecycle";
+import { TICK_LIMITS } from "./limits";
 import { logTickEvent } from "./log";
 import { emptyReport, type TickReport } from "./report";
 import { advanceWatermark, readWatermarks } from "./state";
@@ -27,6 +28,8 @@ export interface TickOptions {
   ruleset?: Ruleset;
   /** D1 queries this tick may spend (default TICK_LIMITS.queryBudget). */
   queryBudget?: number;
+  /** Customers per audience page (default TICK_LIMITS.audiencePageSize). */
+  audiencePageSize?: number;
 }
 
 /**
@@ -41,7 +44,14 @@ export async function runTick(env: Env, now: number, options: TickOptions = {}):
   budget.spend(1);
   const from = catchUpFrom(marks.tick, now);
   const report = emptyReport(now, from);
-  const tc: TickContext = { env, now, ruleset, budget, report };
+  const tc: TickContext = {
+    env,
+    now,
+    ruleset,
+    budget,
+    report,
+    audiencePageSize: options.audiencePageSize ?? TICK_LIMITS.audiencePageSize,
+  };
 
   const programme = async (name: string, run: () => Promise<void>): Promise<void> => {
     try {
