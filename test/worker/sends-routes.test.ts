@@ -111,7 +111,7 @@ describe("GET /v1/sends", () => {
     expect(found.body.send).toMatchObject({ id: ids.queued[0], status: "queued", customer_id: "cus_r3" });
     const missing = await call("/v1/sends/snd_000000000000ffffffffffffffff", { key: adminKey });
     expect(missing.status).toBe(404);
-    expect(missing.body.error.code).toBe("not_found");
+    expect(missing.body.error.code).toBe("send_not_found");
   });
 
   it("needs an admin key: 401 without one, 403 with an events:write key", async () => {

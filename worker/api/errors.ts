@@ -21,6 +21,8 @@ export type ApiErrorCode =
   | "offer_expired"
   | "offer_declined"
   | "offer_accepted"
+  | "send_not_found"
+  | "send_not_dead"
   | "internal";
 
 /** One problem inside a request body: `path` is a JSON Pointer into the body, e.g. `/events/3/occurred_at`. */

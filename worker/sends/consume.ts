@@ -120,8 +120,8 @@ async function deliverClaimed(
         `${row.channel} channel has no idempotency key`,
     );
   }
-  if (row.attempts > SEND_LIMITS.maxAttempts) {
-    return dead(`gave up after ${SEND_LIMITS.maxAttempts} attempts; last error: ${row.last_error ?? "none"}`);
+  if (row.attempts > row.max_attempts) {
+    return dead(`gave up after ${row.max_attempts} attempts; last error: ${row.last_error ?? "none"}`);
   }
 
   const variables = parseVariables(row.variables);
@@ -174,12 +174,14 @@ async function deliverClaimed(
           `outcome unknown: ${outcome.error}; not retried because the ${row.channel} channel has no idempotency key`,
         );
       }
-      if (row.attempts >= SEND_LIMITS.maxAttempts) {
+      if (row.attempts >= row.max_attempts) {
         return dead(`gave up after ${row.attempts} attempts; last error: ${outcome.error}`);
       }
+      // An operator's retry starts the backoff over: count attempts since the limit was last set.
+      const attemptOfRound = row.attempts - (row.max_attempts - SEND_LIMITS.maxAttempts);
       const delaySeconds = retryDelaySeconds(
         row.id,
-        row.attempts,
+        attemptOfRound,
         outcome.retryAfterSeconds,
         settings.retryBaseSeconds,
       );

@@ -71,16 +71,16 @@ export async function enqueueSends(
     // One bound JSON array per statement: D1 allows at most 100 bound parameters.
     const { results } = await env.DB.prepare(
       `INSERT INTO sends (id, programme_kind, programme_key, occurrence, step, customer_id, channel,
-         message_key, recipient, variables, status, attempts, not_before, created_at, updated_at)
+         message_key, recipient, variables, status, attempts, max_attempts, not_before, created_at, updated_at)
        SELECT r.value ->> 'id', r.value ->> 'programme_kind', r.value ->> 'programme_key',
          r.value ->> 'occurrence', r.value ->> 'step', r.value ->> 'customer_id', r.value ->> 'channel',
-         r.value ->> 'message_key', r.value ->> 'recipient', r.value ->> 'variables', 'queued', 0,
+         r.value ->> 'message_key', r.value ->> 'recipient', r.value ->> 'variables', 'queued', 0, ?3,
          r.value ->> 'not_before', ?2, ?2
        FROM json_each(?1) AS r WHERE true
        ON CONFLICT (programme_kind, programme_key, occurrence, step, customer_id) DO NOTHING
        RETURNING id, not_before AS notBefore`,
     )
-      .bind(JSON.stringify(chunk), now)
+      .bind(JSON.stringify(chunk), now, SEND_LIMITS.maxAttempts)
       .all<DueSend>();
     created.push(...results);
   }

@@ -68,6 +68,8 @@ export interface SendRow {
   variables: string;
   status: SendStatus;
   attempts: number;
+  /** The attempt number after which the send gives up (raised when an operator retries it). */
+  max_attempts: number;
   last_error: string | null;
   provider_message_id: string | null;
   not_before: number;

@@ -2,10 +2,11 @@
  * `GET /v1/sends` and `GET /v1/sends/:id`: every message the programmes decided to send, with its
  * status, attempts and last error, so a failure is visible instead of silent. Filter with
  * `?status=failed,dead` and `?customer_id=`; page with `?limit=` and `?cursor=` (the `next_cursor`
- * of the previous page).
+ * of the previous page). `POST /v1/sends/:id/retry` gives a dead send a fresh set of attempts.
  */
 import type { Context } from "hono";
 import { getSend, listSends } from "../../sends/list";
+import { retryDeadSend } from "../../sends/retry-dead";
 import { SEND_STATUSES, type SendRow, type SendStatus } from "../../sends/types";
 import type { AppEnv, RouteDef } from "../app-env";
 import { ApiError, validationFailed } from "../errors";
@@ -30,8 +31,25 @@ async function listSendsRoute(c: Context<AppEnv>): Promise<Response> {
 async function getSendRoute(c: Context<AppEnv>): Promise<Response> {
   const sendId = c.req.param("id") ?? "";
   const row = await getSend(c.env.DB, sendId);
-  if (!row) throw new ApiError(404, "not_found", `No send "${sendId}".`);
+  if (!row) throw new ApiError(404, "send_not_found", `No send "${sendId}".`);
   return c.json({ send: sendView(row) });
+}
+
+async function retrySendRoute(c: Context<AppEnv>): Promise<Response> {
+  const sendId = c.req.param("id") ?? "";
+  const result = await retryDeadSend(c.env, sendId, Date.now());
+  switch (result.kind) {
+    case "missing":
+      throw new ApiError(404, "send_not_found", `No send "${sendId}".`);
+    case "not_dead":
+      throw new ApiError(
+        409,
+        "send_not_dead",
+        `Send "${sendId}" is ${result.row.status}; only a dead send can be retried.`,
+      );
+    case "requeued":
+      return c.json({ send: sendView(result.row) });
+  }
 }
 
 /** The API view of a send: nested programme, parsed variables, ISO 8601 timestamps. */
@@ -51,6 +69,7 @@ export function sendView(row: SendRow): Record<string, unknown> {
     recipient: row.recipient,
     variables: JSON.parse(row.variables) as unknown,
     attempts: row.attempts,
+    max_attempts: row.max_attempts,
     last_error: row.last_error,
     provider_message_id: row.provider_message_id,
     not_before: iso(row.not_before),
@@ -69,4 +88,5 @@ function iso(epochMs: number | null): string | null {
 export const sendRoutes: readonly RouteDef[] = [
   { method: "GET", path: "/v1/sends", scope: "admin", handler: listSendsRoute },
   { method: "GET", path: "/v1/sends/:id", scope: "admin", handler: getSendRoute },
+  { method: "POST", path: "/v1/sends/:id/retry", scope: "admin", handler: retrySendRoute },
 ];

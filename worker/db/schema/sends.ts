@@ -26,6 +26,11 @@ export const sends = sqliteTable(
     status: text("status").notNull(),
     /** Delivery attempts started (claims); also the fencing token of the current claim. */
     attempts: integer("attempts").notNull().default(0),
+    /**
+     * The attempt number after which the send gives up: SEND_LIMITS.maxAttempts at first, raised by
+     * an operator's retry of a dead send (attempts never go down: they fence stale claims).
+     */
+    maxAttempts: integer("max_attempts").notNull().default(6),
     lastError: text("last_error"),
     providerMessageId: text("provider_message_id"),
     /** Earliest delivery time (quiet hours defer a send; they never drop it). */

@@ -1,0 +1,1 @@
+ALTER TABLE `sends` ADD `max_attempts` integer DEFAULT 6 NOT NULL;
