@@ -18,7 +18,7 @@ function resendEnv(base: string, overrides = {}) {
     RESEND_API_KEY: "re_test_key_123",
     RESEND_BASE_URL: `${receiverUrl()}${base}`,
     EMAIL_FROM: FROM,
-    DELIVERY_TIMEOUT_MS: "300",
+    DELIVERY_TIMEOUT_MS: "2000",
     ...overrides,
   });
 }
@@ -29,7 +29,7 @@ function postmarkEnv(base: string, overrides = {}) {
     POSTMARK_TOKEN: "pm-server-token-456",
     POSTMARK_BASE_URL: `${receiverUrl()}${base}`,
     EMAIL_FROM: FROM,
-    DELIVERY_TIMEOUT_MS: "300",
+    DELIVERY_TIMEOUT_MS: "2000",
     ...overrides,
   });
 }
@@ -70,7 +70,7 @@ describe("resend", () => {
     const sendId = createdIds[0]!;
 
     // A first consumer delivered (the receiver got it) but died before recording or acking.
-    const leaseMs = 300 + SEND_LIMITS.leaseMarginMs;
+    const leaseMs = 2_000 + SEND_LIMITS.leaseMarginMs;
     await consume(testEnv, [sendId], T0);
     const sent = await sendRow(sendId);
     await testEnv.DB.prepare(
@@ -134,7 +134,7 @@ describe("resend", () => {
   it("a Resend timeout is retried (the idempotency key makes the repeat safe)", async () => {
     const base = receiverPath("resend-hang");
     await scriptReceiver(`${base}/emails`, [{ hang: true }]);
-    const testEnv = resendEnv(base);
+    const testEnv = resendEnv(base, { DELIVERY_TIMEOUT_MS: "300" });
     const { createdIds } = await enqueueSends(testEnv, [sendRequest()], T0);
     const first = await consume(testEnv, createdIds, T0);
     expect((await sendRow(createdIds[0]!)).status).toBe("failed");
@@ -192,7 +192,7 @@ describe("postmark", () => {
   it("has no idempotency key: a timeout is not repeated, the send is dead with 'outcome unknown'", async () => {
     const base = receiverPath("postmark-hang");
     await scriptReceiver(`${base}/email`, [{ hang: true }]);
-    const testEnv = postmarkEnv(base);
+    const testEnv = postmarkEnv(base, { DELIVERY_TIMEOUT_MS: "300" });
     const { createdIds } = await enqueueSends(testEnv, [sendRequest()], T0);
     const result = await consume(testEnv, createdIds, T0);
     expect(result.explicitAcks).toHaveLength(1);
@@ -208,7 +208,7 @@ describe("postmark", () => {
     const testEnv = postmarkEnv(base);
     const { createdIds } = await enqueueSends(testEnv, [sendRequest()], T0);
     const sendId = createdIds[0]!;
-    const leaseMs = 300 + SEND_LIMITS.leaseMarginMs;
+    const leaseMs = 2_000 + SEND_LIMITS.leaseMarginMs;
     await claimSend(testEnv.DB, sendId, T0, leaseMs);
 
     await consume(testEnv, [sendId], T0 + leaseMs, 2);
