@@ -254,6 +254,59 @@ describe("the default rule pack", () => {
     });
   });
 
+  it("reports a malformed test file at its line instead of running it", async () => {
+    const dir = join(scratch, "bad-tests");
+    cpSync("rules", dir, { recursive: true });
+    writeFileSync(
+      join(dir, "broken.test.yaml"),
+      [
+        "tests:",
+        "  - name: misspelt expectation",
+        "    customer: { status: active }",
+        "    expect: { ofer: none }",
+        "  - name: unknown offer",
+        "    expect: { offer: { key: price_hihg_value } }",
+        "  - name: bad time",
+        "    at: next tuesday",
+        "    expect: { segments: [] }",
+        "",
+      ].join("\n"),
+    );
+    const result = await run(["test", dir, "--format", "json"]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.out) as {
+      ok: boolean;
+      diagnostics: { line: number; column: number; message: string; hint?: string }[];
+    };
+    expect(report.ok).toBe(false);
+    expect(report.diagnostics.map((d) => [d.line, d.column])).toEqual([
+      [4, 15],
+      [5, 5],
+      [7, 5],
+    ]);
+    expect(report.diagnostics[0]!.hint).toBe("did you mean `offer`?");
+    expect(report.diagnostics[1]!.message).toContain("did you mean `price_high_value`?");
+    expect(report.diagnostics[2]!.message).toContain('"next tuesday" is not a time');
+  });
+
+  it("colours output only on a terminal", async () => {
+    const dir = join(scratch, "colour");
+    cpSync("rules", dir, { recursive: true });
+    writeFileSync(join(dir, "segments.yaml"), "segments:\n  vip: ltvv >= $5\n");
+    let tty = "";
+    await main(["validate", dir], {
+      out: () => {},
+      err: (t) => {
+        tty += t;
+      },
+      isTTY: true,
+    });
+    expect(tty).toContain("\u001b[31merror[unknown_field]");
+    const plain = await run(["validate", dir]);
+    expect(plain.err).not.toContain("\u001b[");
+    expect(plain.err).toContain("error[unknown_field]");
+  });
+
   it("rejects wrong usage with exit code 2 and never crashes on a bad customer file", async () => {
     expect((await run(["explain", "--at", "2026-03-03T15:00:00Z"])).code).toBe(2);
     expect((await run(["validate", join(scratch, "missing-dir")])).code).toBe(2);
