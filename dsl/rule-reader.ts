@@ -10,6 +10,7 @@ import { currencyDigits, isKnownCurrency } from "./fields";
 import {
   diagnosticAt,
   expressionSpan,
+  positionOf,
   type SourceFile,
   type YamlMap,
   type YamlNode,
@@ -256,7 +257,7 @@ export class Reader {
 
   /** `file:line:col` of a node. */
   where(node: YamlNode): string {
-    const { line, column } = positionAt(this.source, node.start);
+    const { line, column } = positionOf(this.source, node.start);
     return `${this.source.path}:${line}:${column}`;
   }
 
@@ -264,12 +265,6 @@ export class Reader {
   inside(scalar: YamlScalar, span: Span, code: DiagnosticCode, message: string, hint?: string): void {
     this.report.at(this.source, expressionSpan(this.source, scalar, span), code, message, hint);
   }
-}
-
-function positionAt(source: SourceFile, offset: number): { line: number; column: number } {
-  let line = 0;
-  while (line + 1 < source.lineStarts.length && source.lineStarts[line + 1]! <= offset) line++;
-  return { line: line + 1, column: offset - source.lineStarts[line]! + 1 };
 }
 
 /** The candidate closest to `word` by edit distance, when close enough to be a likely typo. */
