@@ -12,6 +12,7 @@
  */
 import { bindSql } from "../../dsl/sql";
 import type { CustomerRowJson } from "./context";
+import { inlineLiteralLists } from "./literal-lists";
 import type { CampaignStage } from "./stages";
 
 export interface AudienceQuery {
@@ -37,7 +38,8 @@ export async function readAudiencePage(db: D1Database, query: AudienceQuery): Pr
   const campaign = stage.campaign;
   const step = String(stage.step);
   const params: (string | number | null)[] = [];
-  params.push(...bindSql(campaign.audienceSql, query.at));
+  const audienceSql = inlineLiteralLists(campaign.audienceSql);
+  params.push(...bindSql(audienceSql, query.at));
   params.push(cursor, campaign.key, occurrence, step, campaign.key, occurrence, step);
   let previousStep = "";
   if (stage.step > 0) {
@@ -48,7 +50,7 @@ export async function readAudiencePage(db: D1Database, query: AudienceQuery): Pr
   params.push(limit);
   // Plain `?` placeholders throughout: the audience fragment's own are positional.
   const sql = `SELECT c.* FROM customers c
-    WHERE (${campaign.audienceSql.sql}) AND c.id > ?
+    WHERE (${audienceSql.sql}) AND c.id > ?
       AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.programme_kind = 'campaign' AND s.programme_key = ?
         AND s.occurrence = ? AND s.step = ? AND s.customer_id = c.id)
       AND NOT EXISTS (SELECT 1 FROM campaign_exclusions x WHERE x.campaign = ? AND x.occurrence = ?
