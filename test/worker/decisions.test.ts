@@ -15,7 +15,7 @@ import {
   payingCustomer,
   T0,
 } from "./decision-fixtures";
-import { call, issueKey } from "./helpers";
+import { call, event, ingest, issueKey } from "./helpers";
 
 let writer: string;
 let admin: string;
@@ -246,6 +246,27 @@ describe("the benchmark floor route", () => {
     expect(found.body).toEqual({ customer: { id: "floor-1", status: "active" }, meta: { rows_read: 1 } });
     expect((await call("/v1/admin/floor/nobody", { key: admin })).body.customer).toBeNull();
     expect((await call("/v1/admin/floor/floor-1", { key: reader })).status).toBe(403);
+  });
+});
+
+describe("what a decision reads", () => {
+  it("reads only recent events of the types the rules use, so history does not make it dearer", async () => {
+    await payingCustomer(writer, "quiet-1");
+    await payingCustomer(writer, "busy-1");
+    const busy = [
+      // Custom page views: no offer or segment counts them.
+      ...Array.from({ length: 300 }, (_, n) =>
+        event("x.page_view", "busy-1", new Date(T0 - (n + 1) * 60_000).toISOString()),
+      ),
+      // Activity older than the rules' 30-day window.
+      ...Array.from({ length: 150 }, (_, n) =>
+        event("activity", "busy-1", new Date(T0 - (40 + n) * DAY).toISOString()),
+      ),
+    ];
+    await ingest(writer, busy);
+    const quiet = await decide("quiet-1", "in_app", { key: admin });
+    const heavy = await decide("busy-1", "in_app", { key: admin });
+    expect(heavy.body.meta.rows_read).toBeLessThanOrEqual(quiet.body.meta.rows_read + 1);
   });
 });
 
