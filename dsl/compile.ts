@@ -13,6 +13,7 @@ import {
   type ColumnTest,
   comparisonTest,
   evalColumnTest,
+  intern,
   membershipTest,
   TestKind,
   truncate,
@@ -69,7 +70,7 @@ class Compiler {
       case "number":
       case "string":
       case "boolean":
-        return constant(node.value);
+        return constant(intern(node.value));
       case "duration":
       case "timestamp":
         return constant(node.ms);
@@ -328,6 +329,16 @@ function andAll(operands: Operand[]): Closure {
   const tests = operands.map((o) => (typeof o === "function" ? null : o));
   const closures = operands.map((o) => (typeof o === "function" ? o : null));
   if (tests.every((t) => t !== null)) {
+    if (n === 2) {
+      const [first, second] = tests as ColumnTest[];
+      return (ctx) => {
+        const a = evalColumnTest(first!, ctx);
+        if (a === false) return false;
+        const b = evalColumnTest(second!, ctx);
+        if (b === false) return false;
+        return a === null || b === null ? null : true;
+      };
+    }
     return (ctx) => {
       let unknown = false;
       for (let i = 0; i < n; i++) {
@@ -497,42 +508,66 @@ function integral(v: unknown): number | null {
   return typeof v === "number" && Number.isInteger(v) ? v : null;
 }
 
+// The loops below are written out rather than sharing a predicate closure: they run once per
+// event per evaluation, and a call per event costs more than the comparison it makes.
 function aggregate(agg: AggregateInfo): Closure {
-  const { eventType, windowMs } = agg;
-  const inWindow = (e: EventRecord, now: number): boolean =>
-    e.type === eventType && e.occurred_at <= now && (windowMs === null || e.occurred_at > now - windowMs);
+  const eventType = intern(agg.eventType);
+  const windowMs = agg.windowMs ?? Number.POSITIVE_INFINITY;
   if (agg.fn === "count") {
     return (ctx) => {
+      const now = ctx.now;
+      const from = now - windowMs;
+      const events = ctx.events;
       let n = 0;
-      for (const e of ctx.events) if (inWindow(e, ctx.now)) n++;
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        if (e.type === eventType && e.occurred_at <= now && e.occurred_at > from) n++;
+      }
       return n;
     };
   }
   const property = agg.property;
   if (agg.fn === "sum") {
-    const name = property!.name;
+    const name = intern(property!.name);
     if (property!.type.kind === "money") {
       return (ctx) => {
         const currency = ctx.customer.currency;
         if (typeof currency !== "string") return null;
+        const now = ctx.now;
+        const from = now - windowMs;
+        const events = ctx.events;
         let total = 0;
-        for (const e of ctx.events) {
-          if (!inWindow(e, ctx.now) || eventCurrency(e, currency) !== currency) continue;
+        for (let i = 0; i < events.length; i++) {
+          const e = events[i]!;
+          if (e.type !== eventType || e.occurred_at > now || e.occurred_at <= from) continue;
+          if (eventCurrency(e, currency) !== currency) continue;
           total += integral(e.properties[name]) ?? 0;
         }
         return { amount: total, currency };
       };
     }
     return (ctx) => {
+      const now = ctx.now;
+      const from = now - windowMs;
+      const events = ctx.events;
       let total = 0;
-      for (const e of ctx.events) if (inWindow(e, ctx.now)) total += integral(e.properties[name]) ?? 0;
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        if (e.type === eventType && e.occurred_at <= now && e.occurred_at > from) {
+          total += integral(e.properties[name]) ?? 0;
+        }
+      }
       return total;
     };
   }
   return (ctx) => {
+    const now = ctx.now;
+    const from = now - windowMs;
+    const events = ctx.events;
     let latest: EventRecord | null = null;
-    for (const e of ctx.events) {
-      if (!inWindow(e, ctx.now)) continue;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      if (e.type !== eventType || e.occurred_at > now || e.occurred_at <= from) continue;
       if (
         latest === null ||
         e.occurred_at > latest.occurred_at ||
