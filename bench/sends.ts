@@ -6,8 +6,8 @@
  *
  * Baseline, measured in the same run on the same queue settings: a bare consumer that only writes
  * one D1 row per message and acks (the floor any at-least-once consumer pays). The pipeline runs
- * three D1 statements per send (claim, outbox insert, mark sent), so locally, where miniflare's D1
- * serialises statements, expect a ratio near 1/3.
+ * about two D1 statements per send (outbox insert, mark sent) plus one claim per batch, so locally,
+ * where miniflare's D1 serialises statements, expect a ratio a little under 1/2.
  *
  * Usage: npm run bench:sends [-- --sends 3000]
  * The last line printed is a JSON object with every figure.

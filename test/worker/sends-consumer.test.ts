@@ -107,6 +107,27 @@ describe("claims", () => {
   });
 });
 
+describe("batches", () => {
+  it("a batch of 25 sends is claimed together and each is delivered once, even with the same send twice in it", async () => {
+    const path = receiverPath("batch");
+    const testEnv = webhookEnv(path);
+    const { createdIds } = await enqueueSends(
+      testEnv,
+      Array.from({ length: 24 }, () => sendRequest()),
+      T0,
+    );
+    const result = await consume(testEnv, [...createdIds, createdIds[0]!], T0);
+    expect(result.explicitAcks).toHaveLength(24);
+    expect(result.retryMessages).toHaveLength(1);
+    expect(result.decisions[24]).toMatchObject({ kind: "retry" });
+    const rows = await Promise.all(createdIds.map((id) => sendRow(id)));
+    expect(rows.every((row) => row.status === "sent" && row.attempts === 1)).toBe(true);
+    const received = await receivedAt(path);
+    expect(received).toHaveLength(24);
+    expect(new Set(received.map((request) => request.headers["idempotency-key"])).size).toBe(24);
+  });
+});
+
 describe("backoff", () => {
   it("doubles per attempt with jitter in the upper half, is reproducible, and caps", () => {
     for (const sendId of ["snd_a", "snd_b", "snd_c"]) {

@@ -20,7 +20,7 @@ import { logSendEvent } from "./log";
 import { parseSendQueueMessage } from "./message";
 import { type MessageCatalog, renderMessage } from "./render";
 import { type SendSettings, sendSettings } from "./settings";
-import { claimSend, markDead, markFailed, markSent } from "./transitions";
+import { claimDueSends, claimSend, markDead, markFailed, markSent } from "./transitions";
 import type { SendRow, TemplateVariables } from "./types";
 
 /** What the consumer needs besides the environment. */
@@ -42,11 +42,29 @@ export async function consumeSends(
   options: ConsumeOptions,
 ): Promise<MessageDecision[]> {
   const settings = sendSettings(env);
+  const bodies = batch.messages.map((message) => parseSendQueueMessage(message.body));
+  // One statement claims every due queued or failed send of the batch (the common case); the rest
+  // (taken over, busy, finished, deferred, missing, or a second message for the same send) go
+  // through claimSend one by one.
+  let claimed = new Map<string, SendRow>();
+  try {
+    const ids = [...new Set(bodies.flatMap((body) => (body.ok ? [body.message.sendId] : [])))];
+    claimed = await claimDueSends(env.DB, ids, options.clock(), settings.leaseMs);
+  } catch (error) {
+    logSendEvent("send.consumer_error", { queue: batch.queue, error: describe(error) });
+  }
   return Promise.all(
-    batch.messages.map(async (message): Promise<MessageDecision> => {
+    batch.messages.map(async (message, index): Promise<MessageDecision> => {
       let decision: MessageDecision;
       try {
-        decision = await processSendMessage(message.body, env, options, settings);
+        const body = bodies[index];
+        const row = body?.ok ? claimed.get(body.message.sendId) : undefined;
+        if (row) {
+          claimed.delete(row.id);
+          decision = await deliverClaimed(row, false, env, options, settings);
+        } else {
+          decision = await processSendMessage(message.body, env, options, settings);
+        }
       } catch (error) {
         // D1 or the queue failed under us: let the queue redeliver with its own delay; after
         // max_retries the message goes to the dead-letter queue, whose consumer marks the send dead.

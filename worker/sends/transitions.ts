@@ -68,6 +68,31 @@ export async function claimSend(
   return { kind: "busy", leaseExpiresAt: now };
 }
 
+/**
+ * Claims, in one statement, every send among `sendIds` that is `queued` or `failed` and due, for
+ * `leaseMs` from `now`. Returns the claimed rows by id; ids not returned (taken over, busy, finished,
+ * deferred, missing) are for `claimSend` to sort out one by one.
+ */
+export async function claimDueSends(
+  db: D1Database,
+  sendIds: readonly string[],
+  now: number,
+  leaseMs: number,
+): Promise<Map<string, SendRow>> {
+  if (sendIds.length === 0) return new Map();
+  // The ids travel as one JSON array: D1 allows 100 bound parameters and a batch may hold more.
+  const { results } = await db
+    .prepare(
+      `UPDATE sends SET status = 'sending', attempts = attempts + 1, lease_expires_at = ?2,
+         next_attempt_at = NULL, updated_at = ?3
+       WHERE id IN (SELECT value FROM json_each(?1)) AND status IN ('queued', 'failed') AND not_before <= ?3 + ?4
+       RETURNING *`,
+    )
+    .bind(JSON.stringify(sendIds), now + leaseMs, now, NOT_BEFORE_SLACK_MS)
+    .all<SendRow>();
+  return new Map(results.map((row) => [row.id, row]));
+}
+
 /** Records a delivery the channel accepted. False when this claim had already been superseded. */
 export async function markSent(
   db: D1Database,
