@@ -692,7 +692,7 @@ class Checker {
         "unknown_field",
         `properties of \`${head}\` are not declared`,
         span,
-        "declare the custom event and its property types in the rules' `events:` section",
+        "undeclared custom events can be counted, or their last time read: count(x.name), last(x.name)",
       );
       return undefined;
     }
