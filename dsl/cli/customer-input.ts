@@ -7,6 +7,7 @@
  * Stage: CLI input → dsl/decide.ts and friends. Errors are thrown as `InputError` with the key path.
  */
 import type { OfferHistory } from "../decide";
+import { isKnownCurrency } from "../fields";
 import { closest } from "../rule-reader";
 import type { Ruleset } from "../runtime";
 import type { EvalContext, EventRecord, ExprType } from "../types";
@@ -60,6 +61,8 @@ export function parseMoneyInput(
     const coded = /^(\d+(?:\.\d+)?) ?([A-Z]{3})$/.exec(value.trim());
     const amount = sigil?.[2] ?? coded?.[1];
     const code = sigil ? ({ $: currency, "€": "EUR", "£": "GBP" }[sigil[1]!] ?? currency) : coded?.[2];
+    if (code !== undefined && !isKnownCurrency(code))
+      throw new InputError(`${where}: unknown currency \`${code}\``);
     if (amount !== undefined && code !== undefined) {
       const digits =
         new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions()

@@ -316,5 +316,16 @@ describe("the default rule pack", () => {
     const result = await run(["explain", "--customer", bad, "--at", "2026-03-03T15:00:00Z"]);
     expect(result.code).toBe(2);
     expect(result.err).toContain("did you mean `ltv`?");
+    for (const [text, message] of [
+      ["customer:\n  ltv: 800 XYZ\n", "unknown currency `XYZ`"],
+      ["customer: [1, 2\n", "Flow sequence"],
+      ["customer:\n  status: 5\n", "customer.status: expected text"],
+      ["customer:\n  canceled_at: yesterday\n", '"yesterday" is not a time'],
+    ]) {
+      writeFileSync(bad, text);
+      const outcome = await run(["explain", "--customer", bad, "--at", "2026-03-03T15:00:00Z"]);
+      expect(outcome.code, text).toBe(2);
+      expect(outcome.err, text).toContain(message);
+    }
   });
 });
