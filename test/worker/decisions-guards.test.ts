@@ -160,6 +160,29 @@ describe("concurrency", () => {
   });
 });
 
+describe("concurrency inside one isolate", () => {
+  it("answers every racing decision with the one offer that won the outstanding slot", async () => {
+    const id = offeredIds("race-direct", 1)[0]!;
+    await payingCustomer(writer, id, { ltv: 20_000 });
+    // Started together, every call reads "no outstanding offer" before any of them writes: all but
+    // one INSERT hit decisions_one_outstanding and must answer with the winner.
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        decideAndRecord(env, { customerId: id, context: "cancel_flow", reason: "too_expensive", now: T0 }),
+      ),
+    );
+    const created = results.filter((result) => result.outcome === "created");
+    expect(created).toHaveLength(1);
+    for (const result of results) {
+      expect(result.decision.id).toBe(created[0]!.decision.id);
+      expect(result.decision.offer?.expiresAt).toBe(T0 + 14 * DAY);
+      expect(result.chosenOffer?.key).toBe("price_everyone_else");
+    }
+    const rows = await env.DB.prepare("SELECT status FROM decisions WHERE customer_id = ?").bind(id).all();
+    expect(rows.results).toEqual([{ status: "outstanding" }]);
+  });
+});
+
 describe("decisions for campaign messages", () => {
   it("share the record, expiry and caps with the API", async () => {
     const id = offeredIds("campaign", 1)[0]!;

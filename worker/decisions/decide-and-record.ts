@@ -4,10 +4,11 @@
  * record, expiry, caps, cooldowns, anti-abuse guard and experiment buckets.
  *
  * One D1 round trip reads (worker/decisions/read-state.ts), the rules decide in memory
- * (dsl/decide.ts), one round trip writes. A customer has at most one outstanding offer: asking again
+ * (dsl/decide.ts), one round trip writes (the loser of a race for the outstanding slot reads once
+ * more, to answer with the winner). A customer has at most one outstanding offer: asking again
  * returns it unchanged (same id, same expiry) until it expires or is accepted or declined. Two
  * concurrent decisions cannot both create one: the partial unique index decisions_one_outstanding
- * turns the second INSERT into a no-op, and that request re-reads and returns the winner.
+ * turns the second INSERT into a no-op, and that request reads and returns the winner.
  */
 import { type ChosenOffer, decideOffer, type OfferDecision, type OfferTraceEntry } from "../../dsl/decide";
 import { renderMessage, rewardCost, rewardJson } from "../../dsl/messages";
@@ -71,7 +72,10 @@ INSERT INTO decisions (id, customer_id, context, reason, offer_key, reward, mess
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, NULL)
 ON CONFLICT DO NOTHING`;
 
-const OUTSTANDING_SQL = "SELECT * FROM decisions WHERE customer_id = ?1 AND status = 'outstanding'";
+// decisions_customer_offers, newest first: only read when a concurrent decision won the race.
+const NEWEST_OFFER_SQL = `
+SELECT * FROM decisions WHERE customer_id = ?1 AND offer_key IS NOT NULL
+ORDER BY created_at DESC, id DESC LIMIT 1`;
 
 /**
  * Decides the next offer for one customer and stores the decision, or returns the customer's
@@ -104,21 +108,23 @@ export async function decideAndRecord(
   const row = state.customer
     ? evaluate(plan, env, request, state, state.customer)
     : unknownCustomer(plan, request);
-  const statements: D1PreparedStatement[] = [];
-  if (state.outstanding) statements.push(env.DB.prepare(EXPIRE_SQL).bind(state.outstanding.id));
-  statements.push(env.DB.prepare(INSERT_SQL).bind(...insertParams(row.row)));
-  const withOffer = row.row.status === "outstanding";
-  if (withOffer) statements.push(env.DB.prepare(OUTSTANDING_SQL).bind(request.customerId));
-  const results = await env.DB.batch(statements);
-  const insert = results[state.outstanding ? 1 : 0];
-  const rowsRead = state.rowsRead + results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0);
+  const insert = env.DB.prepare(INSERT_SQL).bind(...insertParams(row.row));
+  // A lone INSERT skips batch()'s extra cost; with the lapsed offer to expire first, the two must
+  // commit together (the expiry frees decisions_one_outstanding for the INSERT), so a batch.
+  const results = state.outstanding
+    ? await env.DB.batch([env.DB.prepare(EXPIRE_SQL).bind(state.outstanding.id), insert])
+    : [await insert.run()];
+  let rowsRead = state.rowsRead + results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0);
   const rowsWritten = results.reduce((sum, result) => sum + (result.meta.rows_written ?? 0), 0);
 
-  if (withOffer && insert?.meta.changes === 0) {
-    // A concurrent decision stored its outstanding offer first: answer with that one.
-    const winner = results[results.length - 1]?.results[0] as DecisionRow | undefined;
-    if (!winner) throw new Error(`decision for ${request.customerId} was neither stored nor outstanding`);
-    const decision = storedDecisionOf(winner, request.now);
+  if (row.row.status === "outstanding" && results[results.length - 1]?.meta.changes === 0) {
+    // A concurrent decision stored its outstanding offer first: answer with that one. It is the
+    // customer's newest offer even if it was answered in the meantime.
+    const winner = await env.DB.prepare(NEWEST_OFFER_SQL).bind(request.customerId).run<DecisionRow>();
+    rowsRead += winner.meta.rows_read ?? 0;
+    const winnerRow = winner.results[0];
+    if (!winnerRow) throw new Error(`decision for ${request.customerId} was neither stored nor outstanding`);
+    const decision = storedDecisionOf(winnerRow, request.now);
     return {
       decision,
       outcome: "outstanding",
