@@ -46,7 +46,9 @@ describe("the cron API", () => {
     const newYear = parseCron("0 0 1 1 *").schedule!;
     // Count wall-clock lookups (each reads the bound `format` getter) rather than time them:
     // a count is the same on a busy CI machine.
-    const lookups = vi.spyOn(Intl.DateTimeFormat.prototype, "format", "get");
+    // `format` is an accessor returning a bound function; vitest's getter overload wants a data-typed key.
+    const formatterPrototype = Intl.DateTimeFormat.prototype as unknown as { format: unknown };
+    const lookups = vi.spyOn(formatterPrototype, "format", "get");
     try {
       const found = occurrencesBetween(
         newYear,
