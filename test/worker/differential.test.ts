@@ -8,13 +8,14 @@ import { type Closure, compileExpression, holds } from "../../dsl/compile";
 import { buildScope, parseFieldType } from "../../dsl/fields";
 import { parseExpression } from "../../dsl/parser";
 import { membershipSql } from "../../dsl/runtime";
-import { bindSql, expressionToSql } from "../../dsl/sql";
+import { bindSql, expressionToSql, valueToSql } from "../../dsl/sql";
 import type { EvalContext, EventRecord, ExprType, Scope, SqlFragment, Value } from "../../dsl/types";
 import { ExpressionGenerator, PLANS, prng, Random, randomCustomer, randomEvents } from "./random-expressions";
 
 const SEEDS = [20_261_122, 7, 1_234_567];
 const PROFILES = 150;
 const EXPRESSIONS = 100;
+const VALUE_EXPRESSIONS = 30;
 const NOW = Date.UTC(2026, 0, 15, 9, 30);
 const REASONS = [
   "too_expensive",
@@ -87,11 +88,20 @@ function compileBoth(text: string, scope: Scope): Compiled | null {
   };
 }
 
+/** A closure's value as the SQL row shows it: money as "amount currency". */
+function describeValue(v: Value | null): number | string | null {
+  if (v === null || typeof v === "number" || typeof v === "string") return v;
+  if (typeof v === "object" && "amount" in v) return `${v.amount} ${v.currency}`;
+  return String(v);
+}
+
 const asSql = (v: Value | null): number | null =>
   v === null ? null : v === true ? 1 : v === false ? 0 : Number.NaN;
 
 describe("closures and D1 SQL agree", () => {
-  it.each(SEEDS)(`on ${PROFILES * EXPRESSIONS} random (profile, expression) pairs, seed %i`, async (SEED) => {
+  it.each(
+    SEEDS,
+  )(`on ${PROFILES * (EXPRESSIONS + VALUE_EXPRESSIONS)} random (profile, expression) pairs, seed %i`, async (SEED) => {
     const random = new Random(prng(SEED));
     const db = env.DB;
     await db.batch([db.prepare("DELETE FROM events"), db.prepare("DELETE FROM customers")]);
@@ -179,9 +189,57 @@ describe("closures and D1 SQL agree", () => {
         if (unknown) unknownSomewhere++;
       });
     }
+    // Values too, not only conditions: numbers, money and timestamps must come out identical.
+    let valueExpressions = 0;
+    let presentValues = 0;
+    while (valueExpressions < VALUE_EXPRESSIONS) {
+      const kind = random.int(0, 2);
+      const depth = random.int(0, 3);
+      const text =
+        kind === 0
+          ? generator.number(depth)
+          : kind === 1
+            ? generator.money(depth)
+            : generator.timestamp(depth);
+      const parsed = parseExpression(text);
+      if (!parsed.ast || checkExpression(parsed.ast, scope).diagnostics.length > 0) continue;
+      valueExpressions++;
+      const closure = compileExpression(parsed.ast, { scope, segment: () => () => null });
+      const { value, currency } = valueToSql(parsed.ast, {
+        scope,
+        segment: () => ({ sql: "NULL", params: [] }),
+      });
+      const select = `SELECT c.id AS id, (${value.sql}) AS v${currency ? `, (${currency.sql}) AS cur` : ""} FROM customers c ORDER BY c.id`;
+      const params = [...bindSql(value, NOW), ...(currency ? bindSql(currency, NOW) : [])];
+      const sqlRows = (
+        await db
+          .prepare(select)
+          .bind(...params)
+          .all<{ id: string; v: number | null; cur?: string | null }>()
+      ).results;
+      for (const row of sqlRows) {
+        const ctx = contexts.get(row.id)!;
+        const closureValue = describeValue(closure(ctx));
+        const sqlValue = row.v === null || row.cur === null ? null : currency ? `${row.v} ${row.cur}` : row.v;
+        pairs++;
+        if (sqlValue !== null) presentValues++;
+        if (closureValue !== sqlValue && failures.length < 5) {
+          failures.push(
+            [
+              `seed ${SEED}: closures gave ${closureValue}, SQL gave ${sqlValue}`,
+              `  expression: ${text}`,
+              `  sql: ${value.sql}`,
+              `  profile: ${JSON.stringify(ctx.customer)}`,
+              `  events: ${JSON.stringify(ctx.events)}`,
+            ].join("\n"),
+          );
+        }
+      }
+    }
     if (failures.length > 0) console.error(failures.join("\n\n"));
     expect(failures).toEqual([]);
     expect(pairs).toBeGreaterThanOrEqual(10_000);
+    expect(presentValues).toBeGreaterThan((VALUE_EXPRESSIONS * PROFILES) / 4);
     // The generator must exercise all three outcomes, or agreement would prove little.
     expect(heldSomewhere).toBeGreaterThan(EXPRESSIONS / 5);
     expect(unknownSomewhere).toBeGreaterThan(EXPRESSIONS / 5);
