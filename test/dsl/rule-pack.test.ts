@@ -321,7 +321,7 @@ describe("the default rule pack", () => {
       ["customer: [1, 2\n", "Flow sequence"],
       ["customer:\n  status: 5\n", "customer.status: expected text"],
       ["customer:\n  canceled_at: yesterday\n", '"yesterday" is not a time'],
-    ]) {
+    ] as const) {
       writeFileSync(bad, text);
       const outcome = await run(["explain", "--customer", bad, "--at", "2026-03-03T15:00:00Z"]);
       expect(outcome.code, text).toBe(2);
