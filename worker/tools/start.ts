@@ -16,14 +16,17 @@ import { applyLocalMigrations, REPO_ROOT, startDevServer } from "./wrangler-dev"
 const PORT = Number(process.env.PORT ?? 8787);
 const DEV_VARS = join(REPO_ROOT, ".dev.vars");
 
-/** Reads REBOUND_ADMIN_KEY from .dev.vars, adding a fresh random one when it is missing. */
+/** Reads REBOUND_ADMIN_KEY from .dev.vars, adding a fresh random one (and local defaults) when missing. */
 function ensureAdminKey(): string {
   const existing = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, "utf8") : "";
   const match = /^REBOUND_ADMIN_KEY\s*=\s*"?([^"\n]+)"?\s*$/m.exec(existing);
   if (match?.[1]) return match[1].trim();
   const key = `rbk_local_${randomBytes(24).toString("base64url")}`;
   const separator = existing === "" || existing.endsWith("\n") ? "" : "\n";
-  writeFileSync(DEV_VARS, `${existing}${separator}REBOUND_ADMIN_KEY=${key}\n`, { mode: 0o600 });
+  // A short retry base locally, so a failing webhook receiver reaches `dead` in about a minute
+  // instead of the production backoff's quarter of an hour.
+  const localRetry = /^RETRY_BASE_SECONDS\s*=/m.test(existing) ? "" : "RETRY_BASE_SECONDS=2\n";
+  writeFileSync(DEV_VARS, `${existing}${separator}REBOUND_ADMIN_KEY=${key}\n${localRetry}`, { mode: 0o600 });
   console.log("start: created .dev.vars with a new local admin key");
   return key;
 }
