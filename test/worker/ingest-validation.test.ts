@@ -2,6 +2,7 @@
 // nothing of the request is written.
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ruleset } from "../../worker/generated/ruleset";
 import { LIMITS } from "../../worker/limits";
 import { call, event, issueKey } from "./helpers";
 
@@ -117,6 +118,12 @@ const cases: Case[] = [
     paths: ["/properties/timezone"],
   },
   {
+    note: "a cancellation reason the rules do not declare",
+    body: event("subscription.canceled", "c", "2026-03-01T10:00:00Z", { reason: "too_pricey" }),
+    code: "validation_failed",
+    paths: ["/properties/reason"],
+  },
+  {
     note: "mrr without a currency",
     body: event("customer.updated", "c", "2026-03-01T10:00:00Z", { mrr: 1000 }),
     code: "validation_failed",
@@ -205,6 +212,48 @@ describe("bad input", () => {
       "SELECT count(*) AS n FROM customers WHERE id = 'c-atomic'",
     ).first();
     expect(profiles?.n).toBe(0);
+  });
+
+  it("names the allowed reasons when a cancellation carries another, and writes nothing", async () => {
+    const result = await call("/v1/events", {
+      key: writer,
+      body: {
+        events: [
+          event("activity", "c-reason", "2026-03-01T10:00:00Z"),
+          event("subscription.canceled", "c-reason", "2026-03-02T10:00:00Z", { reason: "payment_failed" }),
+        ],
+      },
+    });
+    expect(result.status).toBe(400);
+    expect(result.body.error.code).toBe("validation_failed");
+    const [detail, ...rest] = result.body.error.details;
+    expect(rest).toEqual([]);
+    expect(detail.path).toBe("/events/1/properties/reason");
+    const allowed = ruleset.reasons.map((reason) => reason.key);
+    expect(allowed).toContain("too_expensive");
+    expect(detail.message).toContain(`use one of: ${allowed.join(", ")}`);
+    const stored = await env.DB.prepare(
+      "SELECT count(*) AS n FROM events WHERE customer_id = 'c-reason'",
+    ).first();
+    expect(stored?.n).toBe(0);
+  });
+
+  it("accepts every cancellation reason the deployed rules declare", async () => {
+    const reasons = ruleset.reasons.map((reason) => reason.key);
+    const result = await call("/v1/events", {
+      key: writer,
+      body: {
+        events: reasons.map((reason, index) =>
+          event("subscription.canceled", `c-reason-${index}`, "2026-03-01T10:00:00Z", { reason }),
+        ),
+      },
+    });
+    expect(result.status).toBe(200);
+    expect(result.body.accepted).toBe(reasons.length);
+    const churned = await env.DB.prepare(
+      "SELECT churn_reason FROM customers WHERE id LIKE 'c-reason-%' ORDER BY churn_reason",
+    ).all<{ churn_reason: string }>();
+    expect(churned.results.map((row) => row.churn_reason)).toEqual([...reasons].sort());
   });
 
   it("refuses a body over the size limit", async () => {

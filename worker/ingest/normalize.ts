@@ -1,7 +1,8 @@
 /**
  * Ingest stage 2 of 3 (validate → normalise → write): turns schema-valid events into the rows the
  * `events` table stores, and finds the problems a JSON Schema cannot express (timestamps that name
- * no real instant, unknown time zones, one id used for two different events).
+ * no real instant, unknown time zones, cancellation reasons the rules do not declare, one id used
+ * for two different events).
  */
 import type { ErrorDetail } from "../api/errors";
 import { canonicalJson } from "./canonical-json";
@@ -43,8 +44,14 @@ export interface IncomingItem {
   at: string;
 }
 
+/** What normalisation checks against that a JSON Schema built before the rules cannot know. */
+export interface NormalizeOptions {
+  /** The cancellation reason keys of the deployed rules (`reasons:`), in rule order. */
+  readonly reasons: readonly string[];
+}
+
 /** Normalises a request's schema-valid events, in request order. */
-export function normalizeEvents(items: readonly IncomingItem[]): NormalizeResult {
+export function normalizeEvents(items: readonly IncomingItem[], options: NormalizeOptions): NormalizeResult {
   const details: ErrorDetail[] = [];
   const byId = new Map<string, { event: NormalizedEvent; at: string }>();
   const events: NormalizedEvent[] = [];
@@ -56,7 +63,7 @@ export function normalizeEvents(items: readonly IncomingItem[]): NormalizeResult
       details.push({ path: `${at}/occurred_at`, message: OCCURRED_AT_MESSAGE });
     }
     const properties = { ...(raw.properties ?? {}) };
-    details.push(...normalizeProperties(raw.type, properties, `${at}/properties`));
+    details.push(...normalizeProperties(raw.type, properties, `${at}/properties`, options));
     if (occurredAt === null) continue;
 
     const event: NormalizedEvent = {
@@ -92,8 +99,23 @@ export function sameEvent(a: NormalizedEvent, b: NormalizedEvent): boolean {
   );
 }
 
-function normalizeProperties(type: string, properties: Record<string, unknown>, at: string): ErrorDetail[] {
+function normalizeProperties(
+  type: string,
+  properties: Record<string, unknown>,
+  at: string,
+  options: NormalizeOptions,
+): ErrorDetail[] {
   const details: ErrorDetail[] = [];
+  // A reason the rules do not declare would be a churn_reason no segment, offer or win-back
+  // sequence can ever match, so it is refused rather than stored silently.
+  if (type === "subscription.canceled" && typeof properties.reason === "string") {
+    if (!options.reasons.includes(properties.reason)) {
+      details.push({
+        path: `${at}/reason`,
+        message: `is not a cancellation reason of the rules; use one of: ${options.reasons.join(", ")}`,
+      });
+    }
+  }
   if (type === "card.expiring" && typeof properties.expires_at === "string") {
     const expiresAt = parseInstantOrDate(properties.expires_at);
     if (expiresAt === null) {

@@ -8,6 +8,7 @@
  */
 
 import type { Context } from "hono";
+import { ruleset } from "../../generated/ruleset";
 import { validateEvent, validateEventBatch } from "../../generated/validators.js";
 import {
   type IncomingEvent,
@@ -23,10 +24,13 @@ import { ApiError, type ErrorDetail, validationFailed } from "../errors";
 import { readJsonBody } from "../json-body";
 import { schemaProblems } from "../validation";
 
+// The reasons `subscription.canceled` may carry: the deployed rules' `reasons:` list.
+const CANCEL_REASONS: readonly string[] = Object.freeze(ruleset.reasons.map((reason) => reason.key));
+
 async function postEvents(c: Context<AppEnv>): Promise<Response> {
   const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
   const { items, details } = checkEventsBody(body);
-  const normalized = normalizeEvents(items);
+  const normalized = normalizeEvents(items, { reasons: CANCEL_REASONS });
   details.push(...normalized.details);
   if (details.length > 0) throw validationFailed(details.sort(byItem));
 
