@@ -196,6 +196,14 @@ class Compiler {
       const { amount, currency } = this.infoOf(rightNode).money!;
       return compareMoneyWithConstant(op, parts.amount, parts.currency, amount, currency);
     }
+    const agg = leftInfo.aggregate;
+    if (agg?.fn === "sum" && leftInfo.type.kind === "money" && rightNode.kind === "money") {
+      // A money total against an amount: the total is in the customer's currency, so a customer in
+      // another currency (or none) is unknown before any event is read, and no Money is built.
+      const { amount, currency } = this.infoOf(rightNode).money!;
+      const total = moneyTotal(agg);
+      return compareMoneyWithConstant(op, total, currencyOf, amount, currency);
+    }
     const left = this.compile(leftNode);
     if (leftInfo.type.kind !== "money" && isConstant(rightNode)) {
       return compareWithConstant(op, left, this.compile(rightNode)(EMPTY_CONTEXT) as Primitive);
@@ -508,6 +516,33 @@ function integral(v: unknown): number | null {
   return typeof v === "number" && Number.isInteger(v) ? v : null;
 }
 
+const currencyOf = (ctx: EvalContext): string | null => {
+  const currency = ctx.customer.currency;
+  return typeof currency === "string" ? currency : null;
+};
+
+/** The amount of a money `sum` (in the customer's currency), or null without a customer currency. */
+function moneyTotal(agg: AggregateInfo): (ctx: EvalContext) => number | null {
+  const eventType = intern(agg.eventType);
+  const name = intern(agg.property!.name);
+  const windowMs = agg.windowMs ?? Number.POSITIVE_INFINITY;
+  return (ctx) => {
+    const currency = ctx.customer.currency;
+    if (typeof currency !== "string") return null;
+    const now = ctx.now;
+    const from = now - windowMs;
+    const events = ctx.events;
+    let total = 0;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      if (e.type !== eventType || e.occurred_at > now || e.occurred_at <= from) continue;
+      if (eventCurrency(e, currency) !== currency) continue;
+      total += integral(e.properties[name]) ?? 0;
+    }
+    return total;
+  };
+}
+
 // The loops below are written out rather than sharing a predicate closure: they run once per
 // event per evaluation, and a call per event costs more than the comparison it makes.
 function aggregate(agg: AggregateInfo): Closure {
@@ -530,20 +565,10 @@ function aggregate(agg: AggregateInfo): Closure {
   if (agg.fn === "sum") {
     const name = intern(property!.name);
     if (property!.type.kind === "money") {
+      const total = moneyTotal(agg);
       return (ctx) => {
-        const currency = ctx.customer.currency;
-        if (typeof currency !== "string") return null;
-        const now = ctx.now;
-        const from = now - windowMs;
-        const events = ctx.events;
-        let total = 0;
-        for (let i = 0; i < events.length; i++) {
-          const e = events[i]!;
-          if (e.type !== eventType || e.occurred_at > now || e.occurred_at <= from) continue;
-          if (eventCurrency(e, currency) !== currency) continue;
-          total += integral(e.properties[name]) ?? 0;
-        }
-        return { amount: total, currency };
+        const amount = total(ctx);
+        return amount === null ? null : { amount, currency: ctx.customer.currency as string };
       };
     }
     return (ctx) => {
