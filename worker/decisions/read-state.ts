@@ -1,6 +1,6 @@
 /**
  * Decision stage 1 of 3 (read → evaluate → write): everything one decision needs, in ONE D1 round
- * trip (a batch): the profile, the customer's outstanding offer, offer history within the longest cap
+ * trip (one statement): the profile, the customer's outstanding offer, offer history within the longest cap
  * window, redemptions and cancellations for the anti-abuse guard, and the recent events of the types
  * the rules read. Every statement is an index seek bounded by a LIMIT (worker/decisions/limits.ts).
  */
@@ -26,58 +26,82 @@ export interface DecisionState {
   readonly rowsRead: number;
 }
 
-const CUSTOMER_SQL = "SELECT * FROM customers WHERE id = ?1";
-
-// decisions_one_outstanding: at most one row.
-const OUTSTANDING_SQL = "SELECT * FROM decisions WHERE customer_id = ?1 AND status = 'outstanding'";
-
-// decisions_customer_offers (partial: `offer_key IS NOT NULL` must be in the WHERE to use it).
-const OFFER_HISTORY_SQL = `
-SELECT d.id, d.offer_key, d.created_at, r.redeemed_at FROM decisions d
-LEFT JOIN redemptions r ON r.decision_id = d.id
-WHERE d.customer_id = ?1 AND d.offer_key IS NOT NULL AND d.created_at > ?2 AND d.created_at <= ?3
-ORDER BY d.created_at DESC LIMIT ?4`;
-
-// redemptions_customer_time: older redemptions matter to anti-abuse however old they are.
-const REDEMPTIONS_SQL = `
-SELECT r.decision_id AS id, r.offer_key, d.created_at, r.redeemed_at FROM redemptions r
-JOIN decisions d ON d.id = r.decision_id
-WHERE r.customer_id = ?1 AND r.redeemed_at <= ?2
-ORDER BY r.redeemed_at DESC LIMIT ?3`;
-
-// events_customer_type_time: one seek on (customer_id, type).
-const CANCELLATIONS_SQL = `
-SELECT occurred_at FROM events
-WHERE customer_id = ?1 AND type = 'subscription.canceled' AND occurred_at <= ?2
-ORDER BY occurred_at DESC LIMIT ?3`;
-
-// events_customer_type_time: one seek per type the rules read, then the occurred_at range.
-const TYPED_EVENTS_SQL = `
-SELECT id, type, occurred_at, properties FROM events
-WHERE customer_id = ?1 AND type IN (SELECT value FROM json_each(?2)) AND occurred_at > ?3 AND occurred_at <= ?4
-ORDER BY occurred_at DESC LIMIT ?5`;
-
-const ALL_EVENTS_SQL = `
-SELECT id, type, occurred_at, properties FROM events
-WHERE customer_id = ?1 AND occurred_at > ?2 AND occurred_at <= ?3
-ORDER BY occurred_at DESC LIMIT ?4`;
-
-interface HistoryRow {
-  id: string;
-  offer_key: string;
-  created_at: number;
-  redeemed_at: number | null;
-}
-
-interface EventRow {
-  id: string;
-  type: string;
-  occurred_at: number;
-  properties: string;
-}
+/** Columns of the customer's outstanding decision, rebuilt from JSON into a `DecisionRow`. */
+const DECISION_COLUMNS = [
+  "id",
+  "customer_id",
+  "context",
+  "reason",
+  "offer_key",
+  "reward",
+  "message",
+  "reason_code",
+  "why",
+  "experiment",
+  "variant",
+  "holdout",
+  "ruleset_version",
+  "inputs",
+  "cost",
+  "cost_currency",
+  "source",
+  "created_at",
+  "expires_at",
+  "status",
+  "responded_at",
+] as const;
 
 /**
- * Reads one customer's decision state in a single batch.
+ * The read as ONE statement: the customer row (all columns, NULL when unknown) and one JSON column
+ * per history read. D1 charges a batch per statement, so a single statement is the cheapest round
+ * trip. Each subquery is an index seek with a LIMIT:
+ * - `_outstanding`: decisions_one_outstanding (at most one row);
+ * - `_history`: decisions_customer_offers within the longest cap window (the partial index needs
+ *   `offer_key IS NOT NULL` in the WHERE), each joined to its redemption by primary key;
+ * - `_redemptions`: redemptions_customer_time, however old (anti-abuse has no horizon);
+ * - `_cancellations`: events_customer_type_time on (customer, 'subscription.canceled');
+ * - `_events`: events_customer_type_time, one seek per type the rules read, then the time range.
+ * Parameters: ?1 customer, ?2 history horizon, ?3 now, ?4 history limit, ?5 redemptions limit,
+ * ?6 cancellations limit, ?7 event types (JSON array), ?8 events after, ?9 events limit.
+ */
+function stateSql(eventFilter: string): string {
+  const outstanding = DECISION_COLUMNS.map((column) => `'${column}', d.${column}`).join(", ");
+  return `
+SELECT c.*,
+  (SELECT json_object(${outstanding}) FROM decisions d
+   WHERE d.customer_id = ?1 AND d.status = 'outstanding') AS _outstanding,
+  (SELECT json_group_array(json_array(h.id, h.offer_key, h.created_at, h.redeemed_at)) FROM (
+     SELECT d.id, d.offer_key, d.created_at, r.redeemed_at FROM decisions d
+     LEFT JOIN redemptions r ON r.decision_id = d.id
+     WHERE d.customer_id = ?1 AND d.offer_key IS NOT NULL AND d.created_at > ?2 AND d.created_at <= ?3
+     ORDER BY d.created_at DESC LIMIT ?4) h) AS _history,
+  (SELECT json_group_array(json_array(x.id, x.offer_key, x.created_at, x.redeemed_at)) FROM (
+     SELECT r.decision_id AS id, r.offer_key, d.created_at, r.redeemed_at FROM redemptions r
+     JOIN decisions d ON d.id = r.decision_id
+     WHERE r.customer_id = ?1 AND r.redeemed_at <= ?3
+     ORDER BY r.redeemed_at DESC LIMIT ?5) x) AS _redemptions,
+  (SELECT json_group_array(k.occurred_at) FROM (
+     SELECT occurred_at FROM events
+     WHERE customer_id = ?1 AND type = 'subscription.canceled' AND occurred_at <= ?3
+     ORDER BY occurred_at DESC LIMIT ?6) k) AS _cancellations,
+  (SELECT json_group_array(json_array(e.id, e.type, e.occurred_at, e.properties)) FROM (
+     SELECT id, type, occurred_at, properties FROM events
+     WHERE customer_id = ?1${eventFilter} AND occurred_at > ?8 AND occurred_at <= ?3
+     ORDER BY occurred_at DESC LIMIT ?9) e) AS _events
+FROM (SELECT 1) LEFT JOIN customers c ON c.id = ?1`;
+}
+
+const TYPED_STATE_SQL = stateSql(" AND type IN (SELECT value FROM json_each(?7))");
+// The rules read an event type the plan could not name: read every type (correct, only dearer).
+const ALL_TYPES_STATE_SQL = stateSql(" AND ?7 IS NULL");
+
+const STATE_COLUMNS = ["_outstanding", "_history", "_redemptions", "_cancellations", "_events"];
+
+type HistoryTuple = [id: string, offerKey: string, createdAt: number, redeemedAt: number | null];
+type EventTuple = [id: string, type: string, occurredAt: number, properties: string];
+
+/**
+ * Reads one customer's decision state in a single D1 round trip.
  *
  * @example const state = await readDecisionState(env.DB, plan, "cus_42", Date.now());
  */
@@ -88,69 +112,64 @@ export async function readDecisionState(
   now: number,
 ): Promise<DecisionState> {
   const windowMs = plan.ruleset.eventWindowMs;
-  const eventsAfter = windowMs === null ? Number.MIN_SAFE_INTEGER : now - windowMs;
   // One more than the limit tells a full window from a truncated one.
   const eventLimit = DECISION_LIMITS.maxEvents + 1;
-  const statements = [
-    db.prepare(CUSTOMER_SQL).bind(customerId),
-    db.prepare(OUTSTANDING_SQL).bind(customerId),
-    db
-      .prepare(OFFER_HISTORY_SQL)
-      .bind(customerId, now - plan.historyHorizonMs, now, DECISION_LIMITS.maxOfferHistory),
-    db.prepare(REDEMPTIONS_SQL).bind(customerId, now, DECISION_LIMITS.maxRedemptions),
-    db.prepare(CANCELLATIONS_SQL).bind(customerId, now, DECISION_LIMITS.maxCancellations),
-  ];
-  if (plan.eventTypes === null) {
-    statements.push(db.prepare(ALL_EVENTS_SQL).bind(customerId, eventsAfter, now, eventLimit));
-  } else if (plan.eventTypes.length > 0) {
-    statements.push(
-      db
-        .prepare(TYPED_EVENTS_SQL)
-        .bind(customerId, JSON.stringify(plan.eventTypes), eventsAfter, now, eventLimit),
-    );
-  }
-  const results = await db.batch(statements);
-  const [
-    customerResult,
-    outstandingResult,
-    historyResult,
-    redemptionResult,
-    cancellationResult,
-    eventResult,
-  ] = results;
+  const result = await db
+    .prepare(plan.eventTypes === null ? ALL_TYPES_STATE_SQL : TYPED_STATE_SQL)
+    .bind(
+      customerId,
+      now - plan.historyHorizonMs,
+      now,
+      DECISION_LIMITS.maxOfferHistory,
+      DECISION_LIMITS.maxRedemptions,
+      DECISION_LIMITS.maxCancellations,
+      plan.eventTypes === null ? null : JSON.stringify(plan.eventTypes),
+      windowMs === null ? Number.MIN_SAFE_INTEGER : now - windowMs,
+      eventLimit,
+    )
+    .run<Record<string, unknown>>();
+  const row = result.results[0] ?? {};
 
-  const customerRow = (customerResult?.results[0] as Record<string, unknown> | undefined) ?? null;
-  const customer = customerRow
-    ? { ...customerRow, attributes: parseAttributes(customerRow.attributes) }
-    : null;
+  let customer: Record<string, unknown> | null = null;
+  if (row.id !== null && row.id !== undefined) {
+    customer = {};
+    for (const [column, value] of Object.entries(row)) {
+      if (!STATE_COLUMNS.includes(column)) customer[column] = value;
+    }
+    customer.attributes = parseAttributes(row.attributes);
+  }
 
   const offers = new Map<string, PastOffer>();
-  for (const row of [
-    ...((historyResult?.results ?? []) as HistoryRow[]),
-    ...((redemptionResult?.results ?? []) as HistoryRow[]),
+  for (const [id, offerKey, at, redeemedAt] of [
+    ...jsonArray<HistoryTuple>(row._history),
+    ...jsonArray<HistoryTuple>(row._redemptions),
   ]) {
-    offers.set(row.id, { offerKey: row.offer_key, at: row.created_at, redeemedAt: row.redeemed_at });
+    offers.set(id, { offerKey, at, redeemedAt });
   }
 
-  const eventRows = (eventResult?.results ?? []) as EventRow[];
-  const events: EventRecord[] = eventRows.slice(0, DECISION_LIMITS.maxEvents).map((row) => ({
-    id: row.id,
-    type: row.type,
-    occurred_at: row.occurred_at,
-    properties: JSON.parse(row.properties) as Record<string, unknown>,
-  }));
+  const eventTuples = jsonArray<EventTuple>(row._events);
+  const events: EventRecord[] = eventTuples
+    .slice(0, DECISION_LIMITS.maxEvents)
+    .map(([id, type, occurredAt, properties]) => ({
+      id,
+      type,
+      occurred_at: occurredAt,
+      properties: JSON.parse(properties) as Record<string, unknown>,
+    }));
 
   return {
     customer,
-    outstanding: (outstandingResult?.results[0] as DecisionRow | undefined) ?? null,
+    outstanding: typeof row._outstanding === "string" ? (JSON.parse(row._outstanding) as DecisionRow) : null,
     offers: [...offers.values()],
-    cancellations: ((cancellationResult?.results ?? []) as { occurred_at: number }[]).map(
-      (row) => row.occurred_at,
-    ),
+    cancellations: jsonArray<number>(row._cancellations),
     events,
-    eventsTruncated: eventRows.length > DECISION_LIMITS.maxEvents,
-    rowsRead: results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0),
+    eventsTruncated: eventTuples.length > DECISION_LIMITS.maxEvents,
+    rowsRead: result.meta.rows_read ?? 0,
   };
+}
+
+function jsonArray<T>(stored: unknown): T[] {
+  return typeof stored === "string" ? (JSON.parse(stored) as T[]) : [];
 }
 
 function parseAttributes(stored: unknown): Record<string, unknown> {
