@@ -42,7 +42,7 @@ export function checkRuleset(files: readonly RuleSource[]): CheckResult {
 function run(c: CheckContext): CheckResult {
   const firstReader = c.loadFiles();
   const ir = build(c, firstReader);
-  const diagnostics = sortDiagnostics(c.report.diagnostics);
+  const diagnostics = sortDiagnostics(withoutEchoesOfUnreadableFiles(c.report.diagnostics));
   if (diagnostics.some((d) => d.severity === "error") || !ir) return { diagnostics };
   return { ruleset: ir, diagnostics };
 }
@@ -120,6 +120,39 @@ function build(c: CheckContext, firstReader: Reader | undefined): RulesetIR | un
     winback,
     campaigns,
   };
+}
+
+/** Errors that a key defined in a file that does not parse would cause everywhere it is used. */
+const REFERENCE_CODES: ReadonlySet<string> = new Set([
+  "unknown_field",
+  "unknown_segment",
+  "unknown_reason",
+  "unknown_reward",
+  "unknown_message",
+  "unknown_offer",
+  "unknown_plan",
+  "unknown_frequency_cap",
+  "unknown_enum_value",
+]);
+
+/**
+ * When a file has a YAML syntax error its keys are missing from the ruleset, so every use of them
+ * elsewhere would be reported as unknown, burying the one real error under a screenful of echoes.
+ * Those reference errors are dropped (the build still fails on the syntax error) and the syntax
+ * error says why.
+ */
+function withoutEchoesOfUnreadableFiles(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  if (!diagnostics.some((d) => d.code === "yaml_syntax")) return [...diagnostics];
+  return diagnostics
+    .filter((d) => !REFERENCE_CODES.has(d.code))
+    .map((d) =>
+      d.code === "yaml_syntax" && d.hint === undefined
+        ? {
+            ...d,
+            hint: "keys defined in this file are not known until it parses: references are checked then",
+          }
+        : d,
+    );
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {

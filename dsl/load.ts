@@ -109,13 +109,24 @@ export function loadRuleFile(path: string, text: string): LoadedFile {
   const diagnostics: Diagnostic[] = [];
   for (const error of doc.errors) {
     const code: DiagnosticCode = error.code === "DUPLICATE_KEY" ? "duplicate_key" : "yaml_syntax";
-    const [start, end] = error.pos;
-    diagnostics.push(diagnosticAt(source, { start, end }, code, firstLine(error.message)));
+    const [lineStart, end] = error.pos;
+    // yaml places a mis-indented line's error at the start of the line; the caret belongs under the
+    // key that is out of line, which is what the author has to move.
+    const start = error.code === "BAD_INDENT" ? skipSpaces(text, lineStart) : lineStart;
+    diagnostics.push(
+      diagnosticAt(source, { start, end: Math.max(end, start + 1) }, code, firstLine(error.message)),
+    );
   }
   const hasSyntaxError = diagnostics.some((d) => d.code === "yaml_syntax");
   const root =
     hasSyntaxError || doc.contents === null ? null : convert(doc.contents, doc, source, diagnostics);
   return { source, root, diagnostics };
+}
+
+function skipSpaces(text: string, from: number): number {
+  let at = from;
+  while (text[at] === " ") at += 1;
+  return at < text.length && text[at] !== "\n" ? at : from;
 }
 
 function firstLine(message: string): string {

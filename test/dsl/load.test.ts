@@ -64,6 +64,37 @@ describe("expression positions inside YAML scalars", () => {
     expect(result.diagnostics).toHaveLength(50);
   });
 
+  it("reports a file that does not parse once, not again at every use of the keys it defines", () => {
+    const result = checkRuleset([
+      {
+        path: "rules/offers.yaml",
+        text: "offers:\n  - key: vip_offer\n    segment: vip\n    reward: nope\n    when: vip and ltvv > $1\n",
+      },
+      { path: "rules/segments.yaml", text: "segments:\n  vip:\n    description: x\n   when: ltv >= $500\n" },
+    ]);
+    expect(result.ruleset).toBeUndefined();
+    // The offer's missing `message` is an error of its own and stays. References (`vip`, `nope`,
+    // `ltvv`) wait until segments.yaml parses: until then most of them would be false alarms.
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({ code: "schema_violation", file: "rules/offers.yaml", line: 2, column: 5 }),
+      expect.objectContaining({ code: "yaml_syntax", file: "rules/segments.yaml", line: 4, column: 4 }),
+    ]);
+    expect(result.diagnostics[1]?.hint).toMatch(/references are checked then/);
+  });
+
+  it("still reports every reference error when every file parses", () => {
+    const result = checkRuleset([
+      {
+        path: "rules/offers.yaml",
+        text: "offers:\n  - key: vip_offer\n    segment: vip\n    reward: nope\n    message: m\n",
+      },
+      { path: "rules/segments.yaml", text: "segments:\n  vipp: ltv >= $500\n" },
+    ]);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(
+      expect.arrayContaining(["unknown_segment", "unknown_reward", "unknown_message"]),
+    );
+  });
+
   it("merges sections across files and rejects a key defined in two of them", () => {
     const result = checkRuleset([
       { path: "rules/a.yaml", text: "segments:\n  vip: ltv >= $500\n" },
