@@ -103,7 +103,9 @@ describe("an occurrence", () => {
     const members = audience(60);
     const active: Person[] = Array.from({ length: 40 }, (_, i) => ({ id: `cus_act${i}`, status: "active" }));
     await people([...members, ...outsiders, ...active]);
-    const report = await tick(OCCURRENCE + MINUTE);
+    // Small pages, so later pages run while the campaign's earlier sends exist (the cap lookups must
+    // seek per customer, not read the campaign's sends).
+    const report = await runTick(env, OCCURRENCE + MINUTE, { audiencePageSize: 10 });
 
     const held = members.filter((m) => inHoldout("spring_winback_copy", m.id, 10)).map((m) => m.id);
     const expected = members.map((m) => m.id).filter((id) => !held.includes(id));
@@ -130,7 +132,7 @@ describe("an occurrence", () => {
     // D1's own rows_read: the audience seeks the canceled customers (64 of 105) and reads each once;
     // a scan filtered row by row would read all 105.
     const canceled = members.length + 4;
-    expect(report.campaigns[0]!.rows_read).toBeLessThanOrEqual(canceled + 2);
+    expect(report.campaigns[0]!.rows_read).toBeLessThanOrEqual(canceled + 10);
     expect(report.campaigns[0]!.rows_read_per_selected).toBeLessThanOrEqual(2);
   });
 

@@ -95,7 +95,9 @@ export async function recentSends(
     const ids = customerIds.slice(start, start + IDS_PER_CAP_QUERY);
     const { results, meta } = await db
       .prepare(
-        `SELECT customer_id, count(*) AS n FROM sends
+        // Without the hint SQLite prefers the unique (kind, key, …) index, which reads every send of
+        // the campaign once per query: 30 rows read per customer on a 10,000-customer run.
+        `SELECT customer_id, count(*) AS n FROM sends INDEXED BY sends_customer_id
          WHERE customer_id IN (${ids.map(() => "?").join(", ")}) AND id >= ?
            AND programme_kind = 'campaign' AND programme_key IN (${campaigns.map(() => "?").join(", ")})
            AND status <> 'dead'

@@ -46,6 +46,13 @@ export async function runCampaignStage(
         }
       : null;
 
+  // Only sends of another run of the cap's class can count against it (this run sends each customer
+  // once per step): when no such run was active in the window, every count is 0 and no lookup is needed.
+  const capActive =
+    cap !== null &&
+    capRule !== undefined &&
+    (await otherRunsInWindow(tc, run, cap.capCampaigns, now - capRule.perMs));
+
   const report = (status: CampaignRunReport["status"]): CampaignRunReport => ({
     campaign: campaign.key,
     occurrence,
@@ -75,7 +82,7 @@ export async function runCampaignStage(
     stats.pages += 1;
     if (page.rows.length === 0) break;
     let capCounts = new Map<string, number>();
-    if (cap) {
+    if (cap && capActive) {
       const recent = await recentSends(
         env.DB,
         page.rows.map((row) => row.id),
@@ -159,4 +166,24 @@ export async function runCampaignStage(
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/** Whether a run of `campaigns` other than `run` made progress since `windowStart`. */
+async function otherRunsInWindow(
+  tc: TickContext,
+  run: HeldRun,
+  campaigns: readonly string[],
+  windowStart: number,
+): Promise<boolean> {
+  // campaign_runs holds one row per occurrence step: small, read once per run.
+  const row = await tc.env.DB.prepare(
+    `SELECT 1 AS found FROM campaign_runs
+     WHERE campaign IN (SELECT value FROM json_each(?1)) AND status IN ('running', 'done') AND id <> ?2
+       AND updated_at >= ?3
+     LIMIT 1`,
+  )
+    .bind(JSON.stringify(campaigns), run.row.id, windowStart)
+    .first<{ found: number }>();
+  tc.budget.spend(1);
+  return row !== null;
 }
