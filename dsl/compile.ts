@@ -47,6 +47,23 @@ export function compileExpression(ast: Expr, env: CompileEnv): Closure {
   return new Compiler(analysis.info, env).compile(ast);
 }
 
+/** One conjunct of a condition: a column test (data) or a closure. */
+export type Conjunct = ColumnTest | Closure;
+
+/**
+ * Compiles a condition into its top-level `and` operands, each as a column test when it has that
+ * shape (for dsl/first-match.ts, which runs many conditions in one loop). The condition holds
+ * exactly when every conjunct evaluates to true.
+ */
+export function compileConjuncts(ast: Expr, env: CompileEnv): Conjunct[] {
+  const analysis = analyzeExpression(ast, env.scope);
+  if (analysis.diagnostics.length > 0) {
+    throw new CompileError(`expression does not check: ${analysis.diagnostics[0]!.message}`);
+  }
+  const compiler = new Compiler(analysis.info, env);
+  return flatten(ast, "and").map((operand) => compiler.conjunct(operand));
+}
+
 /** Whether a compiled condition holds: only `true` does; false and unknown (null) do not. */
 export function holds(value: Value | null): boolean {
   return value === true;
@@ -136,6 +153,10 @@ class Compiler {
         if (info.timeFn) return this.timeFn(info.timeFn, this.compile(node.args[0]!));
         return aggregate(info.aggregate!);
     }
+  }
+
+  conjunct(node: Expr): Conjunct {
+    return this.columnTest(node) ?? this.compile(node);
   }
 
   /** The fast-path form of a column-against-literal condition, when `node` has that shape. */
@@ -329,7 +350,7 @@ function flatten(node: Expr, op: "and" | "or"): Expr[] {
   return [...flatten(node.left, op), ...flatten(node.right, op)];
 }
 
-type Operand = Closure | ColumnTest;
+type Operand = Conjunct;
 
 /** Kleene `and` over many operands: false wins, then unknown, else true. */
 function andAll(operands: Operand[]): Closure {

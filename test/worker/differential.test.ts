@@ -3,9 +3,11 @@
 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Expr } from "../../dsl/ast";
 import { checkExpression } from "../../dsl/check-expr";
 import { type Closure, compileExpression, holds } from "../../dsl/compile";
 import { buildScope, parseFieldType } from "../../dsl/fields";
+import { compileFirstMatch } from "../../dsl/first-match";
 import { parseExpression } from "../../dsl/parser";
 import { membershipSql } from "../../dsl/runtime";
 import { bindSql, expressionToSql, valueToSql } from "../../dsl/sql";
@@ -59,8 +61,10 @@ function makeScope(): Scope {
 
 interface Compiled {
   text: string;
+  ast: Expr;
   closure: Closure;
   where: SqlFragment;
+  segments: ReadonlyMap<string, Closure>;
 }
 
 function compileBoth(text: string, scope: Scope): Compiled | null {
@@ -83,6 +87,8 @@ function compileBoth(text: string, scope: Scope): Compiled | null {
   }
   return {
     text,
+    ast: parsed.ast,
+    segments: segmentClosures,
     closure: compileExpression(parsed.ast, { scope, segment: (name) => segmentClosures.get(name)! }),
     where: expressionToSql(parsed.ast, { scope, segment: (name) => segmentSql.get(name)! }),
   };
@@ -152,6 +158,8 @@ describe("closures and D1 SQL agree", () => {
     const failures: string[] = [];
     let pairs = 0;
     let heldSomewhere = 0;
+    // For each customer, the first expression (in list order) whose SQL is true: a first-match list.
+    const sqlFirstMatch = new Map<string, number>();
     let unknownSomewhere = 0;
     for (let start = 0; start < expressions.length; start += 20) {
       const chunk = expressions.slice(start, start + 20);
@@ -164,6 +172,9 @@ describe("closures and D1 SQL agree", () => {
       );
       chunk.forEach((expression, i) => {
         const sqlRows = results[i]!.results as { id: string; v: number | null }[];
+        for (const row of sqlRows) {
+          if (row.v === 1 && !sqlFirstMatch.has(row.id)) sqlFirstMatch.set(row.id, start + i);
+        }
         expect(sqlRows.length).toBe(PROFILES);
         let held = false;
         let unknown = false;
@@ -189,6 +200,24 @@ describe("closures and D1 SQL agree", () => {
         if (unknown) unknownSomewhere++;
       });
     }
+    // The same expressions as one first-match program (how offer lists run) pick the same rule.
+    const segments = expressions[0]!.segments;
+    const firstMatch = compileFirstMatch(
+      expressions.map((e) => e.ast),
+      { scope, segment: (name) => segments.get(name)! },
+    );
+    for (const [id, ctx] of contexts) {
+      const want = sqlFirstMatch.get(id) ?? -1;
+      if (firstMatch(ctx) !== want && failures.length < 5) {
+        failures.push(
+          `seed ${SEED}: first match ${firstMatch(ctx)}, SQL ${want}: ${expressions[want]?.text}`,
+        );
+      }
+      const later = firstMatch(ctx, want + 1);
+      const wantLater = expressions.findIndex((e, i) => i > want && e.closure(ctx) === true);
+      expect(later).toBe(wantLater);
+    }
+
     // Values too, not only conditions: numbers, money and timestamps must come out identical.
     let valueExpressions = 0;
     let presentValues = 0;
