@@ -95,7 +95,12 @@ export async function runCampaignStage(
 
     const sends: SendRequest[] = [];
     const exclusions: Exclusion[] = [];
+    // Offers cost two queries per customer: a page may run out of budget part-way, and then the run
+    // stops after the last customer handled and resumes from there.
+    let handled = 0;
     for (const customer of page.rows) {
+      if (budget.exhausted(20)) break;
+      handled += 1;
       stats.audience += 1;
       const assignment = campaignAssignment(campaign, customer.id);
       if (assignment.holdout) {
@@ -133,7 +138,13 @@ export async function runCampaignStage(
       sends.push(outcome.request);
       if (outcome.deferred) stats.deferred += 1;
     }
-    cursor = page.rows[page.rows.length - 1]!.id;
+    const stoppedEarly = handled < page.rows.length;
+    if (handled === 0) {
+      await releaseRun(env.DB, run, now, `paused at ${cursor || "the start"}: query budget of one tick used`);
+      budget.spend(1);
+      return report("paused");
+    }
+    cursor = page.rows[handled - 1]!.id;
 
     if (sends.length > 0) {
       const enqueued = await enqueueSends(env, sends, now);
@@ -157,6 +168,11 @@ export async function runCampaignStage(
     const results = await env.DB.batch(statements);
     budget.spend(1);
     if ((results[results.length - 1]?.meta.changes ?? 0) === 0) return report("lost");
+    if (stoppedEarly) {
+      await releaseRun(env.DB, run, now, `paused at ${cursor}: query budget of one tick used`);
+      budget.spend(1);
+      return report("paused");
+    }
     if (page.rows.length < tc.audiencePageSize) break;
   }
   const finished = await finishRun(env.DB, run, stats, now);

@@ -174,7 +174,12 @@ async function scan(
     if (results.length === 0) return;
     const contexts = await evalContexts(env.DB, ruleset, results, now, budget);
     const sends: SendRequest[] = [];
+    let handled = 0;
     for (const [index, row] of results.entries()) {
+      // Offers cost two queries each: stop where the budget ends; the watermark stays, so the next
+      // tick's window still holds the rest.
+      if (budget.exhausted(20)) break;
+      handled += 1;
       const choice = await choose(row, contexts[index]!);
       if (!choice) continue;
       const outcome = await stepSend({
@@ -200,6 +205,7 @@ async function scan(
       budget.spend(2 + Math.ceil(enqueued.published / 50));
       tc.report.lifecycle.sent += enqueued.createdIds.length;
     }
+    if (handled < results.length) return;
     const last = results[results.length - 1]!;
     cursor = [last.rebound_key, last.rebound_rowid];
     if (results.length < TICK_LIMITS.lifecyclePageSize) return;
