@@ -3,6 +3,10 @@
 // an unpaid case runs its final action; card.expiring gets the pre-expiry reminders.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { RulesetIR } from "../../dsl/ruleset";
+import { loadRuleset } from "../../dsl/runtime";
+import { ruleset as deployedIr } from "../../worker/generated/ruleset";
+import { runTick } from "../../worker/tick/run-tick";
 import {
   at,
   DAY,
@@ -148,6 +152,28 @@ describe("a failed payment", () => {
     const report = await tick(T0 + 3 * DAY + MINUTE);
     expect(report.dunning.canceled).toBe(1);
     expect(await stepsOf("cus_quit")).toEqual(["dunning/standard/day-0"]);
+  });
+});
+
+describe("a final action that emits a webhook", () => {
+  it("sends a webhook-channel message for the case besides the closing email", async () => {
+    const ir = structuredClone(deployedIr) as RulesetIR;
+    ir.dunning[0]!.final.actions = ["cancel", "webhook"];
+    const rules = loadRuleset({ ...ir, version: `${ir.version}+webhook` });
+    await subscriber("cus_hook", T0 - 90 * DAY);
+    await failedPayment("cus_hook", "inv_h", T0);
+    await runTick(env, T0 + MINUTE, { ruleset: rules });
+    await runTick(env, T0 + 30 * DAY + MINUTE, { ruleset: rules });
+    const finals = (await sendsOf("cus_hook")).filter((send) => send.step.startsWith("final"));
+    expect(finals.map((send) => [send.step, send.channel, send.message_key])).toEqual([
+      ["final", "outbox", "dunning_closed"],
+      ["final-webhook", "webhook", "dunning_closed"],
+    ]);
+    expect(JSON.parse(finals[1]!.variables)).toMatchObject({ event: "dunning.final", invoice_id: "inv_h" });
+    expect(await dunningCase("cus_hook")).toMatchObject({
+      status: "final",
+      final_actions: '["cancel","webhook"]',
+    });
   });
 });
 
