@@ -112,6 +112,15 @@ export function explainCommand(args: Args, json: boolean, io: Io): number {
     explain: true,
     ...(only ? { only } : {}),
   });
+  // `--offer name` evaluates that offer alone; what the customer would really get from the whole
+  // list is said beside it, so a match is never mistaken for the answer.
+  const withAllOffers = only
+    ? decideOffer(ruleset, ctx, {
+        context: contextOption as OfferContext,
+        reason: typeof reasonOption === "string" ? reasonOption : null,
+        history,
+      })
+    : null;
   const dunning = dunningPosition(ruleset, ctx);
   const winback = winbackPosition(ruleset, ctx);
   const programmes = {
@@ -132,13 +141,32 @@ export function explainCommand(args: Args, json: boolean, io: Io): number {
   };
   if (json) {
     io.out(
-      `${JSON.stringify({ at: new Date(at).toISOString(), ruleset: ruleset.version, segments, decision, programmes }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          at: new Date(at).toISOString(),
+          ruleset: ruleset.version,
+          segments,
+          decision,
+          ...(withAllOffers
+            ? {
+                only: only,
+                with_all_offers: {
+                  offer: withAllOffers.offer?.key ?? null,
+                  reason_code: withAllOffers.reasonCode,
+                },
+              }
+            : {}),
+          programmes,
+        },
+        null,
+        2,
+      )}\n`,
     );
     return 0;
   }
   printSegments(segments, io, style);
   io.out(
-    `\n${style.bold(`offers (context ${contextOption}${decision.reason ? `, reason ${decision.reason}` : ""})`)}\n`,
+    `\n${style.bold(`offers (context ${contextOption}${decision.reason ? `, reason ${decision.reason}` : ""}${only ? `; ${only[0]} alone, as if it were the only offer` : ""})`)}\n`,
   );
   for (const entry of decision.trace) {
     const mark =
@@ -156,6 +184,12 @@ export function explainCommand(args: Args, json: boolean, io: Io): number {
       )
     : style.yellow(`no offer (${decision.reasonCode})`);
   io.out(`\n${result}\n  why: ${decision.why}\n`);
+  if (withAllOffers) {
+    const answer = withAllOffers.offer
+      ? `offer ${withAllOffers.offer.key}`
+      : `no offer (${withAllOffers.reasonCode})`;
+    io.out(`  with every offer in priority order the customer gets: ${answer}\n`);
+  }
   io.out(`\n${style.bold("programmes")}\n`);
   const position = programmes.dunning;
   io.out(

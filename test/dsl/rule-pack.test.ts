@@ -205,6 +205,35 @@ describe("the default rule pack", () => {
     expect(report.campaign.audience.failure.text).toBe('status == "canceled"');
   });
 
+  it("explains one offer alone and says what the whole list would give instead", async () => {
+    const customer = join(scratch, "big-spender.yaml");
+    writeFileSync(customer, "customer:\n  id: cus_6\n  status: active\n  ltv: $800\n  mrr: $49\n");
+    const args = [
+      "explain",
+      "--customer",
+      customer,
+      "--at",
+      "2026-03-03T15:00:00Z",
+      "--reason",
+      "too_expensive",
+    ];
+    const result = await run([...args, "--offer", "price_everyone_else"]);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain("price_everyone_else alone, as if it were the only offer");
+    expect(result.out).toContain("offer price_everyone_else: reward ten_off");
+    expect(result.out).toContain(
+      "with every offer in priority order the customer gets: offer price_high_value",
+    );
+    const json = JSON.parse(
+      (await run([...args, "--offer", "price_everyone_else", "--format", "json"])).out,
+    ) as {
+      decision: { offer: { key: string } };
+      with_all_offers: { offer: string; reason_code: string };
+    };
+    expect(json.decision.offer.key).toBe("price_everyone_else");
+    expect(json.with_all_offers).toEqual({ offer: "price_high_value", reason_code: "offered" });
+  });
+
   it("previews a message with the offer the rules decide, in the customer's time zone", async () => {
     const customer = join(scratch, "ada.yaml");
     writeFileSync(
