@@ -102,6 +102,13 @@ function textSql(value: string): SqlFragment {
   return SAFE_NAME.test(value) && value.length <= 64 ? raw(`'${value}'`) : param(value);
 }
 
+/** The SQL literal for a list item that needs no parameter (safe integer, boolean, plain name), else null. */
+function inlineLiteral(value: number | string | boolean): string | null {
+  if (typeof value === "boolean") return value ? "1" : "0";
+  if (typeof value === "number") return Number.isSafeInteger(value) ? String(value) : null;
+  return SAFE_NAME.test(value) && value.length <= 64 ? `'${value}'` : null;
+}
+
 const COMPARE_SQL: Readonly<Record<CompareOp, string>> = {
   "==": "=",
   "!=": "<>",
@@ -239,7 +246,13 @@ class Translator {
   private inList(node: Extract<Expr, { kind: "in" }>): SqlFragment {
     if (node.list.items.length === 0) return raw(node.negated ? "1" : "0");
     const values = node.list.items.map((item) => literalValue(item, this.infoOf(item).type));
-    const test = sql`(${this.value(node.operand)} IN (SELECT value FROM json_each(${param(JSON.stringify(values))})))`;
+    const inlined = values.map(inlineLiteral);
+    // A list of plain names and integers is written out as literals: `x NOT IN (SELECT ... json_each(?))`
+    // costs D1 one extra row read per scanned row (SQLite's NULL check of the list), a literal list none.
+    const list = inlined.every((literal) => literal !== null)
+      ? raw(inlined.join(", "))
+      : sql`SELECT value FROM json_each(${param(JSON.stringify(values))})`;
+    const test = sql`(${this.value(node.operand)} IN (${list}))`;
     return node.negated ? sql`(NOT ${test})` : test;
   }
 
