@@ -155,6 +155,23 @@ describe("a failed payment", () => {
   });
 });
 
+describe("cost", () => {
+  it("a tick reads only customers with something due, not every customer", async () => {
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+       INSERT INTO customers (id, status, plan, signed_up_at, last_active_at, first_seen_at, last_event_at)
+       SELECT printf('cus_quiet_%04d', i), 'active', 'pro', ?1 - 400 * 86400000, ?1 - (i % 3) * 86400000, ?1 - 400 * 86400000, ?1 FROM n`,
+    )
+      .bind(T0)
+      .run();
+    await subscriber("cus_due", T0 - 90 * DAY);
+    await failedPayment("cus_due", "inv_c", T0);
+    const report = await tick(T0 + MINUTE);
+    expect(report.dunning.opened).toBe(1);
+    expect(report.rows_read).toBeLessThan(100);
+  });
+});
+
 describe("a final action that emits a webhook", () => {
   it("sends a webhook-channel message for the case besides the closing email", async () => {
     const ir = structuredClone(deployedIr) as RulesetIR;
