@@ -38,13 +38,16 @@ describe("inlining list literals in audience SQL", () => {
     const audienceSql = deployedRuleset().ruleset.campaigns.get("spring_winback")!.audienceSql;
     // dsl/sql.ts now writes lists of plain names as literals itself; rebuild the bound form to compare.
     expect(audienceSql.sql).toContain("IN ('shutting_down', 'other')");
-    const bound: SqlFragment = {
-      sql: audienceSql.sql.replace("IN ('shutting_down', 'other')", "IN (SELECT value FROM json_each(?))"),
-      params: [...audienceSql.params],
-    };
     const boundIndex =
       audienceSql.sql.slice(0, audienceSql.sql.indexOf("IN ('shutting_down'")).split("?").length - 1;
-    bound.params.splice(boundIndex, 0, '["shutting_down","other"]');
+    const bound: SqlFragment = {
+      sql: audienceSql.sql.replace("IN ('shutting_down', 'other')", "IN (SELECT value FROM json_each(?))"),
+      params: [
+        ...audienceSql.params.slice(0, boundIndex),
+        '["shutting_down","other"]',
+        ...audienceSql.params.slice(boundIndex),
+      ],
+    };
     const inlined = inlineLiteralLists(bound);
     expect(inlined).toEqual(audienceSql);
 
