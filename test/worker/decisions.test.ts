@@ -307,12 +307,18 @@ describe("bad decision requests", () => {
   it("refuses a body that is not a decision request, listing every problem", async () => {
     const result = await call("/v1/decisions", {
       key: reader,
-      body: { customer_id: "", context: "checkout", extra: 1, attributes: { "bad name": 1 } },
+      body: {
+        customer_id: "",
+        context: "checkout",
+        reason: "too_cheap",
+        extra: 1,
+        attributes: { "bad name": 1 },
+      },
     });
     expect(result.status).toBe(400);
     expect(result.body.error.code).toBe("validation_failed");
     const paths = result.body.error.details.map((detail: { path: string }) => detail.path);
-    expect(paths).toEqual(expect.arrayContaining(["/customer_id", "/context", "/extra"]));
+    expect(paths).toEqual(expect.arrayContaining(["/customer_id", "/context", "/extra", "/reason"]));
   });
 
   it("refuses a reason the rules do not declare instead of silently offering nothing", async () => {

@@ -33,7 +33,11 @@ async function postDecision(c: Context<AppEnv>): Promise<Response> {
   const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
   const details = schemaProblems(validateDecisionRequest, body);
   const request = body as DecisionBody;
-  if (details.length === 0) details.push(...reasonProblems(request.reason ?? null, "/reason"));
+  // Report an undeclared reason alongside any other problem, unless the schema already flagged it.
+  const reason = typeof request === "object" && request !== null ? request.reason : undefined;
+  if (typeof reason === "string" && !details.some((detail) => detail.path === "/reason")) {
+    details.push(...reasonProblems(reason, "/reason"));
+  }
   if (details.length > 0) throw validationFailed(details);
   const result = await decideAndRecord(c.env, {
     customerId: request.customer_id,
