@@ -103,6 +103,7 @@ async function adminTick(
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
     body: JSON.stringify({ at: new Date(at).toISOString() }),
+    signal: AbortSignal.timeout(300_000),
   });
   const ms = performance.now() - started;
   const answer = (await response.json()) as TickAnswer;
@@ -119,7 +120,10 @@ async function undelivered(url: string, key: string): Promise<number> {
   let cursor: string | null = null;
   do {
     const query: string = `status=queued,sending,failed&limit=200${cursor ? `&cursor=${cursor}` : ""}`;
-    const response = await fetch(`${url}/v1/sends?${query}`, { headers: { authorization: `Bearer ${key}` } });
+    const response = await fetch(`${url}/v1/sends?${query}`, {
+      headers: { authorization: `Bearer ${key}` },
+      signal: AbortSignal.timeout(30_000),
+    });
     const body = (await response.json()) as { sends: unknown[]; next_cursor: string | null };
     count += body.sends.length;
     cursor = body.next_cursor;
