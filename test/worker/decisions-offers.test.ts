@@ -38,8 +38,9 @@ describe("stable answers", () => {
         status: "outstanding",
         offer: { expires_at: decision.offer.expires_at, key: "price_everyone_else" },
       });
-      // Asking again writes nothing.
+      // Asking again writes nothing and reads only the outstanding offer (not the history).
       expect(again.body.meta.rows_written).toBe(0);
+      expect(again.body.meta.rows_read).toBeLessThanOrEqual(3);
     }
     const count = await env.DB.prepare("SELECT count(*) AS n FROM decisions WHERE customer_id = ?")
       .bind(id)

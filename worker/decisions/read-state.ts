@@ -16,7 +16,10 @@ export interface DecisionState {
   readonly customer: Record<string, unknown> | null;
   /** The row holding the customer's outstanding offer (it may have expired by `now`). */
   readonly outstanding: DecisionRow | null;
-  /** Offers within the history horizon, plus every redeemed offer the anti-abuse guard looks at. */
+  /**
+   * Offers within the history horizon, plus every redeemed offer the anti-abuse guard looks at.
+   * This and the lists below are left empty while a live offer is outstanding (nothing is decided).
+   */
   readonly offers: readonly PastOffer[];
   readonly cancellations: readonly number[];
   /** Newest first, at most DECISION_LIMITS.maxEvents. */
@@ -53,7 +56,7 @@ const DECISION_COLUMNS = [
 
 /**
  * The read as ONE statement: the customer row (all columns, NULL when unknown) and one JSON column
- * per history read. D1 charges a batch per statement, so a single statement is the cheapest round
+ * per history read (NULL while a live offer is outstanding). D1 charges a batch per statement, so a single statement is the cheapest round
  * trip. Each subquery is an index seek with a LIMIT:
  * - `_outstanding`: decisions_one_outstanding (at most one row);
  * - `_history`: decisions_customer_offers within the longest cap window (the partial index needs
@@ -66,29 +69,35 @@ const DECISION_COLUMNS = [
  */
 function stateSql(eventFilter: string): string {
   const outstanding = DECISION_COLUMNS.map((column) => `'${column}', d.${column}`).join(", ");
+  // While a live offer is outstanding the decision returns it unchanged and needs no history:
+  // CASE evaluates lazily, so repeated asks (an in-app banner on every page) skip those reads.
+  const unlessLive = (subquery: string) => `CASE WHEN s.live THEN NULL ELSE (${subquery}) END`;
   return `
 SELECT c.*,
   (SELECT json_object(${outstanding}) FROM decisions d
    WHERE d.customer_id = ?1 AND d.status = 'outstanding') AS _outstanding,
-  (SELECT json_group_array(json_array(h.id, h.offer_key, h.created_at, h.redeemed_at)) FROM (
+  ${unlessLive(`SELECT json_group_array(json_array(h.id, h.offer_key, h.created_at, h.redeemed_at)) FROM (
      SELECT d.id, d.offer_key, d.created_at, r.redeemed_at FROM decisions d
      LEFT JOIN redemptions r ON r.decision_id = d.id
      WHERE d.customer_id = ?1 AND d.offer_key IS NOT NULL AND d.created_at > ?2 AND d.created_at <= ?3
-     ORDER BY d.created_at DESC LIMIT ?4) h) AS _history,
-  (SELECT json_group_array(json_array(x.id, x.offer_key, x.created_at, x.redeemed_at)) FROM (
+     ORDER BY d.created_at DESC LIMIT ?4) h`)} AS _history,
+  ${unlessLive(`SELECT json_group_array(json_array(x.id, x.offer_key, x.created_at, x.redeemed_at)) FROM (
      SELECT r.decision_id AS id, r.offer_key, d.created_at, r.redeemed_at FROM redemptions r
      JOIN decisions d ON d.id = r.decision_id
      WHERE r.customer_id = ?1 AND r.redeemed_at <= ?3
-     ORDER BY r.redeemed_at DESC LIMIT ?5) x) AS _redemptions,
-  (SELECT json_group_array(k.occurred_at) FROM (
+     ORDER BY r.redeemed_at DESC LIMIT ?5) x`)} AS _redemptions,
+  ${unlessLive(`SELECT json_group_array(k.occurred_at) FROM (
      SELECT occurred_at FROM events
      WHERE customer_id = ?1 AND type = 'subscription.canceled' AND occurred_at <= ?3
-     ORDER BY occurred_at DESC LIMIT ?6) k) AS _cancellations,
-  (SELECT json_group_array(json_array(e.id, e.type, e.occurred_at, e.properties)) FROM (
+     ORDER BY occurred_at DESC LIMIT ?6) k`)} AS _cancellations,
+  ${unlessLive(`SELECT json_group_array(json_array(e.id, e.type, e.occurred_at, e.properties)) FROM (
      SELECT id, type, occurred_at, properties FROM events
      WHERE customer_id = ?1${eventFilter} AND occurred_at > ?8 AND occurred_at <= ?3
-     ORDER BY occurred_at DESC LIMIT ?9) e) AS _events
-FROM (SELECT 1) LEFT JOIN customers c ON c.id = ?1`;
+     ORDER BY occurred_at DESC LIMIT ?9) e`)} AS _events
+FROM (
+  SELECT EXISTS (SELECT 1 FROM decisions WHERE customer_id = ?1 AND status = 'outstanding' AND expires_at > ?3) AS live
+) s
+LEFT JOIN customers c ON c.id = ?1`;
 }
 
 const TYPED_STATE_SQL = stateSql(" AND type IN (SELECT value FROM json_each(?7))");
