@@ -28,6 +28,14 @@ const DEFAULTS: Record<string, unknown> = {
   open_tickets: 0,
 };
 
+/**
+ * Reads the `--at` option of explain and preview: a moment as in parseMoment, with `now`, `10d ago`
+ * and `in 3d` measured from the real clock (not from 1970).
+ */
+export function parseAtOption(text: string, clock: number = Date.now()): number {
+  return parseMoment(text, clock, "--at");
+}
+
 /** Reads a moment: ISO date/time, epoch ms, `now`, `<duration> ago` or `in <duration>` relative to `at`. */
 export function parseMoment(value: unknown, at: number, where: string): number {
   if (typeof value === "number" && Number.isFinite(value)) return value;

@@ -18,7 +18,7 @@ import {
 } from "../programmes";
 import { closest } from "../rule-reader";
 import { OFFER_CONTEXTS, type OfferContext } from "../ruleset";
-import { customerInput, InputError, parseMoment } from "./customer-input";
+import { customerInput, InputError, parseAtOption } from "./customer-input";
 import { type Args, type Io, loadRulesOrFail, reportDiagnostics, UsageError } from "./main";
 import { type Style, styleFor } from "./style";
 
@@ -38,10 +38,15 @@ export function explainCommand(args: Args, json: boolean, io: Io): number {
   } catch (error) {
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
-  let input: ReturnType<typeof customerInput>;
   let at: number;
   try {
-    at = atText === "now" ? Date.now() : parseMoment(atText, 0, "--at");
+    at = parseAtOption(atText);
+  } catch (error) {
+    // About the option, not the customer file: no file name in front of it.
+    throw new UsageError((error as Error).message);
+  }
+  let input: ReturnType<typeof customerInput>;
+  try {
     const data = parse(text) as Record<string, unknown> | null;
     const wrapped = data && typeof data === "object" && "customer" in data ? data : { customer: data ?? {} };
     input = customerInput(ruleset, wrapped, at);

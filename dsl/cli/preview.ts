@@ -11,7 +11,7 @@ import { decideOffer } from "../decide";
 import { renderMessage } from "../messages";
 import { closest } from "../rule-reader";
 import { OFFER_CONTEXTS, type OfferContext } from "../ruleset";
-import { customerInput, InputError, parseMoment } from "./customer-input";
+import { customerInput, InputError, parseAtOption } from "./customer-input";
 import { type Args, type Io, loadRulesOrFail, reportDiagnostics, UsageError } from "./main";
 import { styleFor } from "./style";
 
@@ -31,9 +31,15 @@ export function previewCommand(args: Args, json: boolean, io: Io): number {
       `unknown message \`${messageKey}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`,
     );
   }
+  let at: number;
+  try {
+    at = parseAtOption(atText);
+  } catch (error) {
+    // About the option, not the customer file: no file name in front of it.
+    throw new UsageError((error as Error).message);
+  }
   let input: ReturnType<typeof customerInput>;
   try {
-    const at = parseMoment(atText, 0, "--at");
     const data = parse(readFileSync(file, "utf8")) as Record<string, unknown> | null;
     input = customerInput(ruleset, data && "customer" in data ? data : { customer: data ?? {} }, at);
   } catch (error) {

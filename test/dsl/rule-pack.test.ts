@@ -357,4 +357,25 @@ describe("the default rule pack", () => {
       expect(outcome.err, text).toContain(message);
     }
   });
+
+  it("reads --at now and relative --at values from the real clock, and blames --at, not the file", async () => {
+    const customer = join(scratch, "clock.yaml");
+    writeFileSync(customer, "customer:\n  id: cus_7\n  status: active\n");
+    const atOf = async (at: string) => {
+      const outcome = await run(["explain", "--customer", customer, "--at", at, "--format", "json"]);
+      return Date.parse((JSON.parse(outcome.out) as { at: string }).at);
+    };
+    const before = Date.now();
+    const now = await atOf("now");
+    const tenDaysAgo = await atOf("10d ago");
+    const after = Date.now();
+    expect(now).toBeGreaterThanOrEqual(before);
+    expect(now).toBeLessThanOrEqual(after);
+    expect(tenDaysAgo).toBeGreaterThanOrEqual(before - 10 * 86_400_000);
+    expect(tenDaysAgo).toBeLessThanOrEqual(after - 10 * 86_400_000);
+    const bad = await run(["explain", "--customer", customer, "--at", "yesterday"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--at: "yesterday" is not a time');
+    expect(bad.err).not.toContain("clock.yaml");
+  });
 });
