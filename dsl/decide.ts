@@ -64,6 +64,7 @@ export type OfferOutcome =
   | "reason_mismatch"
   | "not_in_segment"
   | "condition_failed"
+  | "currency_mismatch"
   | "capped"
   | "cooldown"
   | "not_evaluated";
@@ -218,6 +219,8 @@ function evaluateOffer(
       : "`when` does not hold";
     return entry("condition_failed", what, condition);
   }
+  const mismatch = rewardCurrencyMismatch(ruleset, ir, ctx);
+  if (mismatch) return entry("currency_mismatch", mismatch);
   const mine = history.offers.filter((past) => past.offerKey === offer.key);
   if (ir.cap && countWithin(mine, ctx.now, ir.cap.perMs) >= ir.cap.max) {
     return entry("capped", `already given ${ir.cap.max} time(s) within ${days(ir.cap.perMs)}`);
@@ -226,6 +229,27 @@ function evaluateOffer(
     return entry("cooldown", `given less than ${days(ir.cooldownMs)} ago`);
   }
   return entry("chosen", describeMatch(ir, reason));
+}
+
+/**
+ * Why an offer's money reward cannot go to this customer, or null. A $10 credit is not £10: an
+ * amount in another currency than the one the customer pays in is never offered (unknown currency,
+ * e.g. a lead who never paid, is no obstacle).
+ */
+function rewardCurrencyMismatch(ruleset: Ruleset, ir: OfferIR, ctx: EvalContext): string | null {
+  const customerCurrency = stringOrNull(ctx.customer.currency);
+  if (customerCurrency === null) return null;
+  const rewardKeys = [
+    ir.reward,
+    ...(ir.experiment?.variants ?? []).map((variant) => variant.reward ?? ir.reward),
+  ];
+  for (const key of rewardKeys) {
+    const amount = ruleset.rewards.get(key)?.amount;
+    if (amount && amount.currency !== customerCurrency) {
+      return `reward ${key} is in ${amount.currency}; the customer pays in ${customerCurrency}`;
+    }
+  }
+  return null;
 }
 
 function describeMatch(ir: OfferIR, reason: string | null): string {

@@ -111,6 +111,27 @@ describe("offer decisions", () => {
     expect(decision.reason).toBe("hard_to_use");
   });
 
+  it("never offers an amount in another currency than the customer pays in", () => {
+    const rules = ruleset(`
+settings: { currency: USD, default_timezone: Europe/Berlin }
+rewards:
+  ten: { amount_off: $10, expires_after: 14d }
+  half: { percent_off: 50, expires_after: 7d }
+messages:
+  price: { body: "{{ offer_amount }} off" }
+offers:
+  - { key: flat, priority: 10, reasons: [too_expensive], reward: ten, message: price }
+  - { key: percent, priority: 1, reasons: [too_expensive], reward: half, message: price }
+`);
+    const ask = { context: "cancel_flow", reason: "too_expensive" } as const;
+    const pound = decideOffer(rules, ctx({ currency: "GBP" }), ask);
+    expect(pound.offer?.key).toBe("percent");
+    expect(pound.trace[0]).toMatchObject({ offer: "flat", outcome: "currency_mismatch" });
+    expect(decideOffer(rules, ctx({ currency: "USD" }), ask).offer?.key).toBe("flat");
+    // A lead who never paid has no currency yet: nothing to mismatch.
+    expect(decideOffer(rules, ctx({ currency: null }), ask).offer?.key).toBe("flat");
+  });
+
   it("respects contexts", () => {
     const decision = decideOffer(rules, ctx({}), { context: "in_app", reason: "hard_to_use" });
     expect(decision.reasonCode).toBe("no_matching_rule");
