@@ -320,6 +320,34 @@ describe("catch-up after missed ticks", () => {
       "done",
     ]);
 
+    // The skipped ones are visible through the API, with why, page by page.
+    const admin = await issueKey(["admin"]);
+    const listed: { occurrence: string; step: string; note: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call(
+        `/v1/admin/campaign-runs?status=skipped&campaign=spring_winback&limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+        { key: admin },
+      );
+      expect(page.status).toBe(200);
+      listed.push(...page.body.runs);
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    const skippedRows = await env.DB.prepare(
+      "SELECT count(*) AS n FROM campaign_runs WHERE status = 'skipped'",
+    ).first();
+    expect(listed).toHaveLength(Number(skippedRows?.n));
+    expect(
+      listed
+        .filter((run) => run.step === "0")
+        .map((run) => run.occurrence)
+        .sort(),
+    ).toEqual([1, 2, 3, 4].map((h) => isoOf(base + h * HOUR)));
+    expect(listed[0]!.note).toContain("catch-up");
+    const bad = await call("/v1/admin/campaign-runs?status=lost&limit=0", { key: admin });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path)).toEqual(["?limit", "?status"]);
+
     // Three days down: one run, the last day's others skipped, older ones only counted.
     const late = await runTick(env, base + 3 * DAY + 5 * HOUR + MINUTE, { ruleset: hourly });
     expect(late.campaigns.filter((r) => r.step === "0")).toHaveLength(1);

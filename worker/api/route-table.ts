@@ -8,6 +8,7 @@
 import type { RouteDef } from "./app-env";
 import { adminTickRoutes } from "./routes/admin-tick";
 import { apiKeyRoutes } from "./routes/api-keys";
+import { campaignRunRoutes } from "./routes/campaign-runs";
 import { customerRoutes } from "./routes/customers";
 import { decisionRoutes } from "./routes/decisions";
 import { eventRoutes } from "./routes/events";
@@ -25,6 +26,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...sendRoutes,
   ...outboxRoutes,
   ...adminTickRoutes,
+  ...campaignRunRoutes,
   ...decisionRoutes,
   ...offerRoutes,
   ...floorRoutes,
