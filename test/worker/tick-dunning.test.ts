@@ -7,6 +7,7 @@ import type { RulesetIR } from "../../dsl/ruleset";
 import { loadRuleset } from "../../dsl/runtime";
 import { ruleset as deployedIr } from "../../worker/generated/ruleset";
 import { runTick } from "../../worker/tick/run-tick";
+import { call, issueKey } from "./helpers";
 import {
   at,
   DAY,
@@ -96,6 +97,18 @@ describe("a failed payment", () => {
       mrr_saved: 4900,
       recovered_after_step: "day-3",
     });
+    const admin = await issueKey(["admin"]);
+    const listed = await call("/v1/admin/dunning-cases?status=recovered&customer_id=cus_dun", { key: admin });
+    expect(listed.body.cases).toEqual([
+      expect.objectContaining({
+        invoice_id: "inv_1",
+        status: "recovered",
+        recovered_at: new Date(T0 + 4 * DAY).toISOString(),
+        mrr_saved: 4900,
+        recovered_after_step: "day-3",
+      }),
+    ]);
+    expect((await call("/v1/admin/dunning-cases?status=paid", { key: admin })).status).toBe(400);
   });
 
   it("ticking the same moment twice (or concurrently) sends nothing new", async () => {

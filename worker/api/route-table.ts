@@ -11,6 +11,7 @@ import { apiKeyRoutes } from "./routes/api-keys";
 import { campaignRunRoutes } from "./routes/campaign-runs";
 import { customerRoutes } from "./routes/customers";
 import { decisionRoutes } from "./routes/decisions";
+import { dunningCaseRoutes } from "./routes/dunning-cases";
 import { eventRoutes } from "./routes/events";
 import { floorRoutes } from "./routes/floor";
 import { healthRoutes } from "./routes/healthz";
@@ -27,6 +28,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...outboxRoutes,
   ...adminTickRoutes,
   ...campaignRunRoutes,
+  ...dunningCaseRoutes,
   ...decisionRoutes,
   ...offerRoutes,
   ...floorRoutes,
