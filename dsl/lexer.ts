@@ -282,6 +282,18 @@ function scanString(source: string, start: number, quote: string): { value: stri
   return "string is not closed";
 }
 
+/**
+ * Reads a whole string as an absolute timestamp with the grammar of timestamp literals: an ISO date
+ * (UTC midnight) or a date-time with `Z` or `±hh:mm`. Null for anything else, including a date-time
+ * without a zone and a day that does not exist.
+ *
+ * @example parseTimestampText("2026-03-03T15:00:00Z") // 1772550000000
+ */
+export function parseTimestampText(text: string): number | null {
+  const match = DATE_RE.exec(text);
+  return match && match[0].length === text.length ? parseIsoTimestamp(match) : null;
+}
+
 function parseIsoTimestamp(m: RegExpExecArray): number | null {
   const [, y, mo, d, h, mi, s, frac, zone] = m;
   if (h !== undefined && zone === undefined) return null;

@@ -36,6 +36,14 @@ export function parseAtOption(text: string, clock: number = Date.now()): number 
   return parseMoment(text, clock, "--at");
 }
 
+const RELATIVE_RE = /^(?:(in) )?((?:\d+[wdhms])+)(?: (ago))?$/;
+
+/** Whether a moment is written relative to another (`now`, `10d ago`, `in 3d`) rather than absolute. */
+export function isRelativeMoment(text: string): boolean {
+  const relative = RELATIVE_RE.exec(text.trim());
+  return text.trim() === "now" || (relative !== null && (relative[1] === "in") !== (relative[3] === "ago"));
+}
+
 /** Reads a moment: ISO date/time, epoch ms, `now`, `<duration> ago` or `in <duration>` relative to `at`. */
 export function parseMoment(value: unknown, at: number, where: string): number {
   if (typeof value === "number" && Number.isFinite(value)) return value;
@@ -44,7 +52,7 @@ export function parseMoment(value: unknown, at: number, where: string): number {
     throw new InputError(`${where}: expected a time, found ${JSON.stringify(value)}`);
   const text = value.trim();
   if (text === "now") return at;
-  const relative = /^(?:(in) )?((?:\d+[wdhms])+)(?: (ago))?$/.exec(text);
+  const relative = RELATIVE_RE.exec(text);
   if (relative && (relative[1] === "in") !== (relative[3] === "ago")) {
     let ms = 0;
     for (const part of relative[2]!.matchAll(/(\d+)([wdhms])/g)) ms += Number(part[1]) * UNIT_MS[part[2]!]!;

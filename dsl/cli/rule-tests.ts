@@ -9,6 +9,7 @@
 import type { RuleSource } from "../check";
 import { decideOffer, type OfferDecision } from "../decide";
 import type { Diagnostic } from "../errors";
+import { parseTimestampText } from "../lexer";
 import {
   diagnosticAt,
   loadRuleFile,
@@ -29,7 +30,7 @@ import { closest } from "../rule-reader";
 import type { OfferContext } from "../ruleset";
 import { OFFER_CONTEXTS } from "../ruleset";
 import { type Ruleset, segmentsOf } from "../runtime";
-import { customerInput, InputError, parseMoment } from "./customer-input";
+import { customerInput, InputError, isRelativeMoment } from "./customer-input";
 
 export interface CaseFailure {
   what: string;
@@ -53,6 +54,8 @@ export interface TestRun {
   diagnostics: Diagnostic[];
 }
 
+/** When a case gives no `at`: fixed, so a case without one is still deterministic. */
+const DEFAULT_AT = Date.UTC(2026, 0, 1);
 const CASE_FIELDS = ["name", "at", "customer", "events", "history", "expect"];
 const EXPECT_FIELDS = [
   "segments",
@@ -91,7 +94,7 @@ export function runRuleTests(ruleset: Ruleset, files: readonly RuleSource[]): Te
       continue;
     }
     for (const caseNode of testsNode.items) {
-      const result = runCase(ruleset, loaded.source, caseNode, fail);
+      const result = runCase(ruleset, loaded.source, caseNode, fail, (d) => diagnostics.push(d));
       if (result) results.push(result);
     }
   }
@@ -108,6 +111,7 @@ function runCase(
   source: SourceFile,
   caseNode: YamlNode,
   fail: (node: YamlNode, message: string, hint?: string) => void,
+  report: (diagnostic: Diagnostic) => void,
 ): CaseResult | undefined {
   if (caseNode.kind !== "map") {
     fail(caseNode, "a test case is a mapping with name, at, customer and expect");
@@ -124,8 +128,10 @@ function runCase(
     return undefined;
   }
   if (!checkKeys(expectNode, EXPECT_FIELDS, "`expect`", fail)) return undefined;
+  const atNode = field(caseNode, "at");
+  const at = atNode ? caseMoment(source, atNode, report) : DEFAULT_AT;
+  if (at === null) return undefined;
   try {
-    const at = parseMoment(data.at ?? "2026-01-01T00:00:00Z", 0, "at");
     const { ctx, history } = customerInput(ruleset, data, at);
     const expect = data.expect as Record<string, unknown>;
     const failures = result.failures;
@@ -235,6 +241,38 @@ function runCase(
   }
   result.ok = result.failures.length === 0;
   return result;
+}
+
+/**
+ * The moment a case runs at, or null once a bad one is reported. Only an absolute ISO 8601 time is
+ * accepted: `now` or `10d ago` would move with the clock (or, measured from nothing, land in 1970),
+ * and a case must give the same answer on every machine and every day.
+ */
+function caseMoment(
+  source: SourceFile,
+  atNode: YamlNode,
+  report: (diagnostic: Diagnostic) => void,
+): number | null {
+  const text = atNode.kind === "scalar" && typeof atNode.value === "string" ? atNode.value.trim() : null;
+  const ms = text === null ? null : parseTimestampText(text);
+  if (ms !== null) return ms;
+  const written =
+    atNode.kind === "scalar"
+      ? JSON.stringify(atNode.value)
+      : `a ${atNode.kind === "map" ? "mapping" : "list"}`;
+  const relative = text !== null && isRelativeMoment(text);
+  report(
+    diagnosticAt(
+      source,
+      { start: atNode.start, end: lineEnd(source, atNode) },
+      "bad_timestamp",
+      relative
+        ? `\`at\`: ${written} depends on when the test runs; a test case runs at a fixed time`
+        : `\`at\`: ${written} is not an absolute ISO 8601 time`,
+      'write a date (2026-03-03) or a date-time with a zone (2026-03-03T15:00:00Z); times inside the case may be relative to it ("10d ago")',
+    ),
+  );
+  return null;
 }
 
 function checkOffer(

@@ -305,17 +305,80 @@ describe("the default rule pack", () => {
     expect(result.code).toBe(1);
     const report = JSON.parse(result.out) as {
       ok: boolean;
-      diagnostics: { line: number; column: number; message: string; hint?: string }[];
+      diagnostics: { code: string; line: number; column: number; message: string; hint?: string }[];
     };
     expect(report.ok).toBe(false);
-    expect(report.diagnostics.map((d) => [d.line, d.column])).toEqual([
-      [4, 15],
-      [5, 5],
-      [7, 5],
+    expect(report.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
+      ["schema_violation", 4, 15],
+      ["schema_violation", 5, 5],
+      ["bad_timestamp", 8, 9],
     ]);
     expect(report.diagnostics[0]!.hint).toBe("did you mean `offer`?");
     expect(report.diagnostics[1]!.message).toContain("did you mean `price_high_value`?");
-    expect(report.diagnostics[2]!.message).toContain('"next tuesday" is not a time');
+    expect(report.diagnostics[2]!.message).toContain('"next tuesday"');
+  });
+
+  it("runs a case only at a fixed ISO time: `now`, `10d ago`, epoch ms and zoneless times are located errors", async () => {
+    const dir = join(scratch, "clock-tests");
+    cpSync("rules", dir, { recursive: true });
+    const cases: [at: string, line: number, column: number][] = [
+      ["now", 3, 9],
+      ["10d ago", 6, 9],
+      ['"in 3d"', 9, 9],
+      ["1772550000000", 12, 9],
+      ["2026-03-03T15:00", 15, 9],
+      ["2026-02-30", 18, 9],
+      ["", 21, 8],
+    ];
+    const text = [
+      "tests:",
+      ...cases.flatMap(([at], index) => [
+        `  - name: clock ${index}`,
+        at === "" ? "    at:" : `    at: ${at}`,
+        "    expect: { segments: [] }",
+      ]),
+      "  - name: a fixed time in another zone still runs",
+      "    at: 2026-03-03T16:00:00+01:00",
+      "    expect: { dunning: none }",
+      "  - { name: a date is UTC midnight, at: 2026-03-03, expect: { dunning: none } }",
+      "",
+    ].join("\n");
+    writeFileSync(join(dir, "clock.test.yaml"), text);
+    const result = await run(["test", dir, "--format", "json"]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.out) as {
+      ok: boolean;
+      cases: { file: string; name: string; ok: boolean }[];
+      diagnostics: { code: string; file: string; line: number; column: number; message: string }[];
+    };
+    expect(report.ok).toBe(false);
+    expect(report.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual(
+      cases.map(([, line, column]) => ["bad_timestamp", line, column]),
+    );
+    expect(report.diagnostics.every((d) => d.file.endsWith("clock.test.yaml"))).toBe(true);
+    expect(report.diagnostics[0]!.message).toContain("depends on when the test runs");
+    expect(report.diagnostics[1]!.message).toContain("depends on when the test runs");
+    const clockCases = report.cases.filter((c) => c.file.endsWith("clock.test.yaml"));
+    expect(clockCases.map((c) => [c.name, c.ok])).toEqual([
+      ["a fixed time in another zone still runs", true],
+      ["a date is UTC midnight", true],
+    ]);
+
+    const human = await run(["test", dir]);
+    expect(human.code).toBe(1);
+    expect(human.err).toMatch(/clock\.test\.yaml:3:9 error\[bad_timestamp\]/);
+  });
+
+  it("has a published test schema that rejects a case at `now` or `10d ago`", () => {
+    const schema = JSON.parse(readFileSync("dsl/rules-test.schema.json", "utf8")) as object;
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    const at = (value: unknown) => validate({ tests: [{ at: value, expect: { segments: [] } }] });
+    expect(at("2026-03-03T15:00:00Z")).toBe(true);
+    expect(at("2026-03-03")).toBe(true);
+    expect(at("now")).toBe(false);
+    expect(at("10d ago")).toBe(false);
+    expect(at(1772550000000)).toBe(false);
+    expect(at("2026-03-03T15:00")).toBe(false);
   });
 
   it("colours output only on a terminal", async () => {
