@@ -11,6 +11,11 @@
  *    are not sent late: a customer never gets two reminders at once).
  * Every action is idempotent (send keys, event ids, conditional updates), so concurrent or retried
  * ticks repeat nothing.
+ *
+ * Time is a parameter: a tick at `now` acts only on facts with a time <= now (the failure, the
+ * payment that recovers it, the cancellation that closes it), so storing a whole history and then
+ * moving the clock (tests, replays, simulations) behaves like living through it. The bounds are in
+ * the index ranges, not filters in JavaScript.
  */
 import { DAY_MS, dunningPosition } from "../../dsl/programmes";
 import type { CompiledDunning } from "../../dsl/runtime";
@@ -42,11 +47,11 @@ async function openCases(tc: TickContext): Promise<void> {
     // for ORDER BY id the planner would rather walk the primary key through every customer.
     const { results, meta } = await env.DB.prepare(
       `SELECT c.*, ${INVOICE_KEY_SQL} AS rebound_invoice FROM customers c INDEXED BY customers_open_failure
-       WHERE c.payment_failed_at IS NOT NULL AND c.status <> 'canceled' AND c.id > ?1
+       WHERE c.payment_failed_at IS NOT NULL AND c.payment_failed_at <= ?3 AND c.status <> 'canceled' AND c.id > ?1
          AND NOT EXISTS (SELECT 1 FROM dunning_cases d WHERE d.customer_id = c.id AND d.invoice_id = ${INVOICE_KEY_SQL})
        ORDER BY c.id LIMIT ?2`,
     )
-      .bind(cursor, TICK_LIMITS.lifecyclePageSize)
+      .bind(cursor, TICK_LIMITS.lifecyclePageSize, now)
       .all<CustomerRowJson & { rebound_invoice: string }>();
     budget.spend(1, meta.rows_read ?? 0);
     tc.report.dunning.rows_read += meta.rows_read ?? 0;
@@ -104,12 +109,12 @@ async function progressCases(tc: TickContext): Promise<void> {
       `SELECT c.*, d.rowid AS case_rowid, d.invoice_id AS case_invoice_id, d.cadence AS case_cadence,
          d.failed_at AS case_failed_at, d.amount AS case_amount, d.last_step AS case_last_step,
          (SELECT min(s.occurred_at) FROM events s WHERE s.customer_id = d.customer_id AND s.type = 'payment.succeeded'
-            AND json_extract(s.properties, '$.invoice_id') = d.invoice_id) AS case_paid_at
+            AND s.occurred_at <= ?4 AND json_extract(s.properties, '$.invoice_id') = d.invoice_id) AS case_paid_at
        FROM dunning_cases d JOIN customers c ON c.id = d.customer_id
-       WHERE d.status = 'open' AND (d.failed_at, d.rowid) > (?1, ?2)
+       WHERE d.status = 'open' AND (d.failed_at, d.rowid) > (?1, ?2) AND d.failed_at <= ?4
        ORDER BY d.failed_at, d.rowid LIMIT ?3`,
     )
-      .bind(cursor[0], cursor[1], TICK_LIMITS.lifecyclePageSize)
+      .bind(cursor[0], cursor[1], TICK_LIMITS.lifecyclePageSize, now)
       .all<CaseRow>();
     budget.spend(1, meta.rows_read ?? 0);
     tc.report.dunning.rows_read += meta.rows_read ?? 0;
@@ -210,7 +215,8 @@ async function progressCase(tc: TickContext, row: CaseRow): Promise<SendRequest[
     }
     return requests;
   }
-  if (row.status === "canceled") {
+  // A cancellation later than now has not happened yet at this tick.
+  if (row.status === "canceled" && typeof row.canceled_at === "number" && row.canceled_at <= now) {
     if (await close("canceled", "", [])) tc.report.dunning.canceled += 1;
     return [];
   }

@@ -2,7 +2,8 @@
  * Builds the rule language's EvalContext for customers a lifecycle scan read (dunning cadences,
  * inactivity rules and win-back sequences may have `when` conditions and segments evaluated as
  * closures). Events are read only when a condition aggregates them, one query per page, of the
- * types the rules read and within the ruleset's event window.
+ * types the rules read, within the ruleset's event window and no later than the tick's now (a
+ * condition never counts an event that has not happened yet at this tick).
  */
 import type { Expr } from "../../dsl/ast";
 import type { Ruleset } from "../../dsl/runtime";
@@ -54,12 +55,12 @@ export async function evalContexts(
     const typeFilter = types === null ? "" : "AND e.type IN (SELECT value FROM json_each(?3))";
     const statement = db.prepare(
       `SELECT e.id, e.customer_id, e.type, e.occurred_at, e.properties FROM events e
-       WHERE e.customer_id IN (SELECT value FROM json_each(?1)) AND e.occurred_at > ?2 ${typeFilter}`,
+       WHERE e.customer_id IN (SELECT value FROM json_each(?1)) AND e.occurred_at > ?2 AND e.occurred_at <= ?4 ${typeFilter}`,
     );
     const ids = JSON.stringify(rows.map((row) => row.id));
     const { results, meta } = await (types === null
-      ? statement.bind(ids, since)
-      : statement.bind(ids, since, JSON.stringify(types))
+      ? statement.bind(ids, since, null, now)
+      : statement.bind(ids, since, JSON.stringify(types), now)
     ).all<{ id: string; customer_id: string; type: string; occurred_at: number; properties: string }>();
     budget.spend(1, meta.rows_read ?? 0);
     for (const event of results) {

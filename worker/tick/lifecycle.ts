@@ -8,6 +8,13 @@
  *
  * Win-back ends at reactivation (the scan requires status `canceled`); inactivity ends when activity
  * starts a new spell (a new spell is a new occurrence).
+ *
+ * Time is a parameter: no step is sent on a fact later than `now`. The ranges end at now (a
+ * cancellation or spell start after now is outside them) and a card-expiry reminder needs the
+ * `card.expiring` report to be at or before now. The profile keeps only the latest state, though:
+ * a reactivation or activity later than now has already cleared `canceled_at` or moved the spell,
+ * so such a customer gets no step at now. That errs towards silence (never a "we miss you" to a
+ * customer known to be back), which the tick prefers to rebuilding each profile as of now.
  */
 import { inactivityDue, winbackPosition } from "../../dsl/programmes";
 import type { StepIR } from "../../dsl/ruleset";
@@ -112,8 +119,10 @@ export async function runLifecycle(tc: TickContext, watermark: number | null): P
           kind: "card_expiry",
           key: "card_expiry",
           step: `${daysBefore}d-before`,
-          where: `c.card_expires_at > ? AND c.card_expires_at <= ? AND c.status <> 'canceled'`,
-          whereParams: [lower, now + offset],
+          // events_customer_type_time: one seek per candidate, so a card reported after now waits.
+          where: `c.card_expires_at > ? AND c.card_expires_at <= ? AND c.status <> 'canceled'
+            AND EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.id AND e.type = 'card.expiring' AND e.occurred_at <= ?)`,
+          whereParams: [lower, now + offset, now],
           orderKey: "c.card_expires_at",
           index: "customers_card_expires_at",
           occurrenceSql: isoSql("c.card_expires_at"),
