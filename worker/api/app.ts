@@ -1,6 +1,7 @@
 /**
- * The HTTP API: a Hono app built from the route table, with authentication per route and the one
- * error boundary. worker/index.ts hands every fetch to it.
+ * The HTTP API: a Hono app built from the route table, with authentication per route, 404/405 for
+ * requests no route takes (worker/api/unmatched-route.ts) and the one error boundary.
+ * worker/index.ts hands every fetch to it.
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -10,6 +11,7 @@ import type { AppEnv, RouteDef } from "./app-env";
 import { errorBoundary } from "./error-boundary";
 import { ApiError } from "./errors";
 import { ROUTES } from "./route-table";
+import { unmatchedRoute } from "./unmatched-route";
 
 /** Middleware that admits a request only with a key carrying `scope` (or `admin`). */
 function requireScope(scope: Scope) {
@@ -38,12 +40,7 @@ export function createApp(routes: readonly RouteDef[] = ROUTES): Hono<AppEnv> {
       route.handler,
     );
   }
-  app.notFound((c) =>
-    c.json(
-      { error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}.`, details: [] } },
-      404,
-    ),
-  );
+  app.notFound(unmatchedRoute(routes));
   app.onError(errorBoundary);
   return app;
 }

@@ -9,6 +9,7 @@ export type ApiErrorCode =
   | "unauthorized"
   | "forbidden"
   | "not_found"
+  | "method_not_allowed"
   | "invalid_json"
   | "validation_failed"
   | "too_many_events"

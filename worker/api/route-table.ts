@@ -3,7 +3,8 @@
  * the authentication its `scope` names; test/worker/auth.test.ts walks the registered routes and
  * checks that each one but `GET /healthz` refuses a request without a key.
  *
- * To add a route: export a `RouteDef[]` from a module in worker/api/routes/ and list it here.
+ * To add a route: export a `RouteDef[]` from a module in worker/api/routes/ and list it here. Its
+ * path then answers other methods with 405 and an `Allow` header (worker/api/unmatched-route.ts).
  */
 import type { RouteDef } from "./app-env";
 import { adminTickRoutes } from "./routes/admin-tick";
