@@ -15,7 +15,8 @@
  * Time is a parameter: a tick at `now` acts only on facts with a time <= now (the failure, the
  * payment that recovers it, the cancellation that closes it), so storing a whole history and then
  * moving the clock (tests, replays, simulations) behaves like living through it. The bounds are in
- * the index ranges, not filters in JavaScript.
+ * the index ranges, not filters in JavaScript. The profile keeps only the latest state, so a payment
+ * later than now that already closed the failed invoice there opens no case at now.
  */
 import { DAY_MS, dunningPosition } from "../../dsl/programmes";
 import type { CompiledDunning } from "../../dsl/runtime";
