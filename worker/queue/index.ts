@@ -3,6 +3,8 @@
  * delivered by the send consumer; batches from its dead-letter queue (any queue named "*-dlq") mark
  * their sends dead. The consumer's clock is the wall clock.
  */
+
+import { wallClock } from "../clock";
 import type { Env } from "../env";
 import { consumeSends } from "../sends/consume";
 import { consumeDeadLetters } from "../sends/dead-letter";
@@ -14,7 +16,7 @@ export async function handleQueue(
   env: Env,
   _ctx: ExecutionContext,
 ): Promise<void> {
-  const clock = () => Date.now();
+  const clock = wallClock;
   if (batch.queue.endsWith("-dlq")) {
     await consumeDeadLetters(batch, env, clock);
     return;

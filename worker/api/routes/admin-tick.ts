@@ -6,6 +6,7 @@
  * twice claims nothing new and sends nothing new.
  */
 import type { Context } from "hono";
+import { wallClock } from "../../clock";
 import { LIMITS } from "../../limits";
 import { runTick } from "../../tick/run-tick";
 import type { AppEnv, RouteDef } from "../app-env";
@@ -37,7 +38,7 @@ function readAt(body: unknown): number {
       problems.push({ path: `/${key}`, message: "is not a field of a tick request (only `at`)" });
   }
   const at: unknown = (body as { at?: unknown }).at;
-  let instant = Date.now();
+  let instant = wallClock();
   if (at !== undefined) {
     if (typeof at !== "string" || !ISO_INSTANT.test(at) || Number.isNaN(Date.parse(at))) {
       problems.push({

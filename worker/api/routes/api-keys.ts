@@ -6,6 +6,7 @@ import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import { parseScopes } from "../../auth/authenticate";
 import { generateApiKey, hashApiKey, keyPrefix, type Scope } from "../../auth/keys";
+import { wallClock } from "../../clock";
 import { type ApiKeyRow, apiKeys } from "../../db/schema";
 import { validateApiKeyCreate } from "../../generated/validators.js";
 import { LIMITS } from "../../limits";
@@ -27,7 +28,7 @@ async function createKey(c: Context<AppEnv>): Promise<Response> {
     keyHash: await hashApiKey(secret),
     keyPrefix: keyPrefix(secret),
     scopes: JSON.stringify([...new Set(request.scopes)]),
-    createdAt: Date.now(),
+    createdAt: wallClock(),
     revokedAt: null,
   };
   await drizzle(c.env.DB).insert(apiKeys).values(row);
@@ -51,7 +52,7 @@ async function revokeKey(c: Context<AppEnv>): Promise<Response> {
   if (existing.revokedAt !== null) return c.json({ api_key: keyView(existing) });
   const [revoked] = await db
     .update(apiKeys)
-    .set({ revokedAt: Date.now() })
+    .set({ revokedAt: wallClock() })
     .where(eq(apiKeys.id, id))
     .returning();
   return c.json({ api_key: keyView(revoked ?? existing) });

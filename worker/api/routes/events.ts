@@ -8,6 +8,7 @@
  */
 
 import type { Context } from "hono";
+import { wallClock } from "../../clock";
 import { ruleset } from "../../generated/ruleset";
 import { validateEvent, validateEventBatch } from "../../generated/validators.js";
 import {
@@ -34,7 +35,7 @@ async function postEvents(c: Context<AppEnv>): Promise<Response> {
   details.push(...normalized.details);
   if (details.length > 0) throw validationFailed(details.sort(byItem));
 
-  const written = await writeEvents(c.env.DB, normalized.events, Date.now());
+  const written = await writeEvents(c.env.DB, normalized.events, wallClock());
   const duplicateIds = [...normalized.duplicateIdsInRequest, ...written.duplicateIds];
   return c.json({
     accepted: written.accepted,

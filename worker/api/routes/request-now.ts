@@ -6,6 +6,7 @@
  */
 import type { Context } from "hono";
 import { allows } from "../../auth/keys";
+import { wallClock } from "../../clock";
 import type { AppEnv } from "../app-env";
 import { ApiError, validationFailed } from "../errors";
 
@@ -16,7 +17,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2
 /** The request's "now" in epoch ms (the header's, for admin keys that send it). */
 export function requestNow(c: Context<AppEnv>): number {
   const header = c.req.header(NOW_HEADER);
-  if (header === undefined) return Date.now();
+  if (header === undefined) return wallClock();
   if (!allows(c.get("principal").scopes, "admin")) {
     throw new ApiError(403, "forbidden", "Only an admin key may set the clock with X-Rebound-Now.");
   }

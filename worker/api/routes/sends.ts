@@ -5,6 +5,7 @@
  * of the previous page). `POST /v1/sends/:id/retry` gives a dead send a fresh set of attempts.
  */
 import type { Context } from "hono";
+import { wallClock } from "../../clock";
 import { getSend, listSends } from "../../sends/list";
 import { retryDeadSend } from "../../sends/retry-dead";
 import { SEND_STATUSES, type SendRow, type SendStatus } from "../../sends/types";
@@ -37,7 +38,7 @@ async function getSendRoute(c: Context<AppEnv>): Promise<Response> {
 
 async function retrySendRoute(c: Context<AppEnv>): Promise<Response> {
   const sendId = c.req.param("id") ?? "";
-  const result = await retryDeadSend(c.env, sendId, Date.now());
+  const result = await retryDeadSend(c.env, sendId, wallClock());
   switch (result.kind) {
     case "missing":
       throw new ApiError(404, "send_not_found", `No send "${sendId}".`);
