@@ -13,10 +13,11 @@ import jsonLogic from "json-logic-js";
 import { Engine, type TopLevelCondition } from "json-rules-engine";
 import type { Expr } from "../dsl/ast";
 import { type Closure, compileExpression, holds } from "../dsl/compile";
-import { buildScope } from "../dsl/fields";
+import { buildScope, DEFAULT_REASONS } from "../dsl/fields";
 import { compileFirstMatch } from "../dsl/first-match";
 import { parseExpression } from "../dsl/parser";
 import type { EvalContext, EventRecord } from "../dsl/types";
+import { prng } from "../test/prng";
 
 const CUSTOMERS = 1_000;
 const DAY = 86_400_000;
@@ -321,32 +322,11 @@ function facts(ctx: EvalContext): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // Customers: a seeded mix of active, quiet, past-due and canceled customers with events.
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function makeCustomers(count: number): EvalContext[] {
   const rand = prng(42);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
   const maybe = <T>(p: number, v: () => T): T | null => (rand() < p ? v() : null);
-  const reasons = [
-    "too_expensive",
-    "switched_to_competitor",
-    "technical_issues",
-    "hard_to_use",
-    "missing_features",
-    "poor_service",
-    "unused",
-    "shutting_down",
-    "other",
-  ];
+  const reasons = DEFAULT_REASONS;
   return Array.from({ length: count }, (_, i) => {
     const status = pick([
       "active",

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { civilFromDays, DAY_MS, MINUTE_MS, weekdayOf } from "../../dsl/calendar";
 import { type CronSchedule, latestOccurrences, occurrencesBetween, parseCron } from "../../dsl/cron";
 import { localParts, utcOffsetMs } from "../../dsl/timezone";
+import { prng as mulberry32 } from "../prng";
 
 /** Zones with a moment near one of their 2026 transitions (approximate: windows span ±30h). */
 const ZONES_AND_MOMENTS: readonly [string, string][] = [
@@ -22,17 +23,6 @@ const ZONES_AND_MOMENTS: readonly [string, string][] = [
   ["Asia/Kolkata", "2026-06-01T00:00:00Z"],
   ["UTC", "2028-02-29T00:00:00Z"],
 ];
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = mulberry32(20261122);
 const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { checkExpression } from "../../dsl/check-expr";
 import { parseExpression } from "../../dsl/parser";
+import { prng } from "../prng";
 import { caseScope } from "./expr-suite";
 
 const TOKENS = [
@@ -64,17 +65,6 @@ const TOKENS = [
   "2026-02-30",
   "\\",
 ];
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("the expression front end under fuzzing", () => {
   const scope = caseScope();

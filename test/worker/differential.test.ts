@@ -6,30 +6,21 @@ import { describe, expect, it } from "vitest";
 import type { Expr } from "../../dsl/ast";
 import { checkExpression } from "../../dsl/check-expr";
 import { type Closure, compileExpression, holds } from "../../dsl/compile";
-import { buildScope, parseFieldType } from "../../dsl/fields";
+import { buildScope, DEFAULT_REASONS, parseFieldType } from "../../dsl/fields";
 import { compileFirstMatch } from "../../dsl/first-match";
 import { parseExpression } from "../../dsl/parser";
 import { membershipSql } from "../../dsl/runtime";
 import { bindSql, expressionToSql, valueToSql } from "../../dsl/sql";
 import type { EvalContext, EventRecord, ExprType, Scope, SqlFragment, Value } from "../../dsl/types";
-import { ExpressionGenerator, PLANS, prng, Random, randomCustomer, randomEvents } from "./random-expressions";
+import { prng } from "../prng";
+import { ExpressionGenerator, PLANS, Random, randomCustomer, randomEvents } from "./random-expressions";
 
 const SEEDS = [20_261_122, 7, 1_234_567];
 const PROFILES = 150;
 const EXPRESSIONS = 100;
 const VALUE_EXPRESSIONS = 30;
 const NOW = Date.UTC(2026, 0, 15, 9, 30);
-const REASONS = [
-  "too_expensive",
-  "switched_to_competitor",
-  "technical_issues",
-  "hard_to_use",
-  "missing_features",
-  "poor_service",
-  "unused",
-  "shutting_down",
-  "other",
-];
+const REASONS = DEFAULT_REASONS;
 
 function declared(text: string): ExprType {
   const type = parseFieldType(text);

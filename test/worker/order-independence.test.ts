@@ -1,5 +1,6 @@
 // The same set of events gives the same profile whatever order and batching it arrives in.
 import { beforeAll, expect, it } from "vitest";
+import { prng } from "../prng";
 import { ingest, issueKey, profile } from "./helpers";
 
 let writer: string;
@@ -181,17 +182,6 @@ function eventsFor(customerId: string) {
     occurred_at: at,
     properties: properties ?? {},
   }));
-}
-
-/** Deterministic PRNG (mulberry32) so a failing order can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {

@@ -4,18 +4,6 @@
 
 const DAY = 86_400_000;
 
-/** mulberry32: small, fast, and the same sequence on every platform for a given seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class Random {
   constructor(readonly next: () => number) {}
   int(lo: number, hi: number): number {

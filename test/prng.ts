@@ -1,0 +1,14 @@
+// A seeded pseudo-random generator (mulberry32) shared by the randomized tests and the benches, so a
+// failing seed printed by one run reproduces the same inputs in the next.
+
+/** Returns a function yielding deterministic floats in [0, 1) for `seed`. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
