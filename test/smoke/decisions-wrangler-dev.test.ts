@@ -1,50 +1,16 @@
 // Smoke test: the decision API in the built Worker under a real `wrangler dev`, over real HTTP, at
 // the real clock (no X-Rebound-Now): the Workers vitest pool would hide runtime code generation on
 // this path (validators, compiled rules, message templates); this would not.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { inHoldout } from "../../dsl/bucket";
-import {
-  applyLocalMigrations,
-  type DevServer,
-  freePort,
-  startDevServer,
-} from "../../worker/tools/wrangler-dev";
+import { useDevServer } from "./dev-server";
 
-let server: DevServer;
-let stateDir: string;
-const adminKey = `smoke-admin-${crypto.randomUUID()}`;
 const DAY = 86_400_000;
+const smoke = useDevServer("rebound-smoke-decisions-");
 
-beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), "rebound-smoke-decisions-"));
-  await applyLocalMigrations({ persistTo: stateDir, quiet: true });
-  server = await startDevServer({
-    port: await freePort(),
-    persistTo: stateDir,
-    secrets: { REBOUND_ADMIN_KEY: adminKey },
-  });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
-
-// biome-ignore lint/suspicious/noExplicitAny: tests read JSON responses loosely and assert on them
-type Json = any;
-
-async function request(method: string, path: string, body?: unknown) {
-  const headers: Record<string, string> = { authorization: `Bearer ${adminKey}` };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(server.url + path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Json };
+/** Every decision call goes with the admin key (the clock stays real: no X-Rebound-Now). */
+function request(method: string, path: string, body?: unknown) {
+  return smoke.request(method, path, smoke.adminKey, body);
 }
 
 /** A customer id outside the price test's holdout, so the offer is shown. */

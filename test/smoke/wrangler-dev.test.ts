@@ -1,49 +1,9 @@
 // Smoke test: the built Worker under a real `wrangler dev`, spoken to over real HTTP. The Workers
 // vitest pool would hide runtime code generation (ajv compiling at run time, eval); this would not.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  applyLocalMigrations,
-  type DevServer,
-  freePort,
-  startDevServer,
-} from "../../worker/tools/wrangler-dev";
+import { describe, expect, it } from "vitest";
+import { useDevServer } from "./dev-server";
 
-let server: DevServer;
-let stateDir: string;
-const adminKey = `smoke-admin-${crypto.randomUUID()}`;
-
-beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), "rebound-smoke-"));
-  await applyLocalMigrations({ persistTo: stateDir, quiet: true });
-  server = await startDevServer({
-    port: await freePort(),
-    persistTo: stateDir,
-    secrets: { REBOUND_ADMIN_KEY: adminKey },
-  });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
-
-// biome-ignore lint/suspicious/noExplicitAny: tests read JSON responses loosely and assert on them
-type Json = any;
-
-async function request(method: string, path: string, key?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(server.url + path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Json };
-}
+const { adminKey, request } = useDevServer("rebound-smoke-");
 
 const batch = [
   {
