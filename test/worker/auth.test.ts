@@ -37,6 +37,22 @@ describe("authentication", () => {
     }
   });
 
+  it("refuses every registered route an unknown key, whether it looks the key up itself or in its read", async () => {
+    for (const { method, path } of registeredRoutes()) {
+      if (path === "/healthz") continue;
+      const url = `http://rebound.test${path.replaceAll(/:(\w+)/g, "sample-$1")}`;
+      const response = await exports.default.fetch(url, {
+        method,
+        headers: { "content-type": "application/json", authorization: "Bearer rbk_not-a-real-key" },
+        body: method === "GET" || method === "HEAD" ? undefined : "{}",
+      });
+      expect({ route: `${method} ${path}`, status: response.status }).toEqual({
+        route: `${method} ${path}`,
+        status: 401,
+      });
+    }
+  });
+
   it("refuses an unknown key and a malformed header with 401", async () => {
     expect((await call("/v1/customers/c1", { key: "rbk_not-a-real-key" })).status).toBe(401);
     const malformed = await call("/v1/customers/c1", { headers: { authorization: "Basic abc" } });
@@ -142,5 +158,105 @@ describe("key management", () => {
     const result = await call("/v1/admin/api-keys/key_missing", { key: admin, method: "DELETE" });
     expect(result.status).toBe(404);
     expect(result.body.error.code).toBe("api_key_not_found");
+  });
+});
+
+// POST /v1/decisions and GET /v1/customers/:id/next-offer look the key up inside the decision's
+// read (one D1 round trip fewer): the outcome for a bad key must be exactly that of every route.
+describe("the key lookup folded into the decision read", () => {
+  const decisionCount = async (customerId: string) =>
+    (
+      await env.DB.prepare("SELECT count(*) AS n FROM decisions WHERE customer_id = ?1")
+        .bind(customerId)
+        .first<{ n: number }>()
+    )?.n;
+
+  async function knownCustomer(id: string): Promise<void> {
+    const writer = await issueKey(["events:write"]);
+    const result = await call("/v1/events", {
+      key: writer,
+      body: event("subscription.started", id, "2026-01-01T00:00:00Z", {
+        plan: "pro",
+        mrr: 4900,
+        currency: "USD",
+      }),
+    });
+    expect(result.status).toBe(200);
+  }
+
+  const asks = (id: string) => [
+    { path: "/v1/decisions", body: { customer_id: id, context: "in_app" } },
+    { path: `/v1/customers/${id}/next-offer?context=in_app`, body: undefined },
+  ];
+
+  it("decides for a decisions:read key and counts the key's row in rows_read", async () => {
+    await knownCustomer("folded-ok");
+    const reader = await issueKey(["decisions:read"]);
+    for (const ask of asks("folded-ok")) {
+      const result = await call(ask.path, { key: reader, body: ask.body });
+      expect(result.status).toBe(200);
+      expect(result.body.decision_id).toMatch(/^dec_/);
+      expect(result.body.meta.rows_read).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it("refuses an unknown, a revoked and an under-scoped key, and stores no decision", async () => {
+    await knownCustomer("folded-refused");
+    const admin = await issueKey(["admin"]);
+    const created = await call("/v1/admin/api-keys", {
+      key: admin,
+      body: { name: "to revoke", scopes: ["decisions:read"] },
+    });
+    await call(`/v1/admin/api-keys/${created.body.api_key.id}`, { key: admin, method: "DELETE" });
+    const cases = [
+      { key: "rbk_not-a-real-key", status: 401, code: "unauthorized" },
+      { key: created.body.api_key.key as string, status: 401, code: "unauthorized" },
+      { key: await issueKey(["events:write"]), status: 403, code: "forbidden" },
+    ];
+    for (const { key, status, code } of cases) {
+      for (const ask of asks("folded-refused")) {
+        const result = await call(ask.path, { key, body: ask.body });
+        expect({ path: ask.path, status: result.status, code: result.body.error?.code }).toEqual({
+          path: ask.path,
+          status,
+          code,
+        });
+        expect(JSON.stringify(result.body)).not.toContain("decision_id");
+      }
+    }
+    expect(await decisionCount("folded-refused")).toBe(0);
+  });
+
+  it("answers a bad key with 401 even when the body is also bad, and a good key with 400", async () => {
+    const bad = await call("/v1/decisions", { key: "rbk_not-a-real-key", body: { context: "nowhere" } });
+    expect(bad.status).toBe(401);
+    const badQuery = await call("/v1/customers/x/next-offer?context=nowhere", { key: "rbk_not-a-real-key" });
+    expect(badQuery.status).toBe(401);
+    const reader = await issueKey(["decisions:read"]);
+    const invalid = await call("/v1/decisions", { key: reader, body: { context: "nowhere" } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.code).toBe("validation_failed");
+    const underScoped = await call("/v1/decisions", {
+      key: await issueKey(["events:write"]),
+      rawBody: "{not json",
+    });
+    expect(underScoped.status).toBe(403);
+  });
+
+  it("accepts the bootstrap admin key without a lookup", async () => {
+    await knownCustomer("folded-bootstrap");
+    const bootstrapKey = "local-admin-key-for-the-folded-test";
+    const ask = (key: string) =>
+      app.fetch(
+        new Request("http://rebound.test/v1/decisions", {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({ customer_id: "folded-bootstrap", context: "in_app" }),
+        }),
+        { ...env, REBOUND_ADMIN_KEY: bootstrapKey },
+      );
+    expect((await ask(bootstrapKey)).status).toBe(200);
+    expect((await ask(`${bootstrapKey}x`)).status).toBe(401);
+    expect(await decisionCount("folded-bootstrap")).toBe(1);
   });
 });

@@ -2,13 +2,18 @@
  * The Hono environment every route shares: the Worker's bindings and what middleware adds.
  */
 import type { Context } from "hono";
-import type { Principal } from "../auth/authenticate";
+import type { FoldedKeyCheck, Principal } from "../auth/authenticate";
 import type { Scope } from "../auth/keys";
 import type { Env } from "../env";
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { principal: Principal };
+  Variables: {
+    /** Set once the key is accepted: before the handler runs, or when a folded check settles. */
+    principal: Principal;
+    /** Only on routes with `keyLookup: "folded"`: the check their first read must settle. */
+    keyCheck: FoldedKeyCheck;
+  };
 }
 
 /** One HTTP route: what it answers, who may call it, and the handler. */
@@ -18,5 +23,12 @@ export interface RouteDef {
   path: string;
   /** The scope a caller's key needs; only `GET /healthz` is `public`. */
   scope: Scope | "public";
+  /**
+   * `own-statement` (the default): the key is looked up before the handler runs. `folded`: the
+   * handler passes `c.get("keyCheck")` to its first D1 read, which looks the key up in the same
+   * statement and settles the check before anything is evaluated, written or answered (one round
+   * trip fewer; worker/auth/authenticate.ts). For hot routes whose first step is a read.
+   */
+  keyLookup?: "own-statement" | "folded";
   handler: (c: Context<AppEnv>) => Response | Promise<Response>;
 }

@@ -10,10 +10,12 @@
  * concurrent decisions cannot both create one: the partial unique index decisions_one_outstanding
  * turns the second INSERT into a no-op, and that request reads and returns the winner.
  */
+
 import { type ChosenOffer, decideOffer, type OfferDecision, type OfferTraceEntry } from "../../dsl/decide";
 import { renderMessage, rewardCost, rewardJson } from "../../dsl/messages";
 import type { OfferContext } from "../../dsl/ruleset";
 import type { EvalContext } from "../../dsl/types";
+import type { FoldedKeyCheck } from "../auth/authenticate";
 import { type DecisionRuleset, deployedRuleset } from "./deployed-ruleset";
 import { newDecisionId } from "./ids";
 import { type DecisionRequestInputs, inputsThatMattered } from "./inputs";
@@ -42,6 +44,11 @@ export interface DecideRequest {
   readonly explain?: boolean;
   /** Who asked: recorded on the decision. Default `api`. */
   readonly source?: "api" | "campaign";
+  /**
+   * The caller's API key, when the route folds its lookup into the read (decision routes): settled
+   * right after the read, so an unknown key or a missing scope throws before anything is decided.
+   */
+  readonly keyCheck?: FoldedKeyCheck | null;
 }
 
 export interface DecisionResult {
@@ -58,7 +65,7 @@ export interface DecisionResult {
   readonly chosenOffer: ChosenOffer | null;
   /** Every offer looked at and why it was or was not chosen; null unless `explain` and created. */
   readonly trace: readonly OfferTraceEntry[] | null;
-  /** D1 rows read and written by this decision (both round trips; not the API key lookup). */
+  /** D1 rows read and written by this decision (both round trips, the folded key lookup included). */
   readonly rowsRead: number;
   readonly rowsWritten: number;
 }
@@ -93,7 +100,9 @@ export async function decideAndRecord(
   request: DecideRequest,
   plan: DecisionRuleset = deployedRuleset(),
 ): Promise<DecisionResult> {
-  const state = await readDecisionState(env.DB, plan, request.customerId, request.now);
+  const keyCheck = request.keyCheck ?? null;
+  const state = await readDecisionState(env.DB, plan, request.customerId, request.now, keyCheck?.keyHash);
+  keyCheck?.settle(state.storedKey);
   if (state.outstanding && !isExpired(state.outstanding, request.now)) {
     const decision = storedDecisionOf(state.outstanding, request.now);
     return {

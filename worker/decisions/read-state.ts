@@ -1,11 +1,12 @@
 /**
  * Decision stage 1 of 3 (read → evaluate → write): everything one decision needs, in ONE D1 round
- * trip (one statement): the profile, the customer's outstanding offer, offer history within the longest cap
+ * trip (one statement): the caller's API key (folded in by the decision routes), the profile, the customer's outstanding offer, offer history within the longest cap
  * window, redemptions and cancellations for the anti-abuse guard, and the recent events of the types
  * the rules read. Every statement is an index seek bounded by a LIMIT (worker/decisions/limits.ts).
  */
 import type { PastOffer } from "../../dsl/decide";
 import type { EventRecord } from "../../dsl/types";
+import { keyLookupColumn } from "../auth/authenticate";
 import type { DecisionRuleset } from "./deployed-ruleset";
 import { DECISION_LIMITS } from "./limits";
 import type { DecisionRow } from "./stored-decision";
@@ -26,6 +27,11 @@ export interface DecisionState {
   readonly events: readonly EventRecord[];
   /** True when the event window held more events than were read. */
   readonly eventsTruncated: boolean;
+  /**
+   * What the folded API key lookup found (worker/auth/authenticate.ts `keyLookupColumn`): JSON text
+   * of the live key with the hash passed in, or null (also when no hash was passed).
+   */
+  readonly storedKey: string | null;
   readonly rowsRead: number;
 }
 
@@ -63,9 +69,11 @@ const DECISION_COLUMNS = [
  *   `offer_key IS NOT NULL` in the WHERE), each joined to its redemption by primary key;
  * - `_redemptions`: redemptions_customer_time, however old (anti-abuse has no horizon);
  * - `_cancellations`: events_customer_type_time on (customer, 'subscription.canceled');
- * - `_events`: events_customer_type_time, one seek per type the rules read, then the time range.
+ * - `_events`: events_customer_type_time, one seek per type the rules read, then the time range;
+ * - `_key`: the caller's API key, one seek on api_keys_key_hash (none when ?10 is NULL).
  * Parameters: ?1 customer, ?2 history horizon, ?3 now, ?4 history limit, ?5 redemptions limit,
- * ?6 cancellations limit, ?7 event types (JSON array), ?8 events after, ?9 events limit.
+ * ?6 cancellations limit, ?7 event types (JSON array), ?8 events after, ?9 events limit,
+ * ?10 API key hash (NULL when the caller is already authenticated, or for the tick).
  */
 function stateSql(eventFilter: string): string {
   const outstanding = DECISION_COLUMNS.map((column) => `'${column}', d.${column}`).join(", ");
@@ -93,7 +101,8 @@ SELECT c.*,
   ${unlessLive(`SELECT json_group_array(json_array(e.id, e.type, e.occurred_at, e.properties)) FROM (
      SELECT id, type, occurred_at, properties FROM events
      WHERE customer_id = ?1${eventFilter} AND occurred_at > ?8 AND occurred_at <= ?3
-     ORDER BY occurred_at DESC LIMIT ?9) e`)} AS _events
+     ORDER BY occurred_at DESC LIMIT ?9) e`)} AS _events,
+  ${keyLookupColumn("?10")} AS _key
 FROM (
   SELECT EXISTS (SELECT 1 FROM decisions WHERE customer_id = ?1 AND status = 'outstanding' AND expires_at > ?3) AS live
 ) s
@@ -104,7 +113,7 @@ const TYPED_STATE_SQL = stateSql(" AND type IN (SELECT value FROM json_each(?7))
 // The rules read an event type the plan could not name: read every type (correct, only dearer).
 const ALL_TYPES_STATE_SQL = stateSql(" AND ?7 IS NULL");
 
-const STATE_COLUMNS = ["_outstanding", "_history", "_redemptions", "_cancellations", "_events"];
+const STATE_COLUMNS = ["_outstanding", "_history", "_redemptions", "_cancellations", "_events", "_key"];
 
 type HistoryTuple = [id: string, offerKey: string, createdAt: number, redeemedAt: number | null];
 type EventTuple = [id: string, type: string, occurredAt: number, properties: string];
@@ -112,13 +121,16 @@ type EventTuple = [id: string, type: string, occurredAt: number, properties: str
 /**
  * Reads one customer's decision state in a single D1 round trip.
  *
- * @example const state = await readDecisionState(env.DB, plan, "cus_42", Date.now());
+ * `keyHash` folds the caller's API key lookup into the same statement (`storedKey` holds the answer).
+ *
+ * @example const state = await readDecisionState(env.DB, plan, "cus_42", scheduledTime);
  */
 export async function readDecisionState(
   db: D1Database,
   plan: DecisionRuleset,
   customerId: string,
   now: number,
+  keyHash: string | null = null,
 ): Promise<DecisionState> {
   const windowMs = plan.ruleset.eventWindowMs;
   // One more than the limit tells a full window from a truncated one.
@@ -135,6 +147,7 @@ export async function readDecisionState(
       plan.eventTypes === null ? null : JSON.stringify(plan.eventTypes),
       windowMs === null ? Number.MIN_SAFE_INTEGER : now - windowMs,
       eventLimit,
+      keyHash,
     )
     .run<Record<string, unknown>>();
   const row = result.results[0] ?? {};
@@ -173,6 +186,7 @@ export async function readDecisionState(
     cancellations: jsonArray<number>(row._cancellations),
     events,
     eventsTruncated: eventTuples.length > DECISION_LIMITS.maxEvents,
+    storedKey: typeof row._key === "string" ? row._key : null,
     rowsRead: result.meta.rows_read ?? 0,
   };
 }

@@ -46,6 +46,7 @@ async function postDecision(c: Context<AppEnv>): Promise<Response> {
     reason: request.reason ?? null,
     attributes: request.attributes ?? null,
     explain: wantsExplain(c),
+    keyCheck: c.get("keyCheck"),
   });
   return decisionResponse(c, result, now);
 }
@@ -70,6 +71,7 @@ async function getNextOffer(c: Context<AppEnv>): Promise<Response> {
     now,
     reason,
     explain: wantsExplain(c),
+    keyCheck: c.get("keyCheck"),
   });
   return decisionResponse(c, result, now);
 }
@@ -121,7 +123,20 @@ function decisionResponse(c: Context<AppEnv>, result: DecisionResult, now: numbe
 }
 
 export const decisionRoutes: readonly RouteDef[] = [
-  { method: "POST", path: "/v1/decisions", scope: "decisions:read", handler: postDecision },
+  // The two routes an app calls on every page: the key lookup rides in the decision's read.
+  {
+    method: "POST",
+    path: "/v1/decisions",
+    scope: "decisions:read",
+    keyLookup: "folded",
+    handler: postDecision,
+  },
   { method: "GET", path: "/v1/decisions/:decision_id", scope: "decisions:read", handler: getDecision },
-  { method: "GET", path: "/v1/customers/:id/next-offer", scope: "decisions:read", handler: getNextOffer },
+  {
+    method: "GET",
+    path: "/v1/customers/:id/next-offer",
+    scope: "decisions:read",
+    keyLookup: "folded",
+    handler: getNextOffer,
+  },
 ];
