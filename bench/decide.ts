@@ -161,6 +161,8 @@ async function main(): Promise<void> {
     let loadSeconds = 0;
     if (keep && existsSync(marker)) {
       key = readFileSync(marker, "utf8").trim();
+      // Migrations added since the state was loaded (applying none is quick).
+      await applyLocalMigrations({ persistTo: stateDir, quiet: true });
       console.log(`decide: reusing ${CUSTOMERS} customers in ${stateDir}`);
     } else {
       mkdirSync(stateDir, { recursive: true });

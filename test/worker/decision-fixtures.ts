@@ -1,9 +1,18 @@
 // Decision test fixtures: customers with the profiles the shipped rules (rules/*.yaml) care about,
 // ingested through the real API, and a decision call that moves the clock with X-Rebound-Now.
 import { inHoldout } from "../../dsl/bucket";
-import { call, event, ingest } from "./helpers";
+import { call, event, ingest, issueKey } from "./helpers";
 
 export const DAY = 86_400_000;
+
+/** The keys decision tests use: one to ingest, an admin (moves the clock), a plain decisions reader. */
+export async function decisionKeys(): Promise<{ writer: string; admin: string; reader: string }> {
+  return {
+    writer: await issueKey(["events:write"]),
+    admin: await issueKey(["admin"]),
+    reader: await issueKey(["decisions:read"]),
+  };
+}
 
 /** The clock of most scenarios: decisions are asked for relative to this instant. */
 export const T0 = Date.parse("2026-03-03T15:00:00Z");

@@ -14,22 +14,20 @@ import {
   cancel,
   DAY,
   decide,
+  decisionKeys,
   offeredIds,
   PRICE_EXPERIMENT,
   payingCustomer,
   respond,
   T0,
 } from "./decision-fixtures";
-import { call, issueKey } from "./helpers";
+import { call } from "./helpers";
 
 let writer: string;
 let admin: string;
 let reader: string;
-
 beforeAll(async () => {
-  writer = await issueKey(["events:write"]);
-  admin = await issueKey(["admin"]);
-  reader = await issueKey(["decisions:read"]);
+  ({ writer, admin, reader } = await decisionKeys());
 });
 
 /** Asks in the cancel flow at T0 + `days` and declines whatever offer comes back. */

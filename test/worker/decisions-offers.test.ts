@@ -2,17 +2,14 @@
 // answers; accepting records a redemption once; the clock decides what "expired" means.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { at, decide, offeredIds, payingCustomer, respond } from "./decision-fixtures";
-import { call, issueKey } from "./helpers";
+import { at, decide, decisionKeys, offeredIds, payingCustomer, respond } from "./decision-fixtures";
+import { call } from "./helpers";
 
 let writer: string;
 let admin: string;
 let reader: string;
-
 beforeAll(async () => {
-  writer = await issueKey(["events:write"]);
-  admin = await issueKey(["admin"]);
-  reader = await issueKey(["decisions:read"]);
+  ({ writer, admin, reader } = await decisionKeys());
 });
 
 /** A customer with an outstanding $10-off offer made at T0 (expires at T0 + 14 days). */

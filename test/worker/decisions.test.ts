@@ -10,22 +10,20 @@ import {
   cancel,
   DAY,
   decide,
+  decisionKeys,
   heldOutId,
   offeredIds,
   PRICE_EXPERIMENT,
   payingCustomer,
   T0,
 } from "./decision-fixtures";
-import { call, event, ingest, issueKey } from "./helpers";
+import { call, event, ingest } from "./helpers";
 
 let writer: string;
 let admin: string;
 let reader: string;
-
 beforeAll(async () => {
-  writer = await issueKey(["events:write"]);
-  admin = await issueKey(["admin"]);
-  reader = await issueKey(["decisions:read"]);
+  ({ writer, admin, reader } = await decisionKeys());
 });
 
 const priceVariants = ruleset.offers.find((offer) => offer.key === "price_high_value")!.experiment!.variants;

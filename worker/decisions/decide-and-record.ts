@@ -20,7 +20,13 @@ import { type DecisionRuleset, deployedRuleset } from "./deployed-ruleset";
 import { newDecisionId } from "./ids";
 import { type DecisionRequestInputs, inputsThatMattered } from "./inputs";
 import { type DecisionState, readDecisionState } from "./read-state";
-import { type DecisionRow, isExpired, type StoredDecision, storedDecisionOf } from "./stored-decision";
+import {
+  DECISION_COLUMNS,
+  type DecisionRow,
+  isExpired,
+  type StoredDecision,
+  storedDecisionOf,
+} from "./stored-decision";
 
 /** The bindings a decision needs (a subset of the Worker's Env). */
 export interface DecisionEnv {
@@ -55,9 +61,11 @@ export interface DecisionResult {
   readonly decision: StoredDecision;
   /**
    * `created`: this call decided and stored a new decision. `outstanding`: the customer already had
-   * an outstanding offer (from an earlier or a concurrent call), returned unchanged.
+   * an outstanding offer (from an earlier or a concurrent call), returned unchanged. `repeated`: the
+   * decision gave no offer, exactly as the customer's last one in this context did, and that stored
+   * decision is returned instead of a copy (nothing written).
    */
-  readonly outcome: "created" | "outstanding";
+  readonly outcome: "created" | "outstanding" | "repeated";
   /**
    * The offer as the rules know it, for rendering it into a message (campaigns); null when there is
    * no offer or the outstanding one was made by a ruleset whose reward no longer exists.
@@ -101,7 +109,12 @@ export async function decideAndRecord(
   plan: DecisionRuleset = deployedRuleset(),
 ): Promise<DecisionResult> {
   const keyCheck = request.keyCheck ?? null;
-  const state = await readDecisionState(env.DB, plan, request.customerId, request.now, keyCheck?.keyHash);
+  const state = await readDecisionState(env.DB, plan, {
+    customerId: request.customerId,
+    context: request.context,
+    now: request.now,
+    keyHash: keyCheck?.keyHash,
+  });
   keyCheck?.settle(state.storedKey);
   if (state.outstanding && !isExpired(state.outstanding, request.now)) {
     const decision = storedDecisionOf(state.outstanding, request.now);
@@ -117,6 +130,17 @@ export async function decideAndRecord(
   const row = state.customer
     ? evaluate(plan, env, request, state, state.customer)
     : unknownCustomer(plan, request);
+  const repeated = repeatedNoOffer(request, state, row.row);
+  if (repeated) {
+    return {
+      decision: storedDecisionOf(repeated, request.now),
+      outcome: "repeated",
+      chosenOffer: null,
+      trace: request.explain ? row.trace : null,
+      rowsRead: state.rowsRead,
+      rowsWritten: 0,
+    };
+  }
   const insert = env.DB.prepare(INSERT_SQL).bind(...insertParams(row.row));
   // A lone INSERT skips batch()'s extra cost; with the lapsed offer to expire first, the two must
   // commit together (the expiry frees decisions_one_outstanding for the INSERT), so a batch.
@@ -152,6 +176,32 @@ export async function decideAndRecord(
     rowsRead,
     rowsWritten,
   };
+}
+
+/**
+ * A decision is the same answer as another when every column but its id and time is equal. `inputs`
+ * holds the profile values, segment memberships, history counts and buckets the evaluation read, so
+ * equal inputs mean an equal ask; a column added later is compared too, unless listed here.
+ */
+const NOT_PART_OF_THE_ANSWER: ReadonlySet<keyof DecisionRow> = new Set(["id", "created_at"]);
+const SAME_ANSWER_COLUMNS = DECISION_COLUMNS.filter((column) => !NOT_PART_OF_THE_ANSWER.has(column));
+
+/**
+ * An app polling for an offer (an in-app banner on every page view) would otherwise store one
+ * no-offer row per page view. A decision API ask that gives no offer, for the same reasons and on
+ * the same inputs as the customer's last no-offer decision in this context with no offer made since
+ * (read-state.ts), returns that decision. Campaigns always store theirs: each step's send cites it.
+ */
+function repeatedNoOffer(
+  request: DecideRequest,
+  state: DecisionState,
+  fresh: DecisionRow,
+): DecisionRow | null {
+  const last = state.lastNoOffer;
+  if (!last || fresh.status !== "no_offer" || state.outstanding) return null;
+  if ((request.source ?? "api") !== "api") return null;
+  for (const column of SAME_ANSWER_COLUMNS) if (last[column] !== fresh[column]) return null;
+  return last;
 }
 
 interface NewDecision {

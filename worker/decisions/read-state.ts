@@ -1,6 +1,7 @@
 /**
  * Decision stage 1 of 3 (read → evaluate → write): everything one decision needs, in ONE D1 round
- * trip (one statement): the caller's API key (folded in by the decision routes), the profile, the customer's outstanding offer, offer history within the longest cap
+ * trip (one statement): the caller's API key (folded in by the decision routes), the profile,
+ * the latest no-offer decision in the asked context, the customer's outstanding offer, offer history within the longest cap
  * window, redemptions and cancellations for the anti-abuse guard, and the recent events of the types
  * the rules read. Every statement is an index seek bounded by a LIMIT (worker/decisions/limits.ts).
  */
@@ -9,7 +10,7 @@ import type { EventRecord } from "../../dsl/types";
 import { keyLookupColumn } from "../auth/authenticate";
 import type { DecisionRuleset } from "./deployed-ruleset";
 import { DECISION_LIMITS } from "./limits";
-import type { DecisionRow } from "./stored-decision";
+import { DECISION_COLUMNS, type DecisionRow } from "./stored-decision";
 
 /** What the read found for one customer at `now`. */
 export interface DecisionState {
@@ -17,6 +18,11 @@ export interface DecisionState {
   readonly customer: Record<string, unknown> | null;
   /** The row holding the customer's outstanding offer (it may have expired by `now`). */
   readonly outstanding: DecisionRow | null;
+  /**
+   * The customer's latest decision without an offer in the asked context, made at or before `now`,
+   * unless an offer was made since (then null): a repeated ask that comes out the same returns it.
+   */
+  readonly lastNoOffer: DecisionRow | null;
   /**
    * Offers within the history horizon, plus every redeemed offer the anti-abuse guard looks at.
    * This and the lists below are left empty while a live offer is outstanding (nothing is decided).
@@ -35,36 +41,16 @@ export interface DecisionState {
   readonly rowsRead: number;
 }
 
-/** Columns of the customer's outstanding decision, rebuilt from JSON into a `DecisionRow`. */
-const DECISION_COLUMNS = [
-  "id",
-  "customer_id",
-  "context",
-  "reason",
-  "offer_key",
-  "reward",
-  "message",
-  "reason_code",
-  "why",
-  "experiment",
-  "variant",
-  "holdout",
-  "ruleset_version",
-  "inputs",
-  "cost",
-  "cost_currency",
-  "source",
-  "created_at",
-  "expires_at",
-  "status",
-  "responded_at",
-] as const;
+const decisionObject = (alias: string) =>
+  `json_object(${DECISION_COLUMNS.map((column) => `'${column}', ${alias}.${column}`).join(", ")})`;
 
 /**
  * The read as ONE statement: the customer row (all columns, NULL when unknown) and one JSON column
  * per history read (NULL while a live offer is outstanding). D1 charges a batch per statement, so a single statement is the cheapest round
  * trip. Each subquery is an index seek with a LIMIT:
  * - `_outstanding`: decisions_one_outstanding (at most one row);
+ * - `_no_offer`: decisions_customer_context_no_offer, the newest row at or before now, kept only if
+ *   no offer was made since (decisions_customer_offers; the seek stops at the first such offer);
  * - `_history`: decisions_customer_offers within the longest cap window (the partial index needs
  *   `offer_key IS NOT NULL` in the WHERE), each joined to its redemption by primary key;
  * - `_redemptions`: redemptions_customer_time, however old (anti-abuse has no horizon);
@@ -73,17 +59,22 @@ const DECISION_COLUMNS = [
  * - `_key`: the caller's API key, one seek on api_keys_key_hash (none when ?10 is NULL).
  * Parameters: ?1 customer, ?2 history horizon, ?3 now, ?4 history limit, ?5 redemptions limit,
  * ?6 cancellations limit, ?7 event types (JSON array), ?8 events after, ?9 events limit,
- * ?10 API key hash (NULL when the caller is already authenticated, or for the tick).
+ * ?10 API key hash (NULL when the caller is already authenticated, or for the tick), ?11 context.
  */
 function stateSql(eventFilter: string): string {
-  const outstanding = DECISION_COLUMNS.map((column) => `'${column}', d.${column}`).join(", ");
   // While a live offer is outstanding the decision returns it unchanged and needs no history:
   // CASE evaluates lazily, so repeated asks (an in-app banner on every page) skip those reads.
   const unlessLive = (subquery: string) => `CASE WHEN s.live THEN NULL ELSE (${subquery}) END`;
   return `
 SELECT c.*,
-  (SELECT json_object(${outstanding}) FROM decisions d
+  (SELECT ${decisionObject("d")} FROM decisions d
    WHERE d.customer_id = ?1 AND d.status = 'outstanding') AS _outstanding,
+  ${unlessLive(`SELECT ${decisionObject("n")} FROM (
+     SELECT * FROM decisions
+     WHERE customer_id = ?1 AND context = ?11 AND status = 'no_offer' AND created_at <= ?3
+     ORDER BY created_at DESC LIMIT 1) n
+     WHERE NOT EXISTS (SELECT 1 FROM decisions o WHERE o.customer_id = ?1 AND o.offer_key IS NOT NULL
+       AND o.created_at >= n.created_at AND o.created_at <= ?3)`)} AS _no_offer,
   ${unlessLive(`SELECT json_group_array(json_array(h.id, h.offer_key, h.created_at, h.redeemed_at)) FROM (
      SELECT d.id, d.offer_key, d.created_at, r.redeemed_at FROM decisions d
      LEFT JOIN redemptions r ON r.decision_id = d.id
@@ -113,7 +104,15 @@ const TYPED_STATE_SQL = stateSql(" AND type IN (SELECT value FROM json_each(?7))
 // The rules read an event type the plan could not name: read every type (correct, only dearer).
 const ALL_TYPES_STATE_SQL = stateSql(" AND ?7 IS NULL");
 
-const STATE_COLUMNS = ["_outstanding", "_history", "_redemptions", "_cancellations", "_events", "_key"];
+const STATE_COLUMNS = [
+  "_outstanding",
+  "_no_offer",
+  "_history",
+  "_redemptions",
+  "_cancellations",
+  "_events",
+  "_key",
+];
 
 type HistoryTuple = [id: string, offerKey: string, createdAt: number, redeemedAt: number | null];
 type EventTuple = [id: string, type: string, occurredAt: number, properties: string];
@@ -123,15 +122,14 @@ type EventTuple = [id: string, type: string, occurredAt: number, properties: str
  *
  * `keyHash` folds the caller's API key lookup into the same statement (`storedKey` holds the answer).
  *
- * @example const state = await readDecisionState(env.DB, plan, "cus_42", scheduledTime);
+ * @example const state = await readDecisionState(env.DB, plan, { customerId: "cus_42", context: "winback", now });
  */
 export async function readDecisionState(
   db: D1Database,
   plan: DecisionRuleset,
-  customerId: string,
-  now: number,
-  keyHash: string | null = null,
+  ask: { customerId: string; context: string; now: number; keyHash?: string | null },
 ): Promise<DecisionState> {
+  const { customerId, now } = ask;
   const windowMs = plan.ruleset.eventWindowMs;
   // One more than the limit tells a full window from a truncated one.
   const eventLimit = DECISION_LIMITS.maxEvents + 1;
@@ -147,7 +145,8 @@ export async function readDecisionState(
       plan.eventTypes === null ? null : JSON.stringify(plan.eventTypes),
       windowMs === null ? Number.MIN_SAFE_INTEGER : now - windowMs,
       eventLimit,
-      keyHash,
+      ask.keyHash ?? null,
+      ask.context,
     )
     .run<Record<string, unknown>>();
   const row = result.results[0] ?? {};
@@ -182,6 +181,7 @@ export async function readDecisionState(
   return {
     customer,
     outstanding: typeof row._outstanding === "string" ? (JSON.parse(row._outstanding) as DecisionRow) : null,
+    lastNoOffer: typeof row._no_offer === "string" ? (JSON.parse(row._no_offer) as DecisionRow) : null,
     offers: [...offers.values()],
     cancellations: jsonArray<number>(row._cancellations),
     events,

@@ -30,6 +30,31 @@ export interface DecisionRow {
   responded_at: number | null;
 }
 
+/** Every `decisions` column, in table order: what the decision read rebuilds a row from as JSON. */
+export const DECISION_COLUMNS = [
+  "id",
+  "customer_id",
+  "context",
+  "reason",
+  "offer_key",
+  "reward",
+  "message",
+  "reason_code",
+  "why",
+  "experiment",
+  "variant",
+  "holdout",
+  "ruleset_version",
+  "inputs",
+  "cost",
+  "cost_currency",
+  "source",
+  "created_at",
+  "expires_at",
+  "status",
+  "responded_at",
+] as const satisfies readonly (keyof DecisionRow)[];
+
 /** The message of an offer, rendered when the offer was made. */
 export interface RenderedOfferMessage {
   readonly key: string;

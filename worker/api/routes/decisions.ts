@@ -111,7 +111,7 @@ function decisionResponse(c: Context<AppEnv>, result: DecisionResult, now: numbe
   c.header("X-Rebound-Rows-Read", String(result.rowsRead));
   const view: Record<string, unknown> = {
     ...decisionView(result.decision),
-    reused: result.outcome === "outstanding",
+    reused: result.outcome !== "created",
   };
   if (wantsExplain(c)) view.trace = result.trace ? traceView(result.trace) : [];
   view.meta = {

@@ -66,6 +66,12 @@ export const decisions = sqliteTable(
     index("decisions_customer_offers")
       .on(table.customerId, table.createdAt)
       .where(sql`${table.offerKey} IS NOT NULL`),
+    // Repeated asks without an offer (an in-app banner polling on every page): the decision read
+    // takes the customer's latest no-offer decision in the asked context, and an evaluation that
+    // comes out the same returns it instead of storing a copy.
+    index("decisions_customer_context_no_offer")
+      .on(table.customerId, table.context, table.createdAt)
+      .where(sql`${table.status} = 'no_offer'`),
   ],
 );
 

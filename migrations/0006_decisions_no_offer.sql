@@ -1,0 +1,1 @@
+CREATE INDEX `decisions_customer_context_no_offer` ON `decisions` (`customer_id`,`context`,`created_at`) WHERE `status` = 'no_offer';
