@@ -81,4 +81,18 @@ describe("decisions under wrangler dev", () => {
     });
     expect(stranger).toMatchObject({ status: 200, body: { offer: null, reason_code: "unknown_customer" } });
   });
+
+  it("checks a stored key inside the decision's read: a reader decides, an unknown key gets 401", async () => {
+    const created = await request("POST", "/v1/admin/api-keys", {
+      name: "smoke reader",
+      scopes: ["decisions:read"],
+    });
+    expect(created.status).toBe(201);
+    const reader: string = created.body.api_key.key;
+    const ask = { customer_id: "smoke-reader-nobody", context: "in_app" };
+    const decided = await smoke.request("POST", "/v1/decisions", reader, ask);
+    expect(decided).toMatchObject({ status: 200, body: { reason_code: "unknown_customer" } });
+    const refused = await smoke.request("POST", "/v1/decisions", "rbk_not-a-real-key", ask);
+    expect(refused).toMatchObject({ status: 401, body: { error: { code: "unauthorized" } } });
+  });
 });
