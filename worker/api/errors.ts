@@ -22,6 +22,7 @@ export type ApiErrorCode =
   | "offer_expired"
   | "offer_declined"
   | "offer_accepted"
+  | "offer_withdrawn"
   | "send_not_found"
   | "send_not_dead"
   | "internal";
