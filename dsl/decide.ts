@@ -10,7 +10,8 @@
  *  3. The ruleset's guards on the match: anti-abuse (`ineligible`), the cap across all offers
  *     (`capped`), the cooldown between any two offers (`cooldown`).
  *  4. The match's experiment: the holdout gets nothing (`holdout`), a variant may swap reward/message.
- * Nothing here reads a clock: `ctx.now` is the request's time.
+ * `withdrawalOf` re-checks the customer-wide refusals (1 and the anti-abuse guard of 3) for an offer
+ * the customer already holds. Nothing here reads a clock: `ctx.now` is the request's time.
  */
 import { assignVariant, inHoldout } from "./bucket";
 import { type ConditionTrace, explainCondition } from "./explain";
@@ -112,7 +113,7 @@ export interface OfferDecision {
  *   { context: "cancel_flow", reason: "too_expensive", history: { offers: [] } })
  */
 export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRequest): OfferDecision {
-  const reason = request.reason ?? stringOrNull(ctx.customer.churn_reason);
+  const reason = reasonOf(ctx, request);
   // In a cancel flow the reason is known before any cancellation event: rules see it as churn_reason.
   const evalCtx: EvalContext =
     request.reason != null ? { ...ctx, customer: { ...ctx.customer, churn_reason: request.reason } } : ctx;
@@ -125,15 +126,8 @@ export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRe
     reason,
     rulesetVersion: ruleset.version,
   };
-  if (reason !== null && ruleset.reasons.get(reason)?.offers === false) {
-    return {
-      ...base,
-      offer: null,
-      reasonCode: "ineligible",
-      why: `customers who leave for \`${reason}\` never get an offer`,
-      trace: [],
-    };
-  }
+  const refused = refusedReason(ruleset, reason);
+  if (refused) return { ...base, offer: null, reasonCode: "ineligible", why: refused, trace: [] };
   const trace: OfferTraceEntry[] = [];
   let capped: OfferTraceEntry | null = null;
   for (const [index, offer] of ruleset.offers.entries()) {
@@ -146,10 +140,15 @@ export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRe
     const blocked = guard(ruleset, ctx, history);
     if (blocked) {
       trace[trace.length - 1] = { ...entry, outcome: "blocked", detail: blocked.why };
-      pushNotEvaluated(trace, rest);
+      // The guards are customer-wide: any later offer would be blocked the same way.
+      pushNotEvaluated(
+        trace,
+        rest,
+        `${offer.key} matched first and was blocked (${blocked.why}), which blocks every offer`,
+      );
       return { ...base, matched: offer.key, offer: null, reasonCode: blocked.code, why: blocked.why, trace };
     }
-    pushNotEvaluated(trace, rest);
+    pushNotEvaluated(trace, rest, `${offer.key} matched first`);
     return choose(ruleset, offer, ctx, { ...base, matched: offer.key }, trace);
   }
   if (capped) {
@@ -171,12 +170,51 @@ export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRe
   };
 }
 
-function pushNotEvaluated(trace: OfferTraceEntry[], rest: readonly CompiledOffer[]): void {
+/**
+ * Why an offer the customer already holds (outstanding, not yet answered) must be taken back, or
+ * null when it stands. Stable answers keep an offer through later asks in any context; only what
+ * refuses the customer every offer overrides that: a reason whose rules say `offers: false`
+ * (the request's, else the profile's), and the anti-abuse guard (redeemed an offer, then canceled
+ * again within the window; in a cancel flow, pass the ask's time among the cancellations).
+ * An offer's own conditions, caps and cooldowns are not re-checked: they held when it was made.
+ *
+ * @example
+ * const why = withdrawalOf(ruleset, ctx, { context: "cancel_flow", reason: "shutting_down" });
+ */
+export function withdrawalOf(ruleset: Ruleset, ctx: EvalContext, request: OfferRequest): string | null {
+  return (
+    refusedReason(ruleset, reasonOf(ctx, request)) ?? abuse(ruleset, ctx, request.history ?? { offers: [] })
+  );
+}
+
+function reasonOf(ctx: EvalContext, request: OfferRequest): string | null {
+  return request.reason ?? stringOrNull(ctx.customer.churn_reason);
+}
+
+function refusedReason(ruleset: Ruleset, reason: string | null): string | null {
+  if (reason === null || ruleset.reasons.get(reason)?.offers !== false) return null;
+  return `customers who leave for \`${reason}\` never get an offer`;
+}
+
+/** The anti-abuse guard: why the customer gets no offer after redeeming and churning again, or null. */
+function abuse(ruleset: Ruleset, ctx: EvalContext, history: OfferHistory): string | null {
+  const window = ruleset.offerPolicy.redeemedThenChurnedWithinMs;
+  if (window === null) return null;
+  const cancellations = cancellationsOf(ctx, history);
+  const abused = history.offers.some((past) => {
+    const redeemedAt = past.redeemedAt;
+    if (redeemedAt == null) return false;
+    return cancellations.some((at) => at > redeemedAt && at - redeemedAt <= window);
+  });
+  return abused ? `redeemed an offer and canceled again within ${days(window)}` : null;
+}
+
+function pushNotEvaluated(trace: OfferTraceEntry[], rest: readonly CompiledOffer[], detail: string): void {
   for (const offer of rest) {
     trace.push({
       offer: offer.key,
       outcome: "not_evaluated",
-      detail: "an earlier offer matched",
+      detail,
       at: offer.ir.at,
     });
   }
@@ -267,18 +305,8 @@ function guard(
   history: OfferHistory,
 ): { code: OfferReasonCode; why: string } | null {
   const policy = ruleset.offerPolicy;
-  if (policy.redeemedThenChurnedWithinMs !== null) {
-    const window = policy.redeemedThenChurnedWithinMs;
-    const cancellations = cancellationsOf(ctx, history);
-    const abused = history.offers.some((past) => {
-      const redeemedAt = past.redeemedAt;
-      if (redeemedAt == null) return false;
-      return cancellations.some((at) => at > redeemedAt && at - redeemedAt <= window);
-    });
-    if (abused) {
-      return { code: "ineligible", why: `redeemed an offer and canceled again within ${days(window)}` };
-    }
-  }
+  const abused = abuse(ruleset, ctx, history);
+  if (abused) return { code: "ineligible", why: abused };
   if (policy.cap && countWithin(history.offers, ctx.now, policy.cap.perMs) >= policy.cap.max) {
     return {
       code: "capped",

@@ -35,9 +35,11 @@ describe("stable answers", () => {
         status: "outstanding",
         offer: { expires_at: decision.offer.expires_at, key: "price_everyone_else" },
       });
-      // Asking again writes nothing and reads only the outstanding offer (not the history).
+      // Asking again writes nothing and reads the outstanding offer and what the withdrawal check
+      // needs (redemptions, cancellations), not the offer history or the events
+      // (decisions-withdrawal.test.ts shows that a long history does not add to it).
       expect(again.body.meta.rows_written).toBe(0);
-      expect(again.body.meta.rows_read).toBeLessThanOrEqual(3);
+      expect(again.body.meta.rows_read).toBeLessThanOrEqual(5);
     }
     const count = await env.DB.prepare("SELECT count(*) AS n FROM decisions WHERE customer_id = ?")
       .bind(id)

@@ -11,7 +11,13 @@
  * turns the second INSERT into a no-op, and that request reads and returns the winner.
  */
 
-import { type ChosenOffer, decideOffer, type OfferDecision, type OfferTraceEntry } from "../../dsl/decide";
+import {
+  type ChosenOffer,
+  decideOffer,
+  type OfferDecision,
+  type OfferTraceEntry,
+  withdrawalOf,
+} from "../../dsl/decide";
 import { renderMessage, rewardCost, rewardJson } from "../../dsl/messages";
 import type { OfferContext } from "../../dsl/ruleset";
 import type { EvalContext } from "../../dsl/types";
@@ -80,6 +86,9 @@ export interface DecisionResult {
 
 const EXPIRE_SQL = "UPDATE decisions SET status = 'expired' WHERE id = ?1 AND status = 'outstanding'";
 
+// An answer that commits first wins: an offer accepted or declined meanwhile stays so.
+const WITHDRAW_SQL = "UPDATE decisions SET status = 'withdrawn' WHERE id = ?1 AND status = 'outstanding'";
+
 const INSERT_SQL = `
 INSERT INTO decisions (id, customer_id, context, reason, offer_key, reward, message, reason_code, why,
   experiment, variant, holdout, ruleset_version, inputs, cost, cost_currency, source, created_at,
@@ -117,14 +126,27 @@ export async function decideAndRecord(
   });
   keyCheck?.settle(state.storedKey);
   if (state.outstanding && !isExpired(state.outstanding, request.now)) {
-    const decision = storedDecisionOf(state.outstanding, request.now);
+    const withdrawal = state.customer ? withdrawalFor(plan, request, state, state.customer) : null;
+    if (withdrawal === null) {
+      const decision = storedDecisionOf(state.outstanding, request.now);
+      return {
+        decision,
+        outcome: "outstanding",
+        chosenOffer: chosenOfferOf(plan, decision),
+        trace: null,
+        rowsRead: state.rowsRead,
+        rowsWritten: 0,
+      };
+    }
+    // The customer may no longer have the offer they hold: take it back (accepting it is now 410
+    // offer_withdrawn), then decide afresh, which stores why they get none. Once withdrawn the row
+    // is not outstanding, so the second pass cannot come back here for it.
+    const withdrawn = await env.DB.prepare(WITHDRAW_SQL).bind(state.outstanding.id).run();
+    const fresh = await decideAndRecord(env, { ...request, keyCheck: null }, plan);
     return {
-      decision,
-      outcome: "outstanding",
-      chosenOffer: chosenOfferOf(plan, decision),
-      trace: null,
-      rowsRead: state.rowsRead,
-      rowsWritten: 0,
+      ...fresh,
+      rowsRead: state.rowsRead + (withdrawn.meta.rows_read ?? 0) + fresh.rowsRead,
+      rowsWritten: (withdrawn.meta.rows_written ?? 0) + fresh.rowsWritten,
     };
   }
   const row = state.customer
@@ -204,6 +226,35 @@ function repeatedNoOffer(
   return last;
 }
 
+/** What the rules evaluate for one ask: the profile with the request's attributes, and the history. */
+function evaluationInputs(request: DecideRequest, state: DecisionState, profile: Record<string, unknown>) {
+  const attributes = request.attributes ?? null;
+  const customer = attributes
+    ? { ...profile, attributes: { ...(profile.attributes as Record<string, unknown>), ...attributes } }
+    : profile;
+  const ctx: EvalContext = { now: request.now, customer, events: state.events };
+  // In the cancel flow the customer is churning right now: a redemption shortly before counts as
+  // "redeemed and churned again" even though the cancellation event does not exist yet.
+  const cancellations =
+    request.context === "cancel_flow" ? [...state.cancellations, request.now] : state.cancellations;
+  return { customer, ctx, cancellations };
+}
+
+/** Why the customer's live outstanding offer must be withdrawn at this ask (dsl/decide.ts), or null. */
+function withdrawalFor(
+  plan: DecisionRuleset,
+  request: DecideRequest,
+  state: DecisionState,
+  profile: Record<string, unknown>,
+): string | null {
+  const { ctx, cancellations } = evaluationInputs(request, state, profile);
+  return withdrawalOf(plan.ruleset, ctx, {
+    context: request.context,
+    reason: request.reason ?? null,
+    history: { offers: state.offers, cancellations },
+  });
+}
+
 interface NewDecision {
   row: DecisionRow;
   chosen: ChosenOffer | null;
@@ -219,14 +270,7 @@ function evaluate(
 ): NewDecision {
   const { ruleset } = plan;
   const attributes = request.attributes ?? null;
-  const customer = attributes
-    ? { ...profile, attributes: { ...(profile.attributes as Record<string, unknown>), ...attributes } }
-    : profile;
-  const ctx: EvalContext = { now: request.now, customer, events: state.events };
-  // In the cancel flow the customer is churning right now: a redemption shortly before counts as
-  // "redeemed and churned again" even though the cancellation event does not exist yet.
-  const cancellations =
-    request.context === "cancel_flow" ? [...state.cancellations, request.now] : state.cancellations;
+  const { customer, ctx, cancellations } = evaluationInputs(request, state, profile);
   const decision: OfferDecision = decideOffer(ruleset, ctx, {
     context: request.context,
     reason: request.reason ?? null,

@@ -25,11 +25,12 @@ export interface DecisionState {
   readonly lastNoOffer: DecisionRow | null;
   /**
    * Offers within the history horizon, plus every redeemed offer the anti-abuse guard looks at.
-   * This and the lists below are left empty while a live offer is outstanding (nothing is decided).
+   * While a live offer is outstanding only the redeemed ones: nothing is decided, but the customer's
+   * redemptions and cancellations still tell whether that offer must be withdrawn.
    */
   readonly offers: readonly PastOffer[];
   readonly cancellations: readonly number[];
-  /** Newest first, at most DECISION_LIMITS.maxEvents. */
+  /** Newest first, at most DECISION_LIMITS.maxEvents; empty while a live offer is outstanding. */
   readonly events: readonly EventRecord[];
   /** True when the event window held more events than were read. */
   readonly eventsTruncated: boolean;
@@ -46,7 +47,7 @@ const decisionObject = (alias: string) =>
 
 /**
  * The read as ONE statement: the customer row (all columns, NULL when unknown) and one JSON column
- * per history read (NULL while a live offer is outstanding). D1 charges a batch per statement, so a single statement is the cheapest round
+ * per history read. D1 charges a batch per statement, so a single statement is the cheapest round
  * trip. Each subquery is an index seek with a LIMIT:
  * - `_outstanding`: decisions_one_outstanding (at most one row);
  * - `_no_offer`: decisions_customer_context_no_offer, the newest row at or before now, kept only if
@@ -62,8 +63,9 @@ const decisionObject = (alias: string) =>
  * ?10 API key hash (NULL when the caller is already authenticated, or for the tick), ?11 context.
  */
 function stateSql(eventFilter: string): string {
-  // While a live offer is outstanding the decision returns it unchanged and needs no history:
-  // CASE evaluates lazily, so repeated asks (an in-app banner on every page) skip those reads.
+  // While a live offer is outstanding the decision returns it unchanged (unless the redemptions and
+  // cancellations say to withdraw it) and needs no offer history or events: CASE evaluates lazily,
+  // so repeated asks (an in-app banner on every page) skip those reads.
   const unlessLive = (subquery: string) => `CASE WHEN s.live THEN NULL ELSE (${subquery}) END`;
   return `
 SELECT c.*,
@@ -80,15 +82,15 @@ SELECT c.*,
      LEFT JOIN redemptions r ON r.decision_id = d.id
      WHERE d.customer_id = ?1 AND d.offer_key IS NOT NULL AND d.created_at > ?2 AND d.created_at <= ?3
      ORDER BY d.created_at DESC LIMIT ?4) h`)} AS _history,
-  ${unlessLive(`SELECT json_group_array(json_array(x.id, x.offer_key, x.created_at, x.redeemed_at)) FROM (
+  (SELECT json_group_array(json_array(x.id, x.offer_key, x.created_at, x.redeemed_at)) FROM (
      SELECT r.decision_id AS id, r.offer_key, d.created_at, r.redeemed_at FROM redemptions r
      JOIN decisions d ON d.id = r.decision_id
      WHERE r.customer_id = ?1 AND r.redeemed_at <= ?3
-     ORDER BY r.redeemed_at DESC LIMIT ?5) x`)} AS _redemptions,
-  ${unlessLive(`SELECT json_group_array(k.occurred_at) FROM (
+     ORDER BY r.redeemed_at DESC LIMIT ?5) x) AS _redemptions,
+  (SELECT json_group_array(k.occurred_at) FROM (
      SELECT occurred_at FROM events
      WHERE customer_id = ?1 AND type = 'subscription.canceled' AND occurred_at <= ?3
-     ORDER BY occurred_at DESC LIMIT ?6) k`)} AS _cancellations,
+     ORDER BY occurred_at DESC LIMIT ?6) k) AS _cancellations,
   ${unlessLive(`SELECT json_group_array(json_array(e.id, e.type, e.occurred_at, e.properties)) FROM (
      SELECT id, type, occurred_at, properties FROM events
      WHERE customer_id = ?1${eventFilter} AND occurred_at > ?8 AND occurred_at <= ?3

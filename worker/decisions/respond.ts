@@ -18,6 +18,8 @@ export type ResponseOutcome =
   | { readonly kind: "not_found" }
   | { readonly kind: "no_offer"; readonly decision: StoredDecision }
   | { readonly kind: "expired"; readonly decision: StoredDecision }
+  /** Taken back before the customer answered (worker/decisions/decide-and-record.ts). */
+  | { readonly kind: "withdrawn"; readonly decision: StoredDecision }
   /** Accepting a declined offer, or declining an accepted one. */
   | { readonly kind: "already_answered"; readonly decision: StoredDecision };
 
@@ -103,6 +105,8 @@ function outcomeOf(row: AnsweredRow | undefined, response: OfferResponse, now: n
       return { kind: "no_offer", decision };
     case "expired":
       return { kind: "expired", decision };
+    case "withdrawn":
+      return { kind: "withdrawn", decision };
     case "accepted":
       if (response === "decline") return { kind: "already_answered", decision };
       return {

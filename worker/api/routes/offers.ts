@@ -4,8 +4,9 @@
  * one that reports what the customer did with it; it still cannot ingest events or manage keys).
  *
  * Accept: 200 with the redemption (idempotent: accepting again returns the same one); 410
- * `offer_expired` after `expires_at`; 409 `offer_declined` once declined; 409 `no_offer` for a
- * decision that gave none; 404 `decision_not_found`. Decline mirrors it (409 `offer_accepted`).
+ * `offer_expired` after `expires_at`; 410 `offer_withdrawn` once taken back (the customer became
+ * ineligible); 409 `offer_declined` once declined; 409 `no_offer` for a decision that gave none; 404
+ * `decision_not_found`. Decline mirrors it (409 `offer_accepted`).
  */
 import type { Context } from "hono";
 import { isDecisionId } from "../../decisions/ids";
@@ -37,6 +38,12 @@ function answer(response: OfferResponse) {
           410,
           "offer_expired",
           `The offer of decision ${decisionId} expired at ${new Date(outcome.decision.offer?.expiresAt ?? now).toISOString()}; ask for a new decision.`,
+        );
+      case "withdrawn":
+        throw new ApiError(
+          410,
+          "offer_withdrawn",
+          `The offer of decision ${decisionId} was withdrawn: the customer is no longer eligible for an offer.`,
         );
       case "already_answered":
         throw response === "accept"

@@ -5,14 +5,23 @@
  * that mattered, so lift and audits can be computed later from this table alone.
  *
  * `status`: `outstanding` (an offer the customer may still accept until `expires_at`), `accepted`,
- * `declined`, `expired`, or `no_offer` (the decision gave nothing; `reason_code` says why). An
+ * `declined`, `expired`, `withdrawn` (taken back unanswered because the customer became ineligible
+ * for any offer: a reason that gets none, or the anti-abuse guard), or `no_offer` (the decision gave
+ * nothing; `reason_code` says why). An
  * `outstanding` row whose `expires_at` has passed is expired; it is marked so the next time the
  * customer is decided for or responds.
  */
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-export const DECISION_STATUSES = ["outstanding", "accepted", "declined", "expired", "no_offer"] as const;
+export const DECISION_STATUSES = [
+  "outstanding",
+  "accepted",
+  "declined",
+  "expired",
+  "withdrawn",
+  "no_offer",
+] as const;
 export type DecisionStatus = (typeof DECISION_STATUSES)[number];
 
 export const decisions = sqliteTable(
