@@ -3,8 +3,10 @@
  * compiled once per isolate and cached by version, with what a decision derives from it: the event
  * types to read and how far back offer history matters. No request ever parses or compiles a rule.
  */
+import { parseFieldType } from "../../dsl/fields";
 import type { RulesetIR } from "../../dsl/ruleset";
 import { loadRuleset, type Ruleset } from "../../dsl/runtime";
+import type { ExprType } from "../../dsl/types";
 import { ruleset as generatedRuleset } from "../generated/ruleset";
 import { eventTypesRead } from "./event-types";
 
@@ -15,6 +17,8 @@ export interface DecisionRuleset {
   readonly eventTypes: readonly string[] | null;
   /** The longest cap or cooldown window: older offers cannot affect a decision's caps. */
   readonly historyHorizonMs: number;
+  /** The custom attributes the rules declare (`fields:`), by name, with their types. */
+  readonly attributes: ReadonlyMap<string, ExprType>;
 }
 
 const compiled = new Map<string, DecisionRuleset>();
@@ -38,7 +42,18 @@ export function decisionRuleset(ir: RulesetIR): DecisionRuleset {
     ruleset,
     eventTypes: eventTypesRead(ruleset),
     historyHorizonMs: Math.max(...windows),
+    attributes: declaredAttributes(ir),
   };
   compiled.set(ir.version, plan);
   return plan;
+}
+
+function declaredAttributes(ir: RulesetIR): Map<string, ExprType> {
+  const declared = new Map<string, ExprType>();
+  for (const field of ir.fields) {
+    // loadRuleset above already refused a type that does not parse.
+    const type = parseFieldType(field.type);
+    if (!("error" in type)) declared.set(field.name, type);
+  }
+  return declared;
 }

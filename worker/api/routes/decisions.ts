@@ -8,6 +8,7 @@
  */
 import type { Context } from "hono";
 import { OFFER_CONTEXTS, type OfferContext } from "../../../dsl/ruleset";
+import { attributeProblems } from "../../decisions/attribute-problems";
 import { type DecisionResult, decideAndRecord } from "../../decisions/decide-and-record";
 import { deployedRuleset } from "../../decisions/deployed-ruleset";
 import { isDecisionId } from "../../decisions/ids";
@@ -37,6 +38,11 @@ async function postDecision(c: Context<AppEnv>): Promise<Response> {
   const reason = typeof request === "object" && request !== null ? request.reason : undefined;
   if (typeof reason === "string" && !details.some((detail) => detail.path === "/reason")) {
     details.push(...reasonProblems(reason, "/reason"));
+  }
+  // Likewise an attribute the rules do not declare, or of the wrong type, would read as missing.
+  const attributes = typeof request === "object" && request !== null ? request.attributes : undefined;
+  if (isRecord(attributes) && !details.some((detail) => detail.path.startsWith("/attributes"))) {
+    details.push(...attributeProblems(deployedRuleset().attributes, attributes));
   }
   if (details.length > 0) throw validationFailed(details);
   const result = await decideAndRecord(c.env, {
@@ -95,6 +101,10 @@ function reasonProblems(reason: string | null, path: string): ErrorDetail[] {
   return [
     { path, message: `is not a reason the rules declare; use one of ${[...reasons.keys()].join(", ")}` },
   ];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function hasControlCharacter(text: string): boolean {
