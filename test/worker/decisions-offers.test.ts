@@ -88,6 +88,14 @@ describe("accepting an offer", () => {
       .bind(decision.decision_id)
       .all();
     expect(redemptions.results).toEqual([{ cost: 1000, currency: "USD" }]);
+    // Reading the decision back shows the same redemption, and where the decision came from.
+    const stored = await call(`/v1/decisions/${decision.decision_id}`, { key: admin });
+    expect(stored.body).toMatchObject({
+      status: "accepted",
+      source: "api",
+      redemption: first.body.redemption,
+    });
+    expect(first.body.source).toBe("api");
   });
 
   it("works with the app's decisions:read key and the request's own time", async () => {

@@ -64,7 +64,7 @@ export function inputsThatMattered(
     events: { considered: state.events.length, truncated: state.eventsTruncated },
     history: {
       offers: state.offers.length,
-      last_offer_at: lastOfferAt,
+      last_offer_at: lastOfferAt === null ? null : new Date(lastOfferAt).toISOString(),
       redemptions: state.offers.filter((offer) => offer.redeemedAt != null).length,
       cancellations: state.cancellations.length,
     },

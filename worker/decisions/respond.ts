@@ -97,6 +97,32 @@ export async function respondToOffer(
   return { ...outcomeOf(row, response, now), ...accounting };
 }
 
+/**
+ * A stored decision with the redemption its offer recorded, if it was accepted; null when no
+ * decision has that id (`GET /v1/decisions/:id`).
+ */
+export async function readDecision(
+  db: D1Database,
+  decisionId: string,
+  now: number,
+): Promise<{ readonly decision: StoredDecision; readonly redemption: Redemption | null } | null> {
+  const row = await db.prepare(READ_SQL).bind(decisionId).first<AnsweredRow>();
+  if (!row) return null;
+  return { decision: storedDecisionOf(row, now), redemption: redemptionOf(row) };
+}
+
+function redemptionOf(row: AnsweredRow): Redemption | null {
+  if (row.redemption_redeemed_at === null) return null;
+  return {
+    decisionId: row.id,
+    customerId: row.customer_id,
+    offerKey: row.offer_key ?? "",
+    cost: row.redemption_cost,
+    currency: row.redemption_currency,
+    redeemedAt: row.redemption_redeemed_at,
+  };
+}
+
 function outcomeOf(row: AnsweredRow | undefined, response: OfferResponse, now: number): ResponseOutcome {
   if (!row) return { kind: "not_found" };
   const decision = storedDecisionOf(row, now);

@@ -4,6 +4,7 @@
  * minor units with its currency, as everywhere in the API.
  */
 import type { OfferTraceEntry } from "../../../dsl/decide";
+import type { Redemption } from "../../decisions/respond";
 import type { StoredDecision } from "../../decisions/stored-decision";
 
 /** The decision as the app reads it. */
@@ -29,8 +30,21 @@ export function decisionView(decision: StoredDecision): Record<string, unknown> 
     holdout: decision.holdout,
     ruleset: decision.rulesetVersion,
     status: decision.status,
+    source: decision.source,
     created_at: iso(decision.createdAt),
     responded_at: decision.respondedAt === null ? null : iso(decision.respondedAt),
+  };
+}
+
+/** The redemption an accepted offer recorded, as accept and `GET /v1/decisions/:id` show it. */
+export function redemptionView(redemption: Redemption): Record<string, unknown> {
+  return {
+    offer_key: redemption.offerKey,
+    cost:
+      redemption.cost === null || redemption.currency === null
+        ? null
+        : { amount: redemption.cost, currency: redemption.currency },
+    redeemed_at: iso(redemption.redeemedAt),
   };
 }
 

@@ -12,14 +12,14 @@ import { attributeProblems } from "../../decisions/attribute-problems";
 import { type DecisionResult, decideAndRecord } from "../../decisions/decide-and-record";
 import { deployedRuleset } from "../../decisions/deployed-ruleset";
 import { isDecisionId } from "../../decisions/ids";
-import { type DecisionRow, storedDecisionOf } from "../../decisions/stored-decision";
+import { readDecision } from "../../decisions/respond";
 import { validateDecisionRequest } from "../../generated/validators.js";
 import { LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
 import { ApiError, type ErrorDetail, validationFailed } from "../errors";
 import { readJsonBody } from "../json-body";
 import { schemaProblems } from "../validation";
-import { decisionView, traceView } from "./decision-view";
+import { decisionView, redemptionView, traceView } from "./decision-view";
 import { requestNow } from "./request-now";
 
 interface DecisionBody {
@@ -85,12 +85,13 @@ async function getNextOffer(c: Context<AppEnv>): Promise<Response> {
 async function getDecision(c: Context<AppEnv>): Promise<Response> {
   const now = requestNow(c);
   const decisionId = c.req.param("decision_id") ?? "";
-  const row = isDecisionId(decisionId)
-    ? await c.env.DB.prepare("SELECT * FROM decisions WHERE id = ?1").bind(decisionId).first<DecisionRow>()
-    : null;
-  if (!row) throw new ApiError(404, "decision_not_found", `No decision has the id "${decisionId}".`);
-  const decision = storedDecisionOf(row, now);
-  return c.json({ ...decisionView(decision), inputs: decision.inputs, source: decision.source });
+  const found = isDecisionId(decisionId) ? await readDecision(c.env.DB, decisionId, now) : null;
+  if (!found) throw new ApiError(404, "decision_not_found", `No decision has the id "${decisionId}".`);
+  return c.json({
+    ...decisionView(found.decision),
+    inputs: found.decision.inputs,
+    ...(found.redemption ? { redemption: redemptionView(found.redemption) } : {}),
+  });
 }
 
 /** A reason must be one the rules declare: a typo must not silently fall through to "no offer". */

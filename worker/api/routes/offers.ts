@@ -13,7 +13,7 @@ import { isDecisionId } from "../../decisions/ids";
 import { type OfferResponse, respondToOffer } from "../../decisions/respond";
 import type { AppEnv, RouteDef } from "../app-env";
 import { ApiError } from "../errors";
-import { decisionView } from "./decision-view";
+import { decisionView, redemptionView } from "./decision-view";
 import { requestNow } from "./request-now";
 
 function answer(response: OfferResponse) {
@@ -59,21 +59,12 @@ function answer(response: OfferResponse) {
             );
       case "declined":
         return c.json({ ...decisionView(outcome.decision), meta });
-      case "accepted": {
-        const redemption = outcome.redemption;
+      case "accepted":
         return c.json({
           ...decisionView(outcome.decision),
-          redemption: {
-            offer_key: redemption.offerKey,
-            cost:
-              redemption.cost === null || redemption.currency === null
-                ? null
-                : { amount: redemption.cost, currency: redemption.currency },
-            redeemed_at: new Date(redemption.redeemedAt).toISOString(),
-          },
+          redemption: redemptionView(outcome.redemption),
           meta,
         });
-      }
     }
   };
 }
