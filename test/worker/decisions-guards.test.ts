@@ -179,7 +179,77 @@ describe("concurrency inside one isolate", () => {
     const rows = await env.DB.prepare("SELECT status FROM decisions WHERE customer_id = ?").bind(id).all();
     expect(rows.results).toEqual([{ status: "outstanding" }]);
   });
+
+  it("stores no second offer when a racing one was made and answered between its read and write", async () => {
+    const id = offeredIds("race-answered", 1)[0]!;
+    await payingCustomer(writer, id, { ltv: 20_000 });
+    // The slow decision reads (no offer yet), then, just before its INSERT, a fast one makes an
+    // offer and the customer declines it: the outstanding slot is free again, but the slow
+    // decision's caps and cooldown never counted that offer.
+    let fast: Awaited<ReturnType<typeof decideAndRecord>> | null = null;
+    const slowDb = beforeFirstInsert(env.DB, async () => {
+      fast = await decideAndRecord(env, {
+        customerId: id,
+        context: "cancel_flow",
+        reason: "too_expensive",
+        now: T0,
+      });
+      expect((await respond(fast.decision.id, "decline", admin, at(0))).status).toBe(200);
+    });
+    const slow = await decideAndRecord(
+      { ...env, DB: slowDb },
+      { customerId: id, context: "in_app", reason: "too_expensive", now: T0 + 1 },
+    );
+    expect(fast).not.toBeNull();
+    expect(slow.outcome).toBe("outstanding");
+    expect(slow.decision).toMatchObject({ id: fast!.decision.id, status: "declined" });
+    const offers = await env.DB.prepare(
+      "SELECT count(*) AS n FROM decisions WHERE customer_id = ? AND offer_key IS NOT NULL",
+    )
+      .bind(id)
+      .first<{ n: number }>();
+    expect(offers?.n).toBe(1);
+  });
 });
+
+/**
+ * The real database, with `between` run once just before the first `INSERT INTO decisions` a
+ * decision executes: a race made to happen at the one instant that matters, every time.
+ */
+function beforeFirstInsert(db: D1Database, between: () => Promise<void>): D1Database {
+  let fired = false;
+  const once = async () => {
+    if (fired) return;
+    fired = true;
+    await between();
+  };
+  return new Proxy(db, {
+    get(target, property) {
+      if (property !== "prepare") return Reflect.get(target, property, target);
+      return (sql: string) => {
+        const statement = target.prepare(sql);
+        if (!sql.includes("INSERT INTO decisions")) return statement;
+        return new Proxy(statement, {
+          get(inner, name) {
+            if (name !== "bind") return Reflect.get(inner, name, inner);
+            return (...values: unknown[]) => {
+              const bound = inner.bind(...values);
+              return new Proxy(bound, {
+                get(ready, method) {
+                  if (method !== "run") return Reflect.get(ready, method, ready);
+                  return async () => {
+                    await once();
+                    return ready.run();
+                  };
+                },
+              });
+            };
+          },
+        });
+      };
+    },
+  });
+}
 
 describe("decisions for campaign messages", () => {
   it("share the record, expiry and caps with the API", async () => {

@@ -89,11 +89,17 @@ const EXPIRE_SQL = "UPDATE decisions SET status = 'expired' WHERE id = ?1 AND st
 // An answer that commits first wins: an offer accepted or declined meanwhile stays so.
 const WITHDRAW_SQL = "UPDATE decisions SET status = 'withdrawn' WHERE id = ?1 AND status = 'outstanding'";
 
+// ?21: for a new offer, the read's `offerSeq`. An offer decision stored after the read (by a
+// concurrent ask, and already answered, so decisions_one_outstanding did not stop this one) was not
+// counted in this decision's caps and cooldowns: store nothing and answer with that offer instead.
+// NULL for a decision without an offer, which no cap or cooldown concerns.
 const INSERT_SQL = `
 INSERT INTO decisions (id, customer_id, context, reason, offer_key, reward, message, reason_code, why,
   experiment, variant, holdout, ruleset_version, inputs, cost, cost_currency, source, created_at,
   expires_at, status, responded_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, NULL)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, NULL
+WHERE ?21 IS NULL OR NOT EXISTS (
+  SELECT 1 FROM decisions WHERE customer_id = ?2 AND offer_key IS NOT NULL AND rowid > ?21)
 ON CONFLICT DO NOTHING`;
 
 // decisions_customer_offers, newest first: only read when a concurrent decision won the race.
@@ -163,7 +169,8 @@ export async function decideAndRecord(
       rowsWritten: 0,
     };
   }
-  const insert = env.DB.prepare(INSERT_SQL).bind(...insertParams(row.row));
+  const offerSeq = row.row.status === "outstanding" ? state.offerSeq : null;
+  const insert = env.DB.prepare(INSERT_SQL).bind(...insertParams(row.row), offerSeq);
   // A lone INSERT skips batch()'s extra cost; with the lapsed offer to expire first, the two must
   // commit together (the expiry frees decisions_one_outstanding for the INSERT), so a batch.
   const results = state.outstanding
@@ -173,8 +180,8 @@ export async function decideAndRecord(
   const rowsWritten = results.reduce((sum, result) => sum + (result.meta.rows_written ?? 0), 0);
 
   if (row.row.status === "outstanding" && results[results.length - 1]?.meta.changes === 0) {
-    // A concurrent decision stored its outstanding offer first: answer with that one. It is the
-    // customer's newest offer even if it was answered in the meantime.
+    // A concurrent decision stored its offer first (outstanding, or already answered): answer with
+    // that one, the customer's newest offer.
     const winner = await env.DB.prepare(NEWEST_OFFER_SQL).bind(request.customerId).run<DecisionRow>();
     rowsRead += winner.meta.rows_read ?? 0;
     const winnerRow = winner.results[0];

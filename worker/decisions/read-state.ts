@@ -39,6 +39,11 @@ export interface DecisionState {
    * of the live key with the hash passed in, or null (also when no hash was passed).
    */
   readonly storedKey: string | null;
+  /**
+   * The highest rowid among the customer's decisions with an offer (0: none), as of this read. The
+   * write stores a new offer only if no offer decision came after it (decide-and-record.ts).
+   */
+  readonly offerSeq: number;
   readonly rowsRead: number;
 }
 
@@ -57,6 +62,8 @@ const decisionObject = (alias: string) =>
  * - `_redemptions`: redemptions_customer_time, however old (anti-abuse has no horizon);
  * - `_cancellations`: events_customer_type_time on (customer, 'subscription.canceled');
  * - `_events`: events_customer_type_time, one seek per type the rules read, then the time range;
+ * - `_offer_seq`: decisions_customer_offers, the customer's offer decisions (a handful: caps keep
+ *   them few), for the highest rowid;
  * - `_key`: the caller's API key, one seek on api_keys_key_hash (none when ?10 is NULL).
  * Parameters: ?1 customer, ?2 history horizon, ?3 now, ?4 history limit, ?5 redemptions limit,
  * ?6 cancellations limit, ?7 event types (JSON array), ?8 events after, ?9 events limit,
@@ -95,6 +102,7 @@ SELECT c.*,
      SELECT id, type, occurred_at, properties FROM events
      WHERE customer_id = ?1${eventFilter} AND occurred_at > ?8 AND occurred_at <= ?3
      ORDER BY occurred_at DESC LIMIT ?9) e`)} AS _events,
+  ${unlessLive("SELECT max(rowid) FROM decisions WHERE customer_id = ?1 AND offer_key IS NOT NULL")} AS _offer_seq,
   ${keyLookupColumn("?10")} AS _key
 FROM (
   SELECT EXISTS (SELECT 1 FROM decisions WHERE customer_id = ?1 AND status = 'outstanding' AND expires_at > ?3) AS live
@@ -113,6 +121,7 @@ const STATE_COLUMNS = [
   "_redemptions",
   "_cancellations",
   "_events",
+  "_offer_seq",
   "_key",
 ];
 
@@ -189,6 +198,7 @@ export async function readDecisionState(
     events,
     eventsTruncated: eventTuples.length > DECISION_LIMITS.maxEvents,
     storedKey: typeof row._key === "string" ? row._key : null,
+    offerSeq: typeof row._offer_seq === "number" ? row._offer_seq : 0,
     rowsRead: result.meta.rows_read ?? 0,
   };
 }
