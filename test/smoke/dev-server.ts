@@ -17,6 +17,8 @@ export type Json = any;
 
 export interface SmokeServer {
   readonly adminKey: string;
+  /** The server's base URL, for requests the JSON helper below cannot make (streamed bodies). */
+  readonly url: string;
   /** Sends a request with `key` as the bearer key (none when undefined) and a JSON body if given. */
   request(
     method: string,
@@ -49,6 +51,10 @@ export function useDevServer(statePrefix: string): SmokeServer {
 
   return {
     adminKey,
+    get url() {
+      if (!server) throw new Error("the wrangler dev server has not started");
+      return server.url;
+    },
     async request(method, path, key, body) {
       if (!server) throw new Error("the wrangler dev server has not started");
       const headers: Record<string, string> = {};

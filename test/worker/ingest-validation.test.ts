@@ -270,13 +270,12 @@ describe("bad input", () => {
     expect(stored?.n).toBe(0);
   });
 
-  it("refuses an oversized body sent without a Content-Length, without reading all of it", async () => {
+  it("refuses an endless body sent without a Content-Length, and stops reading it", async () => {
     const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
     let sent = 0;
+    // Never ends: the Worker reads on only so far past the limit (to keep the connection usable).
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        // Far more than the limit: the Worker must stop reading long before the end.
-        if (sent >= LIMITS.maxBodyBytes * 8) return controller.close();
         sent += chunk.byteLength;
         controller.enqueue(chunk);
       },
@@ -288,7 +287,8 @@ describe("bad input", () => {
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("body_too_large");
-    expect(sent).toBeLessThan(LIMITS.maxBodyBytes * 8);
+    // A few chunks of slack: the stream runs ahead of the reader by its queue.
+    expect(sent).toBeLessThanOrEqual(LIMITS.maxBodyBytes + LIMITS.maxDiscardBytes + 4 * chunk.byteLength);
   });
 
   it("refuses a body that is not JSON", async () => {

@@ -1,10 +1,22 @@
 /**
  * Reads a request's JSON body under a byte limit, without buffering more than the limit.
+ *
+ * Stage: HTTP, first step of every route that takes a body; what it returns goes to the route's
+ * schema validator (worker/api/validation.ts).
  */
+import { LIMITS } from "../limits";
 import { ApiError } from "./errors";
 
 /**
  * Parses the body of `request` as JSON.
+ *
+ * A body found too large while streaming (no Content-Length, e.g. chunked) is read on to its end and
+ * thrown away chunk by chunk: workerd leaves the connection that carried a half-read body unusable,
+ * and `cancel()` does not help, so the next request on it fails with "Network connection lost" or
+ * hangs (cloudflare/workerd#1741; under `wrangler dev` every request rides such a pooled connection).
+ * Only a body longer still than `LIMITS.maxDiscardBytes` is cancelled, so an endless body costs a
+ * bounded read. A body never touched (declared too large, wrong type) is fine and is not read.
+ * Memory stays at `maxBytes` plus one chunk.
  *
  * @throws ApiError 415 when the body is not declared as JSON, 400 `body_too_large` when it exceeds
  *   `maxBytes` (400 like every other bad input, as the API contract says; the code tells them apart),
@@ -31,7 +43,8 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
       if (done) break;
       received += value.byteLength;
       if (received > maxBytes) {
-        await reader.cancel();
+        chunks.length = 0;
+        await discardRest(reader);
         throw tooLarge(maxBytes);
       }
       chunks.push(value);
@@ -51,8 +64,23 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   }
 }
 
+/** Reads on to the end of a body, dropping each chunk, up to `LIMITS.maxDiscardBytes`. */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let discarded = 0;
+  try {
+    while (discarded <= LIMITS.maxDiscardBytes) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      discarded += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client went away mid-body: there is no connection left to keep usable.
+  }
+}
+
 function tooLarge(maxBytes: number): ApiError {
   return new ApiError(400, "body_too_large", `The body exceeds the limit of ${maxBytes} bytes.`, [
-    { path: "", message: `must be at most ${maxBytes} bytes; split large batches` },
+    { path: "", message: `must be at most ${maxBytes} bytes; send a smaller body` },
   ]);
 }
