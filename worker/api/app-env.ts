@@ -30,5 +30,12 @@ export interface RouteDef {
    * trip fewer; worker/auth/authenticate.ts). For hot routes whose first step is a read.
    */
   keyLookup?: "own-statement" | "folded";
+  /**
+   * For a GET whose handler writes (GET next-offer stores the decision it makes). Hono answers HEAD
+   * by running the GET handler, and clients send HEAD expecting nothing to change (link prefetchers,
+   * monitors): on such a route HEAD is refused with 405 and `Allow` lists GET without HEAD
+   * (worker/api/unmatched-route.ts). Side-effect-free GET routes answer HEAD as usual.
+   */
+  sideEffects?: boolean;
   handler: (c: Context<AppEnv>) => Response | Promise<Response>;
 }

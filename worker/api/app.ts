@@ -1,6 +1,7 @@
 /**
  * The HTTP API: a Hono app built from the route table, with authentication per route, 404/405 for
- * requests no route takes (worker/api/unmatched-route.ts) and the one error boundary.
+ * requests no route takes and for HEAD on GET routes with side effects (worker/api/unmatched-route.ts)
+ * and the one error boundary.
  * worker/index.ts hands every fetch to it.
  */
 import { Hono } from "hono";
@@ -11,7 +12,7 @@ import type { AppEnv, RouteDef } from "./app-env";
 import { errorBoundary } from "./error-boundary";
 import { ROUTES } from "./route-table";
 import { NOW_HEADER } from "./routes/request-now";
-import { unmatchedRoute } from "./unmatched-route";
+import { refuseHead, unmatchedRoute } from "./unmatched-route";
 
 /** Middleware that admits a request only with a key carrying `scope` (or `admin`). */
 function withKey(scope: Scope) {
@@ -49,6 +50,7 @@ const letThrough = createMiddleware<AppEnv>(async (_c, next) => {
 /** Builds the API from a route table (the production table by default). */
 export function createApp(routes: readonly RouteDef[] = ROUTES): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const headRefused = refuseHead(routes);
   for (const route of routes) {
     app.on(
       route.method,
@@ -58,6 +60,7 @@ export function createApp(routes: readonly RouteDef[] = ROUTES): Hono<AppEnv> {
         : route.keyLookup === "folded"
           ? withFoldedKey(route.scope)
           : withKey(route.scope),
+      route.method === "GET" && route.sideEffects ? headRefused : letThrough,
       route.handler,
     );
   }

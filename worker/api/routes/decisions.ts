@@ -148,6 +148,8 @@ export const decisionRoutes: readonly RouteDef[] = [
     path: "/v1/customers/:id/next-offer",
     scope: "decisions:read",
     keyLookup: "folded",
+    // It stores the decision it makes: a HEAD (a link prefetcher) must not start a cooldown.
+    sideEffects: true,
     handler: getNextOffer,
   },
 ];
