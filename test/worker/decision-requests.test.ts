@@ -72,3 +72,130 @@ describe("HEAD on GET next-offer", () => {
     expect(decision.status).toBe(404);
   });
 });
+
+describe("query parameters of GET next-offer", () => {
+  it("refuses unknown parameters, each with its ?path, instead of ignoring them", async () => {
+    const refused = await call("/v1/customers/q-1/next-offer?context=in_app&foo=1&contxt=winback", {
+      key: reader,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: "validation_failed",
+      message: "The request is invalid (2 problems).",
+    });
+    expect(refused.body.error.details).toEqual([
+      { path: "?foo", message: "is not a parameter of this route; use context, reason, explain" },
+      { path: "?contxt", message: "is not a parameter of this route; use context, reason, explain" },
+    ]);
+    expect(await storedDecisions("q-1")).toBe(0);
+  });
+
+  it("refuses a parameter given twice, rather than picking one", async () => {
+    const refused = await call(
+      "/v1/customers/q-2/next-offer?context=in_app&context=winback&explain=1&explain=1",
+      {
+        key: reader,
+      },
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details).toEqual([
+      { path: "?context", message: "is given 2 times; give it once" },
+      { path: "?explain", message: "is given 2 times; give it once" },
+    ]);
+    expect(await storedDecisions("q-2")).toBe(0);
+  });
+
+  it("still answers context, reason and explain given once", async () => {
+    await payingCustomer(writer, "q-3", { ltv: 9_000 });
+    const answered = await call(
+      "/v1/customers/q-3/next-offer?context=cancel_flow&reason=hard_to_use&explain=1",
+      {
+        key: admin,
+        headers: { "x-rebound-now": at(0) },
+      },
+    );
+    expect(answered.status).toBe(200);
+    expect(answered.body).toMatchObject({ context: "cancel_flow", reason: "hard_to_use" });
+    expect(Array.isArray(answered.body.trace)).toBe(true);
+  });
+
+  it("says a missing ?context is required, and lists the contexts for a wrong one", async () => {
+    const missing = await call("/v1/customers/q-4/next-offer", { key: reader });
+    expect(missing.body.error.details).toEqual([
+      { path: "?context", message: "is required; use one of cancel_flow, in_app, winback, dunning" },
+    ]);
+    const wrong = await call("/v1/customers/q-4/next-offer?context=checkout", { key: reader });
+    expect(wrong.body.error.details).toEqual([
+      { path: "?context", message: "must be one of cancel_flow, in_app, winback, dunning" },
+    ]);
+  });
+
+  it("names a bad customer id in the URL path:id, and blames the request, not a body it has not got", async () => {
+    const long = await call(`/v1/customers/${"c".repeat(129)}/next-offer?context=in_app`, { key: reader });
+    expect(long.status).toBe(400);
+    expect(long.body.error).toMatchObject({
+      code: "validation_failed",
+      message: "The request is invalid (1 problem).",
+      details: [{ path: "path:id", message: "must be 1 to 128 printable characters" }],
+    });
+  });
+});
+
+describe("POST /v1/decisions problems", () => {
+  it("lists the allowed contexts for an unknown one, and blames the body", async () => {
+    const refused = await call("/v1/decisions", {
+      key: reader,
+      body: { customer_id: "p-1", context: "checkout" },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: "validation_failed",
+      message: "The request body is invalid (1 problem).",
+      details: [{ path: "/context", message: "must be one of cancel_flow, in_app, winback, dunning" }],
+    });
+  });
+
+  it("refuses an unknown query parameter next to ?explain", async () => {
+    const refused = await call("/v1/decisions?explain=1&verbose=1", {
+      key: reader,
+      body: { customer_id: "p-2", context: "in_app" },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details).toEqual([
+      { path: "?verbose", message: "is not a parameter of this route; use explain" },
+    ]);
+    expect(await storedDecisions("p-2")).toBe(0);
+  });
+});
+
+describe("X-Rebound-Now", () => {
+  it("refuses a date that does not exist instead of rolling it into the next month", async () => {
+    for (const impossible of [
+      "2026-02-30T00:00:00Z",
+      "2026-04-31T10:00:00Z",
+      "2026-03-01T24:00:00Z",
+      "2025-02-29T00:00:00Z",
+    ]) {
+      const refused = await call("/v1/customers/now-1/next-offer?context=in_app", {
+        key: admin,
+        headers: { "x-rebound-now": impossible },
+      });
+      expect({ impossible, status: refused.status }).toEqual({ impossible, status: 400 });
+      expect(refused.body.error).toMatchObject({
+        code: "validation_failed",
+        message: "The request is invalid (1 problem).",
+        details: [{ path: "header:X-Rebound-Now" }],
+      });
+    }
+    expect(await storedDecisions("now-1")).toBe(0);
+  });
+
+  it("takes a real leap day and an offset time", async () => {
+    const leap = await call("/v1/customers/now-2/next-offer?context=in_app", {
+      key: admin,
+      headers: { "x-rebound-now": "2028-02-29T12:00:00+02:00" },
+    });
+    expect(leap.status).toBe(200);
+    expect(leap.body.created_at).toBe("2028-02-29T10:00:00.000Z");
+  });
+});

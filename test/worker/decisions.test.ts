@@ -344,7 +344,7 @@ describe("bad decision requests", () => {
   it("refuses an over-long customer id in the path and too many attributes", async () => {
     const long = await call(`/v1/customers/${"c".repeat(129)}/next-offer?context=in_app`, { key: reader });
     expect(long.status).toBe(400);
-    expect(long.body.error.details).toEqual([{ path: "customer id", message: expect.any(String) }]);
+    expect(long.body.error.details).toEqual([{ path: "path:id", message: expect.any(String) }]);
     const attributes = Object.fromEntries(Array.from({ length: 51 }, (_, n) => [`a${n}`, n]));
     const many = await call("/v1/decisions", {
       key: reader,

@@ -27,7 +27,13 @@ export type ApiErrorCode =
   | "send_not_dead"
   | "internal";
 
-/** One problem inside a request body: `path` is a JSON Pointer into the body, e.g. `/events/3/occurred_at`. */
+/**
+ * One problem in a request. `path` says where:
+ * - a JSON Pointer into the body, e.g. `/events/3/occurred_at` (`""` is the body as a whole);
+ * - `?name` for a query parameter, e.g. `?context`;
+ * - `header:Name` for a header, e.g. `header:X-Rebound-Now`;
+ * - `path:name` for a parameter of the URL path, e.g. `path:id`.
+ */
 export interface ErrorDetail {
   path: string;
   message: string;
@@ -46,8 +52,16 @@ export class ApiError extends Error {
   }
 }
 
-/** 400 `validation_failed` with one detail per problem found. */
+/**
+ * 400 `validation_failed` with one detail per problem found. The message blames the body only when
+ * every problem is in it; a query parameter, header or path parameter makes it "the request".
+ */
 export function validationFailed(details: readonly ErrorDetail[]): ApiError {
   const count = details.length === 1 ? "1 problem" : `${details.length} problems`;
-  return new ApiError(400, "validation_failed", `The request body is invalid (${count}).`, details);
+  const what = details.every((detail) => isBodyPath(detail.path)) ? "request body" : "request";
+  return new ApiError(400, "validation_failed", `The ${what} is invalid (${count}).`, details);
+}
+
+function isBodyPath(path: string): boolean {
+  return path === "" || path.startsWith("/");
 }

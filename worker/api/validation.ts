@@ -50,6 +50,8 @@ function describe(error: ErrorObject, prefix: string): ErrorDetail | null {
         path: `${path}/${escapePointer(String(error.params.additionalProperty))}`,
         message: "is not a known property here",
       };
+    case "enum":
+      return { path, message: `must be one of ${(error.params.allowedValues as unknown[]).join(", ")}` };
     case "pattern":
       if (error.instancePath.endsWith("/type") || error.instancePath === "/type") {
         return {

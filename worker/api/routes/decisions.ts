@@ -18,6 +18,7 @@ import { LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
 import { ApiError, type ErrorDetail, validationFailed } from "../errors";
 import { readJsonBody } from "../json-body";
+import { queryParameterProblems } from "../query-parameters";
 import { schemaProblems } from "../validation";
 import { decisionView, redemptionView, traceView } from "./decision-view";
 import { requestNow } from "./request-now";
@@ -29,10 +30,15 @@ interface DecisionBody {
   attributes?: Record<string, string | number | boolean | null>;
 }
 
+/** The query parameters each decision route takes; any other, or one given twice, is a 400. */
+const POST_PARAMETERS = ["explain"] as const;
+const NEXT_OFFER_PARAMETERS = ["context", "reason", "explain"] as const;
+
 async function postDecision(c: Context<AppEnv>): Promise<Response> {
   const now = requestNow(c);
   const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
   const details = schemaProblems(validateDecisionRequest, body);
+  details.push(...queryParameterProblems(c.req.url, POST_PARAMETERS));
   const request = body as DecisionBody;
   // Report an undeclared reason alongside any other problem, unless the schema already flagged it.
   const reason = typeof request === "object" && request !== null ? request.reason : undefined;
@@ -62,11 +68,13 @@ async function getNextOffer(c: Context<AppEnv>): Promise<Response> {
   const customerId = c.req.param("id") ?? "";
   const context = c.req.query("context");
   const reason = c.req.query("reason") ?? null;
-  const details: ErrorDetail[] = [];
+  const details = queryParameterProblems(c.req.url, NEXT_OFFER_PARAMETERS);
   if (customerId.length > LIMITS.maxIdLength || hasControlCharacter(customerId)) {
-    details.push({ path: "customer id", message: `must be 1 to ${LIMITS.maxIdLength} printable characters` });
+    details.push({ path: "path:id", message: `must be 1 to ${LIMITS.maxIdLength} printable characters` });
   }
-  if (context === undefined || !(OFFER_CONTEXTS as readonly string[]).includes(context)) {
+  if (context === undefined) {
+    details.push({ path: "?context", message: `is required; use one of ${OFFER_CONTEXTS.join(", ")}` });
+  } else if (!(OFFER_CONTEXTS as readonly string[]).includes(context)) {
     details.push({ path: "?context", message: `must be one of ${OFFER_CONTEXTS.join(", ")}` });
   }
   details.push(...reasonProblems(reason, "?reason"));
