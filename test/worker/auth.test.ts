@@ -2,6 +2,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../worker/api/app";
+import { storedDecisions } from "./decision-fixtures";
 import { call, event, issueKey } from "./helpers";
 
 /** Every (method, path) the app actually registered, whatever table or module it came from. */
@@ -164,13 +165,6 @@ describe("key management", () => {
 // POST /v1/decisions and GET /v1/customers/:id/next-offer look the key up inside the decision's
 // read (one D1 round trip fewer): the outcome for a bad key must be exactly that of every route.
 describe("the key lookup folded into the decision read", () => {
-  const decisionCount = async (customerId: string) =>
-    (
-      await env.DB.prepare("SELECT count(*) AS n FROM decisions WHERE customer_id = ?1")
-        .bind(customerId)
-        .first<{ n: number }>()
-    )?.n;
-
   async function knownCustomer(id: string): Promise<void> {
     const writer = await issueKey(["events:write"]);
     const result = await call("/v1/events", {
@@ -224,7 +218,7 @@ describe("the key lookup folded into the decision read", () => {
         expect(JSON.stringify(result.body)).not.toContain("decision_id");
       }
     }
-    expect(await decisionCount("folded-refused")).toBe(0);
+    expect(await storedDecisions("folded-refused")).toBe(0);
   });
 
   it("answers a bad key with 401 even when the body is also bad, and a good key with 400", async () => {
@@ -257,6 +251,6 @@ describe("the key lookup folded into the decision read", () => {
       );
     expect((await ask(bootstrapKey)).status).toBe(200);
     expect((await ask(`${bootstrapKey}x`)).status).toBe(401);
-    expect(await decisionCount("folded-bootstrap")).toBe(1);
+    expect(await storedDecisions("folded-bootstrap")).toBe(1);
   });
 });

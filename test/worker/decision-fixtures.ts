@@ -1,5 +1,6 @@
 // Decision test fixtures: customers with the profiles the shipped rules (rules/*.yaml) care about,
 // ingested through the real API, and a decision call that moves the clock with X-Rebound-Now.
+import { env } from "cloudflare:workers";
 import { inHoldout } from "../../dsl/bucket";
 import { call, event, ingest, issueKey } from "./helpers";
 
@@ -12,6 +13,19 @@ export async function decisionKeys(): Promise<{ writer: string; admin: string; r
     admin: await issueKey(["admin"]),
     reader: await issueKey(["decisions:read"]),
   };
+}
+
+/** How many decisions are stored for a customer (`offersOnly`: only those that carried an offer). */
+export async function storedDecisions(
+  customerId: string,
+  options: { offersOnly?: boolean } = {},
+): Promise<number> {
+  const row = await env.DB.prepare(
+    `SELECT count(*) AS n FROM decisions WHERE customer_id = ?1${options.offersOnly ? " AND offer_key IS NOT NULL" : ""}`,
+  )
+    .bind(customerId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
 }
 
 /** The clock of most scenarios: decisions are asked for relative to this instant. */

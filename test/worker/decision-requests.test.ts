@@ -1,9 +1,9 @@
 // How the decision routes treat a request before deciding anything: HEAD on GET next-offer (which
 // would store a decision) is refused, query parameters and headers are checked as strictly as POST
 // bodies, and every refusal says what is wrong where.
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { at, cancel, decisionKeys, offeredIds, payingCustomer } from "./decision-fixtures";
+import { at, cancel, decisionKeys, offeredIds, payingCustomer, storedDecisions } from "./decision-fixtures";
 import { call } from "./helpers";
 
 let writer: string;
@@ -12,13 +12,6 @@ let reader: string;
 beforeAll(async () => {
   ({ writer, admin, reader } = await decisionKeys());
 });
-
-async function storedDecisions(customerId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM decisions WHERE customer_id = ?1")
-    .bind(customerId)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
-}
 
 async function head(path: string, key?: string, headers: Record<string, string> = {}): Promise<Response> {
   return await exports.default.fetch(`http://rebound.test${path}`, {

@@ -1,9 +1,8 @@
 // Request attributes are merged into the profile for one decision. A name the rules do not declare,
 // or a value of the wrong type, would read as missing and quietly turn the answer into "no offer":
 // each is refused with its path and what the rules expect (rules/settings.yaml `fields:`).
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decide, decisionKeys, payingCustomer } from "./decision-fixtures";
+import { decide, decisionKeys, payingCustomer, storedDecisions } from "./decision-fixtures";
 
 let writer: string;
 let admin: string;
@@ -47,10 +46,7 @@ describe("decision request attributes", () => {
     expect(details["/attributes/seets"]).toBe(
       "is not an attribute the rules declare; declared: seats, company_size, onboarded_at",
     );
-    const stored = await env.DB.prepare("SELECT count(*) AS n FROM decisions WHERE customer_id = ?1")
-      .bind("attrs-bad")
-      .first<{ n: number }>();
-    expect(stored?.n).toBe(0);
+    expect(await storedDecisions("attrs-bad")).toBe(0);
   });
 
   it("accepts declared attributes of the right type, and null to leave one out", async () => {

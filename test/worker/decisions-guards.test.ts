@@ -19,6 +19,7 @@ import {
   PRICE_EXPERIMENT,
   payingCustomer,
   respond,
+  storedDecisions,
   T0,
 } from "./decision-fixtures";
 import { call } from "./helpers";
@@ -203,12 +204,7 @@ describe("concurrency inside one isolate", () => {
     expect(fast).not.toBeNull();
     expect(slow.outcome).toBe("outstanding");
     expect(slow.decision).toMatchObject({ id: fast!.decision.id, status: "declined" });
-    const offers = await env.DB.prepare(
-      "SELECT count(*) AS n FROM decisions WHERE customer_id = ? AND offer_key IS NOT NULL",
-    )
-      .bind(id)
-      .first<{ n: number }>();
-    expect(offers?.n).toBe(1);
+    expect(await storedDecisions(id, { offersOnly: true })).toBe(1);
   });
 });
 

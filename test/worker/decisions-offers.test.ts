@@ -2,7 +2,15 @@
 // answers; accepting records a redemption once; the clock decides what "expired" means.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { at, decide, decisionKeys, offeredIds, payingCustomer, respond } from "./decision-fixtures";
+import {
+  at,
+  decide,
+  decisionKeys,
+  offeredIds,
+  payingCustomer,
+  respond,
+  storedDecisions,
+} from "./decision-fixtures";
 import { call } from "./helpers";
 
 let writer: string;
@@ -41,10 +49,7 @@ describe("stable answers", () => {
       expect(again.body.meta.rows_written).toBe(0);
       expect(again.body.meta.rows_read).toBeLessThanOrEqual(5);
     }
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM decisions WHERE customer_id = ?")
-      .bind(id)
-      .first("n");
-    expect(count).toBe(1);
+    expect(await storedDecisions(id)).toBe(1);
   });
 
   it("decides anew once the offer has expired, and marks the old one expired", async () => {

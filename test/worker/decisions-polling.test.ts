@@ -3,7 +3,15 @@
 // each time, while anything that changes the answer still decides and stores anew.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { at, decide, decisionKeys, offeredIds, payingCustomer, respond } from "./decision-fixtures";
+import {
+  at,
+  decide,
+  decisionKeys,
+  offeredIds,
+  payingCustomer,
+  respond,
+  storedDecisions,
+} from "./decision-fixtures";
 import { call, event, ingest } from "./helpers";
 
 let writer: string;
@@ -12,13 +20,6 @@ let reader: string;
 beforeAll(async () => {
   ({ writer, admin, reader } = await decisionKeys());
 });
-
-async function storedDecisions(customerId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM decisions WHERE customer_id = ?1")
-    .bind(customerId)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
-}
 
 describe("repeated asks without an offer", () => {
   it("return the same stored decision, write nothing, and say it was reused", async () => {
