@@ -129,12 +129,12 @@ export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRe
   const refused = refusedReason(ruleset, reason);
   if (refused) return { ...base, offer: null, reasonCode: "ineligible", why: refused, trace: [] };
   const trace: OfferTraceEntry[] = [];
-  let capped: OfferTraceEntry | null = null;
+  const limited: OfferTraceEntry[] = [];
   for (const [index, offer] of ruleset.offers.entries()) {
     if (request.only && !request.only.includes(offer.key)) continue;
     const entry = evaluateOffer(ruleset, offer, evalCtx, request, reason, history);
     trace.push(entry);
-    if (entry.outcome === "capped" || entry.outcome === "cooldown") capped ??= entry;
+    if (entry.outcome === "capped" || entry.outcome === "cooldown") limited.push(entry);
     if (entry.outcome !== "chosen") continue;
     const rest = ruleset.offers.slice(index + 1).filter((o) => !request.only || request.only.includes(o.key));
     const blocked = guard(ruleset, ctx, history);
@@ -151,13 +151,18 @@ export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRe
     pushNotEvaluated(trace, rest, `${offer.key} matched first`);
     return choose(ruleset, offer, ctx, { ...base, matched: offer.key }, trace);
   }
-  if (capped) {
+  const first = limited[0];
+  if (first) {
+    const why =
+      limited.length === 1
+        ? `the only matching offer was limited: ${first.detail}`
+        : `every matching offer was limited: ${limited.map((entry) => `${entry.offer} ${entry.detail}`).join("; ")}`;
     return {
       ...base,
       offer: null,
-      reasonCode: capped.outcome === "cooldown" ? "cooldown" : "capped",
-      why: `the only matching offer was limited: ${capped.detail}`,
-      matched: capped.offer,
+      reasonCode: first.outcome === "cooldown" ? "cooldown" : "capped",
+      why,
+      matched: first.offer,
       trace,
     };
   }

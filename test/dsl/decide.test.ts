@@ -102,6 +102,37 @@ describe("offer decisions", () => {
     expect(vip.condition?.failure?.values).toEqual([{ expression: "days_since(signed_up_at)", value: "10" }]);
   });
 
+  it("says every matching offer was limited when more than one was, naming each", () => {
+    const limitedRules = ruleset(
+      BASE.replace("    reward: half\n", "    reward: half\n    cap: { max: 1, per: 90d }\n").replace(
+        "    reward: twenty\n",
+        "    reward: twenty\n    cooldown: 60d\n",
+      ),
+    );
+    const history = {
+      offers: [
+        { offerKey: "vip_price", at: NOW - 40 * DAY },
+        { offerKey: "low", at: NOW - 50 * DAY },
+      ],
+    };
+    const decision = decideOffer(limitedRules, ctx({ ltv: 90000, signed_up_at: NOW - 90 * DAY }), {
+      context: "cancel_flow",
+      reason: "too_expensive",
+      history,
+    });
+    expect(decision.offer).toBeNull();
+    expect(decision.reasonCode).toBe("cooldown");
+    expect(decision.why).toBe(
+      "every matching offer was limited: vip_price given less than 60d ago; low already given 1 time(s) within 90d",
+    );
+    const one = decideOffer(limitedRules, ctx({ ltv: 100, signed_up_at: NOW - 90 * DAY }), {
+      context: "cancel_flow",
+      reason: "too_expensive",
+      history,
+    });
+    expect(one.why).toBe("the only matching offer was limited: already given 1 time(s) within 90d");
+  });
+
   it("uses the reason passed in the cancel flow over the profile's churn reason", () => {
     const decision = decideOffer(rules, ctx({ churn_reason: "too_expensive" }), {
       context: "cancel_flow",

@@ -45,6 +45,21 @@ describe("repeated asks without an offer", () => {
     expect(await storedDecisions("poll-closing")).toBe(1);
   });
 
+  it("are reused across new activity and attributes sent in another order", async () => {
+    await payingCustomer(writer, "poll-active", { ltv: 500_000 });
+    const ask = (attributes: Record<string, unknown>) =>
+      decide("poll-active", "cancel_flow", { key: admin, reason: "shutting_down", attributes });
+    const first = await ask({ seats: 4, company_size: "mid" });
+    // Logins add events to the decision's read, but the answer and what the rules read are the same.
+    await ingest(writer, [
+      event("activity", "poll-active", "2026-03-02T10:00:00Z"),
+      event("activity", "poll-active", "2026-03-03T09:00:00Z"),
+    ]);
+    const again = await ask({ company_size: "mid", seats: 4 });
+    expect(again.body).toMatchObject({ decision_id: first.body.decision_id, reused: true });
+    expect(await storedDecisions("poll-active")).toBe(1);
+  });
+
   it("still explain themselves with ?explain=1", async () => {
     await payingCustomer(writer, "poll-explain", { ltv: 5_000, mrr: 900, plan: "starter" });
     const first = await decide("poll-explain", "cancel_flow", { key: admin, reason: "too_expensive" });

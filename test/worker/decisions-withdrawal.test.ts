@@ -31,6 +31,9 @@ describe("an outstanding offer the customer is no longer eligible for", () => {
       reused: false,
     });
     expect(closing.body.decision_id).not.toBe(offered.body.decision_id);
+    expect(closing.body.why).toBe(
+      `customers who leave for \`shutting_down\` never get an offer; withdrew offer ${offered.body.decision_id}`,
+    );
 
     const accept = await respond(offered.body.decision_id, "accept", admin, at(2));
     expect(accept.status).toBe(410);
@@ -40,9 +43,12 @@ describe("an outstanding offer the customer is no longer eligible for", () => {
     const stored = await call(`/v1/decisions/${offered.body.decision_id}`, { key: admin });
     expect(stored.body).toMatchObject({ status: "withdrawn", offer: { key: offered.body.offer.key } });
 
-    // The withdrawn offer was shown, so it still counts for caps and cooldowns.
-    const later = await decide(id, "winback", { key: admin, now: at(3) });
-    expect(later.body).toMatchObject({ offer: null, reason_code: "cooldown" });
+    // Taken back unanswered, it counts for no cap or cooldown: a customer who picks "shutting down"
+    // by mistake and goes back gets the offer again (the same variant: buckets are stable).
+    const back = await decide(id, "cancel_flow", { key: admin, now: at(2), reason: "too_expensive" });
+    expect(back.body).toMatchObject({ reason_code: "offered", status: "outstanding", reused: false });
+    expect(back.body.offer.key).toBe(offered.body.offer.key);
+    expect(back.body.variant).toBe(offered.body.variant);
   });
 
   it("is withdrawn by the anti-abuse guard when the customer churns again soon after redeeming", async () => {

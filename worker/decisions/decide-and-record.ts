@@ -124,13 +124,14 @@ export async function decideAndRecord(
   plan: DecisionRuleset = deployedRuleset(),
 ): Promise<DecisionResult> {
   const keyCheck = request.keyCheck ?? null;
-  const state = await readDecisionState(env.DB, plan, {
-    customerId: request.customerId,
-    context: request.context,
-    now: request.now,
-    keyHash: keyCheck?.keyHash,
-  });
+  const ask = { customerId: request.customerId, context: request.context, now: request.now };
+  let state = await readDecisionState(env.DB, plan, { ...ask, keyHash: keyCheck?.keyHash });
   keyCheck?.settle(state.storedKey);
+  let firstReadRows = 0;
+  // The outstanding row to close in the same batch as the new decision: a lapsed offer is marked
+  // expired, one the customer may no longer have is withdrawn.
+  let close: string | null = null;
+  let withdrawn: { id: string; why: string } | null = null;
   if (state.outstanding && !isExpired(state.outstanding, request.now)) {
     const withdrawal = state.customer ? withdrawalFor(plan, request, state, state.customer) : null;
     if (withdrawal === null) {
@@ -144,20 +145,34 @@ export async function decideAndRecord(
         rowsWritten: 0,
       };
     }
-    // The customer may no longer have the offer they hold: take it back (accepting it is now 410
-    // offer_withdrawn), then decide afresh, which stores why they get none. Once withdrawn the row
-    // is not outstanding, so the second pass cannot come back here for it.
-    const withdrawn = await env.DB.prepare(WITHDRAW_SQL).bind(state.outstanding.id).run();
-    const fresh = await decideAndRecord(env, { ...request, keyCheck: null }, plan);
-    return {
-      ...fresh,
-      rowsRead: state.rowsRead + (withdrawn.meta.rows_read ?? 0) + fresh.rowsRead,
-      rowsWritten: (withdrawn.meta.rows_written ?? 0) + fresh.rowsWritten,
+    // Take the offer back (accepting it becomes 410 offer_withdrawn) and decide afresh, which
+    // stores why the customer gets none; both commit together. The read above skipped the history
+    // while the offer was live: read it now, without the offer being withdrawn (it counts for no
+    // cap or cooldown once withdrawn).
+    const live = state.outstanding;
+    firstReadRows = state.rowsRead;
+    const full = await readDecisionState(env.DB, plan, { ...ask, evenIfLive: true });
+    state = {
+      ...full,
+      offers: full.offers.filter(
+        (past) => !(past.offerKey === live.offer_key && past.at === live.created_at),
+      ),
     };
+    close = WITHDRAW_SQL;
+    withdrawn = { id: live.id, why: withdrawal };
+  } else if (state.outstanding) {
+    close = EXPIRE_SQL;
   }
-  const row = state.customer
+  let row = state.customer
     ? evaluate(plan, env, request, state, state.customer)
     : unknownCustomer(plan, request);
+  if (withdrawn && row.row.offer_key === null) {
+    // What refused the offer refuses every offer: say so, and which offer it took back.
+    row = {
+      ...row,
+      row: { ...row.row, reason_code: "ineligible", why: `${withdrawn.why}; withdrew offer ${withdrawn.id}` },
+    };
+  }
   const repeated = repeatedNoOffer(request, state, row.row);
   if (repeated) {
     return {
@@ -165,18 +180,20 @@ export async function decideAndRecord(
       outcome: "repeated",
       chosenOffer: null,
       trace: request.explain ? row.trace : null,
-      rowsRead: state.rowsRead,
+      rowsRead: firstReadRows + state.rowsRead,
       rowsWritten: 0,
     };
   }
   const offerSeq = row.row.status === "outstanding" ? state.offerSeq : null;
   const insert = env.DB.prepare(INSERT_SQL).bind(...insertParams(row.row), offerSeq);
-  // A lone INSERT skips batch()'s extra cost; with the lapsed offer to expire first, the two must
-  // commit together (the expiry frees decisions_one_outstanding for the INSERT), so a batch.
-  const results = state.outstanding
-    ? await env.DB.batch([env.DB.prepare(EXPIRE_SQL).bind(state.outstanding.id), insert])
-    : [await insert.run()];
-  let rowsRead = state.rowsRead + results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0);
+  // A lone INSERT skips batch()'s extra cost; with an outstanding row to close first, the two must
+  // commit together (closing it frees decisions_one_outstanding for the INSERT), so a batch.
+  const results =
+    close && state.outstanding
+      ? await env.DB.batch([env.DB.prepare(close).bind(state.outstanding.id), insert])
+      : [await insert.run()];
+  let rowsRead =
+    firstReadRows + state.rowsRead + results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0);
   const rowsWritten = results.reduce((sum, result) => sum + (result.meta.rows_written ?? 0), 0);
 
   if (row.row.status === "outstanding" && results[results.length - 1]?.meta.changes === 0) {
@@ -208,12 +225,22 @@ export async function decideAndRecord(
 }
 
 /**
- * A decision is the same answer as another when every column but its id and time is equal. `inputs`
- * holds the profile values, segment memberships, history counts and buckets the evaluation read, so
- * equal inputs mean an equal ask; a column added later is compared too, unless listed here.
+ * A decision is the same answer as another when every column but its id and time is equal, and its
+ * inputs are (compared by `answerInputs`): the profile values, segment memberships, history counts
+ * and buckets the evaluation read. A column added later is compared too, unless listed here.
  */
-const NOT_PART_OF_THE_ANSWER: ReadonlySet<keyof DecisionRow> = new Set(["id", "created_at"]);
+const NOT_PART_OF_THE_ANSWER: ReadonlySet<keyof DecisionRow> = new Set(["id", "created_at", "inputs"]);
 const SAME_ANSWER_COLUMNS = DECISION_COLUMNS.filter((column) => !NOT_PART_OF_THE_ANSWER.has(column));
+
+/**
+ * The inputs of a decision as far as its answer goes: without how many events the read took in,
+ * which grows with every login although the rules see events only through the profile values and
+ * segments (which are compared). Otherwise an active customer's banner would store a row per visit.
+ */
+function answerInputs(stored: string): string {
+  const { events: _events, ...rest } = JSON.parse(stored) as Record<string, unknown>;
+  return JSON.stringify(rest);
+}
 
 /**
  * An app polling for an offer (an in-app banner on every page view) would otherwise store one
@@ -230,7 +257,7 @@ function repeatedNoOffer(
   if (!last || fresh.status !== "no_offer" || state.outstanding) return null;
   if ((request.source ?? "api") !== "api") return null;
   for (const column of SAME_ANSWER_COLUMNS) if (last[column] !== fresh[column]) return null;
-  return last;
+  return answerInputs(last.inputs) === answerInputs(fresh.inputs) ? last : null;
 }
 
 /** What the rules evaluate for one ask: the profile with the request's attributes, and the history. */
@@ -262,6 +289,14 @@ function withdrawalFor(
   });
 }
 
+/** The request's attributes in name order, so the same attributes record the same inputs. */
+function sortedAttributes(request: DecideRequest): Record<string, unknown> | null {
+  if (!request.attributes) return null;
+  return Object.fromEntries(
+    Object.entries(request.attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}
+
 interface NewDecision {
   row: DecisionRow;
   chosen: ChosenOffer | null;
@@ -276,7 +311,7 @@ function evaluate(
   profile: Record<string, unknown>,
 ): NewDecision {
   const { ruleset } = plan;
-  const attributes = request.attributes ?? null;
+  const attributes = sortedAttributes(request);
   const { customer, ctx, cancellations } = evaluationInputs(request, state, profile);
   const decision: OfferDecision = decideOffer(ruleset, ctx, {
     context: request.context,
@@ -346,7 +381,7 @@ function unknownCustomer(plan: DecisionRuleset, request: DecideRequest): NewDeci
         request: {
           context: request.context,
           reason: request.reason ?? null,
-          attributes: request.attributes ?? null,
+          attributes: sortedAttributes(request),
           only: request.only ?? null,
         },
       }),

@@ -58,7 +58,8 @@ const decisionObject = (alias: string) =>
  * - `_no_offer`: decisions_customer_context_no_offer, the newest row at or before now, kept only if
  *   no offer was made since (decisions_customer_offers; the seek stops at the first such offer);
  * - `_history`: decisions_customer_offers within the longest cap window (the partial index needs
- *   `offer_key IS NOT NULL` in the WHERE), each joined to its redemption by primary key;
+ *   `offer_key IS NOT NULL` in the WHERE), each joined to its redemption by primary key; withdrawn
+ *   offers are left out (taken back unanswered, they count for no cap or cooldown);
  * - `_redemptions`: redemptions_customer_time, however old (anti-abuse has no horizon);
  * - `_cancellations`: events_customer_type_time on (customer, 'subscription.canceled');
  * - `_events`: events_customer_type_time, one seek per type the rules read, then the time range;
@@ -67,13 +68,15 @@ const decisionObject = (alias: string) =>
  * - `_key`: the caller's API key, one seek on api_keys_key_hash (none when ?10 is NULL).
  * Parameters: ?1 customer, ?2 history horizon, ?3 now, ?4 history limit, ?5 redemptions limit,
  * ?6 cancellations limit, ?7 event types (JSON array), ?8 events after, ?9 events limit,
- * ?10 API key hash (NULL when the caller is already authenticated, or for the tick), ?11 context.
+ * ?10 API key hash (NULL when the caller is already authenticated, or for the tick), ?11 context,
+ * ?12 1 to read the history even while a live offer is outstanding.
  */
 function stateSql(eventFilter: string): string {
   // While a live offer is outstanding the decision returns it unchanged (unless the redemptions and
   // cancellations say to withdraw it) and needs no offer history or events: CASE evaluates lazily,
   // so repeated asks (an in-app banner on every page) skip those reads.
-  const unlessLive = (subquery: string) => `CASE WHEN s.live THEN NULL ELSE (${subquery}) END`;
+  // ?12 = 1 reads everything even so (an offer about to be withdrawn: the ask is decided afresh).
+  const unlessLive = (subquery: string) => `CASE WHEN s.live AND ?12 = 0 THEN NULL ELSE (${subquery}) END`;
   return `
 SELECT c.*,
   (SELECT ${decisionObject("d")} FROM decisions d
@@ -88,6 +91,7 @@ SELECT c.*,
      SELECT d.id, d.offer_key, d.created_at, r.redeemed_at FROM decisions d
      LEFT JOIN redemptions r ON r.decision_id = d.id
      WHERE d.customer_id = ?1 AND d.offer_key IS NOT NULL AND d.created_at > ?2 AND d.created_at <= ?3
+       AND d.status <> 'withdrawn'
      ORDER BY d.created_at DESC LIMIT ?4) h`)} AS _history,
   (SELECT json_group_array(json_array(x.id, x.offer_key, x.created_at, x.redeemed_at)) FROM (
      SELECT r.decision_id AS id, r.offer_key, d.created_at, r.redeemed_at FROM redemptions r
@@ -138,7 +142,14 @@ type EventTuple = [id: string, type: string, occurredAt: number, properties: str
 export async function readDecisionState(
   db: D1Database,
   plan: DecisionRuleset,
-  ask: { customerId: string; context: string; now: number; keyHash?: string | null },
+  ask: {
+    customerId: string;
+    context: string;
+    now: number;
+    keyHash?: string | null;
+    /** Read the offer history and events even while a live offer is outstanding. */
+    evenIfLive?: boolean;
+  },
 ): Promise<DecisionState> {
   const { customerId, now } = ask;
   const windowMs = plan.ruleset.eventWindowMs;
@@ -158,6 +169,7 @@ export async function readDecisionState(
       eventLimit,
       ask.keyHash ?? null,
       ask.context,
+      ask.evenIfLive ? 1 : 0,
     )
     .run<Record<string, unknown>>();
   const row = result.results[0] ?? {};
