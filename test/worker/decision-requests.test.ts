@@ -192,3 +192,53 @@ describe("X-Rebound-Now", () => {
     expect(leap.body.created_at).toBe("2028-02-29T10:00:00.000Z");
   });
 });
+
+describe("?explain values", () => {
+  it("refuses a value other than 1, true, 0 or false on both routes, and stores nothing", async () => {
+    await payingCustomer(writer, "x-1");
+    for (const value of ["yes", "", "TRUE", "2"]) {
+      const posted = await call(`/v1/decisions?explain=${value}`, {
+        key: admin,
+        body: { customer_id: "x-1", context: "in_app" },
+        headers: { "x-rebound-now": at(0) },
+      });
+      expect(posted.status).toBe(400);
+      expect(posted.body.error).toMatchObject({
+        code: "validation_failed",
+        message: "The request is invalid (1 problem).",
+        details: [{ path: "?explain", message: "must be 1, true, 0 or false" }],
+      });
+      const got = await call(`/v1/customers/x-1/next-offer?context=in_app&explain=${value}`, {
+        key: admin,
+        headers: { "x-rebound-now": at(0) },
+      });
+      expect(got.status).toBe(400);
+      expect(got.body.error.details).toEqual([{ path: "?explain", message: "must be 1, true, 0 or false" }]);
+    }
+    expect(await storedDecisions("x-1")).toBe(0);
+  });
+
+  it("gives the trace for 1 and true, and leaves it out for 0 and false", async () => {
+    await payingCustomer(writer, "x-2");
+    for (const [value, traced] of [
+      ["1", true],
+      ["true", true],
+      ["0", false],
+      ["false", false],
+    ] as const) {
+      const posted = await call(`/v1/decisions?explain=${value}`, {
+        key: admin,
+        body: { customer_id: "x-2", context: "in_app" },
+        headers: { "x-rebound-now": at(0) },
+      });
+      expect(posted.status).toBe(200);
+      expect("trace" in posted.body).toBe(traced);
+      const got = await call(`/v1/customers/x-2/next-offer?context=in_app&explain=${value}`, {
+        key: admin,
+        headers: { "x-rebound-now": at(0) },
+      });
+      expect(got.status).toBe(200);
+      expect("trace" in got.body).toBe(traced);
+    }
+  });
+});

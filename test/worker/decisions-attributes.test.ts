@@ -1,14 +1,24 @@
 // Request attributes are merged into the profile for one decision. A name the rules do not declare,
 // or a value of the wrong type, would read as missing and quietly turn the answer into "no offer":
-// each is refused with its path and what the rules expect (rules/settings.yaml `fields:`).
+// each is refused with its path and what the rules expect (rules/settings.yaml `fields:`). A
+// timestamp attribute is epoch milliseconds or ISO 8601 with a UTC offset, as in ingest, and the
+// decision uses (and records) epoch milliseconds, which is what the rules read.
 import { beforeAll, describe, expect, it } from "vitest";
 import { decide, decisionKeys, payingCustomer, storedDecisions } from "./decision-fixtures";
+import { call } from "./helpers";
 
 let writer: string;
 let admin: string;
 beforeAll(async () => {
   ({ writer, admin } = await decisionKeys());
 });
+
+function detailsByPath(body: { error: { details: { path: string; message: string }[] } }) {
+  return Object.fromEntries(body.error.details.map((detail) => [detail.path, detail.message]));
+}
+
+const TIME_MESSAGE =
+  "must be a time: epoch milliseconds, or ISO 8601 with a UTC offset such as 2026-03-01T09:30:00Z (declared timestamp)";
 
 describe("decision request attributes", () => {
   it("refuses undeclared names and values of the wrong type, listing each, and stores nothing", async () => {
@@ -24,12 +34,7 @@ describe("decision request attributes", () => {
     });
     expect(result.status).toBe(400);
     expect(result.body.error.code).toBe("validation_failed");
-    const details = Object.fromEntries(
-      result.body.error.details.map((detail: { path: string; message: string }) => [
-        detail.path,
-        detail.message,
-      ]),
-    );
+    const details = detailsByPath(result.body);
     expect(Object.keys(details).sort()).toEqual([
       "/attributes/company_size",
       "/attributes/onboarded_at",
@@ -40,9 +45,7 @@ describe("decision request attributes", () => {
     expect(details["/attributes/company_size"]).toBe(
       "must be one of solo, small, mid, large (declared enum(solo, small, mid, large))",
     );
-    expect(details["/attributes/onboarded_at"]).toBe(
-      "must be a time in epoch milliseconds (declared timestamp)",
-    );
+    expect(details["/attributes/onboarded_at"]).toBe(TIME_MESSAGE);
     expect(details["/attributes/seets"]).toBe(
       "is not an attribute the rules declare; declared: seats, company_size, onboarded_at",
     );
@@ -56,5 +59,50 @@ describe("decision request attributes", () => {
       attributes: { seats: null, company_size: "mid", onboarded_at: Date.parse("2026-01-05T00:00:00Z") },
     });
     expect(result.status).toBe(200);
+  });
+
+  it("takes a timestamp as ISO 8601 with an offset and decides with it in epoch milliseconds", async () => {
+    await payingCustomer(writer, "attrs-iso");
+    const result = await decide("attrs-iso", "in_app", {
+      key: admin,
+      attributes: { onboarded_at: "2026-01-05T09:30:00+01:00" },
+    });
+    expect(result.status).toBe(200);
+    const stored = await call(`/v1/decisions/${result.body.decision_id}`, { key: admin });
+    expect(stored.status).toBe(200);
+    expect(stored.body.inputs.request.attributes).toEqual({
+      onboarded_at: Date.parse("2026-01-05T08:30:00Z"),
+    });
+  });
+
+  it("refuses a timestamp without a UTC offset or on a day that does not exist", async () => {
+    await payingCustomer(writer, "attrs-iso-bad");
+    for (const text of ["2026-01-05T09:30:00", "2026-02-30T00:00:00Z", "2026-01-05", "1.5e12"]) {
+      const result = await decide("attrs-iso-bad", "in_app", {
+        key: admin,
+        attributes: { onboarded_at: text },
+      });
+      expect(result.status).toBe(400);
+      expect(detailsByPath(result.body)).toEqual({ "/attributes/onboarded_at": TIME_MESSAGE });
+    }
+    const fraction = await decide("attrs-iso-bad", "in_app", {
+      key: admin,
+      attributes: { onboarded_at: 1.5 },
+    });
+    expect(detailsByPath(fraction.body)).toEqual({ "/attributes/onboarded_at": TIME_MESSAGE });
+    expect(await storedDecisions("attrs-iso-bad")).toBe(0);
+  });
+
+  it("points a malformed attribute name at the name and says what a name may be", async () => {
+    await payingCustomer(writer, "attrs-name");
+    const result = await decide("attrs-name", "in_app", { key: admin, attributes: { "bad-name": 1 } });
+    expect(result.status).toBe(400);
+    expect(result.body.error.details).toEqual([
+      {
+        path: "/attributes/bad-name",
+        message: "is not a valid attribute name: a letter or _, then up to 63 letters, digits or _",
+      },
+    ]);
+    expect(await storedDecisions("attrs-name")).toBe(0);
   });
 });

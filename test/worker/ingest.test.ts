@@ -133,7 +133,7 @@ describe("profile aggregates", () => {
         first_name: "Ada",
         country: "GB",
         timezone: "Europe/London",
-        attributes: { company_size: 40, beta: true, channel: "ads" },
+        attributes: { company_size: "mid", beta: true, channel: "ads" },
       }),
       event("subscription.started", c, "2026-01-02T00:00:00Z", {
         plan: "starter",
@@ -216,7 +216,7 @@ describe("profile aggregates", () => {
       card_last4: "4242",
       update_url: "https://billing.example.com/update",
       card_expires_at: "2026-04-30T00:00:00.000Z",
-      attributes: { company_size: 40, channel: "referral" },
+      attributes: { company_size: "mid", channel: "referral" },
       first_seen_at: "2026-01-01T00:00:00.000Z",
       last_event_at: "2026-03-04T00:00:00.000Z",
     });

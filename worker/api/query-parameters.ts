@@ -30,3 +30,30 @@ export function queryParameterProblems(url: string, allowed: readonly string[]):
   }
   return problems;
 }
+
+/** The values a yes/no query parameter such as `?explain` takes, by what they mean. */
+const FLAG_VALUES: ReadonlyMap<string, boolean> = new Map([
+  ["1", true],
+  ["true", true],
+  ["0", false],
+  ["false", false],
+]);
+
+/**
+ * The problem with the value of the yes/no parameter `name` of `url`, if any: a value outside
+ * 1, true, 0, false (`?explain=yes`) must not silently mean "no".
+ *
+ * @example flagProblems("https://x/v1/decisions?explain=yes", "explain")
+ *   // [{ path: "?explain", message: "must be 1, true, 0 or false" }]
+ */
+export function flagProblems(url: string, name: string): ErrorDetail[] {
+  const value = new URL(url).searchParams.get(name);
+  if (value === null || FLAG_VALUES.has(value)) return [];
+  return [{ path: `?${name}`, message: "must be 1, true, 0 or false" }];
+}
+
+/** The value of the yes/no parameter `name` of `url` (false when absent); check it with `flagProblems`. */
+export function flagValue(url: string, name: string): boolean {
+  const value = new URL(url).searchParams.get(name);
+  return value !== null && FLAG_VALUES.get(value) === true;
+}

@@ -31,6 +31,13 @@ export function schemaProblems(validate: ValidateFunction, body: unknown, pathPr
 
 function describe(error: ErrorObject, prefix: string): ErrorDetail | null {
   const path = prefix + error.instancePath;
+  // A name refused by `propertyNames` (its own error and the one from the rule inside it): point at
+  // the name and say what a name may be, not at the object that holds it.
+  const badName =
+    error.propertyName ?? (error.keyword === "propertyNames" ? error.params.propertyName : undefined);
+  if (typeof badName === "string") {
+    return { path: `${path}/${escapePointer(badName)}`, message: nameHint(error.instancePath) };
+  }
   switch (error.keyword) {
     // "must match then schema" only repeats the errors reported inside the `then` branch.
     case "if":
@@ -78,6 +85,12 @@ function patternHint(instancePath: string): string {
     customer_id: "no control characters",
   };
   return hints[field] ?? "see the event reference in README.md";
+}
+
+function nameHint(instancePath: string): string {
+  return instancePath.endsWith("/attributes")
+    ? "is not a valid attribute name: a letter or _, then up to 63 letters, digits or _"
+    : "is not a valid property name here";
 }
 
 function escapePointer(segment: string): string {

@@ -3,10 +3,10 @@
  * compiled once per isolate and cached by version, with what a decision derives from it: the event
  * types to read and how far back offer history matters. No request ever parses or compiles a rule.
  */
-import { parseFieldType } from "../../dsl/fields";
 import type { RulesetIR } from "../../dsl/ruleset";
 import { loadRuleset, type Ruleset } from "../../dsl/runtime";
 import type { ExprType } from "../../dsl/types";
+import { declaredAttributes } from "../attributes/check-attributes";
 import { ruleset as generatedRuleset } from "../generated/ruleset";
 import { eventTypesRead } from "./event-types";
 
@@ -46,14 +46,4 @@ export function decisionRuleset(ir: RulesetIR): DecisionRuleset {
   };
   compiled.set(ir.version, plan);
   return plan;
-}
-
-function declaredAttributes(ir: RulesetIR): Map<string, ExprType> {
-  const declared = new Map<string, ExprType>();
-  for (const field of ir.fields) {
-    // loadRuleset above already refused a type that does not parse.
-    const type = parseFieldType(field.type);
-    if (!("error" in type)) declared.set(field.name, type);
-  }
-  return declared;
 }

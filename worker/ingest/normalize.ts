@@ -1,10 +1,12 @@
 /**
  * Ingest stage 2 of 3 (validate → normalise → write): turns schema-valid events into the rows the
  * `events` table stores, and finds the problems a JSON Schema cannot express (timestamps that name
- * no real instant, unknown time zones, cancellation reasons the rules do not declare, one id used
- * for two different events).
+ * no real instant, unknown time zones, cancellation reasons the rules do not declare, custom
+ * attributes of the wrong declared type, one id used for two different events).
  */
+import type { ExprType } from "../../dsl/types";
 import type { ErrorDetail } from "../api/errors";
+import { type AttributeValue, checkAttributes } from "../attributes/check-attributes";
 import { canonicalJson } from "./canonical-json";
 import { parseInstant, parseInstantOrDate } from "./timestamps";
 
@@ -26,7 +28,11 @@ export interface NormalizedEvent {
   customer_id: string;
   type: string;
   occurred_at: number;
-  /** Canonical JSON (sorted keys); timestamps inside are UTC ISO 8601 with milliseconds. */
+  /**
+   * Canonical JSON (sorted keys); timestamps inside are UTC ISO 8601 with milliseconds, except
+   * `timestamp` custom attributes, which are epoch milliseconds as the rules read them. Resends are
+   * compared on this form, so a byte-identical resend is always a duplicate.
+   */
   properties: string;
 }
 
@@ -48,6 +54,8 @@ export interface IncomingItem {
 export interface NormalizeOptions {
   /** The cancellation reason keys of the deployed rules (`reasons:`), in rule order. */
   readonly reasons: readonly string[];
+  /** The custom attributes the deployed rules declare (`fields:`), by name, with their types. */
+  readonly attributes: ReadonlyMap<string, ExprType>;
 }
 
 /** Normalises a request's schema-valid events, in request order. */
@@ -133,7 +141,21 @@ function normalizeProperties(
       details.push({ path: `${at}/timezone`, message: "is not an IANA time zone such as Europe/Berlin" });
     }
   }
+  if (type === "customer.updated" && isAttributes(properties.attributes)) {
+    // Undeclared attributes are kept: an app may send CRM attributes before a rules change declares them.
+    const checked = checkAttributes(options.attributes, properties.attributes, {
+      path: `${at}/attributes`,
+      undeclared: "keep",
+    });
+    details.push(...checked.problems);
+    properties.attributes = checked.values;
+  }
   return details;
+}
+
+/** An attributes object; the event schema has checked that its values are primitives. */
+function isAttributes(value: unknown): value is Record<string, AttributeValue> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function isTimeZone(name: string): boolean {

@@ -127,7 +127,7 @@ export function generateDemoEvents(options: DemoOptions): DemoEvent[] {
       country: region.country,
       timezone: region.timezone,
       attributes: {
-        company_size: pick([1, 5, 12, 40, 120, 800]),
+        company_size: pick(["solo", "small", "mid", "large"]),
         channel: pick(["ads", "organic", "referral", "partner"]),
       },
     });

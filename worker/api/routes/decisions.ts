@@ -8,7 +8,7 @@
  */
 import type { Context } from "hono";
 import { OFFER_CONTEXTS, type OfferContext } from "../../../dsl/ruleset";
-import { attributeProblems } from "../../decisions/attribute-problems";
+import { type AttributeValue, checkAttributes } from "../../attributes/check-attributes";
 import { type DecisionResult, decideAndRecord } from "../../decisions/decide-and-record";
 import { deployedRuleset } from "../../decisions/deployed-ruleset";
 import { isDecisionId } from "../../decisions/ids";
@@ -18,7 +18,7 @@ import { LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
 import { ApiError, type ErrorDetail, validationFailed } from "../errors";
 import { readJsonBody } from "../json-body";
-import { queryParameterProblems } from "../query-parameters";
+import { flagProblems, flagValue, queryParameterProblems } from "../query-parameters";
 import { schemaProblems } from "../validation";
 import { decisionView, redemptionView, traceView } from "./decision-view";
 import { requestNow } from "./request-now";
@@ -38,7 +38,7 @@ async function postDecision(c: Context<AppEnv>): Promise<Response> {
   const now = requestNow(c);
   const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
   const details = schemaProblems(validateDecisionRequest, body);
-  details.push(...queryParameterProblems(c.req.url, POST_PARAMETERS));
+  details.push(...queryParameterProblems(c.req.url, POST_PARAMETERS), ...flagProblems(c.req.url, "explain"));
   const request = body as DecisionBody;
   // Report an undeclared reason alongside any other problem, unless the schema already flagged it.
   const reason = typeof request === "object" && request !== null ? request.reason : undefined;
@@ -47,8 +47,19 @@ async function postDecision(c: Context<AppEnv>): Promise<Response> {
   }
   // Likewise an attribute the rules do not declare, or of the wrong type, would read as missing.
   const attributes = typeof request === "object" && request !== null ? request.attributes : undefined;
+  let checkedAttributes: Record<string, AttributeValue> | null = null;
   if (isRecord(attributes) && !details.some((detail) => detail.path.startsWith("/attributes"))) {
-    details.push(...attributeProblems(deployedRuleset().attributes, attributes));
+    // The schema found nothing under /attributes, so every value is a string, number, boolean or null.
+    const checked = checkAttributes(
+      deployedRuleset().attributes,
+      attributes as Record<string, AttributeValue>,
+      {
+        path: "/attributes",
+        undeclared: "refuse",
+      },
+    );
+    details.push(...checked.problems);
+    checkedAttributes = checked.values;
   }
   if (details.length > 0) throw validationFailed(details);
   const result = await decideAndRecord(c.env, {
@@ -56,7 +67,8 @@ async function postDecision(c: Context<AppEnv>): Promise<Response> {
     context: request.context,
     now,
     reason: request.reason ?? null,
-    attributes: request.attributes ?? null,
+    // Timestamps as the rules read them (epoch ms), whether sent so or as ISO 8601.
+    attributes: checkedAttributes,
     explain: wantsExplain(c),
     keyCheck: c.get("keyCheck"),
   });
@@ -68,7 +80,10 @@ async function getNextOffer(c: Context<AppEnv>): Promise<Response> {
   const customerId = c.req.param("id") ?? "";
   const context = c.req.query("context");
   const reason = c.req.query("reason") ?? null;
-  const details = queryParameterProblems(c.req.url, NEXT_OFFER_PARAMETERS);
+  const details = [
+    ...queryParameterProblems(c.req.url, NEXT_OFFER_PARAMETERS),
+    ...flagProblems(c.req.url, "explain"),
+  ];
   if (customerId.length > LIMITS.maxIdLength || hasControlCharacter(customerId)) {
     details.push({ path: "path:id", message: `must be 1 to ${LIMITS.maxIdLength} printable characters` });
   }
@@ -121,9 +136,9 @@ function hasControlCharacter(text: string): boolean {
   return false;
 }
 
+/** Whether `?explain` asks for the trace; its value was checked with the other parameters. */
 function wantsExplain(c: Context<AppEnv>): boolean {
-  const explain = c.req.query("explain");
-  return explain === "1" || explain === "true";
+  return flagValue(c.req.url, "explain");
 }
 
 function decisionResponse(c: Context<AppEnv>, result: DecisionResult, now: number): Response {

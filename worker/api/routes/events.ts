@@ -8,6 +8,7 @@
  */
 
 import type { Context } from "hono";
+import { declaredAttributes } from "../../attributes/check-attributes";
 import { wallClock } from "../../clock";
 import { ruleset } from "../../generated/ruleset";
 import { validateEvent, validateEventBatch } from "../../generated/validators.js";
@@ -27,11 +28,13 @@ import { schemaProblems } from "../validation";
 
 // The reasons `subscription.canceled` may carry: the deployed rules' `reasons:` list.
 const CANCEL_REASONS: readonly string[] = Object.freeze(ruleset.reasons.map((reason) => reason.key));
+// The custom attributes `customer.updated` is checked against: the deployed rules' `fields:`.
+const DECLARED_ATTRIBUTES = declaredAttributes(ruleset);
 
 async function postEvents(c: Context<AppEnv>): Promise<Response> {
   const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
   const { items, details } = checkEventsBody(body);
-  const normalized = normalizeEvents(items, { reasons: CANCEL_REASONS });
+  const normalized = normalizeEvents(items, { reasons: CANCEL_REASONS, attributes: DECLARED_ATTRIBUTES });
   details.push(...normalized.details);
   if (details.length > 0) throw validationFailed(details.sort(byItem));
 
