@@ -10,9 +10,13 @@ export const LIMITS = Object.freeze({
   /**
    * How much of a body found too large while it streams is read on and thrown away, so the
    * connection that carried it stays usable (worker/api/json-body.ts); past this the read is
-   * cancelled. Bounds the work one refused request can cause.
+   * cancelled, which leaves the connection unusable. 100 MB is the largest request body Cloudflare
+   * delivers to a Worker on the Free and Pro plans (larger ones get 413 at the edge, before the
+   * Worker runs: developers.cloudflare.com/workers/platform/limits/), so every body those plans can
+   * deliver is drained; only authenticated callers get this far with a body of unknown length
+   * (worker/api/app.ts), and dropping chunks as they arrive costs little CPU time.
    */
-  maxDiscardBytes: 16 * 1_048_576,
+  maxDiscardBytes: 100_000_000,
   /** Events per `POST /v1/events` batch. */
   maxEventsPerBatch: 500,
   /** Length of an event id or customer id. */

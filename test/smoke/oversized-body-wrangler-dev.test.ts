@@ -1,7 +1,8 @@
 // Smoke test: a body that turns out too large only while it streams in (chunked, no Content-Length)
 // is refused with 400 and leaves the Worker answering. Under `wrangler dev` every request rides a
 // pooled connection into workerd; a half-read body left on it made the next request hang or fail
-// with 503, which the Workers vitest pool cannot show.
+// with 503, which the Workers vitest pool cannot show. A body past the bounded drain (18.5 MiB here)
+// must not break it either, nor may a caller with an unknown key make the Worker read a body at all.
 import { describe, expect, it } from "vitest";
 import { useDevServer } from "./dev-server";
 
@@ -9,12 +10,17 @@ const smoke = useDevServer("rebound-smoke-oversized-");
 
 /** Well past the 1 MiB limit, in 64 KiB chunks. */
 const OVERSIZED_BYTES = 2 * 1024 * 1024;
+/** Past the 16 MiB the Worker used to drain before giving up, which left the connection hanging. */
+const HUGE_BYTES = 18.5 * 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
 /** A healthy server answers these in milliseconds; the bug made them wait 15 to 30 s. */
 const PROMPT_MS = 5_000;
 
-/** A JSON body that is valid up to its size, streamed so fetch sends it chunked. */
-function oversizedChunkedBody(): ReadableStream<Uint8Array> {
+/**
+ * A JSON body that is valid up to its size, streamed so fetch sends it chunked; generated chunk by
+ * chunk as the server reads, never held in memory.
+ */
+function oversizedChunkedBody(bytes = OVERSIZED_BYTES): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const padding = encoder.encode(" ".repeat(CHUNK_BYTES));
   let sent = 0;
@@ -23,7 +29,7 @@ function oversizedChunkedBody(): ReadableStream<Uint8Array> {
       controller.enqueue(encoder.encode('{"customer_id":"smoke-big","context":"in_app"'));
     },
     pull(controller) {
-      if (sent >= OVERSIZED_BYTES) {
+      if (sent >= bytes) {
         controller.enqueue(encoder.encode("}"));
         controller.close();
         return;
@@ -34,11 +40,14 @@ function oversizedChunkedBody(): ReadableStream<Uint8Array> {
   });
 }
 
-async function postChunked(path: string): Promise<{ status: number; body: { error?: { code: string } } }> {
+async function postChunked(
+  path: string,
+  { key = smoke.adminKey, bytes = OVERSIZED_BYTES } = {},
+): Promise<{ status: number; body: { error?: { code: string } } }> {
   const response = await fetch(smoke.url + path, {
     method: "POST",
-    headers: { authorization: `Bearer ${smoke.adminKey}`, "content-type": "application/json" },
-    body: oversizedChunkedBody(),
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: oversizedChunkedBody(bytes),
     duplex: "half",
     signal: AbortSignal.timeout(30_000),
   } as RequestInit);
@@ -69,4 +78,22 @@ describe("an oversized chunked body under wrangler dev", () => {
       }
     });
   }
+
+  it("refuses an unknown key before reading a huge chunked body, and the next requests still answer", async () => {
+    for (const path of ["/v1/decisions", "/v1/events"]) {
+      const refused = await postChunked(path, { key: "not-a-key", bytes: HUGE_BYTES });
+      expect(refused.status).toBe(401);
+      expect(refused.body.error?.code).toBe("unauthorized");
+      const health = await promptly("/healthz");
+      expect(health.status).toBe(200);
+    }
+  });
+
+  it("refuses a huge chunked body from a valid key, and the next requests still answer", async () => {
+    const refused = await postChunked("/v1/decisions", { bytes: HUGE_BYTES });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.code).toBe("body_too_large");
+    const health = await promptly("/healthz");
+    expect(health.status).toBe(200);
+  });
 });

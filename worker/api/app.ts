@@ -35,6 +35,13 @@ function withFoldedKey(scope: Scope) {
     // Moving the clock is for admin keys only, and "now" is bound into the first read: know who
     // is asking first. Only tests and demos send the header, so the extra lookup costs nobody.
     if (c.req.header(NOW_HEADER) !== undefined) await check.settleAlone(c.env.DB);
+    // A body without a Content-Length (chunked) can only be sized by reading it, and a refused one
+    // is read on to its end (worker/api/json-body.ts): an unknown key must not make the Worker read
+    // megabytes, so such a request is authenticated first, as on every other route. Apps send JSON
+    // with a Content-Length, so the extra lookup costs them nothing.
+    if (c.req.raw.body !== null && c.req.header("content-length") === undefined) {
+      await check.settleAlone(c.env.DB);
+    }
     c.set("keyCheck", check);
     await next();
     // A handler that answered before its first read (a 400 for its body, say) left the check
