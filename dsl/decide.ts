@@ -127,7 +127,13 @@ export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRe
     rulesetVersion: ruleset.version,
   };
   const refused = refusedReason(ruleset, reason);
-  if (refused) return { ...base, offer: null, reasonCode: "ineligible", why: refused, trace: [] };
+  if (refused) {
+    // `?explain=1` still lists every offer: none was looked at, and this is why.
+    const considered = ruleset.offers.filter((offer) => !request.only || request.only.includes(offer.key));
+    const trace: OfferTraceEntry[] = [];
+    pushNotEvaluated(trace, considered, refused);
+    return { ...base, offer: null, reasonCode: "ineligible", why: refused, trace };
+  }
   const trace: OfferTraceEntry[] = [];
   const limited: OfferTraceEntry[] = [];
   for (const [index, offer] of ruleset.offers.entries()) {

@@ -108,6 +108,18 @@ describe("the next-offer decision", () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ offer: null, reason_code: "ineligible", status: "no_offer" });
     expect(body.why).toContain("shutting_down");
+    // With ?explain=1 every offer is listed, none looked at, each saying why.
+    const explained = await decide("closing-1", "cancel_flow", {
+      key: admin,
+      reason: "shutting_down",
+      explain: true,
+    });
+    expect(explained.body.trace.map((entry: { offer: string }) => entry.offer)).toEqual(
+      ruleset.offers.map((offer) => offer.key),
+    );
+    for (const entry of explained.body.trace) {
+      expect(entry).toMatchObject({ outcome: "not_evaluated", detail: body.why });
+    }
   });
 
   it("gives a low-value customer no discount: no_matching_rule", async () => {
