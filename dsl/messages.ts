@@ -21,6 +21,8 @@ export interface MessageInput {
   readonly companyName: string;
   /** The offer the message carries, if any. */
   readonly offer?: ChosenOffer | null;
+  /** The stored decision that made the offer (`{{ decision_id }}`, for the accept link). */
+  readonly decisionId?: string | null;
 }
 
 export interface RenderedMessage {
@@ -57,6 +59,7 @@ export function messageVariables(ruleset: Ruleset, input: MessageInput): Record<
     offer_amount: offer ? describeReward(offer.reward) : null,
     offer_description: offer ? (offer.reward.description ?? describeReward(offer.reward)) : null,
     offer_expires_at: offer ? formatDate(offer.expiresAt, timeZone) : null,
+    decision_id: offer ? (input.decisionId ?? null) : null,
   };
 }
 

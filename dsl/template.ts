@@ -25,6 +25,11 @@ export const TEMPLATE_VARIABLES: Readonly<
   },
   offer_description: { description: "The reward's description from the rules", contexts: ["offer"] },
   offer_expires_at: { description: "When the offer expires, as a date", contexts: ["offer"] },
+  decision_id: {
+    description:
+      "The decision that made the offer (dec_…), for the link that accepts it: POST /v1/offers/{decision_id}/accept",
+    contexts: ["offer"],
+  },
   card_last4: { description: "Last four digits of the card on file", contexts: ["dunning", "card_expiry"] },
   update_url: { description: "The update-payment link", contexts: ["dunning", "card_expiry"] },
   failed_amount: { description: "The amount of the failed payment", contexts: ["dunning"] },

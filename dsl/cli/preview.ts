@@ -65,6 +65,8 @@ export function previewCommand(args: Args, json: boolean, io: Io): number {
     customer: input.ctx.customer,
     companyName: String(args.options.get("company") ?? process.env.COMPANY_NAME ?? "Acme Analytics"),
     offer: decision?.offer ?? null,
+    // No decision is stored by a preview: show where the real id goes.
+    decisionId: decision?.offer ? "dec_preview" : null,
   });
   if (json) {
     io.out(

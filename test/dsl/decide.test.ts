@@ -219,6 +219,24 @@ describe("rewards and messages", () => {
     expect(rendered.body).toBe("Until March 18, 2026");
   });
 
+  it("renders the decision id into an offer message, for the link that accepts it", () => {
+    const linked = ruleset(
+      BASE.replace(
+        'body: "Until {{ offer_expires_at }}"',
+        'body: "https://app.example/offers/{{ decision_id }}"',
+      ),
+    );
+    const context = ctx({ ltv: 90000, signed_up_at: NOW - 90 * DAY });
+    const decision = decideOffer(linked, context, { context: "cancel_flow", reason: "too_expensive" });
+    const rendered = renderMessage(linked, decision.offer!.message, {
+      customer: context.customer,
+      companyName: "Acme",
+      offer: decision.offer,
+      decisionId: "dec_019cb4c1a2c0f3a1c9e07b6d2e11",
+    });
+    expect(rendered.body).toBe("https://app.example/offers/dec_019cb4c1a2c0f3a1c9e07b6d2e11");
+  });
+
   it("renders dunning variables and falls back to the default zone for a junk profile zone", () => {
     const customer = {
       card_last4: "4242",

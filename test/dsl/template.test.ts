@@ -37,5 +37,8 @@ describe("message templates", () => {
     expect(variableAvailable("offer_amount", "plain")).toBe(false);
     expect(variableAvailable("card_last4", "plain")).toBe(false);
     expect(variableAvailable("first_name", "plain")).toBe(true);
+    // The accept link needs the decision, which only a message carrying an offer has.
+    expect(variableAvailable("decision_id", "offer")).toBe(true);
+    expect(variableAvailable("decision_id", "plain")).toBe(false);
   });
 });

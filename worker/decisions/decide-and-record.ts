@@ -328,13 +328,19 @@ function evaluate(
   };
   const inputs = inputsThatMattered(ruleset, ctx, requestInputs, decision, state);
   const offer = decision.offer;
+  const id = newDecisionId(request.now);
   const message = offer
-    ? renderMessage(ruleset, offer.message, { customer, companyName: env.COMPANY_NAME, offer })
+    ? renderMessage(ruleset, offer.message, {
+        customer,
+        companyName: env.COMPANY_NAME,
+        offer,
+        decisionId: id,
+      })
     : null;
   const cost = offer ? rewardCost(offer.reward, customer) : null;
   return {
     row: {
-      id: newDecisionId(request.now),
+      id,
       customer_id: request.customerId,
       context: request.context,
       reason: decision.reason,
