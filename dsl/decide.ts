@@ -176,7 +176,7 @@ export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRe
     ...base,
     offer: null,
     reasonCode: "no_matching_rule",
-    why: `no offer matches in context \`${request.context}\`${reason ? ` for reason \`${reason}\`` : ""}`,
+    why: `no offer matches in context \`${request.context}\`${reason ? ` for reason \`${reason}\`` : ""}${currencyNote(trace)}`,
     trace,
   };
 }
@@ -218,6 +218,14 @@ function abuse(ruleset: Ruleset, ctx: EvalContext, history: OfferHistory): strin
     return cancellations.some((at) => at > redeemedAt && at - redeemedAt <= window);
   });
   return abused ? `redeemed an offer and canceled again within ${days(window)}` : null;
+}
+
+/** An offer that matched but for the currency is worth naming in `why`: the fix is in the rules. */
+function currencyNote(trace: readonly OfferTraceEntry[]): string {
+  const mismatched = trace.filter((entry) => entry.outcome === "currency_mismatch");
+  return mismatched.length === 0
+    ? ""
+    : `; ${mismatched.map((entry) => `${entry.offer} would match, but ${entry.detail}`).join("; ")}`;
 }
 
 function pushNotEvaluated(trace: OfferTraceEntry[], rest: readonly CompiledOffer[], detail: string): void {

@@ -161,6 +161,12 @@ offers:
     expect(decideOffer(rules, ctx({ currency: "USD" }), ask).offer?.key).toBe("flat");
     // A lead who never paid has no currency yet: nothing to mismatch.
     expect(decideOffer(rules, ctx({ currency: null }), ask).offer?.key).toBe("flat");
+    // With only the amount offer, why says it was the currency, not that nothing matched.
+    const onlyFlat = decideOffer(rules, ctx({ currency: "GBP" }), { ...ask, only: ["flat"] });
+    expect(onlyFlat.reasonCode).toBe("no_matching_rule");
+    expect(onlyFlat.why).toBe(
+      "no offer matches in context `cancel_flow` for reason `too_expensive`; flat would match, but reward ten is in USD; the customer pays in GBP",
+    );
   });
 
   it("respects contexts", () => {
