@@ -176,6 +176,8 @@ describe("the next-offer decision", () => {
       source: "api",
       offer: body.offer,
     });
+    // Like every decision answer, it says what the read cost (one row, by primary key).
+    expect(stored.body.meta).toMatchObject({ rows_read: 1, rows_written: 0 });
     expect(stored.body.inputs).toMatchObject({
       reason_used: "too_expensive",
       reason_from: "request",

@@ -98,17 +98,23 @@ export async function respondToOffer(
 }
 
 /**
- * A stored decision with the redemption its offer recorded, if it was accepted; null when no
- * decision has that id (`GET /v1/decisions/:id`).
+ * A stored decision with the redemption its offer recorded, if it was accepted (decision null when
+ * no decision has that id), and the rows the read took (`GET /v1/decisions/:id`).
  */
 export async function readDecision(
   db: D1Database,
   decisionId: string,
   now: number,
-): Promise<{ readonly decision: StoredDecision; readonly redemption: Redemption | null } | null> {
-  const row = await db.prepare(READ_SQL).bind(decisionId).first<AnsweredRow>();
-  if (!row) return null;
-  return { decision: storedDecisionOf(row, now), redemption: redemptionOf(row) };
+): Promise<{
+  readonly decision: StoredDecision | null;
+  readonly redemption: Redemption | null;
+  readonly rowsRead: number;
+}> {
+  const result = await db.prepare(READ_SQL).bind(decisionId).run<AnsweredRow>();
+  const row = result.results[0];
+  const rowsRead = result.meta.rows_read ?? 0;
+  if (!row) return { decision: null, redemption: null, rowsRead };
+  return { decision: storedDecisionOf(row, now), redemption: redemptionOf(row), rowsRead };
 }
 
 function redemptionOf(row: AnsweredRow): Redemption | null {

@@ -109,11 +109,14 @@ async function getDecision(c: Context<AppEnv>): Promise<Response> {
   const now = requestNow(c);
   const decisionId = c.req.param("decision_id") ?? "";
   const found = isDecisionId(decisionId) ? await readDecision(c.env.DB, decisionId, now) : null;
-  if (!found) throw new ApiError(404, "decision_not_found", `No decision has the id "${decisionId}".`);
+  if (found) c.header("X-Rebound-Rows-Read", String(found.rowsRead));
+  if (!found?.decision)
+    throw new ApiError(404, "decision_not_found", `No decision has the id "${decisionId}".`);
   return c.json({
     ...decisionView(found.decision),
     inputs: found.decision.inputs,
     ...(found.redemption ? { redemption: redemptionView(found.redemption) } : {}),
+    meta: { rows_read: found.rowsRead, rows_written: 0, now: new Date(now).toISOString() },
   });
 }
 
