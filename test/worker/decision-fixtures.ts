@@ -1,18 +1,32 @@
 // Decision test fixtures: customers with the profiles the shipped rules (rules/*.yaml) care about,
 // ingested through the real API, and a decision call that moves the clock with X-Rebound-Now.
 import { env } from "cloudflare:workers";
+import { beforeAll } from "vitest";
 import { inHoldout } from "../../dsl/bucket";
 import { call, event, ingest, issueKey } from "./helpers";
 
 export const DAY = 86_400_000;
 
 /** The keys decision tests use: one to ingest, an admin (moves the clock), a plain decisions reader. */
-export async function decisionKeys(): Promise<{ writer: string; admin: string; reader: string }> {
-  return {
-    writer: await issueKey(["events:write"]),
-    admin: await issueKey(["admin"]),
-    reader: await issueKey(["decisions:read"]),
-  };
+export interface DecisionKeys {
+  writer: string;
+  admin: string;
+  reader: string;
+}
+
+/**
+ * Issues the decision keys once for the calling test file (in its `beforeAll`); read them in tests.
+ *
+ * @example const keys = useDecisionKeys(); it("…", () => decide("c1", "in_app", { key: admin }));
+ */
+export function useDecisionKeys(): Readonly<DecisionKeys> {
+  const keys: DecisionKeys = { writer: "", admin: "", reader: "" };
+  beforeAll(async () => {
+    keys.writer = await issueKey(["events:write"]);
+    keys.admin = await issueKey(["admin"]);
+    keys.reader = await issueKey(["decisions:read"]);
+  });
+  return keys;
 }
 
 /** How many decisions are stored for a customer (`offersOnly`: only those that carried an offer). */

@@ -2,16 +2,18 @@
 // would store a decision) is refused, query parameters and headers are checked as strictly as POST
 // bodies, and every refusal says what is wrong where.
 import { exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
-import { at, cancel, decisionKeys, offeredIds, payingCustomer, storedDecisions } from "./decision-fixtures";
+import { describe, expect, it } from "vitest";
+import {
+  at,
+  cancel,
+  offeredIds,
+  payingCustomer,
+  storedDecisions,
+  useDecisionKeys,
+} from "./decision-fixtures";
 import { call } from "./helpers";
 
-let writer: string;
-let admin: string;
-let reader: string;
-beforeAll(async () => {
-  ({ writer, admin, reader } = await decisionKeys());
-});
+const keys = useDecisionKeys();
 
 async function head(path: string, key?: string, headers: Record<string, string> = {}): Promise<Response> {
   return await exports.default.fetch(`http://rebound.test${path}`, {
@@ -23,18 +25,18 @@ async function head(path: string, key?: string, headers: Record<string, string> 
 describe("HEAD on GET next-offer", () => {
   it("is 405 with Allow: GET and stores no decision, so a prefetch starts no cooldown", async () => {
     const id = offeredIds("head", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 20_000 });
-    await cancel(writer, id, "2026-03-01T09:00:00Z", "too_expensive");
+    await payingCustomer(keys.writer, id, { ltv: 20_000 });
+    await cancel(keys.writer, id, "2026-03-01T09:00:00Z", "too_expensive");
     const path = `/v1/customers/${id}/next-offer?context=winback`;
 
-    for (const key of [reader, admin]) {
+    for (const key of [keys.reader, keys.admin]) {
       const refused = await head(path, key, { "x-rebound-now": at(0) });
       expect(refused.status).toBe(405);
       expect(refused.headers.get("allow")).toBe("GET");
     }
     expect(await storedDecisions(id)).toBe(0);
 
-    const asked = await call(path, { key: admin, headers: { "x-rebound-now": at(0) } });
+    const asked = await call(path, { key: keys.admin, headers: { "x-rebound-now": at(0) } });
     expect(asked.status).toBe(200);
     expect(asked.body).toMatchObject({ reason_code: "offered", reused: false });
     expect(await storedDecisions(id)).toBe(1);
@@ -46,22 +48,26 @@ describe("HEAD on GET next-offer", () => {
     const unknown = await head(path, "rbk_not-a-real-key");
     expect(unknown.status).toBe(401);
     expect(unknown.headers.get("allow")).toBeNull();
-    expect((await head(path, writer)).status).toBe(403);
+    expect((await head(path, keys.writer)).status).toBe(403);
     expect(await storedDecisions("head-anyone")).toBe(0);
   });
 
   it("lists GET alone for other wrong methods on the path too", async () => {
-    const posted = await call("/v1/customers/head-x/next-offer", { key: reader, method: "POST", body: {} });
+    const posted = await call("/v1/customers/head-x/next-offer", {
+      key: keys.reader,
+      method: "POST",
+      body: {},
+    });
     expect(posted.status).toBe(405);
     expect(posted.body.error.message).toContain("it answers GET.");
   });
 
   it("leaves HEAD working on GET routes without side effects", async () => {
-    await payingCustomer(writer, "head-profile");
-    const profile = await head("/v1/customers/head-profile", admin);
+    await payingCustomer(keys.writer, "head-profile");
+    const profile = await head("/v1/customers/head-profile", keys.admin);
     expect(profile.status).toBe(200);
     expect(await profile.text()).toBe("");
-    const decision = await head("/v1/decisions/dec_0000000000000000000000000000", reader);
+    const decision = await head("/v1/decisions/dec_0000000000000000000000000000", keys.reader);
     expect(decision.status).toBe(404);
   });
 });
@@ -69,7 +75,7 @@ describe("HEAD on GET next-offer", () => {
 describe("query parameters of GET next-offer", () => {
   it("refuses unknown parameters, each with its ?path, instead of ignoring them", async () => {
     const refused = await call("/v1/customers/q-1/next-offer?context=in_app&foo=1&contxt=winback", {
-      key: reader,
+      key: keys.reader,
     });
     expect(refused.status).toBe(400);
     expect(refused.body.error).toMatchObject({
@@ -87,7 +93,7 @@ describe("query parameters of GET next-offer", () => {
     const refused = await call(
       "/v1/customers/q-2/next-offer?context=in_app&context=winback&explain=1&explain=1",
       {
-        key: reader,
+        key: keys.reader,
       },
     );
     expect(refused.status).toBe(400);
@@ -99,11 +105,11 @@ describe("query parameters of GET next-offer", () => {
   });
 
   it("still answers context, reason and explain given once", async () => {
-    await payingCustomer(writer, "q-3", { ltv: 9_000 });
+    await payingCustomer(keys.writer, "q-3", { ltv: 9_000 });
     const answered = await call(
       "/v1/customers/q-3/next-offer?context=cancel_flow&reason=hard_to_use&explain=1",
       {
-        key: admin,
+        key: keys.admin,
         headers: { "x-rebound-now": at(0) },
       },
     );
@@ -113,18 +119,20 @@ describe("query parameters of GET next-offer", () => {
   });
 
   it("says a missing ?context is required, and lists the contexts for a wrong one", async () => {
-    const missing = await call("/v1/customers/q-4/next-offer", { key: reader });
+    const missing = await call("/v1/customers/q-4/next-offer", { key: keys.reader });
     expect(missing.body.error.details).toEqual([
       { path: "?context", message: "is required; use one of cancel_flow, in_app, winback, dunning" },
     ]);
-    const wrong = await call("/v1/customers/q-4/next-offer?context=checkout", { key: reader });
+    const wrong = await call("/v1/customers/q-4/next-offer?context=checkout", { key: keys.reader });
     expect(wrong.body.error.details).toEqual([
       { path: "?context", message: "must be one of cancel_flow, in_app, winback, dunning" },
     ]);
   });
 
   it("names a bad customer id in the URL path:id, and blames the request, not a body it has not got", async () => {
-    const long = await call(`/v1/customers/${"c".repeat(129)}/next-offer?context=in_app`, { key: reader });
+    const long = await call(`/v1/customers/${"c".repeat(129)}/next-offer?context=in_app`, {
+      key: keys.reader,
+    });
     expect(long.status).toBe(400);
     expect(long.body.error).toMatchObject({
       code: "validation_failed",
@@ -137,7 +145,7 @@ describe("query parameters of GET next-offer", () => {
 describe("POST /v1/decisions problems", () => {
   it("lists the allowed contexts for an unknown one, and blames the body", async () => {
     const refused = await call("/v1/decisions", {
-      key: reader,
+      key: keys.reader,
       body: { customer_id: "p-1", context: "checkout" },
     });
     expect(refused.status).toBe(400);
@@ -150,7 +158,7 @@ describe("POST /v1/decisions problems", () => {
 
   it("refuses an unknown query parameter next to ?explain", async () => {
     const refused = await call("/v1/decisions?explain=1&verbose=1", {
-      key: reader,
+      key: keys.reader,
       body: { customer_id: "p-2", context: "in_app" },
     });
     expect(refused.status).toBe(400);
@@ -170,7 +178,7 @@ describe("X-Rebound-Now", () => {
       "2025-02-29T00:00:00Z",
     ]) {
       const refused = await call("/v1/customers/now-1/next-offer?context=in_app", {
-        key: admin,
+        key: keys.admin,
         headers: { "x-rebound-now": impossible },
       });
       expect({ impossible, status: refused.status }).toEqual({ impossible, status: 400 });
@@ -185,7 +193,7 @@ describe("X-Rebound-Now", () => {
 
   it("takes a real leap day and an offset time", async () => {
     const leap = await call("/v1/customers/now-2/next-offer?context=in_app", {
-      key: admin,
+      key: keys.admin,
       headers: { "x-rebound-now": "2028-02-29T12:00:00+02:00" },
     });
     expect(leap.status).toBe(200);
@@ -195,10 +203,10 @@ describe("X-Rebound-Now", () => {
 
 describe("?explain values", () => {
   it("refuses a value other than 1, true, 0 or false on both routes, and stores nothing", async () => {
-    await payingCustomer(writer, "x-1");
+    await payingCustomer(keys.writer, "x-1");
     for (const value of ["yes", "", "TRUE", "2"]) {
       const posted = await call(`/v1/decisions?explain=${value}`, {
-        key: admin,
+        key: keys.admin,
         body: { customer_id: "x-1", context: "in_app" },
         headers: { "x-rebound-now": at(0) },
       });
@@ -209,7 +217,7 @@ describe("?explain values", () => {
         details: [{ path: "?explain", message: "must be 1, true, 0 or false" }],
       });
       const got = await call(`/v1/customers/x-1/next-offer?context=in_app&explain=${value}`, {
-        key: admin,
+        key: keys.admin,
         headers: { "x-rebound-now": at(0) },
       });
       expect(got.status).toBe(400);
@@ -219,7 +227,7 @@ describe("?explain values", () => {
   });
 
   it("gives the trace for 1 and true, and leaves it out for 0 and false", async () => {
-    await payingCustomer(writer, "x-2");
+    await payingCustomer(keys.writer, "x-2");
     for (const [value, traced] of [
       ["1", true],
       ["true", true],
@@ -227,14 +235,14 @@ describe("?explain values", () => {
       ["false", false],
     ] as const) {
       const posted = await call(`/v1/decisions?explain=${value}`, {
-        key: admin,
+        key: keys.admin,
         body: { customer_id: "x-2", context: "in_app" },
         headers: { "x-rebound-now": at(0) },
       });
       expect(posted.status).toBe(200);
       expect("trace" in posted.body).toBe(traced);
       const got = await call(`/v1/customers/x-2/next-offer?context=in_app&explain=${value}`, {
-        key: admin,
+        key: keys.admin,
         headers: { "x-rebound-now": at(0) },
       });
       expect(got.status).toBe(200);

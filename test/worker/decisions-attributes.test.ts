@@ -3,15 +3,11 @@
 // each is refused with its path and what the rules expect (rules/settings.yaml `fields:`). A
 // timestamp attribute is epoch milliseconds or ISO 8601 with a UTC offset, as in ingest, and the
 // decision uses (and records) epoch milliseconds, which is what the rules read.
-import { beforeAll, describe, expect, it } from "vitest";
-import { decide, decisionKeys, payingCustomer, storedDecisions } from "./decision-fixtures";
+import { describe, expect, it } from "vitest";
+import { decide, payingCustomer, storedDecisions, useDecisionKeys } from "./decision-fixtures";
 import { call } from "./helpers";
 
-let writer: string;
-let admin: string;
-beforeAll(async () => {
-  ({ writer, admin } = await decisionKeys());
-});
+const keys = useDecisionKeys();
 
 function detailsByPath(body: { error: { details: { path: string; message: string }[] } }) {
   return Object.fromEntries(body.error.details.map((detail) => [detail.path, detail.message]));
@@ -22,9 +18,9 @@ const TIME_MESSAGE =
 
 describe("decision request attributes", () => {
   it("refuses undeclared names and values of the wrong type, listing each, and stores nothing", async () => {
-    await payingCustomer(writer, "attrs-bad");
+    await payingCustomer(keys.writer, "attrs-bad");
     const result = await decide("attrs-bad", "in_app", {
-      key: admin,
+      key: keys.admin,
       attributes: {
         seats: "twelve",
         company_size: "huge",
@@ -53,22 +49,22 @@ describe("decision request attributes", () => {
   });
 
   it("accepts declared attributes of the right type, and null to leave one out", async () => {
-    await payingCustomer(writer, "attrs-good", { attributes: { seats: 3 } });
+    await payingCustomer(keys.writer, "attrs-good", { attributes: { seats: 3 } });
     const result = await decide("attrs-good", "in_app", {
-      key: admin,
+      key: keys.admin,
       attributes: { seats: null, company_size: "mid", onboarded_at: Date.parse("2026-01-05T00:00:00Z") },
     });
     expect(result.status).toBe(200);
   });
 
   it("takes a timestamp as ISO 8601 with an offset and decides with it in epoch milliseconds", async () => {
-    await payingCustomer(writer, "attrs-iso");
+    await payingCustomer(keys.writer, "attrs-iso");
     const result = await decide("attrs-iso", "in_app", {
-      key: admin,
+      key: keys.admin,
       attributes: { onboarded_at: "2026-01-05T09:30:00+01:00" },
     });
     expect(result.status).toBe(200);
-    const stored = await call(`/v1/decisions/${result.body.decision_id}`, { key: admin });
+    const stored = await call(`/v1/decisions/${result.body.decision_id}`, { key: keys.admin });
     expect(stored.status).toBe(200);
     expect(stored.body.inputs.request.attributes).toEqual({
       onboarded_at: Date.parse("2026-01-05T08:30:00Z"),
@@ -76,17 +72,17 @@ describe("decision request attributes", () => {
   });
 
   it("refuses a timestamp without a UTC offset or on a day that does not exist", async () => {
-    await payingCustomer(writer, "attrs-iso-bad");
+    await payingCustomer(keys.writer, "attrs-iso-bad");
     for (const text of ["2026-01-05T09:30:00", "2026-02-30T00:00:00Z", "2026-01-05", "1.5e12"]) {
       const result = await decide("attrs-iso-bad", "in_app", {
-        key: admin,
+        key: keys.admin,
         attributes: { onboarded_at: text },
       });
       expect(result.status).toBe(400);
       expect(detailsByPath(result.body)).toEqual({ "/attributes/onboarded_at": TIME_MESSAGE });
     }
     const fraction = await decide("attrs-iso-bad", "in_app", {
-      key: admin,
+      key: keys.admin,
       attributes: { onboarded_at: 1.5 },
     });
     expect(detailsByPath(fraction.body)).toEqual({ "/attributes/onboarded_at": TIME_MESSAGE });
@@ -94,8 +90,8 @@ describe("decision request attributes", () => {
   });
 
   it("points a malformed attribute name at the name and says what a name may be", async () => {
-    await payingCustomer(writer, "attrs-name");
-    const result = await decide("attrs-name", "in_app", { key: admin, attributes: { "bad-name": 1 } });
+    await payingCustomer(keys.writer, "attrs-name");
+    const result = await decide("attrs-name", "in_app", { key: keys.admin, attributes: { "bad-name": 1 } });
     expect(result.status).toBe(400);
     expect(result.body.error.details).toEqual([
       {

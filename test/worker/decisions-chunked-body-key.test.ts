@@ -3,15 +3,11 @@
 // one is drained to keep the connection usable: so for such a body the key is checked first, and a
 // caller without a valid key never makes the Worker read its body.
 import { exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../worker/limits";
-import { at, decisionKeys, payingCustomer, storedDecisions } from "./decision-fixtures";
+import { at, payingCustomer, storedDecisions, useDecisionKeys } from "./decision-fixtures";
 
-let writer: string;
-let reader: string;
-beforeAll(async () => {
-  ({ writer, reader } = await decisionKeys());
-});
+const keys = useDecisionKeys();
 
 const CHUNK = new TextEncoder().encode(" ".repeat(64 * 1024));
 
@@ -64,14 +60,14 @@ describe("a chunked body on POST /v1/decisions", () => {
 
   it("is not read for a key without the decisions scope: 403", async () => {
     const endless = endlessBody();
-    const refused = await post(writer, endless.body);
+    const refused = await post(keys.writer, endless.body);
     expect(refused.status).toBe(403);
     expect(endless.pulled()).toBeLessThan(4 * CHUNK.byteLength);
   });
 
   it("is read and refused as too large for a valid key, within the bounded drain", async () => {
     const endless = endlessBody();
-    const refused = await post(reader, endless.body);
+    const refused = await post(keys.reader, endless.body);
     expect(refused.status).toBe(400);
     expect(refused.body.error?.code).toBe("body_too_large");
     expect(endless.pulled()).toBeGreaterThan(LIMITS.maxBodyBytes);
@@ -81,14 +77,14 @@ describe("a chunked body on POST /v1/decisions", () => {
   });
 
   it("decides as usual for a valid key", async () => {
-    await payingCustomer(writer, "cb-valid");
-    const decided = await post(reader, chunkedBody({ customer_id: "cb-valid", context: "in_app" }));
+    await payingCustomer(keys.writer, "cb-valid");
+    const decided = await post(keys.reader, chunkedBody({ customer_id: "cb-valid", context: "in_app" }));
     expect(decided.status).toBe(200);
     expect(await storedDecisions("cb-valid")).toBe(1);
   });
 
   it("still refuses X-Rebound-Now from a key that is not admin", async () => {
-    const refused = await post(reader, chunkedBody({ customer_id: "cb-now", context: "in_app" }), {
+    const refused = await post(keys.reader, chunkedBody({ customer_id: "cb-now", context: "in_app" }), {
       "x-rebound-now": at(0),
     });
     expect(refused.status).toBe(403);

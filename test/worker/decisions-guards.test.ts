@@ -3,7 +3,7 @@
 // at most 3 offers per 365 days, 30 days between any two, and none after redeeming and churning
 // again within 60 days.
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { assignVariant, inHoldout } from "../../dsl/bucket";
 import { checkRuleset } from "../../dsl/check";
 import { decideAndRecord } from "../../worker/decisions/decide-and-record";
@@ -14,33 +14,28 @@ import {
   cancel,
   DAY,
   decide,
-  decisionKeys,
   offeredIds,
   PRICE_EXPERIMENT,
   payingCustomer,
   respond,
   storedDecisions,
   T0,
+  useDecisionKeys,
 } from "./decision-fixtures";
 import { call } from "./helpers";
 
-let writer: string;
-let admin: string;
-let reader: string;
-beforeAll(async () => {
-  ({ writer, admin, reader } = await decisionKeys());
-});
+const keys = useDecisionKeys();
 
 /** Asks in the cancel flow at T0 + `days` and declines whatever offer comes back. */
 async function askAndDecline(id: string, days: number, reason: string) {
-  const { body } = await decide(id, "cancel_flow", { key: admin, now: at(days), reason });
-  if (body.offer) expect((await respond(body.decision_id, "decline", admin, at(days))).status).toBe(200);
+  const { body } = await decide(id, "cancel_flow", { key: keys.admin, now: at(days), reason });
+  if (body.offer) expect((await respond(body.decision_id, "decline", keys.admin, at(days))).status).toBe(200);
   return body;
 }
 
 describe("caps and cooldowns across all offers", () => {
   it("keeps 30 days between any two offers, whichever offer it is", async () => {
-    await payingCustomer(writer, "cool-1");
+    await payingCustomer(keys.writer, "cool-1");
     expect((await askAndDecline("cool-1", 0, "hard_to_use")).offer.key).toBe("hard_to_use_session");
     const soon = await askAndDecline("cool-1", 10, "technical_issues");
     expect(soon).toMatchObject({ offer: null, reason_code: "cooldown" });
@@ -50,7 +45,7 @@ describe("caps and cooldowns across all offers", () => {
   });
 
   it("gives at most three offers in 365 days across all offers", async () => {
-    await payingCustomer(writer, "cap-1");
+    await payingCustomer(keys.writer, "cap-1");
     expect((await askAndDecline("cap-1", 0, "hard_to_use")).offer).not.toBeNull();
     expect((await askAndDecline("cap-1", 31, "technical_issues")).offer).not.toBeNull();
     expect((await askAndDecline("cap-1", 62, "hard_to_use")).offer).not.toBeNull();
@@ -62,7 +57,7 @@ describe("caps and cooldowns across all offers", () => {
 
   it("applies an offer's own cap: one price discount per 180 days", async () => {
     const id = offeredIds("own-cap", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 20_000 });
+    await payingCustomer(keys.writer, id, { ltv: 20_000 });
     expect((await askAndDecline(id, 0, "too_expensive")).offer.key).toBe("price_everyone_else");
     const again = await askAndDecline(id, 40, "too_expensive");
     expect(again).toMatchObject({ offer: null, reason_code: "capped" });
@@ -70,7 +65,7 @@ describe("caps and cooldowns across all offers", () => {
   });
 
   it("counts only offers, not decisions that gave none", async () => {
-    await payingCustomer(writer, "nothing-1", { ltv: 5_000, mrr: 900, plan: "starter" });
+    await payingCustomer(keys.writer, "nothing-1", { ltv: 5_000, mrr: 900, plan: "starter" });
     for (const days of [0, 1, 2]) {
       expect((await askAndDecline("nothing-1", days, "too_expensive")).reason_code).toBe("no_matching_rule");
     }
@@ -82,28 +77,28 @@ describe("anti-abuse", () => {
   it("gives nothing to a customer who redeemed an offer and canceled again within 60 days", async () => {
     const [abuser, patient] = offeredIds("abuse", 2);
     for (const id of [abuser!, patient!]) {
-      await payingCustomer(writer, id, { ltv: 20_000 });
-      const { body } = await decide(id, "cancel_flow", { key: admin, reason: "hard_to_use" });
-      expect((await respond(body.decision_id, "accept", admin, at(1))).status).toBe(200);
+      await payingCustomer(keys.writer, id, { ltv: 20_000 });
+      const { body } = await decide(id, "cancel_flow", { key: keys.admin, reason: "hard_to_use" });
+      expect((await respond(body.decision_id, "accept", keys.admin, at(1))).status).toBe(200);
     }
-    await cancel(writer, abuser!, at(20), "too_expensive");
-    await cancel(writer, patient!, at(80), "too_expensive");
-    const refused = await decide(abuser!, "winback", { key: admin, now: at(100) });
+    await cancel(keys.writer, abuser!, at(20), "too_expensive");
+    await cancel(keys.writer, patient!, at(80), "too_expensive");
+    const refused = await decide(abuser!, "winback", { key: keys.admin, now: at(100) });
     expect(refused.body).toMatchObject({ offer: null, reason_code: "ineligible", reason: "too_expensive" });
     expect(refused.body.why).toContain("60d");
-    const welcome = await decide(patient!, "winback", { key: admin, now: at(100) });
+    const welcome = await decide(patient!, "winback", { key: keys.admin, now: at(100) });
     expect(welcome.body.offer.key).toBe("price_everyone_else");
   });
 
   it("treats a cancel flow shortly after a redemption as churning again", async () => {
     const id = offeredIds("flow-abuse", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 20_000 });
-    const { body } = await decide(id, "cancel_flow", { key: admin, reason: "hard_to_use" });
-    await respond(body.decision_id, "accept", admin, at(1));
-    const again = await decide(id, "cancel_flow", { key: admin, now: at(40), reason: "too_expensive" });
+    await payingCustomer(keys.writer, id, { ltv: 20_000 });
+    const { body } = await decide(id, "cancel_flow", { key: keys.admin, reason: "hard_to_use" });
+    await respond(body.decision_id, "accept", keys.admin, at(1));
+    const again = await decide(id, "cancel_flow", { key: keys.admin, now: at(40), reason: "too_expensive" });
     expect(again.body).toMatchObject({ offer: null, reason_code: "ineligible" });
     // The same customer asking from the app (not leaving) is past the cooldown and may get one.
-    const inApp = await decide(id, "in_app", { key: admin, now: at(40), reason: "too_expensive" });
+    const inApp = await decide(id, "in_app", { key: keys.admin, now: at(40), reason: "too_expensive" });
     expect(inApp.body.reason_code).toBe("offered");
   });
 });
@@ -114,8 +109,8 @@ describe("experiments", () => {
     const seen = new Set<string>();
     for (let n = 0; n < 30; n++) {
       const id = `exp-${n}`;
-      await payingCustomer(writer, id, { ltv: 80_000 });
-      const { body } = await decide(id, "cancel_flow", { key: admin, reason: "too_expensive" });
+      await payingCustomer(keys.writer, id, { ltv: 80_000 });
+      const { body } = await decide(id, "cancel_flow", { key: keys.admin, reason: "too_expensive" });
       const held = inHoldout(PRICE_EXPERIMENT, id, 10);
       expect({ id, holdout: body.holdout }).toEqual({ id, holdout: held });
       if (held) {
@@ -135,7 +130,7 @@ describe("experiments", () => {
 
   it("keeps a customer in the same variant on every later decision", async () => {
     const id = "cus_4";
-    await payingCustomer(writer, id, { ltv: 80_000 });
+    await payingCustomer(keys.writer, id, { ltv: 80_000 });
     const first = await askAndDecline(id, 0, "too_expensive");
     const later = await askAndDecline(id, 200, "too_expensive");
     expect(first.variant).toBe("habit");
@@ -147,9 +142,11 @@ describe("experiments", () => {
 describe("concurrency", () => {
   it("creates one outstanding offer when the same customer asks many times at once", async () => {
     const id = offeredIds("burst", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 20_000 });
+    await payingCustomer(keys.writer, id, { ltv: 20_000 });
     const answers = await Promise.all(
-      Array.from({ length: 8 }, () => decide(id, "cancel_flow", { key: admin, reason: "too_expensive" })),
+      Array.from({ length: 8 }, () =>
+        decide(id, "cancel_flow", { key: keys.admin, reason: "too_expensive" }),
+      ),
     );
     const ids = new Set(answers.map((answer) => answer.body.decision_id));
     expect(ids.size).toBe(1);
@@ -162,7 +159,7 @@ describe("concurrency", () => {
 describe("concurrency inside one isolate", () => {
   it("answers every racing decision with the one offer that won the outstanding slot", async () => {
     const id = offeredIds("race-direct", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 20_000 });
+    await payingCustomer(keys.writer, id, { ltv: 20_000 });
     // Started together, every call reads "no outstanding offer" before any of them writes: all but
     // one INSERT hit decisions_one_outstanding and must answer with the winner.
     const results = await Promise.all(
@@ -183,7 +180,7 @@ describe("concurrency inside one isolate", () => {
 
   it("stores no second offer when a racing one was made and answered between its read and write", async () => {
     const id = offeredIds("race-answered", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 20_000 });
+    await payingCustomer(keys.writer, id, { ltv: 20_000 });
     // The slow decision reads (no offer yet), then, just before its INSERT, a fast one makes an
     // offer and the customer declines it: the outstanding slot is free again, but the slow
     // decision's caps and cooldown never counted that offer.
@@ -195,7 +192,7 @@ describe("concurrency inside one isolate", () => {
         reason: "too_expensive",
         now: T0,
       });
-      expect((await respond(fast.decision.id, "decline", admin, at(0))).status).toBe(200);
+      expect((await respond(fast.decision.id, "decline", keys.admin, at(0))).status).toBe(200);
     });
     const slow = await decideAndRecord(
       { ...env, DB: slowDb },
@@ -250,8 +247,8 @@ function beforeFirstInsert(db: D1Database, between: () => Promise<void>): D1Data
 describe("decisions for campaign messages", () => {
   it("share the record, expiry and caps with the API", async () => {
     const id = offeredIds("campaign", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 20_000 });
-    await cancel(writer, id, "2026-03-01T09:00:00Z", "too_expensive");
+    await payingCustomer(keys.writer, id, { ltv: 20_000 });
+    await cancel(keys.writer, id, "2026-03-01T09:00:00Z", "too_expensive");
     const result = await decideAndRecord(env, {
       customerId: id,
       context: "winback",
@@ -263,15 +260,15 @@ describe("decisions for campaign messages", () => {
     expect(result.chosenOffer).toMatchObject({ key: "price_everyone_else", expiresAt: T0 + 14 * DAY });
     expect(result.decision).toMatchObject({ source: "campaign", status: "outstanding" });
     // The app asking in the meantime sees the campaign's offer, not a new one.
-    const fromApp = await decide(id, "in_app", { key: admin, now: at(3) });
+    const fromApp = await decide(id, "in_app", { key: keys.admin, now: at(3) });
     expect(fromApp.body).toMatchObject({ decision_id: result.decision.id, reused: true });
-    const stored = await call(`/v1/decisions/${result.decision.id}`, { key: reader });
+    const stored = await call(`/v1/decisions/${result.decision.id}`, { key: keys.reader });
     expect(stored.body.source).toBe("campaign");
   });
 
   it("respects `only`: a step naming one offer gets that offer or none", async () => {
     const id = offeredIds("only", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 80_000 });
+    await payingCustomer(keys.writer, id, { ltv: 80_000 });
     const result = await decideAndRecord(env, {
       customerId: id,
       context: "cancel_flow",
@@ -307,7 +304,7 @@ offers:
     ]);
     expect(check.diagnostics).toEqual([]);
     const plan = decisionRuleset(JSON.parse(JSON.stringify(check.ruleset)));
-    await payingCustomer(writer, "attrs-rules", { attributes: { seats: 3 } });
+    await payingCustomer(keys.writer, "attrs-rules", { attributes: { seats: 3 } });
     const small = await decideAndRecord(env, { customerId: "attrs-rules", context: "in_app", now: T0 }, plan);
     expect(small.decision.reasonCode).toBe("no_matching_rule");
     expect(small.decision.inputs.profile).toEqual({ seats: 3 });
@@ -318,7 +315,7 @@ offers:
     );
     expect(big.decision.offer?.key).toBe("big_accounts");
     expect(big.decision.inputs.profile).toEqual({ seats: 12 });
-    const profile = await call("/v1/customers/attrs-rules", { key: reader });
+    const profile = await call("/v1/customers/attrs-rules", { key: keys.reader });
     expect(profile.body.customer.attributes).toEqual({ seats: 3 });
   });
 });

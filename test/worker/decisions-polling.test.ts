@@ -2,34 +2,29 @@
 // reasons on the same inputs, return the customer's last such decision instead of storing a copy
 // each time, while anything that changes the answer still decides and stores anew.
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   at,
   decide,
-  decisionKeys,
   offeredIds,
   payingCustomer,
   respond,
   storedDecisions,
+  useDecisionKeys,
 } from "./decision-fixtures";
 import { call, event, ingest } from "./helpers";
 
-let writer: string;
-let admin: string;
-let reader: string;
-beforeAll(async () => {
-  ({ writer, admin, reader } = await decisionKeys());
-});
+const keys = useDecisionKeys();
 
 describe("repeated asks without an offer", () => {
   it("return the same stored decision, write nothing, and say it was reused", async () => {
-    await payingCustomer(writer, "poll-closing", { ltv: 500_000 });
-    const first = await decide("poll-closing", "cancel_flow", { key: admin, reason: "shutting_down" });
+    await payingCustomer(keys.writer, "poll-closing", { ltv: 500_000 });
+    const first = await decide("poll-closing", "cancel_flow", { key: keys.admin, reason: "shutting_down" });
     expect(first.body).toMatchObject({ offer: null, reason_code: "ineligible", reused: false });
     expect(first.body.meta.rows_written).toBeGreaterThan(0);
     for (const days of [0, 0.01, 2]) {
       const again = await decide("poll-closing", "cancel_flow", {
-        key: admin,
+        key: keys.admin,
         now: at(days),
         reason: "shutting_down",
       });
@@ -46,12 +41,12 @@ describe("repeated asks without an offer", () => {
   });
 
   it("are reused across new activity and attributes sent in another order", async () => {
-    await payingCustomer(writer, "poll-active", { ltv: 500_000 });
+    await payingCustomer(keys.writer, "poll-active", { ltv: 500_000 });
     const ask = (attributes: Record<string, unknown>) =>
-      decide("poll-active", "cancel_flow", { key: admin, reason: "shutting_down", attributes });
+      decide("poll-active", "cancel_flow", { key: keys.admin, reason: "shutting_down", attributes });
     const first = await ask({ seats: 4, company_size: "mid" });
     // Logins add events to the decision's read, but the answer and what the rules read are the same.
-    await ingest(writer, [
+    await ingest(keys.writer, [
       event("activity", "poll-active", "2026-03-02T10:00:00Z"),
       event("activity", "poll-active", "2026-03-03T09:00:00Z"),
     ]);
@@ -61,10 +56,10 @@ describe("repeated asks without an offer", () => {
   });
 
   it("still explain themselves with ?explain=1", async () => {
-    await payingCustomer(writer, "poll-explain", { ltv: 5_000, mrr: 900, plan: "starter" });
-    const first = await decide("poll-explain", "cancel_flow", { key: admin, reason: "too_expensive" });
+    await payingCustomer(keys.writer, "poll-explain", { ltv: 5_000, mrr: 900, plan: "starter" });
+    const first = await decide("poll-explain", "cancel_flow", { key: keys.admin, reason: "too_expensive" });
     const again = await decide("poll-explain", "cancel_flow", {
-      key: admin,
+      key: keys.admin,
       reason: "too_expensive",
       explain: true,
     });
@@ -74,17 +69,20 @@ describe("repeated asks without an offer", () => {
 
   it("poll for an unknown customer without growing the table", async () => {
     for (let n = 0; n < 3; n++) {
-      const result = await call("/v1/customers/poll-nobody/next-offer?context=in_app", { key: reader });
+      const result = await call("/v1/customers/poll-nobody/next-offer?context=in_app", { key: keys.reader });
       expect(result.body).toMatchObject({ offer: null, reason_code: "unknown_customer" });
     }
     expect(await storedDecisions("poll-nobody")).toBe(1);
   });
 
   it("decide anew when the request, the context or the profile changes the inputs", async () => {
-    await payingCustomer(writer, "poll-changes", { ltv: 5_000, mrr: 900, plan: "starter" });
+    await payingCustomer(keys.writer, "poll-changes", { ltv: 5_000, mrr: 900, plan: "starter" });
     const ids = new Set<string>();
     const ask = async (context: string, reason?: string) => {
-      const { body } = await decide("poll-changes", context, { key: admin, ...(reason ? { reason } : {}) });
+      const { body } = await decide("poll-changes", context, {
+        key: keys.admin,
+        ...(reason ? { reason } : {}),
+      });
       expect(body.offer).toBeNull();
       ids.add(body.decision_id);
       return body;
@@ -102,7 +100,7 @@ describe("repeated asks without an offer", () => {
     await ask("cancel_flow", "too_expensive");
     expect(ids.size).toBe(4);
     // A payment moves the lifetime value the offers read: the inputs differ, so a new decision.
-    await ingest(writer, [
+    await ingest(keys.writer, [
       event("payment.succeeded", "poll-changes", "2026-03-02T00:00:00Z", {
         invoice_id: "in_poll_changes_2",
         amount: 1_000,
@@ -117,17 +115,21 @@ describe("repeated asks without an offer", () => {
 
   it("follow the offers in between, and never reuse a decision from a moved clock's future", async () => {
     const id = offeredIds("poll-offer", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 20_000, mrr: 4_900 });
+    await payingCustomer(keys.writer, id, { ltv: 20_000, mrr: 4_900 });
     // Day 0: an offer, declined on the spot. Day 1: that offer's cap says no, asked twice: one row.
-    const offered = await decide(id, "cancel_flow", { key: admin, reason: "too_expensive" });
+    const offered = await decide(id, "cancel_flow", { key: keys.admin, reason: "too_expensive" });
     expect(offered.body.offer).not.toBeNull();
-    expect((await respond(offered.body.decision_id, "decline", admin, at(0))).status).toBe(200);
-    const capped = await decide(id, "cancel_flow", { key: admin, now: at(1), reason: "too_expensive" });
+    expect((await respond(offered.body.decision_id, "decline", keys.admin, at(0))).status).toBe(200);
+    const capped = await decide(id, "cancel_flow", { key: keys.admin, now: at(1), reason: "too_expensive" });
     expect(capped.body).toMatchObject({ reason_code: "capped", reused: false });
-    const again = await decide(id, "cancel_flow", { key: admin, now: at(1.5), reason: "too_expensive" });
+    const again = await decide(id, "cancel_flow", { key: keys.admin, now: at(1.5), reason: "too_expensive" });
     expect(again.body).toMatchObject({ decision_id: capped.body.decision_id, reused: true });
     // Asked at an instant before that decision was made: it is in this ask's future, so not reused.
-    const earlier = await decide(id, "cancel_flow", { key: admin, now: at(0.5), reason: "too_expensive" });
+    const earlier = await decide(id, "cancel_flow", {
+      key: keys.admin,
+      now: at(0.5),
+      reason: "too_expensive",
+    });
     expect(earlier.body.decision_id).not.toBe(capped.body.decision_id);
     expect(earlier.body.reused).toBe(false);
     expect(await storedDecisions(id)).toBe(3);
@@ -135,7 +137,7 @@ describe("repeated asks without an offer", () => {
 
   it("are never reused for a campaign, whose sends each cite their own decision", async () => {
     const { decideAndRecord } = await import("../../worker/decisions/decide-and-record");
-    await payingCustomer(writer, "poll-campaign", { ltv: 500_000 });
+    await payingCustomer(keys.writer, "poll-campaign", { ltv: 500_000 });
     const ask = () =>
       decideAndRecord(env, {
         customerId: "poll-campaign",

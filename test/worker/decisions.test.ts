@@ -1,7 +1,7 @@
 // POST /v1/decisions and GET /v1/customers/:id/next-offer: the offer the app shows, why, and what is
 // stored about it. Runs the shipped rules (rules/*.yaml) on real D1 inside workerd.
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { assignVariant } from "../../dsl/bucket";
 import { deployedRuleset } from "../../worker/decisions/deployed-ruleset";
 import { ruleset } from "../../worker/generated/ruleset";
@@ -10,29 +10,24 @@ import {
   cancel,
   DAY,
   decide,
-  decisionKeys,
   heldOutId,
   offeredIds,
   PRICE_EXPERIMENT,
   payingCustomer,
   T0,
+  useDecisionKeys,
 } from "./decision-fixtures";
 import { call, event, ingest } from "./helpers";
 
-let writer: string;
-let admin: string;
-let reader: string;
-beforeAll(async () => {
-  ({ writer, admin, reader } = await decisionKeys());
-});
+const keys = useDecisionKeys();
 
 const priceVariants = ruleset.offers.find((offer) => offer.key === "price_high_value")!.experiment!.variants;
 
 describe("the next-offer decision", () => {
   it("gives a high-value customer leaving over price the fixed discount with a 14-day expiry", async () => {
     const id = offeredIds("price", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 80_000 });
-    const { status, body } = await decide(id, "cancel_flow", { key: admin, reason: "too_expensive" });
+    await payingCustomer(keys.writer, id, { ltv: 80_000 });
+    const { status, body } = await decide(id, "cancel_flow", { key: keys.admin, reason: "too_expensive" });
     expect(status).toBe(200);
     const variant = assignVariant(PRICE_EXPERIMENT, id, priceVariants)!;
     expect(body).toMatchObject({
@@ -72,8 +67,8 @@ describe("the next-offer decision", () => {
       ["cus_1", "twenty_off"],
       ["cus_4", "half_off_three_months"],
     ] as const) {
-      await payingCustomer(writer, id);
-      const { body } = await decide(id, "cancel_flow", { key: admin, reason: "too_expensive" });
+      await payingCustomer(keys.writer, id);
+      const { body } = await decide(id, "cancel_flow", { key: keys.admin, reason: "too_expensive" });
       expect(body.offer.reward.key).toBe(reward);
     }
   });
@@ -81,10 +76,14 @@ describe("the next-offer decision", () => {
   it("evaluates offers in priority order: the first eligible one wins", async () => {
     // Eligible for both price_high_value (100) and price_everyone_else (90): the higher one wins.
     const [high, mid] = offeredIds("priority", 2);
-    await payingCustomer(writer, high!, { ltv: 80_000 });
+    await payingCustomer(keys.writer, high!, { ltv: 80_000 });
     // Not high value (ltv $200) and not low value (mrr $49): only price_everyone_else matches.
-    await payingCustomer(writer, mid!, { ltv: 20_000 });
-    const first = await decide(high!, "cancel_flow", { key: admin, reason: "too_expensive", explain: true });
+    await payingCustomer(keys.writer, mid!, { ltv: 20_000 });
+    const first = await decide(high!, "cancel_flow", {
+      key: keys.admin,
+      reason: "too_expensive",
+      explain: true,
+    });
     expect(first.body.offer.key).toBe("price_high_value");
     const outcomes = first.body.trace.map((entry: { offer: string; outcome: string }) => [
       entry.offer,
@@ -93,16 +92,20 @@ describe("the next-offer decision", () => {
     expect(outcomes[0]).toEqual(["price_high_value", "chosen"]);
     expect(outcomes).toContainEqual(["price_everyone_else", "not_evaluated"]);
 
-    const second = await decide(mid!, "cancel_flow", { key: admin, reason: "too_expensive", explain: true });
+    const second = await decide(mid!, "cancel_flow", {
+      key: keys.admin,
+      reason: "too_expensive",
+      explain: true,
+    });
     expect(second.body.offer.key).toBe("price_everyone_else");
     expect(second.body.offer.reward).toMatchObject({ amount: 1000, currency: "USD" });
     expect(second.body.trace[0]).toMatchObject({ offer: "price_high_value", outcome: "not_in_segment" });
   });
 
   it("gives a customer whose business is shutting down no offer, with a reason code", async () => {
-    await payingCustomer(writer, "closing-1", { ltv: 500_000 });
+    await payingCustomer(keys.writer, "closing-1", { ltv: 500_000 });
     const { status, body } = await decide("closing-1", "cancel_flow", {
-      key: admin,
+      key: keys.admin,
       reason: "shutting_down",
     });
     expect(status).toBe(200);
@@ -110,7 +113,7 @@ describe("the next-offer decision", () => {
     expect(body.why).toContain("shutting_down");
     // With ?explain=1 every offer is listed, none looked at, each saying why.
     const explained = await decide("closing-1", "cancel_flow", {
-      key: admin,
+      key: keys.admin,
       reason: "shutting_down",
       explain: true,
     });
@@ -123,51 +126,51 @@ describe("the next-offer decision", () => {
   });
 
   it("gives a low-value customer no discount: no_matching_rule", async () => {
-    await payingCustomer(writer, "cheap-1", { ltv: 5_000, mrr: 900, plan: "starter" });
-    const { body } = await decide("cheap-1", "cancel_flow", { key: admin, reason: "too_expensive" });
+    await payingCustomer(keys.writer, "cheap-1", { ltv: 5_000, mrr: 900, plan: "starter" });
+    const { body } = await decide("cheap-1", "cancel_flow", { key: keys.admin, reason: "too_expensive" });
     expect(body).toMatchObject({ offer: null, reason_code: "no_matching_rule" });
   });
 
   it("uses the profile's churn reason when the request passes none (win-back after cancelling)", async () => {
     const id = offeredIds("winback", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 20_000 });
-    await cancel(writer, id, "2026-03-01T09:00:00Z", "too_expensive");
-    const { body } = await decide(id, "winback", { key: admin });
+    await payingCustomer(keys.writer, id, { ltv: 20_000 });
+    await cancel(keys.writer, id, "2026-03-01T09:00:00Z", "too_expensive");
+    const { body } = await decide(id, "winback", { key: keys.admin });
     expect(body).toMatchObject({ reason: "too_expensive", reason_code: "offered" });
     expect(body.offer.key).toBe("price_everyone_else");
   });
 
   it("takes the cancel flow's reason before any cancellation event exists", async () => {
     const id = offeredIds("flow", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 9_000 });
+    await payingCustomer(keys.writer, id, { ltv: 9_000 });
     // Without a reason the active customer matches nothing in the cancel flow.
-    const without = await decide(id, "cancel_flow", { key: admin, now: at(-30) });
+    const without = await decide(id, "cancel_flow", { key: keys.admin, now: at(-30) });
     expect(without.body).toMatchObject({ offer: null, reason: null, reason_code: "no_matching_rule" });
-    const withReason = await decide(id, "cancel_flow", { key: admin, reason: "hard_to_use" });
+    const withReason = await decide(id, "cancel_flow", { key: keys.admin, reason: "hard_to_use" });
     expect(withReason.body.offer.key).toBe("hard_to_use_session");
     expect(withReason.body.reason).toBe("hard_to_use");
   });
 
   it("merges request attributes into the profile for this decision only", async () => {
     const id = "attrs-1";
-    await payingCustomer(writer, id, { ltv: 20_000, attributes: { seats: 3 } });
+    await payingCustomer(keys.writer, id, { ltv: 20_000, attributes: { seats: 3 } });
     const { body } = await decide(id, "cancel_flow", {
-      key: admin,
+      key: keys.admin,
       reason: "missing_features",
       attributes: { seats: 40, company_size: "large" },
     });
     expect(body.offer.key).toBe("missing_features_unlock");
-    const stored = await call(`/v1/decisions/${body.decision_id}`, { key: reader });
+    const stored = await call(`/v1/decisions/${body.decision_id}`, { key: keys.reader });
     expect(stored.body.inputs.request.attributes).toEqual({ seats: 40, company_size: "large" });
-    const profile = await call(`/v1/customers/${id}`, { key: reader });
+    const profile = await call(`/v1/customers/${id}`, { key: keys.reader });
     expect(profile.body.customer.attributes).toEqual({ seats: 3 });
   });
 
   it("stores every decision with its ruleset version, variant and the inputs that mattered", async () => {
     const id = offeredIds("stored", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 80_000 });
-    const { body } = await decide(id, "cancel_flow", { key: admin, reason: "too_expensive" });
-    const stored = await call(`/v1/decisions/${body.decision_id}`, { key: reader });
+    await payingCustomer(keys.writer, id, { ltv: 80_000 });
+    const { body } = await decide(id, "cancel_flow", { key: keys.admin, reason: "too_expensive" });
+    const stored = await call(`/v1/decisions/${body.decision_id}`, { key: keys.reader });
     expect(stored.status).toBe(200);
     expect(stored.body).toMatchObject({
       decision_id: body.decision_id,
@@ -196,22 +199,22 @@ describe("the next-offer decision", () => {
 
   it("answers an unknown customer with 200, no offer and reason_code unknown_customer", async () => {
     const { status, body } = await decide("nobody-ever", "cancel_flow", {
-      key: admin,
+      key: keys.admin,
       reason: "too_expensive",
     });
     expect(status).toBe(200);
     expect(body).toMatchObject({ offer: null, reason_code: "unknown_customer", customer_id: "nobody-ever" });
-    const next = await call("/v1/customers/nobody-ever-2/next-offer?context=in_app", { key: reader });
+    const next = await call("/v1/customers/nobody-ever-2/next-offer?context=in_app", { key: keys.reader });
     expect(next.status).toBe(200);
     expect(next.body).toMatchObject({ offer: null, reason_code: "unknown_customer" });
   });
 
   it("adds the rule trace with ?explain=1 and leaves it out otherwise", async () => {
-    await payingCustomer(writer, "explain-1", { ltv: 5_000, mrr: 900, plan: "starter" });
-    const plain = await decide("explain-1", "cancel_flow", { key: admin, reason: "too_expensive" });
+    await payingCustomer(keys.writer, "explain-1", { ltv: 5_000, mrr: 900, plan: "starter" });
+    const plain = await decide("explain-1", "cancel_flow", { key: keys.admin, reason: "too_expensive" });
     expect(plain.body.trace).toBeUndefined();
     const explained = await decide("explain-1", "cancel_flow", {
-      key: admin,
+      key: keys.admin,
       reason: "too_expensive",
       explain: true,
     });
@@ -228,10 +231,10 @@ describe("the next-offer decision", () => {
 
   it("serves GET /v1/customers/:id/next-offer to simple callers", async () => {
     const id = offeredIds("next", 1)[0]!;
-    await payingCustomer(writer, id, { ltv: 20_000 });
-    await cancel(writer, id, "2026-03-01T09:00:00Z", "too_expensive");
+    await payingCustomer(keys.writer, id, { ltv: 20_000 });
+    await cancel(keys.writer, id, "2026-03-01T09:00:00Z", "too_expensive");
     const next = await call(`/v1/customers/${id}/next-offer?context=winback`, {
-      key: admin,
+      key: keys.admin,
       headers: { "x-rebound-now": at(0) },
     });
     expect(next.status).toBe(200);
@@ -240,7 +243,7 @@ describe("the next-offer decision", () => {
   });
 
   it("reports the D1 rows each decision read, in the body and a header", async () => {
-    await payingCustomer(writer, "rows-1");
+    await payingCustomer(keys.writer, "rows-1");
     const response = await fetchDecision("rows-1");
     const rows = Number(response.headers.get("x-rebound-rows-read"));
     const body = (await response.json()) as { meta: { rows_read: number } };
@@ -253,12 +256,12 @@ describe("the next-offer decision", () => {
 
 describe("the benchmark floor route", () => {
   it("reads one customer row by primary key, for admin keys only", async () => {
-    await payingCustomer(writer, "floor-1");
-    const found = await call("/v1/admin/floor/floor-1", { key: admin });
+    await payingCustomer(keys.writer, "floor-1");
+    const found = await call("/v1/admin/floor/floor-1", { key: keys.admin });
     expect(found.status).toBe(200);
     expect(found.body).toEqual({ customer: { id: "floor-1", status: "active" }, meta: { rows_read: 1 } });
-    expect((await call("/v1/admin/floor/nobody", { key: admin })).body.customer).toBeNull();
-    expect((await call("/v1/admin/floor/floor-1", { key: reader })).status).toBe(403);
+    expect((await call("/v1/admin/floor/nobody", { key: keys.admin })).body.customer).toBeNull();
+    expect((await call("/v1/admin/floor/floor-1", { key: keys.reader })).status).toBe(403);
   });
 });
 
@@ -272,8 +275,8 @@ describe("what a decision reads", () => {
   });
 
   it("reads only recent events of the types the rules use, so history does not make it dearer", async () => {
-    await payingCustomer(writer, "quiet-1");
-    await payingCustomer(writer, "busy-1");
+    await payingCustomer(keys.writer, "quiet-1");
+    await payingCustomer(keys.writer, "busy-1");
     const busy = [
       // Custom page views: no offer or segment counts them.
       ...Array.from({ length: 300 }, (_, n) =>
@@ -284,29 +287,33 @@ describe("what a decision reads", () => {
         event("activity", "busy-1", new Date(T0 - (40 + n) * DAY).toISOString()),
       ),
     ];
-    await ingest(writer, busy);
-    const quiet = await decide("quiet-1", "in_app", { key: admin });
-    const heavy = await decide("busy-1", "in_app", { key: admin });
+    await ingest(keys.writer, busy);
+    const quiet = await decide("quiet-1", "in_app", { key: keys.admin });
+    const heavy = await decide("busy-1", "in_app", { key: keys.admin });
     expect(heavy.body.meta.rows_read).toBeLessThanOrEqual(quiet.body.meta.rows_read + 1);
   });
 });
 
 describe("the request clock", () => {
   it("is the request's time unless an admin key moves it with X-Rebound-Now", async () => {
-    await payingCustomer(writer, "clock-1", { ltv: 9_000 });
+    await payingCustomer(keys.writer, "clock-1", { ltv: 9_000 });
     const before = Date.now();
-    const live = await decide("clock-1", "cancel_flow", { key: reader, now: null, reason: "hard_to_use" });
+    const live = await decide("clock-1", "cancel_flow", {
+      key: keys.reader,
+      now: null,
+      reason: "hard_to_use",
+    });
     expect(Date.parse(live.body.created_at)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(live.body.created_at)).toBeLessThanOrEqual(Date.now());
-    const epoch = await decide("clock-2", "in_app", { key: admin, now: String(T0 + 5 * DAY) });
+    const epoch = await decide("clock-2", "in_app", { key: keys.admin, now: String(T0 + 5 * DAY) });
     expect(epoch.body.created_at).toBe(at(5));
   });
 
   it("refuses X-Rebound-Now from a key without admin scope, and a malformed one", async () => {
-    const refused = await decide("clock-3", "in_app", { key: reader, now: at(1) });
+    const refused = await decide("clock-3", "in_app", { key: keys.reader, now: at(1) });
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe("forbidden");
-    const malformed = await decide("clock-3", "in_app", { key: admin, now: "next tuesday" });
+    const malformed = await decide("clock-3", "in_app", { key: keys.admin, now: "next tuesday" });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error).toMatchObject({
       code: "validation_failed",
@@ -318,7 +325,7 @@ describe("the request clock", () => {
 describe("bad decision requests", () => {
   it("refuses a body that is not a decision request, listing every problem", async () => {
     const result = await call("/v1/decisions", {
-      key: reader,
+      key: keys.reader,
       body: {
         customer_id: "",
         context: "checkout",
@@ -335,7 +342,7 @@ describe("bad decision requests", () => {
 
   it("refuses a reason the rules do not declare instead of silently offering nothing", async () => {
     const result = await call("/v1/decisions", {
-      key: reader,
+      key: keys.reader,
       body: { customer_id: "c1", context: "cancel_flow", reason: "too_expensiv" },
     });
     expect(result.status).toBe(400);
@@ -345,10 +352,12 @@ describe("bad decision requests", () => {
   });
 
   it("refuses a next-offer request without a valid context", async () => {
-    const missing = await call("/v1/customers/c1/next-offer", { key: reader });
+    const missing = await call("/v1/customers/c1/next-offer", { key: keys.reader });
     expect(missing.status).toBe(400);
     expect(missing.body.error.details).toEqual([{ path: "?context", message: expect.any(String) }]);
-    const wrong = await call("/v1/customers/c1/next-offer?context=checkout&reason=nope", { key: reader });
+    const wrong = await call("/v1/customers/c1/next-offer?context=checkout&reason=nope", {
+      key: keys.reader,
+    });
     expect(wrong.body.error.details.map((detail: { path: string }) => detail.path)).toEqual([
       "?context",
       "?reason",
@@ -356,12 +365,14 @@ describe("bad decision requests", () => {
   });
 
   it("refuses an over-long customer id in the path and too many attributes", async () => {
-    const long = await call(`/v1/customers/${"c".repeat(129)}/next-offer?context=in_app`, { key: reader });
+    const long = await call(`/v1/customers/${"c".repeat(129)}/next-offer?context=in_app`, {
+      key: keys.reader,
+    });
     expect(long.status).toBe(400);
     expect(long.body.error.details).toEqual([{ path: "path:id", message: expect.any(String) }]);
     const attributes = Object.fromEntries(Array.from({ length: 51 }, (_, n) => [`a${n}`, n]));
     const many = await call("/v1/decisions", {
-      key: reader,
+      key: keys.reader,
       body: { customer_id: "c1", context: "in_app", attributes },
     });
     expect(many.status).toBe(400);
@@ -370,14 +381,14 @@ describe("bad decision requests", () => {
 
   it("refuses malformed JSON and a non-JSON body", async () => {
     const broken = await call("/v1/decisions", {
-      key: reader,
+      key: keys.reader,
       rawBody: "{",
       headers: { "content-type": "application/json" },
     });
     expect(broken.status).toBe(400);
     expect(broken.body.error.code).toBe("invalid_json");
     const text = await call("/v1/decisions", {
-      key: reader,
+      key: keys.reader,
       rawBody: "x",
       headers: { "content-type": "text/plain" },
     });
@@ -386,21 +397,21 @@ describe("bad decision requests", () => {
 
   it("answers 404 decision_not_found for a decision id that does not exist", async () => {
     for (const id of ["dec_0000000000000000000000000000", "nope"]) {
-      const missing = await call(`/v1/decisions/${id}`, { key: reader });
+      const missing = await call(`/v1/decisions/${id}`, { key: keys.reader });
       expect(missing.status).toBe(404);
       expect(missing.body.error.code).toBe("decision_not_found");
     }
   });
 
   it("needs a decisions:read key", async () => {
-    const writerOnly = await decide("c1", "in_app", { key: writer, now: null });
+    const writerOnly = await decide("c1", "in_app", { key: keys.writer, now: null });
     expect(writerOnly.status).toBe(403);
   });
 
   it("keeps a held-out customer's answer honest: no offer, holdout recorded", async () => {
     const id = heldOutId("held");
-    await payingCustomer(writer, id, { ltv: 80_000 });
-    const { body } = await decide(id, "cancel_flow", { key: admin, reason: "too_expensive" });
+    await payingCustomer(keys.writer, id, { ltv: 80_000 });
+    const { body } = await decide(id, "cancel_flow", { key: keys.admin, reason: "too_expensive" });
     expect(body).toMatchObject({
       offer: null,
       reason_code: "holdout",
@@ -414,7 +425,11 @@ async function fetchDecision(customerId: string): Promise<Response> {
   const { exports } = await import("cloudflare:workers");
   return await exports.default.fetch("http://rebound.test/v1/decisions", {
     method: "POST",
-    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json", "x-rebound-now": at(0) },
+    headers: {
+      authorization: `Bearer ${keys.admin}`,
+      "content-type": "application/json",
+      "x-rebound-now": at(0),
+    },
     body: JSON.stringify({ customer_id: customerId, context: "in_app" }),
   });
 }

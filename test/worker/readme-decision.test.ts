@@ -1,17 +1,13 @@
 // README's Decisions example, run as written: the customer it ingests gets the answer it shows.
-import { beforeAll, describe, expect, it } from "vitest";
-import { decide, decisionKeys } from "./decision-fixtures";
+import { describe, expect, it } from "vitest";
+import { decide, useDecisionKeys } from "./decision-fixtures";
 import { ingest } from "./helpers";
 
-let writer: string;
-let admin: string;
-beforeAll(async () => {
-  ({ writer, admin } = await decisionKeys());
-});
+const keys = useDecisionKeys();
 
 describe("README's decision example", () => {
   it("offers cus_9 the $20 price offer (variant twenty) with its message and a 14-day expiry", async () => {
-    await ingest(writer, [
+    await ingest(keys.writer, [
       {
         id: "evt_c9_1",
         type: "customer.updated",
@@ -35,7 +31,7 @@ describe("README's decision example", () => {
       },
     ]);
     const { status, body } = await decide("cus_9", "cancel_flow", {
-      key: admin,
+      key: keys.admin,
       reason: "too_expensive",
       attributes: { seats: 12 },
     });
