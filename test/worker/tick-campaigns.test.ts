@@ -390,6 +390,10 @@ describe("POST /v1/admin/tick", () => {
     expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(["/at", "/when"]);
     const noZone = await call("/v1/admin/tick", { key: admin, body: { at: "2031-03-04T15:00:00" } });
     expect(noZone.status).toBe(400);
+    // A date that does not exist is refused, not rolled over into 2 March.
+    const noSuchDay = await call("/v1/admin/tick", { key: admin, body: { at: "2031-02-30T15:00:00Z" } });
+    expect(noSuchDay.status).toBe(400);
+    expect(noSuchDay.body.error.details.map((d: { path: string }) => d.path)).toEqual(["/at"]);
     const notObject = await call("/v1/admin/tick", { key: admin, body: [1] });
     expect(notObject.status).toBe(400);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM campaign_runs").first()).toEqual({ n: 0 });

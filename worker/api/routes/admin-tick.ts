@@ -7,14 +7,12 @@
  */
 import type { Context } from "hono";
 import { wallClock } from "../../clock";
+import { parseInstant } from "../../ingest/timestamps";
 import { LIMITS } from "../../limits";
 import { runTick } from "../../tick/run-tick";
 import type { AppEnv, RouteDef } from "../app-env";
 import { type ErrorDetail, validationFailed } from "../errors";
 import { readJsonBody } from "../json-body";
-
-/** ISO 8601 with a date, a time and an explicit zone (Z or ±hh:mm). */
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 async function postTick(c: Context<AppEnv>): Promise<Response> {
   const hasBody =
@@ -40,13 +38,15 @@ function readAt(body: unknown): number {
   const at: unknown = (body as { at?: unknown }).at;
   let instant = wallClock();
   if (at !== undefined) {
-    if (typeof at !== "string" || !ISO_INSTANT.test(at) || Number.isNaN(Date.parse(at))) {
+    // The events' strict parser: Date.parse would take 2026-02-30 as 2 March.
+    const parsed = typeof at === "string" ? parseInstant(at) : null;
+    if (parsed === null) {
       problems.push({
         path: "/at",
-        message: 'must be an ISO 8601 time with a zone, e.g. "2026-03-03T15:00:00Z"',
+        message: 'must be an ISO 8601 time with a zone that exists, e.g. "2026-03-03T15:00:00Z"',
       });
     } else {
-      instant = Date.parse(at);
+      instant = parsed;
     }
   }
   if (problems.length > 0) throw validationFailed(problems);
