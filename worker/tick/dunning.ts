@@ -121,9 +121,13 @@ async function progressCases(tc: TickContext): Promise<void> {
     tc.report.dunning.rows_read += meta.rows_read ?? 0;
     if (results.length === 0) return;
     const sends: { request: SendRequest; row: CaseRow }[] = [];
+    // A case reaching its final day closes only once its final sends are stored: closed first, a
+    // failed enqueue would leave it closed with its last message never sent, and no tick retries.
+    const finalCloses: (() => Promise<void>)[] = [];
     for (const row of results) {
       const outcome = await progressCase(tc, row);
-      if (outcome) sends.push(...outcome.map((request) => ({ request, row })));
+      sends.push(...outcome.requests.map((request) => ({ request, row })));
+      if (outcome.closeFinal) finalCloses.push(outcome.closeFinal);
     }
     if (sends.length > 0) {
       const enqueued = await enqueueSends(
@@ -148,14 +152,21 @@ async function progressCases(tc: TickContext): Promise<void> {
         budget.spend(1);
       }
     }
+    for (const closeFinal of finalCloses) await closeFinal();
     const last = results[results.length - 1]!;
     cursor = [last.case_failed_at, last.case_rowid];
     if (results.length < TICK_LIMITS.lifecyclePageSize) return;
   }
 }
 
-/** Decides one open case; returns the sends it needs (none when it closed or nothing is due). */
-async function progressCase(tc: TickContext, row: CaseRow): Promise<SendRequest[]> {
+/**
+ * Decides one open case: the sends it needs (none when it closed or nothing is due), and on its
+ * final day the close to run once those sends are stored (a retried tick stores none twice).
+ */
+async function progressCase(
+  tc: TickContext,
+  row: CaseRow,
+): Promise<{ requests: SendRequest[]; closeFinal?: () => Promise<void> }> {
   const { env, ruleset, now, budget } = tc;
   const close = async (status: "recovered" | "canceled" | "final", extra: string, params: unknown[]) => {
     const result = await env.DB.prepare(
@@ -183,7 +194,7 @@ async function progressCase(tc: TickContext, row: CaseRow): Promise<SendRequest[
         mrrSaved: typeof row.mrr === "number" ? row.mrr : null,
       });
     }
-    return [];
+    return { requests: [] };
   }
   const cadence = ruleset.dunning.find((candidate) => candidate.ir.key === row.case_cadence);
   if (!cadence) {
@@ -192,7 +203,7 @@ async function progressCase(tc: TickContext, row: CaseRow): Promise<SendRequest[
       invoiceId: row.case_invoice_id,
       error: `cadence "${row.case_cadence}" is no longer in the rules; the case stays open`,
     });
-    return [];
+    return { requests: [] };
   }
   const elapsed = now - row.case_failed_at;
   const caseVariables = { invoice_id: row.case_invoice_id };
@@ -206,26 +217,28 @@ async function progressCase(tc: TickContext, row: CaseRow): Promise<SendRequest[
 
   if (elapsed >= cadence.ir.final.day * DAY_MS) {
     const requests = await finalActions(tc, row, cadence, customer, programme);
-    if (await close("final", ", final_actions = ?4", [JSON.stringify(cadence.ir.final.actions)])) {
-      tc.report.dunning.final_actions += 1;
-      logTickEvent("tick.dunning_final", {
-        customerId: row.id,
-        invoiceId: row.case_invoice_id,
-        actions: cadence.ir.final.actions.join(","),
-      });
-    }
-    return requests;
+    const closeFinal = async () => {
+      if (await close("final", ", final_actions = ?4", [JSON.stringify(cadence.ir.final.actions)])) {
+        tc.report.dunning.final_actions += 1;
+        logTickEvent("tick.dunning_final", {
+          customerId: row.id,
+          invoiceId: row.case_invoice_id,
+          actions: cadence.ir.final.actions.join(","),
+        });
+      }
+    };
+    return { requests, closeFinal };
   }
   // A cancellation later than now has not happened yet at this tick.
   if (row.status === "canceled" && typeof row.canceled_at === "number" && row.canceled_at <= now) {
     if (await close("canceled", "", [])) tc.report.dunning.canceled += 1;
-    return [];
+    return { requests: [] };
   }
   const stepIndex = latestStep(cadence, elapsed);
-  if (stepIndex === null) return [];
+  if (stepIndex === null) return { requests: [] };
   const step = cadence.ir.steps[stepIndex]!;
   const stepKey = `day-${step.day}`;
-  if (row.case_last_step === stepKey) return [];
+  if (row.case_last_step === stepKey) return { requests: [] };
   const outcome = await stepSend({
     env,
     ruleset,
@@ -237,7 +250,7 @@ async function progressCase(tc: TickContext, row: CaseRow): Promise<SendRequest[
     offerContext: "dunning",
     extraVariables: caseVariables,
   });
-  return outcome.kind === "send" ? [outcome.request] : [];
+  return { requests: outcome.kind === "send" ? [outcome.request] : [] };
 }
 
 function latestStep(cadence: CompiledDunning, elapsed: number): number | null {
