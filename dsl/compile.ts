@@ -140,9 +140,7 @@ class Compiler {
         return this.inList(node);
       }
       case "between": {
-        const low = this.compare(">=", node.operand, node.low);
-        const high = this.compare("<=", node.operand, node.high);
-        const both = and(low, high);
+        const both = this.between(node);
         return node.negated ? not(both) : both;
       }
       case "null_test": {
@@ -245,6 +243,39 @@ class Compiler {
       if (a === null) return null;
       const b = right(ctx) as number | string | boolean | null;
       return b === null ? null : test(a, b);
+    };
+  }
+
+  /**
+   * `x between lo and hi` as `x >= lo and x <= hi`, reading `x` once: an aggregate operand
+   * (`count(activity, 30d) between 2 and 5`) would otherwise scan the events twice. Money keeps the
+   * two comparisons, which check currencies.
+   */
+  private between(node: Extract<Expr, { kind: "between" }>): Closure {
+    if (this.infoOf(node.operand).type.kind === "money") {
+      return and(this.compare(">=", node.operand, node.low), this.compare("<=", node.operand, node.high));
+    }
+    const read = this.compile(node.operand);
+    const low = this.compile(node.low);
+    const high = this.compile(node.high);
+    if (isConstant(node.low) && isConstant(node.high)) {
+      const lo = low(EMPTY_CONTEXT) as Primitive | null;
+      const hi = high(EMPTY_CONTEXT) as Primitive | null;
+      if (lo !== null && hi !== null) {
+        return (ctx) => {
+          const v = read(ctx) as Primitive | null;
+          return v === null ? null : v >= lo && v <= hi;
+        };
+      }
+    }
+    return (ctx) => {
+      const v = read(ctx) as Primitive | null;
+      if (v === null) return null;
+      const lo = low(ctx) as Primitive | null;
+      const hi = high(ctx) as Primitive | null;
+      // Kleene and of the two comparisons: false wins over unknown.
+      if ((lo !== null && v < lo) || (hi !== null && v > hi)) return false;
+      return lo === null || hi === null ? null : true;
     };
   }
 
