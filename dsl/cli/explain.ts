@@ -5,8 +5,6 @@
  *
  * Stage: CLI over dsl/decide.ts, dsl/explain.ts and dsl/programmes.ts.
  */
-import { readFileSync } from "node:fs";
-import { parse } from "yaml";
 import { decideOffer } from "../decide";
 import { type ConditionFailure, type ConditionTrace, explainCondition } from "../explain";
 import {
@@ -18,7 +16,7 @@ import {
 } from "../programmes";
 import { closest } from "../rule-reader";
 import { OFFER_CONTEXTS, type OfferContext } from "../ruleset";
-import { customerInput, InputError, parseAtOption } from "./customer-input";
+import { readCustomerFile } from "./customer-file";
 import { type Args, type Io, loadRulesOrFail, reportDiagnostics, UsageError } from "./main";
 import { type Style, styleFor } from "./style";
 
@@ -32,29 +30,7 @@ export function explainCommand(args: Args, json: boolean, io: Io): number {
   const loaded = loadRulesOrFail(dir);
   if (reportDiagnostics(loaded, json, io)) return 1;
   const ruleset = loaded.ruleset!;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  let at: number;
-  try {
-    at = parseAtOption(atText);
-  } catch (error) {
-    // About the option, not the customer file: no file name in front of it.
-    throw new UsageError((error as Error).message);
-  }
-  let input: ReturnType<typeof customerInput>;
-  try {
-    const data = parse(text) as Record<string, unknown> | null;
-    const wrapped = data && typeof data === "object" && "customer" in data ? data : { customer: data ?? {} };
-    input = customerInput(ruleset, wrapped, at);
-  } catch (error) {
-    if (error instanceof InputError) throw new UsageError(`${file}: ${error.message}`);
-    throw new UsageError(`${file}: ${(error as Error).message}`);
-  }
-  const { ctx, history } = input;
+  const { ctx, history, at } = readCustomerFile(ruleset, file, atText);
   const segments = [...ruleset.segments.values()].map((segment) => ({
     key: segment.key,
     member: segment.when.test(ctx),

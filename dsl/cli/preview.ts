@@ -5,13 +5,11 @@
  *
  * Stage: CLI over dsl/decide.ts and dsl/messages.ts.
  */
-import { readFileSync } from "node:fs";
-import { parse } from "yaml";
 import { decideOffer } from "../decide";
 import { renderMessage } from "../messages";
 import { closest } from "../rule-reader";
 import { OFFER_CONTEXTS, type OfferContext } from "../ruleset";
-import { customerInput, InputError, parseAtOption } from "./customer-input";
+import { readCustomerFile } from "./customer-file";
 import { type Args, type Io, loadRulesOrFail, reportDiagnostics, UsageError } from "./main";
 import { styleFor } from "./style";
 
@@ -31,22 +29,7 @@ export function previewCommand(args: Args, json: boolean, io: Io): number {
       `unknown message \`${messageKey}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`,
     );
   }
-  let at: number;
-  try {
-    at = parseAtOption(atText);
-  } catch (error) {
-    // About the option, not the customer file: no file name in front of it.
-    throw new UsageError((error as Error).message);
-  }
-  let input: ReturnType<typeof customerInput>;
-  try {
-    const data = parse(readFileSync(file, "utf8")) as Record<string, unknown> | null;
-    input = customerInput(ruleset, data && "customer" in data ? data : { customer: data ?? {} }, at);
-  } catch (error) {
-    if (error instanceof InputError || error instanceof Error)
-      throw new UsageError(`${file}: ${error.message}`);
-    throw error;
-  }
+  const input = readCustomerFile(ruleset, file, atText);
   const offerOption = args.options.get("offer");
   const context = String(args.options.get("context") ?? "cancel_flow");
   if (!OFFER_CONTEXTS.includes(context as OfferContext))

@@ -259,6 +259,16 @@ describe("the default rule pack", () => {
     expect(none.err).toContain("no offer (ineligible)");
   });
 
+  it("tells explain and preview alike that a customer file holding no mapping is wrong", async () => {
+    const scalar = join(scratch, "scalar.yaml");
+    writeFileSync(scalar, "42\n");
+    for (const command of [["explain"], ["preview", "offer_price"]]) {
+      const result = await run([...command, "--customer", scalar, "--at", "2026-03-03T15:00:00Z"]);
+      expect(result.code).not.toBe(0);
+      expect(result.err).toContain(`${scalar}: customer: expected a mapping`);
+    }
+  });
+
   it("explains where a customer stands in dunning, card reminders, inactivity and win-back", async () => {
     const customer = join(scratch, "late.yaml");
     writeFileSync(
