@@ -1,5 +1,6 @@
 // The JSON Schemas cannot import LIMITS, so this keeps the numbers they repeat in step with it.
 import { expect, it } from "vitest";
+import decisionSchema from "../../worker/api/schemas/decision-request.schema.json";
 import eventSchema from "../../worker/api/schemas/event.schema.json";
 import batchSchema from "../../worker/api/schemas/event-batch.schema.json";
 import { LIMITS } from "../../worker/limits";
@@ -13,4 +14,6 @@ it("uses the same limits in the schemas as in worker/limits.ts", () => {
     properties: { attributes: { maxProperties: number } };
   };
   expect(attributes.properties.attributes.maxProperties).toBe(LIMITS.maxAttributes);
+  // A decision request merges at most as many attributes as an event may carry.
+  expect(decisionSchema.properties.attributes.maxProperties).toBe(LIMITS.maxAttributes);
 });

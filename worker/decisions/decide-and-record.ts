@@ -123,14 +123,11 @@ export async function decideAndRecord(
   request: DecideRequest,
   plan: DecisionRuleset = deployedRuleset(),
 ): Promise<DecisionResult> {
-  const keyCheck = request.keyCheck ?? null;
+  const keyCheck = request.keyCheck;
   const ask = { customerId: request.customerId, context: request.context, now: request.now };
   let state = await readDecisionState(env.DB, plan, { ...ask, keyHash: keyCheck?.keyHash });
   keyCheck?.settle(state.storedKey);
   let firstReadRows = 0;
-  // The outstanding row to close in the same batch as the new decision: a lapsed offer is marked
-  // expired, one the customer may no longer have is withdrawn.
-  let close: string | null = null;
   let withdrawn: { id: string; why: string } | null = null;
   if (state.outstanding && !isExpired(state.outstanding, request.now)) {
     const withdrawal = state.customer ? withdrawalFor(plan, request, state, state.customer) : null;
@@ -158,45 +155,48 @@ export async function decideAndRecord(
         (past) => !(past.offerKey === live.offer_key && past.at === live.created_at),
       ),
     };
-    close = WITHDRAW_SQL;
     withdrawn = { id: live.id, why: withdrawal };
-  } else if (state.outstanding) {
-    close = EXPIRE_SQL;
   }
-  let row = state.customer
+  let fresh = state.customer
     ? evaluate(plan, env, request, state, state.customer)
     : unknownCustomer(plan, request);
-  if (withdrawn && row.row.offer_key === null) {
+  if (withdrawn && fresh.row.offer_key === null) {
     // What refused the offer refuses every offer: say so, and which offer it took back.
-    row = {
-      ...row,
-      row: { ...row.row, reason_code: "ineligible", why: `${withdrawn.why}; withdrew offer ${withdrawn.id}` },
+    fresh = {
+      ...fresh,
+      row: {
+        ...fresh.row,
+        reason_code: "ineligible",
+        why: `${withdrawn.why}; withdrew offer ${withdrawn.id}`,
+      },
     };
   }
-  const repeated = repeatedNoOffer(request, state, row.row);
+  const repeated = repeatedNoOffer(request, state, fresh.row);
   if (repeated) {
     return {
       decision: storedDecisionOf(repeated, request.now),
       outcome: "repeated",
       chosenOffer: null,
-      trace: request.explain ? row.trace : null,
+      trace: request.explain ? fresh.trace : null,
       rowsRead: firstReadRows + state.rowsRead,
       rowsWritten: 0,
     };
   }
-  const offerSeq = row.row.status === "outstanding" ? state.offerSeq : null;
-  const insert = env.DB.prepare(INSERT_SQL).bind(...insertParams(row.row), offerSeq);
-  // A lone INSERT skips batch()'s extra cost; with an outstanding row to close first, the two must
-  // commit together (closing it frees decisions_one_outstanding for the INSERT), so a batch.
-  const results =
-    close && state.outstanding
-      ? await env.DB.batch([env.DB.prepare(close).bind(state.outstanding.id), insert])
-      : [await insert.run()];
+  const offerSeq = fresh.row.status === "outstanding" ? state.offerSeq : null;
+  const insert = env.DB.prepare(INSERT_SQL).bind(...insertParams(fresh.row), offerSeq);
+  // A lone INSERT skips batch()'s extra cost. An outstanding row still here is closed in the same
+  // batch (which frees decisions_one_outstanding for the INSERT): withdrawn, or expired if it lapsed.
+  const results = state.outstanding
+    ? await env.DB.batch([
+        env.DB.prepare(withdrawn ? WITHDRAW_SQL : EXPIRE_SQL).bind(state.outstanding.id),
+        insert,
+      ])
+    : [await insert.run()];
   let rowsRead =
     firstReadRows + state.rowsRead + results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0);
   const rowsWritten = results.reduce((sum, result) => sum + (result.meta.rows_written ?? 0), 0);
 
-  if (row.row.status === "outstanding" && results[results.length - 1]?.meta.changes === 0) {
+  if (fresh.row.status === "outstanding" && results[results.length - 1]?.meta.changes === 0) {
     // A concurrent decision stored its offer first (outstanding, or already answered): answer with
     // that one, the customer's newest offer.
     const winner = await env.DB.prepare(NEWEST_OFFER_SQL).bind(request.customerId).run<DecisionRow>();
@@ -213,12 +213,12 @@ export async function decideAndRecord(
       rowsWritten,
     };
   }
-  const decision = storedDecisionOf(row.row, request.now);
+  const decision = storedDecisionOf(fresh.row, request.now);
   return {
     decision,
     outcome: "created",
-    chosenOffer: row.chosen,
-    trace: request.explain ? row.trace : null,
+    chosenOffer: fresh.chosen,
+    trace: request.explain ? fresh.trace : null,
     rowsRead,
     rowsWritten,
   };

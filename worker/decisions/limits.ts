@@ -13,6 +13,4 @@ export const DECISION_LIMITS = Object.freeze({
   /** Redemptions and cancellations the anti-abuse guard looks back over, newest first. */
   maxRedemptions: 50,
   maxCancellations: 50,
-  /** Attributes one request may merge into the profile. */
-  maxAttributes: 50,
 });

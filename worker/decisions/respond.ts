@@ -139,20 +139,13 @@ function outcomeOf(row: AnsweredRow | undefined, response: OfferResponse, now: n
       return { kind: "expired", decision };
     case "withdrawn":
       return { kind: "withdrawn", decision };
-    case "accepted":
+    case "accepted": {
       if (response === "decline") return { kind: "already_answered", decision };
-      return {
-        kind: "accepted",
-        decision,
-        redemption: {
-          decisionId: row.id,
-          customerId: row.customer_id,
-          offerKey: row.offer_key ?? "",
-          cost: row.redemption_cost,
-          currency: row.redemption_currency,
-          redeemedAt: row.redemption_redeemed_at ?? row.responded_at ?? now,
-        },
-      };
+      // REDEEM_SQL ran in the same batch as the accept: an accepted offer has its redemption.
+      const redemption = redemptionOf(row);
+      if (!redemption) throw new Error(`decision ${row.id} is accepted but has no redemption`);
+      return { kind: "accepted", decision, redemption };
+    }
     case "declined":
       if (response === "accept") return { kind: "already_answered", decision };
       return { kind: "declined", decision };
