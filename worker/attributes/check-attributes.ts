@@ -154,3 +154,12 @@ function describe(type: ExprType): string {
       return type.kind;
   }
 }
+
+/** A profile's stored `attributes` column (JSON text) as an object; anything else reads as none. */
+export function parseAttributes(stored: unknown): Record<string, unknown> {
+  if (typeof stored !== "string") return {};
+  const parsed: unknown = JSON.parse(stored);
+  return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : {};
+}

@@ -5,8 +5,10 @@
  * window, redemptions and cancellations for the anti-abuse guard, and the recent events of the types
  * the rules read. Every statement is an index seek bounded by a LIMIT (worker/decisions/limits.ts).
  */
+
 import type { PastOffer } from "../../dsl/decide";
 import type { EventRecord } from "../../dsl/types";
+import { parseAttributes } from "../attributes/check-attributes";
 import { keyLookupColumn } from "../auth/authenticate";
 import type { DecisionRuleset } from "./deployed-ruleset";
 import { DECISION_LIMITS } from "./limits";
@@ -217,12 +219,4 @@ export async function readDecisionState(
 
 function jsonArray<T>(stored: unknown): T[] {
   return typeof stored === "string" ? (JSON.parse(stored) as T[]) : [];
-}
-
-function parseAttributes(stored: unknown): Record<string, unknown> {
-  if (typeof stored !== "string") return {};
-  const parsed: unknown = JSON.parse(stored);
-  return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
-    ? (parsed as Record<string, unknown>)
-    : {};
 }

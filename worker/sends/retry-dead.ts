@@ -5,6 +5,7 @@
  */
 import type { Env } from "../env";
 import { SEND_LIMITS } from "./limits";
+import { getSend } from "./list";
 import { publishSends } from "./publish";
 import type { SendRow } from "./types";
 
@@ -33,6 +34,6 @@ export async function retryDeadSend(env: Env, sendId: string, now: number): Prom
     await publishSends(env, [{ id: row.id, notBefore: now }], now);
     return { kind: "requeued", row: { ...row, enqueued_at: now } };
   }
-  const current = await env.DB.prepare("SELECT * FROM sends WHERE id = ?1").bind(sendId).first<SendRow>();
+  const current = await getSend(env.DB, sendId);
   return current ? { kind: "not_dead", row: current } : { kind: "missing" };
 }

@@ -11,6 +11,7 @@
  * claimed with, so a consumer whose lease lapsed cannot overwrite the outcome of the one that took over.
  */
 import { SEND_LIMITS } from "./limits";
+import { getSend } from "./list";
 import type { SendRow } from "./types";
 
 /** What a claim attempt found. */
@@ -59,7 +60,7 @@ export async function claimSend(
     .first<SendRow>();
   if (takenOver) return { kind: "claimed", row: takenOver, resumed: true };
 
-  const current = await db.prepare("SELECT * FROM sends WHERE id = ?1").bind(sendId).first<SendRow>();
+  const current = await getSend(db, sendId);
   if (!current) return { kind: "missing" };
   if (current.status === "sending") return { kind: "busy", leaseExpiresAt: current.lease_expires_at ?? now };
   if (current.status === "sent" || current.status === "dead") return { kind: "finished", row: current };
@@ -172,7 +173,7 @@ export async function markDeadLettered(
     .bind(sendId, now)
     .first<SendRow>();
   if (row) return { kind: "dead", row };
-  const current = await db.prepare("SELECT * FROM sends WHERE id = ?1").bind(sendId).first<SendRow>();
+  const current = await getSend(db, sendId);
   if (!current) return { kind: "missing" };
   if (current.status === "sending") return { kind: "busy", leaseExpiresAt: current.lease_expires_at ?? now };
   return { kind: "finished", row: current };

@@ -5,9 +5,11 @@
  * types the rules read, within the ruleset's event window and no later than the tick's now (a
  * condition never counts an event that has not happened yet at this tick).
  */
+
 import type { Expr } from "../../dsl/ast";
 import type { Ruleset } from "../../dsl/runtime";
 import type { EvalContext, EventRecord } from "../../dsl/types";
+import { parseAttributes } from "../attributes/check-attributes";
 import { eventTypesRead } from "../decisions/event-types";
 import type { QueryBudget } from "./budget";
 import type { CustomerRowJson } from "./context";
@@ -79,12 +81,4 @@ export async function evalContexts(
     customer: { ...row, attributes: parseAttributes(row.attributes) },
     events: eventsByCustomer.get(row.id) ?? [],
   }));
-}
-
-function parseAttributes(value: unknown): Record<string, unknown> {
-  if (typeof value !== "string") return {};
-  const parsed: unknown = JSON.parse(value);
-  return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
-    ? (parsed as Record<string, unknown>)
-    : {};
 }
