@@ -9,7 +9,7 @@
 import type { Context } from "hono";
 import { OFFER_CONTEXTS, type OfferContext } from "../../../dsl/ruleset";
 import { type AttributeValue, checkAttributes } from "../../attributes/check-attributes";
-import { type DecisionResult, decideAndRecord } from "../../decisions/decide-and-record";
+import { type DecideRequest, decideAndRecord } from "../../decisions/decide-and-record";
 import { deployedRuleset } from "../../decisions/deployed-ruleset";
 import { isDecisionId } from "../../decisions/ids";
 import { readDecision } from "../../decisions/respond";
@@ -39,14 +39,14 @@ async function postDecision(c: Context<AppEnv>): Promise<Response> {
   const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
   const details = schemaProblems(validateDecisionRequest, body);
   details.push(...queryParameterProblems(c.req.url, POST_PARAMETERS), ...flagProblems(c.req.url, "explain"));
-  const request = body as DecisionBody;
+  const fields: Record<string, unknown> = isRecord(body) ? body : {};
   // Report an undeclared reason alongside any other problem, unless the schema already flagged it.
-  const reason = typeof request === "object" && request !== null ? request.reason : undefined;
+  const reason = fields.reason;
   if (typeof reason === "string" && !details.some((detail) => detail.path === "/reason")) {
     details.push(...reasonProblems(reason, "/reason"));
   }
   // Likewise an attribute the rules do not declare, or of the wrong type, would read as missing.
-  const attributes = typeof request === "object" && request !== null ? request.attributes : undefined;
+  const attributes = fields.attributes;
   let checkedAttributes: Record<string, AttributeValue> | null = null;
   if (isRecord(attributes) && !details.some((detail) => detail.path.startsWith("/attributes"))) {
     // The schema found nothing under /attributes, so every value is a string, number, boolean or null.
@@ -62,17 +62,14 @@ async function postDecision(c: Context<AppEnv>): Promise<Response> {
     checkedAttributes = checked.values;
   }
   if (details.length > 0) throw validationFailed(details);
-  const result = await decideAndRecord(c.env, {
+  const request = body as DecisionBody;
+  return decideAndAnswer(c, now, {
     customerId: request.customer_id,
     context: request.context,
-    now,
     reason: request.reason ?? null,
     // Timestamps as the rules read them (epoch ms), whether sent so or as ISO 8601.
     attributes: checkedAttributes,
-    explain: wantsExplain(c),
-    keyCheck: c.get("keyCheck"),
   });
-  return decisionResponse(c, result, now);
 }
 
 async function getNextOffer(c: Context<AppEnv>): Promise<Response> {
@@ -94,15 +91,7 @@ async function getNextOffer(c: Context<AppEnv>): Promise<Response> {
   }
   details.push(...reasonProblems(reason, "?reason"));
   if (details.length > 0) throw validationFailed(details);
-  const result = await decideAndRecord(c.env, {
-    customerId,
-    context: context as OfferContext,
-    now,
-    reason,
-    explain: wantsExplain(c),
-    keyCheck: c.get("keyCheck"),
-  });
-  return decisionResponse(c, result, now);
+  return decideAndAnswer(c, now, { customerId, context: context as OfferContext, reason });
 }
 
 async function getDecision(c: Context<AppEnv>): Promise<Response> {
@@ -139,18 +128,21 @@ function hasControlCharacter(text: string): boolean {
   return false;
 }
 
-/** Whether `?explain` asks for the trace; its value was checked with the other parameters. */
-function wantsExplain(c: Context<AppEnv>): boolean {
-  return flagValue(c.req.url, "explain");
-}
-
-function decisionResponse(c: Context<AppEnv>, result: DecisionResult, now: number): Response {
+/** Decides one validated ask and answers with the decision: where both decision routes end. */
+async function decideAndAnswer(
+  c: Context<AppEnv>,
+  now: number,
+  ask: Pick<DecideRequest, "customerId" | "context" | "reason" | "attributes">,
+): Promise<Response> {
+  // `?explain` was checked with the other parameters.
+  const explain = flagValue(c.req.url, "explain");
+  const result = await decideAndRecord(c.env, { ...ask, now, explain, keyCheck: c.get("keyCheck") });
   c.header("X-Rebound-Rows-Read", String(result.rowsRead));
   const view: Record<string, unknown> = {
     ...decisionView(result.decision),
     reused: result.outcome !== "created",
   };
-  if (wantsExplain(c)) view.trace = result.trace ? traceView(result.trace) : [];
+  if (explain) view.trace = result.trace ? traceView(result.trace) : [];
   view.meta = {
     rows_read: result.rowsRead,
     rows_written: result.rowsWritten,
