@@ -59,10 +59,18 @@ export async function presentedKey(
   }
   const hash = await hashApiKey(presented);
   const bootstrap =
-    env.REBOUND_ADMIN_KEY && hashesEqual(hash, await hashApiKey(env.REBOUND_ADMIN_KEY))
+    env.REBOUND_ADMIN_KEY && hashesEqual(hash, await bootstrapHash(env.REBOUND_ADMIN_KEY))
       ? { keyId: "bootstrap-admin", scopes: ["admin"] as const }
       : null;
   return { hash, bootstrap };
+}
+
+// The bootstrap key's hash, computed once per isolate (per key value: tests pass their own env).
+let bootstrap: { key: string; hash: Promise<string> } | null = null;
+
+function bootstrapHash(key: string): Promise<string> {
+  if (bootstrap?.key !== key) bootstrap = { key, hash: hashApiKey(key) };
+  return bootstrap.hash;
 }
 
 /**
