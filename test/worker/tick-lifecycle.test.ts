@@ -9,6 +9,7 @@ import {
   at,
   DAY,
   events,
+  HOUR,
   isoOf,
   MINUTE,
   resetTick,
@@ -62,6 +63,29 @@ describe("inactivity", () => {
 });
 
 describe("win-back", () => {
+  it("pages through a cohort larger than a page, ties included, sending each step once", async () => {
+    // 450 cancellations at three instants: pages of 200 end inside runs of equal canceled_at.
+    const ids = Array.from({ length: 450 }, (_, n) => `cus_cohort_${String(n).padStart(3, "0")}`);
+    const canceledAt = (n: number) => T0 + (n % 3) * HOUR;
+    for (let start = 0; start < ids.length; start += 150) {
+      const batch = ids.slice(start, start + 150);
+      await events(
+        ...batch.flatMap(
+          (id): Parameters<typeof events> => [
+            ["subscription.started", id, T0 - 200 * DAY, { plan: "pro", mrr: 4900, currency: "USD" }],
+            ["subscription.canceled", id, canceledAt(ids.indexOf(id)), { reason: "too_expensive" }],
+          ],
+        ),
+      );
+    }
+    await tick(T0 + 7 * DAY + 3 * HOUR);
+    const sent = await env.DB.prepare(
+      "SELECT customer_id, count(*) AS n FROM sends WHERE programme_kind = 'winback' AND step = 'day-7' GROUP BY customer_id",
+    ).all<{ customer_id: string; n: number }>();
+    expect(sent.results.length).toBe(ids.length);
+    expect(sent.results.every((row) => row.n === 1)).toBe(true);
+  });
+
   it("follows the reason's sequence (day 7, day 30 with an offer) and stops at reactivation", async () => {
     const canceledAt = T0;
     for (const id of ["cus_back", "cus_stays_gone"]) {

@@ -38,7 +38,7 @@ const SPELL_SQL = "coalesce(c.last_active_at, c.signed_up_at, c.first_seen_at)";
 
 interface ScanRow extends CustomerRowJson {
   rebound_key: number;
-  rebound_rowid: number;
+  rebound_tie: number | string;
 }
 
 /** Runs win-back, inactivity and card-expiry steps due in (watermark − overlap, now]. */
@@ -69,6 +69,8 @@ export async function runLifecycle(tc: TickContext, watermark: number | null): P
             AND c.churn_reason IN (SELECT value FROM json_each(?))`,
           whereParams: [from - offset, now - offset, JSON.stringify(sequence.ir.reasons)],
           orderKey: "c.canceled_at",
+          // The index holds (status, canceled_at, id): tie on id so its order is the page order.
+          tieKey: "c.id",
           index: "customers_status_canceled_at",
           occurrenceSql: isoSql("c.canceled_at"),
         },
@@ -143,8 +145,10 @@ interface ScanSpec {
   step: string;
   where: string;
   whereParams: (string | number)[];
-  /** The ranged expression: pages are keyset on (orderKey, rowid), the index's own order. */
+  /** The ranged expression: pages are keyset on (orderKey, tieKey), the index's own order. */
   orderKey: string;
+  /** What breaks ties of `orderKey` in the index: its rowid unless the index ends in another column. */
+  tieKey?: "c.id";
   /** The range index (migration 0004), named so the planner cannot prefer a walk of every customer. */
   index: string;
   /** The occurrence text in SQL, for the anti-join on the sends key. */
@@ -163,17 +167,22 @@ async function scan(
   choose: (row: ScanRow, ctx: Awaited<ReturnType<typeof evalContexts>>[number]) => Promise<StepChoice>,
 ): Promise<void> {
   const { env, ruleset, now, budget } = tc;
-  let cursor: [number, number] = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+  const tie = spec.tieKey ?? "c.rowid";
+  let cursor: [number, number | string] = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
   for (;;) {
     if (budget.exhausted()) return;
+    // The leading `orderKey >= cursor` is what makes SQLite start the index range at the cursor (the
+    // row value alone only filters, so every page re-read the window from its start); the row value
+    // then skips the ties already handled.
     const { results, meta } = await env.DB.prepare(
-      `SELECT c.*, ${spec.orderKey} AS rebound_key, c.rowid AS rebound_rowid FROM customers c INDEXED BY ${spec.index}
-       WHERE ${spec.where} AND (${spec.orderKey}, c.rowid) > (?, ?)
+      `SELECT c.*, ${spec.orderKey} AS rebound_key, ${tie} AS rebound_tie FROM customers c INDEXED BY ${spec.index}
+       WHERE ${spec.orderKey} >= ? AND ${spec.where} AND (${spec.orderKey}, ${tie}) > (?, ?)
          AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.programme_kind = ? AND s.programme_key = ?
            AND s.occurrence = ${spec.occurrenceSql} AND s.step = ? AND s.customer_id = c.id)
-       ORDER BY ${spec.orderKey}, c.rowid LIMIT ?`,
+       ORDER BY ${spec.orderKey}, ${tie} LIMIT ?`,
     )
       .bind(
+        cursor[0],
         ...spec.whereParams,
         cursor[0],
         cursor[1],
@@ -221,7 +230,7 @@ async function scan(
     }
     if (handled < results.length) return;
     const last = results[results.length - 1]!;
-    cursor = [last.rebound_key, last.rebound_rowid];
+    cursor = [last.rebound_key, last.rebound_tie];
     if (results.length < TICK_LIMITS.lifecyclePageSize) return;
   }
 }
