@@ -49,6 +49,31 @@ async function dunningCase(customerId: string) {
 }
 
 describe("a failed payment", () => {
+  it("opens one case per failed invoice across pages, ties included", async () => {
+    // 450 failures at three instants: pages of 200 end inside runs of equal payment_failed_at.
+    const ids = Array.from({ length: 450 }, (_, n) => `cus_fail_${String(n).padStart(3, "0")}`);
+    for (let start = 0; start < ids.length; start += 150) {
+      await events(
+        ...ids.slice(start, start + 150).flatMap(
+          (id, n): Parameters<typeof events> => [
+            ["subscription.started", id, T0 - 90 * DAY, { plan: "pro", mrr: 4900, currency: "USD" }],
+            [
+              "payment.failed",
+              id,
+              T0 + ((start + n) % 3) * MINUTE,
+              { invoice_id: `in_${id}`, amount: 4900, currency: "USD", update_url: "https://pay.example/u" },
+            ],
+          ],
+        ),
+      );
+    }
+    await tick(T0 + 5 * MINUTE);
+    const cases = await env.DB.prepare(
+      "SELECT count(*) AS n, count(DISTINCT customer_id) AS customers FROM dunning_cases",
+    ).first<{ n: number; customers: number }>();
+    expect(cases).toEqual({ n: ids.length, customers: ids.length });
+  });
+
   it("gets the day-0 email at the next tick, the day-3 one three days later, and nothing after payment.succeeded", async () => {
     await subscriber("cus_dun", T0 - 90 * DAY, { mrr: 4900 });
     await failedPayment("cus_dun", "inv_1", T0);

@@ -41,19 +41,23 @@ const INVOICE_KEY_SQL = "coalesce(c.failed_invoice_id, 'failed@' || c.payment_fa
 
 async function openCases(tc: TickContext): Promise<void> {
   const { env, ruleset, now, budget } = tc;
-  let cursor = "";
+  let cursor: [number, number] = [Number.MIN_SAFE_INTEGER, 0];
   for (;;) {
     if (budget.exhausted()) return;
-    // customers_open_failure: only customers with an open failed payment are read. Named, because
-    // for ORDER BY id the planner would rather walk the primary key through every customer.
+    // customers_open_failure: only customers with an open failed payment are read, in the index's
+    // order (payment_failed_at, rowid), each page starting at its cursor (the leading >= bound is
+    // what makes SQLite seek there; the row value skips the ties already read). Paging by id made
+    // every page read and sort every open failure.
     const { results, meta } = await env.DB.prepare(
-      `SELECT c.*, ${INVOICE_KEY_SQL} AS rebound_invoice FROM customers c INDEXED BY customers_open_failure
-       WHERE c.payment_failed_at IS NOT NULL AND c.payment_failed_at <= ?3 AND c.status <> 'canceled' AND c.id > ?1
+      `SELECT c.*, c.rowid AS rebound_rowid, ${INVOICE_KEY_SQL} AS rebound_invoice
+       FROM customers c INDEXED BY customers_open_failure
+       WHERE c.payment_failed_at >= ?1 AND c.payment_failed_at <= ?4 AND (c.payment_failed_at, c.rowid) > (?1, ?2)
+         AND c.status <> 'canceled'
          AND NOT EXISTS (SELECT 1 FROM dunning_cases d WHERE d.customer_id = c.id AND d.invoice_id = ${INVOICE_KEY_SQL})
-       ORDER BY c.id LIMIT ?2`,
+       ORDER BY c.payment_failed_at, c.rowid LIMIT ?3`,
     )
-      .bind(cursor, TICK_LIMITS.lifecyclePageSize, now)
-      .all<CustomerRowJson & { rebound_invoice: string }>();
+      .bind(cursor[0], cursor[1], TICK_LIMITS.lifecyclePageSize, now)
+      .all<CustomerRowJson & { rebound_invoice: string; rebound_rowid: number }>();
     budget.spend(1, meta.rows_read ?? 0);
     tc.report.dunning.rows_read += meta.rows_read ?? 0;
     if (results.length === 0) return;
@@ -85,7 +89,8 @@ async function openCases(tc: TickContext): Promise<void> {
       budget.spend(1);
       tc.report.dunning.opened += inserted.meta.changes;
     }
-    cursor = results[results.length - 1]!.id;
+    const last = results[results.length - 1]!;
+    cursor = [Number(last.payment_failed_at), last.rebound_rowid];
     if (results.length < TICK_LIMITS.lifecyclePageSize) return;
   }
 }
