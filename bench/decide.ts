@@ -14,7 +14,7 @@
  * every page view does: those answers come from storage (the outstanding offer or the same
  * no-offer decision) and are reported apart (`repeat_*`), never mixed into the decision figures.
  *
- * Usage: npm run bench:decide [-- --customers 100000 --connections 8 --duration 5 --rounds 3 --state DIR]
+ * Usage: npm run bench:decide [-- --customers 100000 --connections 8 --duration 5 --rounds 5 --state DIR]
  * `--state DIR` keeps the loaded database in DIR and reuses it on the next run (loading takes minutes).
  * The last line printed is a JSON object with every figure.
  */
@@ -31,7 +31,7 @@ const { values } = parseArgs({
     customers: { type: "string", default: "100000" },
     connections: { type: "string", default: "8" },
     duration: { type: "string", default: "5" },
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "5" },
     state: { type: "string" },
   },
 });
