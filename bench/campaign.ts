@@ -15,9 +15,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { previousOccurrence } from "../dsl/cron";
-import type { RulesetIR } from "../dsl/ruleset";
-import { loadRuleset } from "../dsl/runtime";
+import type { RulesetIR } from "../dsl";
+import { loadRuleset, previousOccurrence } from "../dsl";
 import { applyLocalMigrations, freePort, runWrangler, startDevServer } from "../worker/tools/wrangler-dev";
 
 const { values } = parseArgs({

@@ -11,12 +11,16 @@
 import { parse as parseCel } from "@marcbachmann/cel-js";
 import jsonLogic from "json-logic-js";
 import { Engine, type TopLevelCondition } from "json-rules-engine";
-import type { Expr } from "../dsl/ast";
-import { type Closure, compileExpression, holds } from "../dsl/compile";
-import { buildScope, DEFAULT_REASONS } from "../dsl/fields";
-import { compileFirstMatch } from "../dsl/first-match";
-import { parseExpression } from "../dsl/parser";
-import type { EvalContext, EventRecord } from "../dsl/types";
+import type { EvalContext, EventRecord, Expr } from "../dsl";
+import {
+  buildScope,
+  type Closure,
+  compileExpression,
+  compileFirstMatch,
+  DEFAULT_REASONS,
+  holds,
+  parseExpression,
+} from "../dsl";
 import { prng } from "../test/prng";
 
 const CUSTOMERS = 1_000;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import type { Ruleset } from "../runtime";
+import type { Ruleset } from "../runtime/ruleset";
 import { type CustomerInput, customerInput, parseAtOption } from "./customer-input";
 import { UsageError } from "./main";
 

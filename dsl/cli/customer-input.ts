@@ -4,13 +4,14 @@
  * moment (`10d ago`, `in 3d`); money may be `$800` or `800 EUR`; booleans are true/false; custom
  * fields may sit at the top level or under `attributes`.
  *
- * Stage: CLI input → dsl/decide.ts and friends. Errors are thrown as `InputError` with the key path.
+ * Stage: CLI input → dsl/runtime/decide.ts and friends. Errors are thrown as `InputError` with the key path.
  */
-import type { OfferHistory } from "../decide";
-import { isKnownCurrency } from "../fields";
-import { closest } from "../rule-reader";
-import type { Ruleset } from "../runtime";
-import type { EvalContext, EventRecord, ExprType } from "../types";
+
+import { isKnownCurrency } from "../expr/fields";
+import type { EvalContext, EventRecord, ExprType } from "../expr/types";
+import { closest } from "../rules/reader";
+import type { OfferHistory } from "../runtime/decide";
+import type { Ruleset } from "../runtime/ruleset";
 
 export class InputError extends Error {}
 

@@ -3,19 +3,20 @@
  * customer is in it (and the first failing condition with actual values when not), then either the
  * offer decision with a trace of each offer in order, or one campaign's audience, holdout and variant.
  *
- * Stage: CLI over dsl/decide.ts, dsl/explain.ts and dsl/programmes.ts.
+ * Stage: CLI over dsl/runtime/decide.ts, dsl/runtime/explain.ts and dsl/runtime/programmes.ts.
  */
-import { decideOffer } from "../decide";
-import { type ConditionFailure, type ConditionTrace, explainCondition } from "../explain";
+
+import { closest } from "../rules/reader";
+import { OFFER_CONTEXTS, type OfferContext } from "../rules/ruleset";
+import { decideOffer } from "../runtime/decide";
+import { type ConditionFailure, type ConditionTrace, explainCondition } from "../runtime/explain";
 import {
   campaignAssignment,
   cardRemindersDue,
   dunningPosition,
   inactivityDue,
   winbackPosition,
-} from "../programmes";
-import { closest } from "../rule-reader";
-import { OFFER_CONTEXTS, type OfferContext } from "../ruleset";
+} from "../runtime/programmes";
 import { readCustomerFile } from "./customer-file";
 import { type Args, type Io, loadRulesOrFail, reportDiagnostics, UsageError } from "./main";
 import { type Style, styleFor } from "./style";

@@ -3,13 +3,13 @@
  * Human output (colour on a TTY) by default, `--format json` for CI everywhere. Exit codes: 0 ok,
  * 1 rule errors or failing tests, 2 wrong usage or unreadable input.
  *
- * Stage: Node-only front end of the language: files → dsl/check.ts → dsl/runtime.ts → output.
+ * Stage: Node-only front end of the language: files → dsl/rules/check.ts → dsl/runtime/ruleset.ts → output.
  */
 
-import type { RuleSource } from "../check";
-import { checkRuleset } from "../check";
 import type { Diagnostic } from "../errors";
-import { loadRuleset, type Ruleset } from "../runtime";
+import type { RuleSource } from "../rules/check";
+import { checkRuleset } from "../rules/check";
+import { loadRuleset, type Ruleset } from "../runtime/ruleset";
 import { buildCommand } from "./build";
 import { explainCommand } from "./explain";
 import { diagnosticsJson, formatDiagnostics } from "./format-diagnostics";

@@ -3,12 +3,13 @@
  * campaign consumer would send it. With `--offer [name]` the message carries the offer the rules
  * decide (in `--context`, for `--reason`), exactly as a step with an offer does.
  *
- * Stage: CLI over dsl/decide.ts and dsl/messages.ts.
+ * Stage: CLI over dsl/runtime/decide.ts and dsl/runtime/messages.ts.
  */
-import { decideOffer } from "../decide";
-import { renderMessage } from "../messages";
-import { closest } from "../rule-reader";
-import { OFFER_CONTEXTS, type OfferContext } from "../ruleset";
+
+import { closest } from "../rules/reader";
+import { OFFER_CONTEXTS, type OfferContext } from "../rules/ruleset";
+import { decideOffer } from "../runtime/decide";
+import { renderMessage } from "../runtime/messages";
 import { readCustomerFile } from "./customer-file";
 import { type Args, type Io, loadRulesOrFail, reportDiagnostics, UsageError } from "./main";
 import { styleFor } from "./style";

@@ -2,11 +2,11 @@
  * Reading a rule directory from disk: the rule files (`*.yaml` / `*.yml`, not `*.test.yaml`) and the
  * test files beside them, in a stable order, with paths as the user typed them.
  *
- * Stage: CLI input → dsl/check.ts.
+ * Stage: CLI input → dsl/rules/check.ts.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import type { RuleSource } from "../check";
+import type { RuleSource } from "../rules/check";
 
 export interface RuleDirectory {
   rules: RuleSource[];

@@ -6,10 +6,10 @@
  *
  * Stage: CLI, after check + runtime. A malformed test file is a located diagnostic, never a crash.
  */
-import type { RuleSource } from "../check";
-import { decideOffer, type OfferDecision } from "../decide";
+
 import type { Diagnostic } from "../errors";
-import { parseTimestampText } from "../lexer";
+import { parseTimestampText } from "../expr/lexer";
+import type { RuleSource } from "../rules/check";
 import {
   diagnosticAt,
   loadRuleFile,
@@ -17,7 +17,11 @@ import {
   type SourceFile,
   type YamlMap,
   type YamlNode,
-} from "../load";
+} from "../rules/load";
+import { closest } from "../rules/reader";
+import type { OfferContext } from "../rules/ruleset";
+import { OFFER_CONTEXTS } from "../rules/ruleset";
+import { decideOffer, type OfferDecision } from "../runtime/decide";
 import {
   campaignAssignment,
   cardRemindersDue,
@@ -25,11 +29,8 @@ import {
   inactivityDue,
   inCampaignAudience,
   winbackPosition,
-} from "../programmes";
-import { closest } from "../rule-reader";
-import type { OfferContext } from "../ruleset";
-import { OFFER_CONTEXTS } from "../ruleset";
-import { type Ruleset, segmentsOf } from "../runtime";
+} from "../runtime/programmes";
+import { type Ruleset, segmentsOf } from "../runtime/ruleset";
 import { customerInput, InputError, isRelativeMoment } from "./customer-input";
 
 export interface CaseFailure {

@@ -8,9 +8,9 @@
 import { readFileSync } from "node:fs";
 import { Ajv } from "ajv";
 import { parse } from "yaml";
-import type { RuleSource } from "../check";
 import type { Diagnostic } from "../errors";
-import { diagnosticAt, getPair, loadRuleFile, type YamlNode } from "../load";
+import type { RuleSource } from "../rules/check";
+import { diagnosticAt, getPair, loadRuleFile, type YamlNode } from "../rules/load";
 
 let validator: ReturnType<Ajv["compile"]> | undefined;
 

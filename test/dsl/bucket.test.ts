@@ -1,6 +1,6 @@
 // Experiment bucketing: FNV-1a test vectors, weights honoured, and re-bucketing only as documented.
 import { describe, expect, it } from "vitest";
-import { assignVariant, bucketOf, fnv1a32, inHoldout } from "../../dsl/bucket";
+import { assignVariant, bucketOf, fnv1a32, inHoldout } from "../../dsl/runtime/bucket";
 
 const ids = Array.from({ length: 20_000 }, (_, i) => `cus_${i}`);
 

@@ -1,11 +1,11 @@
-// Differential test: the field-jumping scan in dsl/cron.ts against a brute-force reference that
+// Differential test: the field-jumping scan in dsl/time/cron.ts against a brute-force reference that
 // walks every UTC minute and applies Rebound's DST rules directly, on random schedules around real
 // DST transitions (including 30- and 45-minute offsets and midnight changes).
 
 import { describe, expect, it } from "vitest";
-import { civilFromDays, DAY_MS, MINUTE_MS, weekdayOf } from "../../dsl/calendar";
-import { type CronSchedule, latestOccurrences, occurrencesBetween, parseCron } from "../../dsl/cron";
-import { localParts, utcOffsetMs } from "../../dsl/timezone";
+import { civilFromDays, DAY_MS, MINUTE_MS, weekdayOf } from "../../dsl/time/calendar";
+import { type CronSchedule, latestOccurrences, occurrencesBetween, parseCron } from "../../dsl/time/cron";
+import { localParts, utcOffsetMs } from "../../dsl/time/timezone";
 import { prng as mulberry32 } from "../prng";
 
 /** Zones with a moment near one of their 2026 transitions (approximate: windows span ±30h). */

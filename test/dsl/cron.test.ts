@@ -2,7 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
-import { CRON_DAY_OF_WEEK_NOTE, nextOccurrence, occurrencesBetween, parseCron } from "../../dsl/cron";
+import { CRON_DAY_OF_WEEK_NOTE, nextOccurrence, occurrencesBetween, parseCron } from "../../dsl/time/cron";
 import { cronSuite } from "./schedule-suites";
 
 cronSuite(readFileSync(new URL("./cron.cases.yaml", import.meta.url), "utf8"));

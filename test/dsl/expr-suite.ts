@@ -8,12 +8,12 @@
 
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import type { Expr } from "../../dsl/ast";
-import { checkExpression } from "../../dsl/check-expr";
-import { type Closure, compileExpression, holds } from "../../dsl/compile";
-import { buildScope, parseFieldType } from "../../dsl/fields";
-import { parseExpression } from "../../dsl/parser";
-import type { EvalContext, EventRecord, ExprType, Scope, Value } from "../../dsl/types";
+import type { Expr } from "../../dsl/expr/ast";
+import { checkExpression } from "../../dsl/expr/typecheck";
+import { type Closure, compileExpression, holds } from "../../dsl/expr/compile";
+import { buildScope, parseFieldType } from "../../dsl/expr/fields";
+import { parseExpression } from "../../dsl/expr/parser";
+import type { EvalContext, EventRecord, ExprType, Scope, Value } from "../../dsl/expr/types";
 
 export const SEGMENT_SOURCES: Readonly<Record<string, string>> = {
   high_value: "ltv >= $500 or referrals >= 1",
@@ -51,7 +51,7 @@ export function segmentClosures(scope: Scope): Map<string, Closure> {
   for (const [name, source] of Object.entries(SEGMENT_SOURCES)) {
     const ast = parseExpression(source).ast!;
     const condition = compileExpression(ast, { scope, segment: (n) => closures.get(n)! });
-    // Segment references are membership, as in dsl/runtime.ts: unknown means "not a member".
+    // Segment references are membership, as in dsl/runtime/ruleset.ts: unknown means "not a member".
     closures.set(name, (ctx) => holds(condition(ctx)));
   }
   return closures;

@@ -1,8 +1,8 @@
 // Positions: an error inside an expression points at the right file line and column whatever YAML
 // scalar style the expression is written in.
 import { describe, expect, it } from "vitest";
-import { checkRuleset } from "../../dsl/check";
-import { expressionOffset, loadRuleFile, positionOf, type YamlMap, type YamlScalar } from "../../dsl/load";
+import { checkRuleset } from "../../dsl/rules/check";
+import { expressionOffset, loadRuleFile, positionOf, type YamlMap, type YamlScalar } from "../../dsl/rules/load";
 
 function locate(text: string, key: string, needle: string): { line: number; column: number } {
   const file = loadRuleFile("x.yaml", text);

@@ -11,8 +11,8 @@ import { parse } from "yaml";
 import { type Io, main } from "../../dsl/cli/main";
 import { readRuleDirectory } from "../../dsl/cli/rule-files";
 import { readSchema } from "../../dsl/cli/schema-check";
-import type { RulesetIR } from "../../dsl/ruleset";
-import { loadRuleset } from "../../dsl/runtime";
+import type { RulesetIR } from "../../dsl/rules/ruleset";
+import { loadRuleset } from "../../dsl/runtime/ruleset";
 
 const scratch = mkdtempSync(join(tmpdir(), "rebound-pack-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import {
   occurrencesBetween,
   parseCron,
   previousOccurrence,
-} from "../../dsl/cron";
+} from "../../dsl/time/cron";
 import {
   checkTimeZone,
   type Disambiguation,
@@ -23,7 +23,7 @@ import {
   nextAllowedTime,
   parseQuietHours,
   zonedTimeToInstant,
-} from "../../dsl/timezone";
+} from "../../dsl/time/timezone";
 
 interface CronCases {
   parse: { note: string; cron: string; want: Partial<CronSchedule> }[];

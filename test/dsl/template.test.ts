@@ -1,6 +1,6 @@
 // Message templates: variables, defaults, and what each sending context may use.
 import { describe, expect, it } from "vitest";
-import { parseTemplate, renderTemplate, variableAvailable } from "../../dsl/template";
+import { parseTemplate, renderTemplate, variableAvailable } from "../../dsl/rules/template";
 
 describe("message templates", () => {
   it("renders variables and falls back to defaults for missing values", () => {

@@ -2,7 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { canonicalTimeZone, localParts } from "../../dsl/timezone";
+import { canonicalTimeZone, localParts } from "../../dsl/time/timezone";
 import { timezoneSuite } from "./schedule-suites";
 
 timezoneSuite(readFileSync(new URL("./timezone.cases.yaml", import.meta.url), "utf8"));

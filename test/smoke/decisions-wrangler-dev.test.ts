@@ -2,7 +2,7 @@
 // the real clock (no X-Rebound-Now): the Workers vitest pool would hide runtime code generation on
 // this path (validators, compiled rules, message templates); this would not.
 import { describe, expect, it } from "vitest";
-import { inHoldout } from "../../dsl/bucket";
+import { inHoldout } from "../../dsl/runtime/bucket";
 import { useDevServer } from "./dev-server";
 
 const DAY = 86_400_000;

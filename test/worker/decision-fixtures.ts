@@ -2,7 +2,7 @@
 // ingested through the real API, and a decision call that moves the clock with X-Rebound-Now.
 import { env } from "cloudflare:workers";
 import { beforeAll } from "vitest";
-import { inHoldout } from "../../dsl/bucket";
+import { inHoldout } from "../../dsl/runtime/bucket";
 import { call, event, ingest, issueKey } from "./helpers";
 
 export const DAY = 86_400_000;

@@ -4,8 +4,8 @@
 // again within 60 days.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { assignVariant, inHoldout } from "../../dsl/bucket";
-import { checkRuleset } from "../../dsl/check";
+import { assignVariant, inHoldout } from "../../dsl/runtime/bucket";
+import { checkRuleset } from "../../dsl/rules/check";
 import { decideAndRecord } from "../../worker/decisions/decide-and-record";
 import { decisionRuleset } from "../../worker/decisions/deployed-ruleset";
 import { ruleset } from "../../worker/generated/ruleset";
@@ -104,7 +104,7 @@ describe("anti-abuse", () => {
 });
 
 describe("experiments", () => {
-  it("assigns variants and the holdout by dsl/bucket.ts, recording holdout=1 for lift", async () => {
+  it("assigns variants and the holdout by dsl/runtime/bucket.ts, recording holdout=1 for lift", async () => {
     const variants = ruleset.offers.find((offer) => offer.key === "price_high_value")!.experiment!.variants;
     const seen = new Set<string>();
     for (let n = 0; n < 30; n++) {

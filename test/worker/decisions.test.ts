@@ -2,7 +2,7 @@
 // stored about it. Runs the shipped rules (rules/*.yaml) on real D1 inside workerd.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { assignVariant } from "../../dsl/bucket";
+import { assignVariant } from "../../dsl/runtime/bucket";
 import { deployedRuleset } from "../../worker/decisions/deployed-ruleset";
 import { ruleset } from "../../worker/generated/ruleset";
 import {
@@ -61,7 +61,7 @@ describe("the next-offer decision", () => {
     expect(body.meta.rows_read).toBeGreaterThan(0);
   });
 
-  it("shows both price variants with their own reward, as dsl/bucket.ts assigns them", async () => {
+  it("shows both price variants with their own reward, as dsl/runtime/bucket.ts assigns them", async () => {
     // cus_1 and cus_4 sit in the two variants (rules/offers.test.yaml says so too).
     for (const [id, reward] of [
       ["cus_1", "twenty_off"],

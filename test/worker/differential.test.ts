@@ -3,15 +3,15 @@
 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Expr } from "../../dsl/ast";
-import { checkExpression } from "../../dsl/check-expr";
-import { type Closure, compileExpression, holds } from "../../dsl/compile";
-import { buildScope, DEFAULT_REASONS, parseFieldType } from "../../dsl/fields";
-import { compileFirstMatch } from "../../dsl/first-match";
-import { parseExpression } from "../../dsl/parser";
-import { membershipSql } from "../../dsl/runtime";
-import { bindSql, expressionToSql, valueToSql } from "../../dsl/sql";
-import type { EvalContext, EventRecord, ExprType, Scope, SqlFragment, Value } from "../../dsl/types";
+import type { Expr } from "../../dsl/expr/ast";
+import { checkExpression } from "../../dsl/expr/typecheck";
+import { type Closure, compileExpression, holds } from "../../dsl/expr/compile";
+import { buildScope, DEFAULT_REASONS, parseFieldType } from "../../dsl/expr/fields";
+import { compileFirstMatch } from "../../dsl/expr/first-match";
+import { parseExpression } from "../../dsl/expr/parser";
+import { membershipSql } from "../../dsl/runtime/ruleset";
+import { bindSql, expressionToSql, valueToSql } from "../../dsl/expr/sql";
+import type { EvalContext, EventRecord, ExprType, Scope, SqlFragment, Value } from "../../dsl/expr/types";
 import { prng } from "../prng";
 import { ExpressionGenerator, PLANS, Random, randomCustomer, randomEvents } from "./random-expressions";
 
@@ -68,7 +68,7 @@ function compileBoth(text: string, scope: Scope): Compiled | null {
   const segmentSql = new Map<string, SqlFragment>();
   for (const [name, source] of Object.entries(SEGMENTS)) {
     const ast = parseExpression(source).ast!;
-    // Segment references are membership (dsl/runtime.ts): unknown means "not a member".
+    // Segment references are membership (dsl/runtime/ruleset.ts): unknown means "not a member".
     const condition = compileExpression(ast, { scope, segment: () => () => null });
     segmentClosures.set(name, (ctx) => holds(condition(ctx)));
     segmentSql.set(

@@ -3,11 +3,11 @@
 // One suite, two implementations: any disagreement with the written expectation fails here.
 
 import { env } from "cloudflare:workers";
-import type { Expr } from "../../dsl/ast";
-import { parseExpression } from "../../dsl/parser";
-import { membershipSql } from "../../dsl/runtime";
-import { bindSql, valueToSql } from "../../dsl/sql";
-import type { EvalContext, ExprType, SqlFragment, Value } from "../../dsl/types";
+import type { Expr } from "../../dsl/expr/ast";
+import { parseExpression } from "../../dsl/expr/parser";
+import { membershipSql } from "../../dsl/runtime/ruleset";
+import { bindSql, valueToSql } from "../../dsl/expr/sql";
+import type { EvalContext, ExprType, SqlFragment, Value } from "../../dsl/expr/types";
 import errorsCases from "../dsl/expr/errors.yaml?raw";
 import functionsCases from "../dsl/expr/functions.yaml?raw";
 import limitsCases from "../dsl/expr/limits.yaml?raw";

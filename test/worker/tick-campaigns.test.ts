@@ -4,9 +4,9 @@
 // and catches up missed occurrences within bounds.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { inHoldout } from "../../dsl/bucket";
-import type { RulesetIR } from "../../dsl/ruleset";
-import { loadRuleset } from "../../dsl/runtime";
+import { inHoldout } from "../../dsl/runtime/bucket";
+import type { RulesetIR } from "../../dsl/rules/ruleset";
+import { loadRuleset } from "../../dsl/runtime/ruleset";
 import { ruleset as deployedIr } from "../../worker/generated/ruleset";
 import { claimOccurrence } from "../../worker/tick/claims";
 import { runTick } from "../../worker/tick/run-tick";

@@ -3,8 +3,8 @@
 // an unpaid case runs its final action; card.expiring gets the pre-expiry reminders.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { RulesetIR } from "../../dsl/ruleset";
-import { loadRuleset } from "../../dsl/runtime";
+import type { RulesetIR } from "../../dsl/rules/ruleset";
+import { loadRuleset } from "../../dsl/runtime/ruleset";
 import { ruleset as deployedIr } from "../../worker/generated/ruleset";
 import { runTick } from "../../worker/tick/run-tick";
 import { call, issueKey } from "./helpers";

@@ -2,8 +2,8 @@
 // (missing values included), fewer D1 rows read, and lists it cannot inline stay bound.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { bindSql } from "../../dsl/sql";
-import type { SqlFragment } from "../../dsl/types";
+import { bindSql } from "../../dsl/expr/sql";
+import type { SqlFragment } from "../../dsl/expr/types";
 import { deployedRuleset } from "../../worker/decisions/deployed-ruleset";
 import { inlineLiteralLists } from "../../worker/tick/literal-lists";
 
@@ -36,7 +36,7 @@ describe("inlining list literals in audience SQL", () => {
       ),
     );
     const audienceSql = deployedRuleset().ruleset.campaigns.get("spring_winback")!.audienceSql;
-    // dsl/sql.ts now writes lists of plain names as literals itself; rebuild the bound form to compare.
+    // dsl/expr/sql.ts now writes lists of plain names as literals itself; rebuild the bound form to compare.
     expect(audienceSql.sql).toContain("IN ('shutting_down', 'other')");
     const boundIndex =
       audienceSql.sql.slice(0, audienceSql.sql.indexOf("IN ('shutting_down'")).split("?").length - 1;

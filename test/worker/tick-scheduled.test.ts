@@ -3,7 +3,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import worker from "../../worker/index";
+import worker from "../../worker";
 import { at, DAY, events, MINUTE, stepsOf, subscriber } from "./tick-fixtures";
 
 it("scheduled() runs the tick at the controller's scheduledTime, once per moment", async () => {

@@ -2,8 +2,8 @@
 // (its own ICU and tz database) resolves wall clocks, DST gaps and repeats exactly as Node does.
 
 import { describe, expect, it } from "vitest";
-import { nextOccurrence, parseCron } from "../../dsl/cron";
-import { localParts } from "../../dsl/timezone";
+import { nextOccurrence, parseCron } from "../../dsl/time/cron";
+import { localParts } from "../../dsl/time/timezone";
 import cronCases from "../dsl/cron.cases.yaml?raw";
 import { cronSuite, timezoneSuite } from "../dsl/schedule-suites";
 import timezoneCases from "../dsl/timezone.cases.yaml?raw";

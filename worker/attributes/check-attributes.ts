@@ -7,15 +7,14 @@
  * A declared attribute with a value of the wrong type would be stored or used, and the rules would
  * read it as missing, silently changing answers: it is refused with its JSON Pointer and the type
  * expected. A `timestamp` attribute is epoch milliseconds or an ISO 8601 time with a UTC offset; the
- * rules read epoch milliseconds (dsl/fields.ts `customAttributeField`), so ISO is converted.
+ * rules read epoch milliseconds (dsl/expr/fields.ts `customAttributeField`), so ISO is converted.
  *
  * Stage: request validation, after the JSON Schemas (worker/api/schemas/) have checked the names'
  * shape and that every value is a string, number, boolean or null.
  */
 
-import { parseFieldType } from "../../dsl/fields";
-import type { RulesetIR } from "../../dsl/ruleset";
-import type { ExprType } from "../../dsl/types";
+import type { ExprType, RulesetIR } from "../../dsl";
+import { parseFieldType } from "../../dsl";
 import { parseInstant } from "../ingest/timestamps";
 
 /** One problem with an attribute: a JSON Pointer into the body and a sentence. */

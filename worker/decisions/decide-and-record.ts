@@ -4,23 +4,24 @@
  * record, expiry, caps, cooldowns, anti-abuse guard and experiment buckets.
  *
  * One D1 round trip reads (worker/decisions/read-state.ts), the rules decide in memory
- * (dsl/decide.ts), one round trip writes (the loser of a race for the outstanding slot reads once
+ * (dsl/runtime/decide.ts), one round trip writes (the loser of a race for the outstanding slot reads once
  * more, to answer with the winner). A customer has at most one outstanding offer: asking again
  * returns it unchanged (same id, same expiry) until it expires or is accepted or declined. Two
  * concurrent decisions cannot both create one: the partial unique index decisions_one_outstanding
  * turns the second INSERT into a no-op, and that request reads and returns the winner.
  */
 
+import type { EvalContext, OfferContext } from "../../dsl";
 import {
   type ChosenOffer,
   decideOffer,
   type OfferDecision,
   type OfferTraceEntry,
+  renderMessage,
+  rewardCost,
+  rewardJson,
   withdrawalOf,
-} from "../../dsl/decide";
-import { renderMessage, rewardCost, rewardJson } from "../../dsl/messages";
-import type { OfferContext } from "../../dsl/ruleset";
-import type { EvalContext } from "../../dsl/types";
+} from "../../dsl";
 import type { FoldedKeyCheck } from "../auth/authenticate";
 import { type DecisionRuleset, deployedRuleset } from "./deployed-ruleset";
 import { newDecisionId } from "./ids";
@@ -274,7 +275,7 @@ function evaluationInputs(request: DecideRequest, state: DecisionState, profile:
   return { customer, ctx, cancellations };
 }
 
-/** Why the customer's live outstanding offer must be withdrawn at this ask (dsl/decide.ts), or null. */
+/** Why the customer's live outstanding offer must be withdrawn at this ask (dsl/runtime/decide.ts), or null. */
 function withdrawalFor(
   plan: DecisionRuleset,
   request: DecideRequest,

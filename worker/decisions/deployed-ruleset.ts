@@ -3,9 +3,8 @@
  * compiled once per isolate and cached by version, with what a decision derives from it: the event
  * types to read and how far back offer history matters. No request ever parses or compiles a rule.
  */
-import type { RulesetIR } from "../../dsl/ruleset";
-import { loadRuleset, type Ruleset } from "../../dsl/runtime";
-import type { ExprType } from "../../dsl/types";
+import type { ExprType, RulesetIR } from "../../dsl";
+import { loadRuleset, type Ruleset } from "../../dsl";
 import { declaredAttributes } from "../attributes/check-attributes";
 import { ruleset as generatedRuleset } from "../generated/ruleset";
 import { eventTypesRead } from "./event-types";

@@ -5,8 +5,7 @@
  * Computed once per ruleset from the checked ASTs of the offers and of every segment (segments may
  * build on each other, and offers name them).
  */
-import type { Expr } from "../../dsl/ast";
-import type { Ruleset } from "../../dsl/runtime";
+import type { Expr, Ruleset } from "../../dsl";
 
 /**
  * The event types named by aggregate calls in offers and segments, sorted; null when a name could

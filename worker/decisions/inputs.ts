@@ -4,11 +4,8 @@
  * offers read, how much event and offer history there was, and the experiment buckets. Enough to
  * audit one decision or to slice lift by segment without re-running the rules.
  */
-import type { Expr } from "../../dsl/ast";
-import { bucketOf } from "../../dsl/bucket";
-import type { OfferDecision } from "../../dsl/decide";
-import type { Ruleset } from "../../dsl/runtime";
-import type { EvalContext } from "../../dsl/types";
+import type { EvalContext, Expr, OfferDecision, Ruleset } from "../../dsl";
+import { bucketOf } from "../../dsl";
 import type { DecisionState } from "./read-state";
 
 /** The request as the engine received it (after defaults). */

@@ -6,8 +6,7 @@
  * the rules read. Every statement is an index seek bounded by a LIMIT (worker/decisions/limits.ts).
  */
 
-import type { PastOffer } from "../../dsl/decide";
-import type { EventRecord } from "../../dsl/types";
+import type { EventRecord, PastOffer } from "../../dsl";
 import { parseAttributes } from "../attributes/check-attributes";
 import { keyLookupColumn } from "../auth/authenticate";
 import type { DecisionRuleset } from "./deployed-ruleset";

@@ -65,7 +65,7 @@ export interface RenderedOfferMessage {
 
 export interface StoredOffer {
   readonly key: string;
-  /** The reward in the API's shape (dsl/messages.ts `rewardJson`), including its `key`. */
+  /** The reward in the API's shape (dsl/runtime/messages.ts `rewardJson`), including its `key`. */
   readonly reward: Readonly<Record<string, string | number>>;
   readonly message: RenderedOfferMessage;
   readonly expiresAt: number;

@@ -4,7 +4,7 @@
  * no real instant, unknown time zones, cancellation reasons the rules do not declare, custom
  * attributes of the wrong declared type, one id used for two different events).
  */
-import type { ExprType } from "../../dsl/types";
+import type { ExprType } from "../../dsl";
 import type { ErrorDetail } from "../api/errors";
 import { type AttributeValue, checkAttributes } from "../attributes/check-attributes";
 import { canonicalJson } from "./canonical-json";

@@ -1,12 +1,12 @@
 /**
  * Renders a send's message from its template and the variables snapshotted when it was enqueued,
- * using the rule language's template engine (dsl/template.ts). The consumer calls this just before
+ * using the rule language's template engine (dsl/rules/template.ts). The consumer calls this just before
  * delivery; a template that cannot render makes the send dead with the reason, never a blank email.
  */
-import { parseTemplate, renderTemplate } from "../../dsl/template";
+import { parseTemplate, renderTemplate } from "../../dsl";
 import type { JsonValue, TemplateVariables } from "./types";
 
-/** A message template as the ruleset carries it (dsl/ruleset.ts MessageIR). */
+/** A message template as the ruleset carries it (dsl/rules/ruleset.ts MessageIR). */
 export interface MessageTemplate {
   key: string;
   subject: string | null;

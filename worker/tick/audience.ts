@@ -10,7 +10,7 @@
  * `rows_read` comes from D1's own meta. The cap is counted by a separate query with the page's ids
  * as bound parameters: a per-row subquery costs a row read per customer even when it finds nothing.
  */
-import { bindSql } from "../../dsl/sql";
+import { bindSql } from "../../dsl";
 import type { CustomerRowJson } from "./context";
 import { inlineLiteralLists } from "./literal-lists";
 import type { CampaignStage } from "./stages";

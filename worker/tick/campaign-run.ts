@@ -6,7 +6,7 @@
  *
  * Stage: claims.ts → this file → enqueueSends (worker/sends) → queue consumer.
  */
-import { campaignAssignment } from "../../dsl/programmes";
+import { campaignAssignment } from "../../dsl";
 import { enqueueSends } from "../sends/enqueue";
 import type { SendRequest } from "../sends/types";
 import { readAudiencePage, recentSends, sendIdFloor } from "./audience";

@@ -2,7 +2,7 @@
  * What one tick carries through every programme: the bindings, its scheduled time, the compiled
  * ruleset, the query budget and the report it fills in.
  */
-import type { Ruleset } from "../../dsl/runtime";
+import type { Ruleset } from "../../dsl";
 import type { Env } from "../env";
 import type { QueryBudget } from "./budget";
 import type { TickReport } from "./report";

@@ -6,7 +6,7 @@
  *
  * Stage: tick → due occurrences (this file) → claims (claims.ts) → audience and sends (campaign-run.ts).
  */
-import { latestOccurrences, occurrencesBetween } from "../../dsl/cron";
+import { latestOccurrences, occurrencesBetween } from "../../dsl";
 import { TICK_LIMITS } from "./limits";
 import type { CampaignStage } from "./stages";
 

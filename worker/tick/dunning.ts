@@ -18,8 +18,9 @@
  * the index ranges, not filters in JavaScript. The profile keeps only the latest state, so a payment
  * later than now that already closed the failed invoice there opens no case at now.
  */
-import { DAY_MS, dunningPosition } from "../../dsl/programmes";
-import type { CompiledDunning } from "../../dsl/runtime";
+
+import type { CompiledDunning } from "../../dsl";
+import { DAY_MS, dunningPosition } from "../../dsl";
 import { writeEvents } from "../ingest/write-events";
 import { enqueueSends } from "../sends/enqueue";
 import type { SendRequest } from "../sends/types";

@@ -6,9 +6,7 @@
  * condition never counts an event that has not happened yet at this tick).
  */
 
-import type { Expr } from "../../dsl/ast";
-import type { Ruleset } from "../../dsl/runtime";
-import type { EvalContext, EventRecord } from "../../dsl/types";
+import type { EvalContext, EventRecord, Expr, Ruleset } from "../../dsl";
 import { parseAttributes } from "../attributes/check-attributes";
 import { eventTypesRead } from "../decisions/event-types";
 import type { QueryBudget } from "./budget";

@@ -16,8 +16,9 @@
  * so such a customer gets no step at now. That errs towards silence (never a "we miss you" to a
  * customer known to be back), which the tick prefers to rebuilding each profile as of now.
  */
-import { inactivityDue, winbackPosition } from "../../dsl/programmes";
-import type { StepIR } from "../../dsl/ruleset";
+
+import type { StepIR } from "../../dsl";
+import { inactivityDue, winbackPosition } from "../../dsl";
 import { enqueueSends } from "../sends/enqueue";
 import type { ProgrammeKind, SendRequest } from "../sends/types";
 import type { CustomerRowJson, TickContext } from "./context";

@@ -1,12 +1,12 @@
 /**
- * A D1 cost fix applied to compiled audience SQL before it runs: dsl/sql.ts binds a list as
+ * A D1 cost fix applied to compiled audience SQL before it runs: dsl/expr/sql.ts binds a list as
  * `IN (SELECT value FROM json_each(?))`. Under `NOT IN`, SQLite checks the list for NULL once per
  * row it rejects nothing for, and D1 bills that as a row read per customer scanned (measured:
  * 2 rows per customer instead of 1). A list of plain names or numbers is therefore inlined as
  * literals (`IN ('shutting_down', 'other')`), which costs nothing per row and means the same: the
  * list never holds NULL. Other lists stay bound.
  */
-import type { SqlFragment } from "../../dsl/types";
+import type { SqlFragment } from "../../dsl";
 
 const BOUND_LIST = "IN (SELECT value FROM json_each(?))";
 const PLAIN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;

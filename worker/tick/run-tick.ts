@@ -8,7 +8,7 @@
  * Flow: scheduled / admin route → runTick → campaigns.ts, dunning.ts, lifecycle.ts → enqueueSends →
  * rebound-sends queue → consumer (worker/sends/consume.ts).
  */
-import type { Ruleset } from "../../dsl/runtime";
+import type { Ruleset } from "../../dsl";
 import { deployedRuleset } from "../decisions/deployed-ruleset";
 import type { Env } from "../env";
 import { publishDueSends } from "../sends/publish";

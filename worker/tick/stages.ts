@@ -3,8 +3,7 @@
  * variants. Each stage of each occurrence is claimed and run on its own, when it is due: step 0 at
  * the occurrence, a step `after: 5d` five days later, to the customers who got the step before it.
  */
-import type { StepIR } from "../../dsl/ruleset";
-import type { CompiledCampaign } from "../../dsl/runtime";
+import type { CompiledCampaign, StepIR } from "../../dsl";
 
 export interface CampaignStage {
   readonly campaign: CompiledCampaign;

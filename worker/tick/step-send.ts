@@ -8,10 +8,8 @@
  * Flow: programme (campaign-run.ts, dunning.ts, lifecycle.ts) → stepSend → enqueueSends.
  */
 
-import { messageVariables } from "../../dsl/messages";
-import type { OfferContext } from "../../dsl/ruleset";
-import type { Ruleset } from "../../dsl/runtime";
-import { isValidTimeZone, nextAllowedTime, type QuietHours } from "../../dsl/timezone";
+import type { OfferContext, Ruleset } from "../../dsl";
+import { isValidTimeZone, messageVariables, nextAllowedTime, type QuietHours } from "../../dsl";
 import { decideAndRecord } from "../decisions/decide-and-record";
 import type { Env } from "../env";
 import { channelForRulesChannel } from "../sends/channel-choice";

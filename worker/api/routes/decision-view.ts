@@ -3,7 +3,7 @@
  * `GET /v1/decisions/:id` and accept/decline answer with. Timestamps are ISO 8601, money is integer
  * minor units with its currency, as everywhere in the API.
  */
-import type { OfferTraceEntry } from "../../../dsl/decide";
+import type { OfferTraceEntry } from "../../../dsl";
 import type { Redemption } from "../../decisions/respond";
 import type { StoredDecision } from "../../decisions/stored-decision";
 

@@ -7,7 +7,7 @@
  * `?explain=1` adds the rule trace.
  */
 import type { Context } from "hono";
-import { OFFER_CONTEXTS, type OfferContext } from "../../../dsl/ruleset";
+import { OFFER_CONTEXTS, type OfferContext } from "../../../dsl";
 import { type AttributeValue, checkAttributes } from "../../attributes/check-attributes";
 import { type DecideRequest, decideAndRecord } from "../../decisions/decide-and-record";
 import { deployedRuleset } from "../../decisions/deployed-ruleset";

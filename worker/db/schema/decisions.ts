@@ -36,7 +36,7 @@ export const decisions = sqliteTable(
     reason: text("reason"),
     /** NULL when the decision gave no offer. */
     offerKey: text("offer_key"),
-    /** JSON: the reward as the API shows it (dsl/messages.ts `rewardJson`), frozen at decision time. */
+    /** JSON: the reward as the API shows it (dsl/runtime/messages.ts `rewardJson`), frozen at decision time. */
     reward: text("reward"),
     /** JSON: the rendered message `{key, channel, subject, body}`, frozen at decision time. */
     message: text("message"),

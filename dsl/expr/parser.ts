@@ -1,5 +1,5 @@
 /**
- * Parser: expression text → AST (dsl/ast.ts), by recursive descent over the lexer's tokens.
+ * Parser: expression text → AST (dsl/expr/ast.ts), by recursive descent over the lexer's tokens.
  *
  * Stage: lexer → parser → check-expr. Precedence, loosest first:
  *   or < and < not < comparison / in / between / is null / exists < + - < * / < unary minus.
@@ -7,10 +7,10 @@
  * so a hostile rule file cannot blow the stack.
  */
 
+import type { DiagnosticCode, ExprDiagnostic, Span } from "../errors";
+import { LIMITS } from "../limits";
 import type { CompareOp, Expr, ListLiteral } from "./ast";
-import type { DiagnosticCode, ExprDiagnostic, Span } from "./errors";
 import { type Token, tokenize } from "./lexer";
-import { LIMITS } from "./limits";
 
 const COMPARE_OPS: ReadonlySet<string> = new Set(["==", "!=", "<", "<=", ">", ">="]);
 

@@ -2,7 +2,7 @@
  * Proleptic Gregorian calendar arithmetic on plain numbers: days in a month, weekdays, and a civil
  * date-time as a count of milliseconds (as if it were UTC).
  *
- * Stage: support for dsl/timezone.ts (wall clock ↔ instant) and dsl/cron.ts (walking the local
+ * Stage: support for dsl/time/timezone.ts (wall clock ↔ instant) and dsl/time/cron.ts (walking the local
  * calendar field by field). No time zones here: a "civil" value is a wall-clock reading.
  */
 

@@ -7,8 +7,8 @@
  * lexer never throws.
  */
 
-import type { ExprDiagnostic, Span } from "./errors";
-import { LIMITS } from "./limits";
+import type { ExprDiagnostic, Span } from "../errors";
+import { LIMITS } from "../limits";
 
 export type TokenKind =
   | "number"

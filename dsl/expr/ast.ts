@@ -1,12 +1,12 @@
 /**
- * The expression AST: what dsl/parser.ts produces and check-expr.ts, compile.ts and sql.ts consume.
+ * The expression AST: what dsl/expr/parser.ts produces and check-expr.ts, compile.ts and sql.ts consume.
  *
  * Stage: types only. Every node carries the `Span` of its source text (offsets relative to the
  * expression string), so any later stage can point at it. Nodes are plain JSON-serialisable data:
  * the compiled ruleset stores them and the Worker compiles them again at start-up.
  */
 
-import type { Span } from "./errors";
+import type { Span } from "../errors";
 
 export type Expr =
   | NumberLiteral

@@ -3,20 +3,21 @@
  * diagnostics collected so far, the expression scope, and the helpers every section reader uses
  * (expressions, references with "did you mean", message uses, SQL translation at validate time).
  *
- * Stage: part of check (dsl/check.ts drives it; dsl/check-*.ts read one kind of rule each).
+ * Stage: part of check (dsl/rules/check.ts drives it; dsl/check-*.ts read one kind of rule each).
  */
-import { checkExpression } from "./check-expr";
-import type { ExprDiagnostic } from "./errors";
-import { LIMITS } from "./limits";
+
+import type { ExprDiagnostic } from "../errors";
+import { parseExpression } from "../expr/parser";
+import { expressionToSql, SqlTranslationError } from "../expr/sql";
+import { checkExpression } from "../expr/typecheck";
+import type { ExprType, Scope, SegmentInfo, SqlFragment } from "../expr/types";
+import { LIMITS } from "../limits";
+import { membershipSql } from "../runtime/ruleset";
+import { checkTimeZone } from "../time/timezone";
 import { loadRuleFile, type YamlNode, type YamlScalar } from "./load";
-import { parseExpression } from "./parser";
-import { closest, Reader, Reporter } from "./rule-reader";
+import { closest, Reader, Reporter } from "./reader";
 import type { ExpressionIR } from "./ruleset";
-import { membershipSql } from "./runtime";
-import { expressionToSql, SqlTranslationError } from "./sql";
 import type { MessageContext } from "./template";
-import { checkTimeZone } from "./timezone";
-import type { ExprType, Scope, SegmentInfo, SqlFragment } from "./types";
 
 /** One rule file as read from disk (or from a test). */
 export interface RuleSource {

@@ -126,7 +126,7 @@ export interface SegmentInfo {
 }
 
 /**
- * Everything names in an expression resolve against. Built by dsl/fields.ts
+ * Everything names in an expression resolve against. Built by dsl/expr/fields.ts
  * (`buildScope`) from the built-in catalog plus the rule files' `fields:`, `reasons:`, segments.
  */
 export interface Scope {

@@ -7,16 +7,17 @@
  * Stage: runtime. Day N of a sequence is `start + N × 24h` in UTC milliseconds, so a step is due at
  * the same instant whatever tick evaluates it.
  */
+
+import type { EvalContext } from "../expr/types";
+import type { CampaignVariantIR, StepIR } from "../rules/ruleset";
 import { assignVariant, inHoldout } from "./bucket";
-import type { CampaignVariantIR, StepIR } from "./ruleset";
 import type {
   CompiledCampaign,
   CompiledDunning,
   CompiledInactivity,
   CompiledWinback,
   Ruleset,
-} from "./runtime";
-import type { EvalContext } from "./types";
+} from "./ruleset";
 
 export const DAY_MS = 86_400_000;
 
@@ -144,7 +145,7 @@ export interface CampaignAssignment {
   readonly steps: readonly StepIR[];
 }
 
-/** Holdout and variant of one customer for a campaign (dsl/bucket.ts; same as decisions). */
+/** Holdout and variant of one customer for a campaign (dsl/runtime/bucket.ts; same as decisions). */
 export function campaignAssignment(campaign: CompiledCampaign, customerId: string): CampaignAssignment {
   const experiment = campaign.ir.experiment;
   if (!experiment) return { experiment: null, holdout: false, variant: null, steps: campaign.ir.steps };

@@ -4,14 +4,14 @@
  *
  * Stage: part of check, run first so later sections can refer to segments and fields.
  */
-import type { Expr } from "./ast";
+import type { Expr } from "../expr/ast";
+import { DEFAULT_REASONS, isKnownCurrency, parseFieldType } from "../expr/fields";
+import { parseExpression } from "../expr/parser";
+import type { ExprType } from "../expr/types";
+import { LIMITS } from "../limits";
 import type { CheckContext, Entry } from "./check-context";
-import { DEFAULT_REASONS, isKnownCurrency, parseFieldType } from "./fields";
-import { LIMITS } from "./limits";
 import type { YamlNode, YamlScalar } from "./load";
-import { parseExpression } from "./parser";
 import type { RulesetIR } from "./ruleset";
-import type { ExprType } from "./types";
 
 export function readSettings(c: CheckContext): { currency: string; defaultTimezone: string } {
   const result = { currency: "USD", defaultTimezone: "UTC" };

@@ -1,17 +1,18 @@
 /**
  * Condition traces: why a condition did not hold for one customer, as the first failing
  * sub-condition with the actual values of the fields and aggregates it read. Used by decision traces
- * (dsl/decide.ts), `rebound explain` and `rebound test`, and the decision API's `?explain=1`.
+ * (dsl/runtime/decide.ts), `rebound explain` and `rebound test`, and the decision API's `?explain=1`.
  *
  * Stage: runtime, off the hot path. It compiles sub-expressions on demand (closures only, no eval),
  * so it is meant for explanations, not for every request.
  */
-import type { Expr } from "./ast";
-import { analyzeExpression, type NodeInfo } from "./check-expr";
-import { type Closure, compileExpression } from "./compile";
-import type { Span } from "./errors";
-import type { CompiledCondition, Ruleset } from "./runtime";
-import type { EvalContext, ExprType, Money, Value } from "./types";
+
+import type { Span } from "../errors";
+import type { Expr } from "../expr/ast";
+import { type Closure, compileExpression } from "../expr/compile";
+import { analyzeExpression, type NodeInfo } from "../expr/typecheck";
+import type { EvalContext, ExprType, Money, Value } from "../expr/types";
+import type { CompiledCondition, Ruleset } from "./ruleset";
 
 /** The value one field or aggregate had during the evaluation. */
 export interface ObservedValue {

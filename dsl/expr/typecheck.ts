@@ -7,10 +7,10 @@
  * `analyzeExpression` again and read its annotations, so they see exactly what the checker saw.
  */
 
+import type { DiagnosticCode, ExprDiagnostic, Span } from "../errors";
+import { LIMITS } from "../limits";
 import type { CallExpr, Expr, ListLiteral } from "./ast";
-import type { DiagnosticCode, ExprDiagnostic, Span } from "./errors";
 import { currencyDigits, isKnownCurrency } from "./fields";
-import { LIMITS } from "./limits";
 import type { EventPropertyDef, EventTypeDef, ExprType, FieldDef, Money, Scope } from "./types";
 
 /** What an event aggregate call reads. `windowMs` null means all time (up to now). */

@@ -2,11 +2,11 @@
  * Load: YAML rule-file text → a plain tree of maps, sequences and scalars that remembers where every
  * node sits in the file, so later stages can point at `file:line:col`.
  *
- * Stage: first. Next: dsl/check.ts decodes the tree into the ruleset and hands expression strings
+ * Stage: first. Next: dsl/rules/check.ts decodes the tree into the ruleset and hands expression strings
  * to the expression parser; `expressionOffset` maps a position inside an expression back to the file.
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, Scalar } from "yaml";
-import type { Diagnostic, DiagnosticCode, Span } from "./errors";
+import type { Diagnostic, DiagnosticCode, Span } from "../errors";
 
 /** One rule file as text, with the offsets where its lines start (for offset → line:col). */
 export interface SourceFile {

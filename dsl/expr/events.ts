@@ -2,7 +2,7 @@
  * The built-in event types expressions may aggregate (`count(activity, 30d)`,
  * `sum(order.completed.amount, 90d)`, `last(nps.submitted.score)`), with their typed properties.
  *
- * Stage: part of the scope (dsl/fields.ts builds it); mirrors the ingest table of issue 2.
+ * Stage: part of the scope (dsl/expr/fields.ts builds it); mirrors the ingest table of issue 2.
  * Money properties are integer minor units in the event's `currency` property, or in the
  * customer's currency when the event carries none.
  */

@@ -3,10 +3,11 @@
  * `schema_violation`, `bad_duration` and `bad_money` at the offending node instead of throwing, and
  * a "did you mean" for misspelt keys. Mirrors dsl/rules.schema.json (the editor-facing schema).
  *
- * Stage: helpers of dsl/check.ts (load → read shape → check references and expressions).
+ * Stage: helpers of dsl/rules/check.ts (load → read shape → check references and expressions).
  */
-import type { Diagnostic, DiagnosticCode, Span } from "./errors";
-import { currencyDigits, isKnownCurrency } from "./fields";
+import type { Diagnostic, DiagnosticCode, Span } from "../errors";
+import { currencyDigits, isKnownCurrency } from "../expr/fields";
+import type { Money } from "../expr/types";
 import {
   diagnosticAt,
   expressionSpan,
@@ -16,7 +17,6 @@ import {
   type YamlNode,
   type YamlScalar,
 } from "./load";
-import type { Money } from "./types";
 
 const KEY_RE = /^[a-z][a-z0-9_]*$/;
 const DURATION_RE = /^(\d+(w|d|h|m|s))+$/;

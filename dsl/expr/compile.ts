@@ -3,12 +3,11 @@
  * customer at the edge. No eval, no `new Function` (Workers forbid runtime code generation).
  *
  * Stage: check-expr → compile. Missing values follow SQL's three-valued logic so the result is
- * exactly what dsl/sql.ts computes in D1: a comparison with a missing operand is unknown (null);
+ * exactly what dsl/expr/sql.ts computes in D1: a comparison with a missing operand is unknown (null);
  * `not`, `and`, `or` are Kleene's; `is null` / `exists` are never unknown.
  */
 
 import type { CompareOp, Expr } from "./ast";
-import { type AggregateInfo, analyzeExpression, type NodeInfo } from "./check-expr";
 import {
   type ColumnTest,
   comparisonTest,
@@ -18,6 +17,7 @@ import {
   TestKind,
   truncate,
 } from "./column-tests";
+import { type AggregateInfo, analyzeExpression, type NodeInfo } from "./typecheck";
 import type { EvalContext, EventRecord, ExprType, Money, Scope, Value } from "./types";
 
 /** A compiled expression: null means missing (for conditions: unknown, which does not hold). */
@@ -52,7 +52,7 @@ export type Conjunct = ColumnTest | Closure;
 
 /**
  * Compiles a condition into its top-level `and` operands, each as a column test when it has that
- * shape (for dsl/first-match.ts, which runs many conditions in one loop). The condition holds
+ * shape (for dsl/expr/first-match.ts, which runs many conditions in one loop). The condition holds
  * exactly when every conjunct evaluates to true.
  */
 export function compileConjuncts(ast: Expr, env: CompileEnv): Conjunct[] {

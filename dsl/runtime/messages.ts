@@ -5,13 +5,14 @@
  * Stage: runtime, at send time (queue consumer) and decision time (the message of an offer).
  * Dates are shown in the customer's time zone (else the ruleset's default), in US English.
  */
+
+import type { Money } from "../expr/types";
+import type { RewardIR } from "../rules/ruleset";
+import { renderTemplate } from "../rules/template";
+import { isValidTimeZone } from "../time/timezone";
 import type { ChosenOffer } from "./decide";
 import { formatMoney } from "./explain";
-import type { RewardIR } from "./ruleset";
-import type { Ruleset } from "./runtime";
-import { renderTemplate } from "./template";
-import { isValidTimeZone } from "./timezone";
-import type { Money } from "./types";
+import type { Ruleset } from "./ruleset";
 
 /** What a message needs besides the ruleset. */
 export interface MessageInput {

@@ -1,12 +1,12 @@
 /**
- * The checked ruleset as data (the IR): what dsl/check.ts produces from the rule files, what
- * `rebound build` writes to worker/generated/ruleset.json, and what dsl/runtime.ts compiles.
+ * The checked ruleset as data (the IR): what dsl/rules/check.ts produces from the rule files, what
+ * `rebound build` writes to worker/generated/ruleset.json, and what dsl/runtime/ruleset.ts compiles.
  *
  * Stage: between check and runtime. Plain JSON (no functions, no Infinity), stamped with `version`,
  * a content hash of the rule sources, so every decision and send can say which rules made it.
  */
-import type { Expr } from "./ast";
-import type { Money } from "./types";
+import type { Expr } from "../expr/ast";
+import type { Money } from "../expr/types";
 
 /** Bumped when the IR's shape changes incompatibly. */
 export const RULESET_FORMAT = 1;
@@ -84,7 +84,7 @@ export interface OfferVariantIR {
 }
 
 export interface ExperimentIR<V> {
-  /** The bucketing key (dsl/bucket.ts): changing it re-buckets everyone. */
+  /** The bucketing key (dsl/runtime/bucket.ts): changing it re-buckets everyone. */
   key: string;
   /** Percent (0-100, two decimals) who get nothing, measured for lift. */
   holdoutPercent: number;
@@ -173,7 +173,7 @@ export interface CampaignIR {
   audience: ExpressionIR;
   offerContext: OfferContext;
   frequencyCap: string | null;
-  /** "HH:MM-HH:MM" local to the customer (dsl/timezone.ts parseQuietHours). */
+  /** "HH:MM-HH:MM" local to the customer (dsl/time/timezone.ts parseQuietHours). */
   quietHours: string | null;
   steps: StepIR[];
   experiment: ExperimentIR<CampaignVariantIR> | null;

@@ -4,8 +4,9 @@
  *
  * Stage: part of check; templates are read early, their uses checked last.
  */
+
+import { LIMITS } from "../limits";
 import { type CheckContext, contextDescription } from "./check-context";
-import { LIMITS } from "./limits";
 import type { YamlScalar } from "./load";
 import type { MessageIR } from "./ruleset";
 import { parseTemplate, TEMPLATE_VARIABLES, variableAvailable } from "./template";

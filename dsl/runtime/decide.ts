@@ -13,11 +13,12 @@
  * `withdrawalOf` re-checks the customer-wide refusals (1 and the anti-abuse guard of 3) for an offer
  * the customer already holds. Nothing here reads a clock: `ctx.now` is the request's time.
  */
+
+import type { EvalContext } from "../expr/types";
+import type { OfferContext, OfferIR, RewardIR } from "../rules/ruleset";
 import { assignVariant, inHoldout } from "./bucket";
 import { type ConditionTrace, explainCondition } from "./explain";
-import type { OfferContext, OfferIR, RewardIR } from "./ruleset";
-import type { CompiledOffer, Ruleset } from "./runtime";
-import type { EvalContext } from "./types";
+import type { CompiledOffer, Ruleset } from "./ruleset";
 
 /** One offer the customer was given before (any outcome), and when they redeemed it, if they did. */
 export interface PastOffer {

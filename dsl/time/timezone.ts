@@ -2,7 +2,7 @@
  * IANA time zones: the wall clock of an instant, the instant of a wall-clock time (DST-aware), and
  * quiet hours ("21:00-08:00" in the customer's zone).
  *
- * Stage: runtime support shared by the checker (valid zone names, quiet-hours syntax), dsl/cron.ts
+ * Stage: runtime support shared by the checker (valid zone names, quiet-hours syntax), dsl/time/cron.ts
  * (campaign schedules evaluated in their zone) and the Worker's send path (a message due inside a
  * customer's quiet hours is deferred to `nextAllowedTime`). Built on Intl.DateTimeFormat only, so
  * Node (the CLI) and workerd (the Worker) share one implementation and one tz database (ICU's).
@@ -14,8 +14,8 @@
  *   to the earlier instant unless the caller asks for the later one.
  */
 
+import type { ExprDiagnostic } from "../errors";
 import { civilFromDays, civilToMs, DAY_MS, daysInMonth, MINUTE_MS, weekdayOf } from "./calendar";
-import type { ExprDiagnostic } from "./errors";
 
 /** A wall-clock reading: month 1-12, day 1-31, hour 0-23, minute 0-59, second 0-59 (default 0). */
 export interface LocalDateTime {
@@ -331,7 +331,7 @@ export function zonedTimeToInstant(
 }
 
 /**
- * Civil milliseconds → instant with Rebound's DST rules. Exported for dsl/cron.ts, which walks the
+ * Civil milliseconds → instant with Rebound's DST rules. Exported for dsl/time/cron.ts, which walks the
  * calendar as civil milliseconds; others should call `zonedTimeToInstant`.
  */
 export function resolveWallClock(wall: number, timeZone: string, disambiguation: Disambiguation): number {

@@ -2,11 +2,11 @@
  * Message templates: `{{ variable }}` and `{{ variable | default: "text" }}` inside a message's
  * subject and body, the catalog of variables, and which sending context provides which of them.
  *
- * Stage: parsed and checked by dsl/check.ts (a variable its context cannot provide is an error);
+ * Stage: parsed and checked by dsl/rules/check.ts (a variable its context cannot provide is an error);
  * rendered at send time by the Worker (campaign consumer, decision API) through `renderTemplate`.
  * No code runs inside a template: only variable substitution with an optional literal fallback.
  */
-import type { ExprDiagnostic } from "./errors";
+import type { ExprDiagnostic } from "../errors";
 
 /** Where a message is sent from; each context guarantees a set of variables. */
 export type MessageContext = "offer" | "plain" | "dunning" | "card_expiry";

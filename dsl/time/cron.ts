@@ -21,15 +21,15 @@
  * - Not supported, with a clear error: seconds or year fields, `?`, `L`, `W`, `#`.
  *
  * Evaluation walks the local calendar field by field (never minute by minute) and maps each
- * matching wall-clock time to an instant with the DST rules of dsl/timezone.ts: a time skipped by a
+ * matching wall-clock time to an instant with the DST rules of dsl/time/timezone.ts: a time skipped by a
  * spring-forward gap runs once, at the first instant after the gap (02:30 on the March change in
  * New York runs at 03:00 EDT; several skipped times collapse into that one run); a time repeated by
  * fall-back runs once, at its first occurrence. Every wall-clock time the schedule names therefore
  * runs exactly once.
  */
 
+import type { ExprDiagnostic, Span } from "../errors";
 import { civilFromDays, civilToMs, DAY_MS, daysInMonth, MINUTE_MS, weekdayOf } from "./calendar";
-import type { ExprDiagnostic, Span } from "./errors";
 import { localParts, resolveWallClock, utcOffsetMs } from "./timezone";
 
 /** The day-of-week convention, in words the docs and CLI can show next to a schedule. */

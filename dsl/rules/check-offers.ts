@@ -3,10 +3,11 @@
  *
  * Stage: part of check, after segments and messages are known.
  */
+
+import { LIMITS } from "../limits";
 import type { CheckContext } from "./check-context";
-import { LIMITS } from "./limits";
 import type { YamlMap, YamlNode } from "./load";
-import type { Reader } from "./rule-reader";
+import type { Reader } from "./reader";
 import {
   type CapIR,
   type ExperimentIR,

@@ -4,12 +4,14 @@
  *
  * Stage: part of check, after offers and messages are known.
  */
+
+import { LIMITS } from "../limits";
+import { parseCron } from "../time/cron";
+import { parseQuietHours } from "../time/timezone";
 import { type CheckContext, contextOf, MAX_DAY, type References } from "./check-context";
 import { readExperiment } from "./check-offers";
-import { parseCron } from "./cron";
-import { LIMITS } from "./limits";
 import type { YamlMap, YamlNode, YamlScalar } from "./load";
-import { closest, type Reader } from "./rule-reader";
+import { closest, type Reader } from "./reader";
 import {
   type CampaignIR,
   type CampaignVariantIR,
@@ -22,7 +24,6 @@ import {
   type StepIR,
   type WinbackIR,
 } from "./ruleset";
-import { parseQuietHours } from "./timezone";
 
 /** A step: message and/or offer, day or delay. `dayKey` says which timing field it uses. */
 export function readStep(

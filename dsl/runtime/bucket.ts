@@ -3,7 +3,7 @@
  * function of (experiment key, customer id). The decision API at the edge and the campaign runner
  * both call this module, so a customer lands in the same variant everywhere and on every run.
  *
- * Stage: runtime (used by dsl/runtime.ts). Integer arithmetic only: FNV-1a 32-bit over the UTF-8
+ * Stage: runtime (used by dsl/runtime/ruleset.ts). Integer arithmetic only: FNV-1a 32-bit over the UTF-8
  * bytes, with `Math.imul` and `>>> 0`, so every JavaScript engine gives the same numbers.
  *
  * - Holdout: `fnv1a32("holdout:" + key + ":" + customerId) % 10000 < holdoutPercent * 100`

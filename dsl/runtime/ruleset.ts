@@ -3,12 +3,13 @@
  * templates. The Worker builds it once per isolate from worker/generated/ruleset.json; the CLI builds
  * it after checking. Evaluating a customer never parses or compiles anything.
  *
- * Stage: IR (dsl/ruleset.ts) → runtime. Decisions live in dsl/decide.ts, the scheduled programmes in
- * dsl/programmes.ts, message rendering in dsl/messages.ts, condition traces in dsl/explain.ts.
+ * Stage: IR (dsl/rules/ruleset.ts) → runtime. Decisions live in dsl/runtime/decide.ts, the scheduled programmes in
+ * dsl/runtime/programmes.ts, message rendering in dsl/runtime/messages.ts, condition traces in dsl/runtime/explain.ts.
  */
-import { type Closure, compileExpression, holds } from "./compile";
-import { type CronSchedule, parseCron } from "./cron";
-import { buildScope, parseFieldType } from "./fields";
+import { type Closure, compileExpression, holds } from "../expr/compile";
+import { buildScope, parseFieldType } from "../expr/fields";
+import { expressionToSql } from "../expr/sql";
+import type { EvalContext, ExprType, Scope, SqlFragment } from "../expr/types";
 import type {
   CampaignIR,
   CardExpiryIR,
@@ -20,11 +21,10 @@ import type {
   RewardIR,
   RulesetIR,
   WinbackIR,
-} from "./ruleset";
-import { expressionToSql } from "./sql";
-import { type ParsedTemplate, parseTemplate } from "./template";
-import { parseQuietHours, type QuietHours } from "./timezone";
-import type { EvalContext, ExprType, Scope, SqlFragment } from "./types";
+} from "../rules/ruleset";
+import { type ParsedTemplate, parseTemplate } from "../rules/template";
+import { type CronSchedule, parseCron } from "../time/cron";
+import { parseQuietHours, type QuietHours } from "../time/timezone";
 
 /** A compiled condition: `test` is true only when the expression is true (false and unknown fail). */
 export interface CompiledCondition {

@@ -2,22 +2,23 @@
  * The ruleset checker: rule files in, one checked `RulesetIR` out, or every error it can find (up to
  * LIMITS.maxDiagnostics), each at `file:line:col`.
  *
- * Stage: load (dsl/load.ts) → shape (dsl/rule-reader.ts) → sections (dsl/check-catalog.ts,
- * check-messages.ts, check-offers.ts, check-programmes.ts, sharing dsl/check-context.ts), with every
- * expression (dsl/check-expr.ts), schedule (dsl/cron.ts) and time zone (dsl/timezone.ts) checked →
- * IR (dsl/ruleset.ts). Next: dsl/runtime.ts compiles the IR. A ruleset with any error yields no IR,
+ * Stage: load (dsl/rules/load.ts) → shape (dsl/rules/reader.ts) → sections (dsl/rules/check-catalog.ts,
+ * check-messages.ts, check-offers.ts, check-programmes.ts, sharing dsl/rules/check-context.ts), with every
+ * expression (dsl/expr/typecheck.ts), schedule (dsl/time/cron.ts) and time zone (dsl/time/timezone.ts) checked →
+ * IR (dsl/rules/ruleset.ts). Next: dsl/runtime/ruleset.ts compiles the IR. A ruleset with any error yields no IR,
  * so a half-valid ruleset never runs.
  */
+
+import type { Diagnostic } from "../errors";
+import { buildScope } from "../expr/fields";
+import { LIMITS } from "../limits";
 import { readFields, readPlans, readReasons, readSegments, readSettings } from "./check-catalog";
 import { CheckContext, type References, type RuleSource } from "./check-context";
 import { checkTemplateVariables, readMessages } from "./check-messages";
 import { readFrequencyCaps, readOfferPolicy, readOffers, readRewards } from "./check-offers";
 import { readCampaigns, readCardExpiry, readDunning, readInactivity, readWinback } from "./check-programmes";
-import type { Diagnostic } from "./errors";
-import { buildScope } from "./fields";
-import { LIMITS } from "./limits";
 import type { SourceFile } from "./load";
-import type { Reader } from "./rule-reader";
+import type { Reader } from "./reader";
 import { RULESET_FORMAT, type RulesetIR } from "./ruleset";
 import { sha256Hex } from "./sha256";
 

@@ -4,14 +4,14 @@
  * (customer_id, type, occurred_at) serves; the evaluation instant is a parameter (`NowParam`)
  * resolved by `bindSql` when the query runs.
  *
- * Stage: check-expr → sql. Every translation mirrors dsl/compile.ts exactly (the differential test
+ * Stage: check-expr → sql. Every translation mirrors dsl/expr/compile.ts exactly (the differential test
  * in test/worker/differential.test.ts holds the two to it): booleans are 1/0/NULL, arithmetic
  * runs on REALs like JavaScript numbers, a money value is an (amount, currency) pair.
  */
 
+import { LIMITS } from "../limits";
 import type { CompareOp, Expr } from "./ast";
-import { type AggregateInfo, analyzeExpression, type NodeInfo } from "./check-expr";
-import { LIMITS } from "./limits";
+import { type AggregateInfo, analyzeExpression, type NodeInfo } from "./typecheck";
 import type { ExprType, Scope, SqlFragment, SqlParam } from "./types";
 
 export interface SqlEnv {

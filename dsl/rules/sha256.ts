@@ -3,7 +3,7 @@
  * rule sources). Synchronous so checking stays a pure function in Node and in workerd alike
  * (WebCrypto's digest is async).
  *
- * Stage: used by dsl/check.ts when it stamps the IR.
+ * Stage: used by dsl/rules/check.ts when it stamps the IR.
  */
 
 const K = new Uint32Array([

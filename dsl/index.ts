@@ -1,0 +1,48 @@
+/**
+ * The rule language's one entry point: everything the Worker (worker/) and the benchmarks (bench/)
+ * may use of it. Nothing outside dsl/ imports a file under dsl/ but this one (the CLI, dsl/cli/, is
+ * a part of the language; tests may reach inside to test a stage on its own). test/dsl/layers.test.ts
+ * keeps it so.
+ *
+ * The language in layers, each importing only the ones above it:
+ *   errors.ts, limits.ts  diagnostics and size limits, shared by every stage
+ *   expr/                 the expression language: lexer → parser → typecheck → compile (closures) | sql (D1)
+ *   time/                 calendar, time zones and wall clock, quiet hours, cron schedules
+ *   rules/                rule files: load → read shape → check (ordered passes) → the IR (rules/ruleset.ts)
+ *   runtime/              the IR compiled once per isolate: decide, programmes, messages, explain
+ *   cli/                  `rebound`: validate, test, build, explain, preview
+ */
+
+// The expression language.
+export type { Expr } from "./expr/ast";
+export { type Closure, compileExpression, holds } from "./expr/compile";
+export { buildScope, DEFAULT_REASONS, parseFieldType } from "./expr/fields";
+export { compileFirstMatch } from "./expr/first-match";
+export { parseExpression } from "./expr/parser";
+export { bindSql } from "./expr/sql";
+export type { EvalContext, EventRecord, ExprType, SqlFragment } from "./expr/types";
+// Rule files and the checked ruleset (the IR).
+export { OFFER_CONTEXTS, type OfferContext, type RulesetIR, type StepIR } from "./rules/ruleset";
+export { parseTemplate, renderTemplate } from "./rules/template";
+// The runtime: the IR compiled once, deciding and rendering.
+export { bucketOf } from "./runtime/bucket";
+export {
+  type ChosenOffer,
+  decideOffer,
+  type OfferDecision,
+  type OfferTraceEntry,
+  type PastOffer,
+  withdrawalOf,
+} from "./runtime/decide";
+export { messageVariables, renderMessage, rewardCost, rewardJson } from "./runtime/messages";
+export {
+  campaignAssignment,
+  DAY_MS,
+  dunningPosition,
+  inactivityDue,
+  winbackPosition,
+} from "./runtime/programmes";
+export { type CompiledCampaign, type CompiledDunning, loadRuleset, type Ruleset } from "./runtime/ruleset";
+// Time.
+export { latestOccurrences, occurrencesBetween, previousOccurrence } from "./time/cron";
+export { isValidTimeZone, nextAllowedTime, type QuietHours } from "./time/timezone";
