@@ -11,7 +11,7 @@ import type { RewardIR } from "../rules/ruleset";
 import { renderTemplate } from "../rules/template";
 import { isValidTimeZone } from "../time/timezone";
 import type { ChosenOffer } from "./decide";
-import { formatMoney } from "./explain";
+import { formatMoney } from "./format";
 import type { Ruleset } from "./ruleset";
 
 /** What a message needs besides the ruleset. */
