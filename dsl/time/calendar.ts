@@ -2,8 +2,9 @@
  * Proleptic Gregorian calendar arithmetic on plain numbers: days in a month, weekdays, and a civil
  * date-time as a count of milliseconds (as if it were UTC).
  *
- * Stage: support for dsl/time/timezone.ts (wall clock ↔ instant) and dsl/time/cron.ts (walking the local
- * calendar field by field). No time zones here: a "civil" value is a wall-clock reading.
+ * Stage: support for dsl/time/wall-clock.ts (wall clock ↔ instant), dsl/time/quiet-hours.ts and
+ * dsl/time/cron-occurrences.ts (walking the local calendar field by field). No time zones here: a
+ * "civil" value is a wall-clock reading.
  */
 
 export const MINUTE_MS = 60_000;

@@ -1,11 +1,13 @@
-// Differential test: the field-jumping scan in dsl/time/cron.ts against a brute-force reference that
-// walks every UTC minute and applies Rebound's DST rules directly, on random schedules around real
-// DST transitions (including 30- and 45-minute offsets and midnight changes).
+// Differential test: the field-jumping scan in dsl/time/cron-occurrences.ts against a brute-force
+// reference that walks every UTC minute and applies Rebound's DST rules and standard cron's day rule
+// directly, on random schedules around real DST transitions (including 30- and 45-minute offsets and
+// midnight changes).
 
 import { describe, expect, it } from "vitest";
 import { civilFromDays, DAY_MS, MINUTE_MS, weekdayOf } from "../../dsl/time/calendar";
-import { type CronSchedule, latestOccurrences, occurrencesBetween, parseCron } from "../../dsl/time/cron";
-import { localParts, utcOffsetMs } from "../../dsl/time/timezone";
+import { latestOccurrences, occurrencesBetween } from "../../dsl/time/cron-occurrences";
+import { type CronSchedule, parseCron } from "../../dsl/time/cron-parse";
+import { localParts, utcOffsetMs } from "../../dsl/time/wall-clock";
 import { prng as mulberry32 } from "../prng";
 
 /** Zones with a moment near one of their 2026 transitions (approximate: windows span ±30h). */
@@ -61,12 +63,27 @@ function randomSchedule(): CronSchedule {
     // Dense minutes and hours so that short windows around a transition see many runs.
     const minute = pick(["*", "*/5", "*/15", "0,30", "15,45", "0", "*/7", randomField(0, 59)]);
     const hour = pick(["*", "*", "0-3", "1,2,3", "*/2", randomField(0, 23)]);
-    const dayOfMonth = pick(["*", "*", "*", randomField(1, 31)]);
+    // Fields that name every day but are not literally `*` restrict, as in standard cron.
+    const dayOfMonth = pick(["*", "*", "*", "1-31", "*/1", randomField(1, 31)]);
     const month = pick(["*", "*", "*", randomField(1, 12, MONTHS)]);
-    const dayOfWeek = pick(["*", "*", randomField(0, 6, DAYS)]);
+    const dayOfWeek = pick(["*", "*", "0-6", "SUN-SAT", "*/1", randomField(0, 6, DAYS)]);
     const { schedule } = parseCron(`${minute} ${hour} ${dayOfMonth} ${month} ${dayOfWeek}`);
     if (schedule) return schedule;
   }
+}
+
+/**
+ * Standard cron's day rule, read from the source rather than from the parsed flags: a day field is
+ * unrestricted only when written as `*`; when both are restricted a day matches if either matches.
+ */
+function dayMatches(schedule: CronSchedule, year: number, month: number, day: number): boolean {
+  const [, , dayOfMonthText, , dayOfWeekText] = schedule.source.split(/\s+/);
+  const byDate = schedule.daysOfMonth.includes(day);
+  const byWeekday = schedule.daysOfWeek.includes(weekdayOf(year, month, day));
+  if (dayOfMonthText !== "*" && dayOfWeekText !== "*") return byDate || byWeekday;
+  if (dayOfMonthText !== "*") return byDate;
+  if (dayOfWeekText !== "*") return byWeekday;
+  return true;
 }
 
 function matchesWallClock(schedule: CronSchedule, wall: number): boolean {
@@ -76,12 +93,7 @@ function matchesWallClock(schedule: CronSchedule, wall: number): boolean {
   if (!schedule.minutes.includes(minuteOfDay % 60)) return false;
   if (!schedule.hours.includes(Math.floor(minuteOfDay / 60))) return false;
   if (!schedule.months.includes(month)) return false;
-  const byDate = schedule.daysOfMonth.includes(day);
-  const byWeekday = schedule.daysOfWeek.includes(weekdayOf(year, month, day));
-  if (schedule.dayOfMonthRestricted && schedule.dayOfWeekRestricted) return byDate || byWeekday;
-  if (schedule.dayOfMonthRestricted) return byDate;
-  if (schedule.dayOfWeekRestricted) return byWeekday;
-  return true;
+  return dayMatches(schedule, year, month, day);
 }
 
 function wallMinute(instant: number, timeZone: string): number {
@@ -134,6 +146,16 @@ describe("the field-jumping scan agrees with a minute-by-minute reference", () =
       expected.slice(0, limit),
     );
     expect(latestOccurrences(schedule, timeZone, from, to, limit).map(iso)).toEqual(expected.slice(-limit));
+  });
+
+  it("includes day fields that name every day without being `*` (they restrict)", () => {
+    const covering = CASES.filter(({ schedule }) => {
+      const [, , dayOfMonth, , dayOfWeek] = schedule.source.split(/\s+/);
+      return (
+        ["1-31", "*/1"].includes(dayOfMonth ?? "") || ["0-6", "SUN-SAT", "*/1"].includes(dayOfWeek ?? "")
+      );
+    });
+    expect(covering.length).toBeGreaterThan(10);
   });
 
   it("crosses real transitions in many of its cases", () => {

@@ -2,7 +2,8 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
-import { CRON_DAY_OF_WEEK_NOTE, nextOccurrence, occurrencesBetween, parseCron } from "../../dsl/time/cron";
+import { nextOccurrence, occurrencesBetween } from "../../dsl/time/cron-occurrences";
+import { CRON_DAY_OF_WEEK_NOTE, parseCron } from "../../dsl/time/cron-parse";
 import { cronSuite } from "./schedule-suites";
 
 cronSuite(readFileSync(new URL("./cron.cases.yaml", import.meta.url), "utf8"));
@@ -20,6 +21,24 @@ describe("the cron API", () => {
     const [diagnostic] = parseCron("0 9 * * MONDAY").diagnostics;
     expect(diagnostic?.hint).toContain("MON");
     expect(parseCron("0 9 * * FRI-MON").diagnostics[0]?.hint).toContain("FRI-SAT,SUN-MON");
+  });
+
+  it("says why a step as large as its field is refused, and how to write what was meant", () => {
+    const [minutes] = parseCron("*/60 * * * *").diagnostics;
+    expect(minutes?.message).toMatch(/first value/);
+    expect(minutes?.hint).toContain("0 * * * *");
+    expect(parseCron("0 */24 * * *").diagnostics[0]?.hint).toContain("0 9 * * *");
+    expect(parseCron("0 9 * * */7").diagnostics[0]?.message).toMatch(/0-6/);
+  });
+
+  it("runs `0 9 15 * 0-6` every day, as standard cron does: only `*` leaves a day field open", () => {
+    const everyDay = parseCron("0 9 15 * 0-6").schedule!;
+    const week = occurrencesBetween(everyDay, "UTC", jan1, jan1 + 7 * 86_400_000, 100);
+    expect(week).toHaveLength(7);
+    const fifteenth = parseCron("0 9 15 * *").schedule!;
+    expect(occurrencesBetween(fifteenth, "UTC", jan1, jan1 + 31 * 86_400_000, 100)).toEqual([
+      Date.parse("2026-01-15T09:00:00Z"),
+    ]);
   });
 
   it("round-trips a schedule through JSON (it lives in the ruleset IR)", () => {

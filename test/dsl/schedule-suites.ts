@@ -5,25 +5,21 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
-  type CronSchedule,
   latestOccurrences,
   nextOccurrence,
   occurrencesBetween,
-  parseCron,
   previousOccurrence,
-} from "../../dsl/time/cron";
+} from "../../dsl/time/cron-occurrences";
+import { type CronSchedule, parseCron } from "../../dsl/time/cron-parse";
+import { isQuiet, nextAllowedTime, parseQuietHours } from "../../dsl/time/quiet-hours";
 import {
-  checkTimeZone,
   type Disambiguation,
-  isQuiet,
-  isValidTimeZone,
   type LocalDateTime,
   type LocalParts,
   localParts,
-  nextAllowedTime,
-  parseQuietHours,
   zonedTimeToInstant,
-} from "../../dsl/time/timezone";
+} from "../../dsl/time/wall-clock";
+import { checkTimeZone, isValidTimeZone } from "../../dsl/time/zones";
 
 interface CronCases {
   parse: { note: string; cron: string; want: Partial<CronSchedule> }[];

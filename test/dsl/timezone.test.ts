@@ -2,7 +2,8 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { canonicalTimeZone, localParts } from "../../dsl/time/timezone";
+import { localParts } from "../../dsl/time/wall-clock";
+import { canonicalTimeZone } from "../../dsl/time/zones";
 import { timezoneSuite } from "./schedule-suites";
 
 timezoneSuite(readFileSync(new URL("./timezone.cases.yaml", import.meta.url), "utf8"));
