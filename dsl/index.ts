@@ -7,7 +7,7 @@
  * The language in layers, each importing only the ones above it:
  *   errors.ts, limits.ts  diagnostics and size limits, shared by every stage
  *   expr/                 the expression language: lexer → parser → typecheck → compile (closures) | sql (D1)
- *   time/                 calendar, time zones and wall clock, quiet hours, cron schedules
+ *   time/                 calendar, zone names, wall clock, quiet hours, cron: parse | occurrences
  *   rules/                rule files: load → read shape → check (ordered passes) → the IR (rules/ruleset.ts)
  *   runtime/              the IR compiled once per isolate: decide, programmes, messages, explain
  *   cli/                  `rebound`: validate, test, build, explain, preview
@@ -15,15 +15,17 @@
 
 // The expression language.
 export type { Expr } from "./expr/ast";
-export { type Closure, compileExpression, holds } from "./expr/compile";
+export { compileExpression } from "./expr/compile";
 export { buildScope, DEFAULT_REASONS, parseFieldType } from "./expr/fields";
 export { compileFirstMatch } from "./expr/first-match";
 export { parseExpression } from "./expr/parser";
+export type { EventWindows } from "./expr/reads";
 export { bindSql } from "./expr/sql";
-export type { EvalContext, EventRecord, ExprType, SqlFragment } from "./expr/types";
+export { holds } from "./expr/three-valued";
+export type { Closure, EvalContext, EventRecord, ExprType, SqlFragment } from "./expr/types";
+export { children, walk } from "./expr/walk";
 // Rule files and the checked ruleset (the IR).
 export { OFFER_CONTEXTS, type OfferContext, type RulesetIR, type StepIR } from "./rules/ruleset";
-export { parseTemplate, renderTemplate } from "./rules/template";
 // The runtime: the IR compiled once, deciding and rendering.
 export { bucketOf } from "./runtime/bucket";
 export {
@@ -34,7 +36,17 @@ export {
   type PastOffer,
   withdrawalOf,
 } from "./runtime/decide";
-export { messageVariables, renderMessage, rewardCost, rewardJson } from "./runtime/messages";
+export { type OfferInputs, offerInputs } from "./runtime/explain";
+export {
+  messageVariables,
+  type RenderedMessage,
+  type RenderedSend,
+  renderMessage,
+  renderSend,
+  rewardCost,
+  rewardJson,
+  type TemplateValues,
+} from "./runtime/messages";
 export {
   campaignAssignment,
   DAY_MS,
@@ -42,7 +54,9 @@ export {
   inactivityDue,
   winbackPosition,
 } from "./runtime/programmes";
+export type { Reads, RulesetReads } from "./runtime/reads";
 export { type CompiledCampaign, type CompiledDunning, loadRuleset, type Ruleset } from "./runtime/ruleset";
 // Time.
-export { latestOccurrences, occurrencesBetween, previousOccurrence } from "./time/cron";
-export { isValidTimeZone, nextAllowedTime, type QuietHours } from "./time/timezone";
+export { latestOccurrences, occurrencesBetween, previousOccurrence } from "./time/cron-occurrences";
+export { isQuiet, nextAllowedTime, type QuietHours } from "./time/quiet-hours";
+export { isValidTimeZone } from "./time/zones";

@@ -4,9 +4,11 @@
  *
  * Stage: check-expr → compile. Missing values follow SQL's three-valued logic so the result is
  * exactly what dsl/expr/sql.ts computes in D1: a comparison with a missing operand is unknown (null);
- * `not`, `and`, `or` are Kleene's; `is null` / `exists` are never unknown.
+ * `not`, `and`, `or` are Kleene's (dsl/expr/three-valued.ts); `is null` / `exists` are never
+ * unknown. Event aggregates are dsl/expr/aggregates.ts.
  */
 
+import { aggregate, currencyOf, moneyTotal } from "./aggregates";
 import type { CompareOp, Expr } from "./ast";
 import {
   type ColumnTest,
@@ -17,11 +19,9 @@ import {
   TestKind,
   truncate,
 } from "./column-tests";
-import { type AggregateInfo, analyzeExpression, type NodeInfo } from "./typecheck";
-import type { EvalContext, EventRecord, ExprType, Money, Scope, Value } from "./types";
-
-/** A compiled expression: null means missing (for conditions: unknown, which does not hold). */
-export type Closure = (ctx: EvalContext) => Value | null;
+import { and, andAll, type Conjunct, not, orAll } from "./three-valued";
+import { analyzeExpression, type NodeInfo } from "./typecheck";
+import type { Closure, EvalContext, Money, Scope, Value } from "./types";
 
 export interface CompileEnv {
   readonly scope: Scope;
@@ -47,9 +47,6 @@ export function compileExpression(ast: Expr, env: CompileEnv): Closure {
   return new Compiler(analysis.info, env).compile(ast);
 }
 
-/** One conjunct of a condition: a column test (data) or a closure. */
-export type Conjunct = ColumnTest | Closure;
-
 /**
  * Compiles a condition into its top-level `and` operands, each as a column test when it has that
  * shape (for dsl/expr/first-match.ts, which runs many conditions in one loop). The condition holds
@@ -62,11 +59,6 @@ export function compileConjuncts(ast: Expr, env: CompileEnv): Conjunct[] {
   }
   const compiler = new Compiler(analysis.info, env);
   return flatten(ast, "and").map((operand) => compiler.conjunct(operand));
-}
-
-/** Whether a compiled condition holds: only `true` does; false and unknown (null) do not. */
-export function holds(value: Value | null): boolean {
-  return value === true;
 }
 
 class Compiler {
@@ -381,63 +373,6 @@ function flatten(node: Expr, op: "and" | "or"): Expr[] {
   return [...flatten(node.left, op), ...flatten(node.right, op)];
 }
 
-type Operand = Conjunct;
-
-/** Kleene `and` over many operands: false wins, then unknown, else true. */
-function andAll(operands: Operand[]): Closure {
-  const n = operands.length;
-  const tests = operands.map((o) => (typeof o === "function" ? null : o));
-  const closures = operands.map((o) => (typeof o === "function" ? o : null));
-  if (tests.every((t) => t !== null)) {
-    if (n === 2) {
-      const [first, second] = tests as ColumnTest[];
-      return (ctx) => {
-        const a = evalColumnTest(first!, ctx);
-        if (a === false) return false;
-        const b = evalColumnTest(second!, ctx);
-        if (b === false) return false;
-        return a === null || b === null ? null : true;
-      };
-    }
-    return (ctx) => {
-      let unknown = false;
-      for (let i = 0; i < n; i++) {
-        const v = evalColumnTest(tests[i]!, ctx);
-        if (v === false) return false;
-        if (v === null) unknown = true;
-      }
-      return unknown ? null : true;
-    };
-  }
-  return (ctx) => {
-    let unknown = false;
-    for (let i = 0; i < n; i++) {
-      const test = tests[i];
-      const v = test ? evalColumnTest(test, ctx) : closures[i]!(ctx);
-      if (v === false) return false;
-      if (v === null) unknown = true;
-    }
-    return unknown ? null : true;
-  };
-}
-
-/** Kleene `or` over many operands: true wins, then unknown, else false. */
-function orAll(operands: Operand[]): Closure {
-  const n = operands.length;
-  const tests = operands.map((o) => (typeof o === "function" ? null : o));
-  const closures = operands.map((o) => (typeof o === "function" ? o : null));
-  return (ctx) => {
-    let unknown = false;
-    for (let i = 0; i < n; i++) {
-      const test = tests[i];
-      const v = test ? evalColumnTest(test, ctx) : closures[i]!(ctx);
-      if (v === true) return true;
-      if (v === null) unknown = true;
-    }
-    return unknown ? null : false;
-  };
-}
-
 /** `now`, `now + d` or `now - d` with a duration literal: the offset from now in ms. */
 function nowOffset(node: Expr): number | undefined {
   if (node.kind === "now") return 0;
@@ -511,150 +446,4 @@ function compareMoneyWithConstant(
         return a === null || currency(ctx) !== kCurrency ? null : test(a, k);
       };
   }
-}
-
-function not(operand: Closure): Closure {
-  return (ctx) => {
-    const v = operand(ctx);
-    return v === null ? null : !v;
-  };
-}
-
-function and(left: Closure, right: Closure): Closure {
-  return (ctx) => {
-    const l = left(ctx);
-    if (l === false) return false;
-    const r = right(ctx);
-    if (r === false) return false;
-    return l === null || r === null ? null : true;
-  };
-}
-
-const numberOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-
-/** Reads a typed event property the way sql.ts's json_type guards do. */
-function readProperty(
-  event: EventRecord,
-  name: string,
-  type: ExprType,
-  customerCurrency: unknown,
-): Value | null {
-  const v = event.properties[name];
-  switch (type.kind) {
-    case "string":
-    case "enum":
-      return typeof v === "string" ? v : null;
-    case "boolean":
-      return typeof v === "boolean" ? v : null;
-    case "money": {
-      const amount = numberOrNull(v);
-      if (amount === null) return null;
-      const currency = eventCurrency(event, customerCurrency);
-      return currency === null ? null : { amount, currency };
-    }
-    default:
-      return numberOrNull(v);
-  }
-}
-
-function eventCurrency(event: EventRecord, customerCurrency: unknown): string | null {
-  const own = event.properties.currency;
-  if (typeof own === "string") return own;
-  return typeof customerCurrency === "string" ? customerCurrency : null;
-}
-
-/** `sum` adds whole numbers only, so both back ends add exactly (see docs/expressions.md). */
-function integral(v: unknown): number | null {
-  return typeof v === "number" && Number.isInteger(v) ? v : null;
-}
-
-const currencyOf = (ctx: EvalContext): string | null => {
-  const currency = ctx.customer.currency;
-  return typeof currency === "string" ? currency : null;
-};
-
-/** The amount of a money `sum` (in the customer's currency), or null without a customer currency. */
-function moneyTotal(agg: AggregateInfo): (ctx: EvalContext) => number | null {
-  const eventType = intern(agg.eventType);
-  const name = intern(agg.property!.name);
-  const windowMs = agg.windowMs ?? Number.POSITIVE_INFINITY;
-  return (ctx) => {
-    const currency = ctx.customer.currency;
-    if (typeof currency !== "string") return null;
-    const now = ctx.now;
-    const from = now - windowMs;
-    const events = ctx.events;
-    let total = 0;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      if (e.type !== eventType || e.occurred_at > now || e.occurred_at <= from) continue;
-      if (eventCurrency(e, currency) !== currency) continue;
-      total += integral(e.properties[name]) ?? 0;
-    }
-    return total;
-  };
-}
-
-// The loops below are written out rather than sharing a predicate closure: they run once per
-// event per evaluation, and a call per event costs more than the comparison it makes.
-function aggregate(agg: AggregateInfo): Closure {
-  const eventType = intern(agg.eventType);
-  const windowMs = agg.windowMs ?? Number.POSITIVE_INFINITY;
-  if (agg.fn === "count") {
-    return (ctx) => {
-      const now = ctx.now;
-      const from = now - windowMs;
-      const events = ctx.events;
-      let n = 0;
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i]!;
-        if (e.type === eventType && e.occurred_at <= now && e.occurred_at > from) n++;
-      }
-      return n;
-    };
-  }
-  const property = agg.property;
-  if (agg.fn === "sum") {
-    const name = intern(property!.name);
-    if (property!.type.kind === "money") {
-      const total = moneyTotal(agg);
-      return (ctx) => {
-        const amount = total(ctx);
-        return amount === null ? null : { amount, currency: ctx.customer.currency as string };
-      };
-    }
-    return (ctx) => {
-      const now = ctx.now;
-      const from = now - windowMs;
-      const events = ctx.events;
-      let total = 0;
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i]!;
-        if (e.type === eventType && e.occurred_at <= now && e.occurred_at > from) {
-          total += integral(e.properties[name]) ?? 0;
-        }
-      }
-      return total;
-    };
-  }
-  return (ctx) => {
-    const now = ctx.now;
-    const from = now - windowMs;
-    const events = ctx.events;
-    let latest: EventRecord | null = null;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      if (e.type !== eventType || e.occurred_at > now || e.occurred_at <= from) continue;
-      if (
-        latest === null ||
-        e.occurred_at > latest.occurred_at ||
-        (e.occurred_at === latest.occurred_at && e.id > latest.id)
-      ) {
-        latest = e;
-      }
-    }
-    if (latest === null) return null;
-    if (!property) return latest.occurred_at;
-    return readProperty(latest, property.name, property.type, ctx.customer.currency);
-  };
 }

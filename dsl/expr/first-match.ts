@@ -10,8 +10,8 @@
 
 import type { Expr } from "./ast";
 import { type ColumnTest, evalColumnTest } from "./column-tests";
-import { type Closure, type CompileEnv, compileConjuncts } from "./compile";
-import type { EvalContext } from "./types";
+import { type CompileEnv, compileConjuncts } from "./compile";
+import type { Closure, EvalContext } from "./types";
 
 /** Index of the first condition that holds at or after `from`, or -1. */
 export type FirstMatch = (ctx: EvalContext, from?: number) => number;

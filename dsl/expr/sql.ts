@@ -20,6 +20,21 @@ export interface SqlEnv {
   readonly segment: (name: string) => SqlFragment;
 }
 
+/**
+ * How `x in [...]` lists are written. Both forms select the same rows.
+ * - `"bound"` (the default): a list is written out when no item needs a parameter (integers,
+ *   booleans, names of letters, digits, `_` and `.`); any other list is one JSON parameter,
+ *   `IN (SELECT value FROM json_each(?))`.
+ * - `"literal"`: also writes out lists of up to 50 names that contain `-` and of finite numbers
+ *   that are not integers. For scans over many customers (the tick's campaign audiences): under
+ *   `NOT IN`, SQLite checks a bound list for NULL once per row it rejects nothing for, and D1 bills
+ *   that as a row read per customer scanned (measured: 2 rows per customer instead of 1). A literal
+ *   list never holds NULL and costs nothing per row.
+ */
+export interface SqlOptions {
+  readonly lists?: "literal" | "bound";
+}
+
 /** Thrown for an expression that does not check or whose SQL would exceed D1's parameter limit. */
 export class SqlTranslationError extends Error {}
 
@@ -34,12 +49,12 @@ const DAY_MS = 86_400_000;
  * const where = expressionToSql(parseExpression("ltv >= $500").ast!, env);
  * db.prepare(`SELECT c.id FROM customers c WHERE ${where.sql}`).bind(...bindSql(where, now));
  */
-export function expressionToSql(ast: Expr, env: SqlEnv): SqlFragment {
+export function expressionToSql(ast: Expr, env: SqlEnv, options: SqlOptions = {}): SqlFragment {
   const analysis = analyzeExpression(ast, env.scope);
   if (analysis.diagnostics.length > 0) {
     throw new SqlTranslationError(`expression does not check: ${analysis.diagnostics[0]!.message}`);
   }
-  const fragment = new Translator(analysis.info, env).value(ast);
+  const fragment = new Translator(analysis.info, env, options.lists ?? "bound").value(ast);
   if (fragment.params.length > LIMITS.maxSqlParams) {
     throw new SqlTranslationError(
       `the SQL for this expression needs ${fragment.params.length} parameters; the limit is ${LIMITS.maxSqlParams}`,
@@ -52,17 +67,30 @@ export function expressionToSql(ast: Expr, env: SqlEnv): SqlFragment {
  * Translates an expression of any type into a SELECT-able value (for `explain`, tests and
  * audience previews). Money comes back as its amount plus a separate currency fragment.
  */
-export function valueToSql(ast: Expr, env: SqlEnv): { value: SqlFragment; currency?: SqlFragment } {
+export function valueToSql(
+  ast: Expr,
+  env: SqlEnv,
+  options: SqlOptions = {},
+): { value: SqlFragment; currency?: SqlFragment } {
   const analysis = analyzeExpression(ast, env.scope);
   if (analysis.diagnostics.length > 0) {
     throw new SqlTranslationError(`expression does not check: ${analysis.diagnostics[0]!.message}`);
   }
-  const translator = new Translator(analysis.info, env);
+  const translator = new Translator(analysis.info, env, options.lists ?? "bound");
   if (analysis.type?.kind === "money") {
     const money = translator.money(ast);
     return { value: money.amount, currency: money.currency };
   }
   return { value: translator.value(ast) };
+}
+
+/**
+ * A segment reference in SQL: membership is true or false, never unknown, exactly like
+ * `CompiledCondition.membership` for closures (a customer whose `high_value` is unknown is not in
+ * it, so `not high_value` holds for them).
+ */
+export function membershipSql(fragment: SqlFragment): SqlFragment {
+  return { sql: `COALESCE((${fragment.sql}), 0)`, params: fragment.params };
 }
 
 /** The fragment's parameters with every `NowParam` replaced by `now` (epoch ms). */
@@ -109,6 +137,20 @@ function inlineLiteral(value: number | string | boolean): string | null {
   return SAFE_NAME.test(value) && value.length <= 64 ? `'${value}'` : null;
 }
 
+const PLAIN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** A list's items as literals under `lists: "literal"` (plain names or finite numbers, 1 to 50), else null. */
+function literalList(values: readonly (number | string | boolean)[]): string | null {
+  if (values.length === 0 || values.length > 50) return null;
+  const literals: string[] = [];
+  for (const value of values) {
+    if (typeof value === "string" && PLAIN_NAME.test(value)) literals.push(`'${value}'`);
+    else if (typeof value === "number" && Number.isFinite(value)) literals.push(String(value));
+    else return null;
+  }
+  return literals.join(", ");
+}
+
 const COMPARE_SQL: Readonly<Record<CompareOp, string>> = {
   "==": "=",
   "!=": "<>",
@@ -122,6 +164,7 @@ class Translator {
   constructor(
     private readonly info: ReadonlyMap<Expr, NodeInfo>,
     private readonly env: SqlEnv,
+    private readonly lists: "literal" | "bound",
   ) {}
 
   private infoOf(node: Expr): NodeInfo {
@@ -249,9 +292,14 @@ class Translator {
     const inlined = values.map(inlineLiteral);
     // A list of plain names and integers is written out as literals: `x NOT IN (SELECT ... json_each(?))`
     // costs D1 one extra row read per scanned row (SQLite's NULL check of the list), a literal list none.
-    const list = inlined.every((literal) => literal !== null)
-      ? raw(inlined.join(", "))
-      : sql`SELECT value FROM json_each(${param(JSON.stringify(values))})`;
+    // Other lists are bound unless the caller asks for literals (see `SqlOptions`).
+    const literals = inlined.every((literal) => literal !== null)
+      ? inlined.join(", ")
+      : this.lists === "literal"
+        ? literalList(values)
+        : null;
+    const list =
+      literals !== null ? raw(literals) : sql`SELECT value FROM json_each(${param(JSON.stringify(values))})`;
     const test = sql`(${this.value(node.operand)} IN (${list}))`;
     return node.negated ? sql`(NOT ${test})` : test;
   }

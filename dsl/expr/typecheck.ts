@@ -9,6 +9,7 @@
 
 import type { DiagnosticCode, ExprDiagnostic, Span } from "../errors";
 import { LIMITS } from "../limits";
+import { closest } from "../suggest";
 import type { CallExpr, Expr, ListLiteral } from "./ast";
 import { currencyDigits, isKnownCurrency } from "./fields";
 import type { EventPropertyDef, EventTypeDef, ExprType, FieldDef, Money, Scope } from "./types";
@@ -356,7 +357,7 @@ class Checker {
       return undefined;
     }
     const candidates = [...this.scope.fields.keys(), ...this.scope.segments.keys()];
-    const guess = didYouMean(node.name, candidates);
+    const guess = closest(node.name, candidates);
     this.error(
       "unknown_field",
       `unknown field or segment \`${node.name}\``,
@@ -491,7 +492,7 @@ class Checker {
     if (t.values.includes(other.value)) return true;
     const code: DiagnosticCode =
       t.name === "reason" ? "unknown_reason" : t.name === "plan" ? "unknown_plan" : "unknown_enum_value";
-    const guess = didYouMean(other.value, t.values);
+    const guess = closest(other.value, t.values);
     this.error(
       code,
       `${JSON.stringify(other.value)} is not a ${t.name}`,
@@ -545,7 +546,7 @@ class Checker {
       case "last":
         return this.visitAggregate(node, node.name);
       default: {
-        const guess = didYouMean(node.name, FUNCTIONS);
+        const guess = closest(node.name, FUNCTIONS);
         this.error(
           "unknown_function",
           `unknown function \`${node.name}\``,
@@ -673,7 +674,7 @@ class Checker {
     if (owner) {
       const property = owner.properties.get(prop);
       if (property) return { eventType: owner, property };
-      const guess = didYouMean(prop, [...owner.properties.keys()]);
+      const guess = closest(prop, [...owner.properties.keys()]);
       this.error(
         "unknown_field",
         `\`${head}\` events have no property \`${prop}\``,
@@ -696,8 +697,7 @@ class Checker {
       );
       return undefined;
     }
-    const guess =
-      didYouMean(path, [...types.keys()]) ?? (head ? didYouMean(head, [...types.keys()]) : undefined);
+    const guess = closest(path, [...types.keys()]) ?? (head ? closest(head, [...types.keys()]) : undefined);
     this.error(
       "unknown_event_type",
       `unknown event type \`${path}\``,
@@ -706,32 +706,4 @@ class Checker {
     );
     return undefined;
   }
-}
-
-/** The closest candidate within a small edit distance, for "did you mean" hints. */
-export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.ceil(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = candidate;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
 }

@@ -59,6 +59,9 @@ export interface EvalContext {
   readonly events: readonly EventRecord[];
 }
 
+/** A compiled expression: null means missing (for conditions: unknown, which does not hold). */
+export type Closure = (ctx: EvalContext) => Value | null;
+
 /**
  * A SQL fragment over `customers c` for D1. `params` are bound to the `?` placeholders in order;
  * a `NowParam` stands for the evaluation instant and is resolved by `bindSql(fragment, now)`.

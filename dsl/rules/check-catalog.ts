@@ -8,6 +8,7 @@ import type { Expr } from "../expr/ast";
 import { DEFAULT_REASONS, isKnownCurrency, parseFieldType } from "../expr/fields";
 import { parseExpression } from "../expr/parser";
 import type { ExprType } from "../expr/types";
+import { walk } from "../expr/walk";
 import { LIMITS } from "../limits";
 import type { CheckContext, Entry } from "./check-context";
 import type { YamlNode, YamlScalar } from "./load";
@@ -208,41 +209,10 @@ function segmentRefs(
   segments: ReadonlyMap<string, unknown>,
 ): { name: string; span: { start: number; end: number } }[] {
   const refs: { name: string; span: { start: number; end: number } }[] = [];
-  const walk = (node: Expr): void => {
-    switch (node.kind) {
-      case "name":
-        if (segments.has(node.name)) refs.push({ name: node.name, span: node.span });
-        return;
-      case "not":
-      case "negate":
-        walk(node.operand);
-        return;
-      case "logical":
-      case "compare":
-      case "arith":
-        walk(node.left);
-        walk(node.right);
-        return;
-      case "in":
-        walk(node.operand);
-        for (const item of node.list.items) walk(item);
-        return;
-      case "between":
-        walk(node.operand);
-        walk(node.low);
-        walk(node.high);
-        return;
-      case "null_test":
-        walk(node.operand);
-        return;
-      case "call":
-        // Event paths in aggregates are not segment references; other arguments may be.
-        if (node.name === "days_since") for (const arg of node.args) walk(arg);
-        return;
-      default:
-        return;
-    }
-  };
-  walk(ast);
+  walk(ast, (node) => {
+    if (node.kind === "name" && segments.has(node.name)) refs.push({ name: node.name, span: node.span });
+    // Event paths in aggregates are not segment references; other arguments may be.
+    if (node.kind === "call") return node.name === "days_since";
+  });
   return refs;
 }

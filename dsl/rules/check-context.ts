@@ -8,14 +8,14 @@
 
 import type { ExprDiagnostic } from "../errors";
 import { parseExpression } from "../expr/parser";
-import { expressionToSql, SqlTranslationError } from "../expr/sql";
+import { expressionToSql, membershipSql, SqlTranslationError } from "../expr/sql";
 import { checkExpression } from "../expr/typecheck";
 import type { ExprType, Scope, SegmentInfo, SqlFragment } from "../expr/types";
 import { LIMITS } from "../limits";
-import { membershipSql } from "../runtime/ruleset";
-import { checkTimeZone } from "../time/timezone";
+import { closest } from "../suggest";
+import { checkTimeZone } from "../time/zones";
 import { loadRuleFile, type YamlNode, type YamlScalar } from "./load";
-import { closest, Reader, Reporter } from "./reader";
+import { Reader, Reporter } from "./reader";
 import type { ExpressionIR } from "./ruleset";
 import type { MessageContext } from "./template";
 

@@ -2,9 +2,10 @@
  * The ruleset checker: rule files in, one checked `RulesetIR` out, or every error it can find (up to
  * LIMITS.maxDiagnostics), each at `file:line:col`.
  *
- * Stage: load (dsl/rules/load.ts) → shape (dsl/rules/reader.ts) → sections (dsl/rules/check-catalog.ts,
- * check-messages.ts, check-offers.ts, check-programmes.ts, sharing dsl/rules/check-context.ts), with every
- * expression (dsl/expr/typecheck.ts), schedule (dsl/time/cron.ts) and time zone (dsl/time/timezone.ts) checked →
+ * Stage: load (dsl/rules/load.ts) → shape (dsl/rules/reader.ts) → the passes of CHECK_PASSES, one per
+ * rules section in dependency order (check-catalog.ts, check-messages.ts, check-offers.ts, and one file
+ * per programme: check-inactivity.ts … check-campaigns.ts, sharing check-context.ts), with every
+ * expression (dsl/expr/typecheck.ts), schedule (dsl/time/cron-parse.ts) and time zone (dsl/time/zones.ts) checked →
  * IR (dsl/rules/ruleset.ts). Next: dsl/runtime/ruleset.ts compiles the IR. A ruleset with any error yields no IR,
  * so a half-valid ruleset never runs.
  */
@@ -12,13 +13,16 @@
 import type { Diagnostic } from "../errors";
 import { buildScope } from "../expr/fields";
 import { LIMITS } from "../limits";
+import { readCampaigns } from "./check-campaigns";
+import { readCardExpiry } from "./check-card-expiry";
 import { readFields, readPlans, readReasons, readSegments, readSettings } from "./check-catalog";
 import { CheckContext, type References, type RuleSource } from "./check-context";
+import { readDunning } from "./check-dunning";
+import { readInactivity } from "./check-inactivity";
 import { checkTemplateVariables, readMessages } from "./check-messages";
 import { readFrequencyCaps, readOfferPolicy, readOffers, readRewards } from "./check-offers";
-import { readCampaigns, readCardExpiry, readDunning, readInactivity, readWinback } from "./check-programmes";
+import { readWinback } from "./check-winback";
 import type { SourceFile } from "./load";
-import type { Reader } from "./reader";
 import { RULESET_FORMAT, type RulesetIR } from "./ruleset";
 import { sha256Hex } from "./sha256";
 
@@ -42,51 +46,8 @@ export function checkRuleset(files: readonly RuleSource[]): CheckResult {
 
 function run(c: CheckContext): CheckResult {
   const firstReader = c.loadFiles();
-  const ir = build(c, firstReader);
-  const diagnostics = sortDiagnostics(withoutEchoesOfUnreadableFiles(c.report.diagnostics));
-  if (diagnostics.some((d) => d.severity === "error") || !ir) return { diagnostics };
-  return { ruleset: ir, diagnostics };
-}
-
-function build(c: CheckContext, firstReader: Reader | undefined): RulesetIR | undefined {
-  const settings = readSettings(c);
-  c.currency = settings.currency;
-  const reasons = readReasons(c);
-  const plans = readPlans(c);
-  const fields = readFields(c);
-  const segmentEntries = c.limit(c.mapEntries("segments"), LIMITS.maxSegments, "segments");
-  c.scope = buildScope({
-    defaultCurrency: c.currency,
-    reasons: reasons.map((r) => r.key),
-    ...(plans ? { plans } : {}),
-    customFields: fields.map((f) => ({ name: f.name, type: f.parsed, description: f.description ?? "" })),
-  });
-  // Segment references resolve through this map, filled in dependency order.
-  c.scope = { ...c.scope, segments: c.segmentInfo };
-  const segments = readSegments(c, segmentEntries);
-  const rewards = readRewards(c);
-  // Declared keys, valid or not: a broken reward is reported once, not again at every use.
-  const rewardKeys = new Set(c.declared.rewards);
-  const messages = readMessages(c);
-  const messageKeys = new Set(c.declared.messages);
-  const reasonKeys = new Set(reasons.map((r) => r.key));
-  const frequencyCaps = readFrequencyCaps(c);
-  const offers = readOffers(c, rewards, rewardKeys, messageKeys, reasonKeys);
-  const offerKeys = new Set(c.declared.offers);
-  const refs: References = {
-    rewardKeys,
-    messageKeys,
-    reasonKeys,
-    offerKeys,
-    plans: plans ? new Set(plans) : null,
-  };
-  const offerPolicy = readOfferPolicy(c);
-  const inactivity = readInactivity(c, refs);
-  const dunning = readDunning(c, refs);
-  const cardExpiry = readCardExpiry(c, refs);
-  const winback = readWinback(c, refs);
-  const campaigns = readCampaigns(c, refs, new Set(frequencyCaps.map((c) => c.key)));
-  checkTemplateVariables(c);
+  const draft: Draft = {};
+  for (const pass of CHECK_PASSES) pass.run(c, draft);
   if (!firstReader && c.files.length === 0) {
     c.report.add({
       code: "schema_violation",
@@ -99,27 +60,195 @@ function build(c: CheckContext, firstReader: Reader | undefined): RulesetIR | un
       endColumn: 1,
     });
   }
-  if (c.report.diagnostics.length > 0) return undefined;
+  const ir = c.report.diagnostics.length > 0 ? undefined : assemble(c, draft);
+  const diagnostics = sortDiagnostics(withoutEchoesOfUnreadableFiles(c.report.diagnostics));
+  if (diagnostics.some((d) => d.severity === "error") || !ir) return { diagnostics };
+  return { ruleset: ir, diagnostics };
+}
+
+/**
+ * What the passes have read so far. A pass fills its own sections; later passes read earlier ones
+ * (the order below is what makes each section's references resolvable when it is read).
+ */
+interface Draft {
+  settings?: ReturnType<typeof readSettings>;
+  reasons?: RulesetIR["reasons"];
+  plans?: RulesetIR["plans"];
+  fields?: ReturnType<typeof readFields>;
+  segmentEntries?: ReturnType<CheckContext["mapEntries"]>;
+  segments?: RulesetIR["segments"];
+  rewards?: RulesetIR["rewards"];
+  messages?: RulesetIR["messages"];
+  frequencyCaps?: RulesetIR["frequencyCaps"];
+  offers?: RulesetIR["offers"];
+  refs?: References;
+  offerPolicy?: RulesetIR["offerPolicy"];
+  inactivity?: RulesetIR["inactivity"];
+  dunning?: RulesetIR["dunning"];
+  cardExpiry?: RulesetIR["cardExpiry"];
+  winback?: RulesetIR["winback"];
+  campaigns?: RulesetIR["campaigns"];
+}
+
+/** One stage of the checker: reads one part of the rules, reporting into the context. */
+export interface CheckPass {
+  readonly name: string;
+  run(c: CheckContext, draft: Draft): void;
+}
+
+/**
+ * The checker's passes, in the order they run. What a rule may refer to decides the order: the
+ * catalog (settings, reasons, plans, fields) builds the expression scope; segments may use fields;
+ * offers use segments, rewards and messages; programmes use all of those; template variables are
+ * checked last, once every message use is known.
+ */
+export const CHECK_PASSES: readonly CheckPass[] = [
+  {
+    name: "settings",
+    run(c, d) {
+      d.settings = readSettings(c);
+      c.currency = d.settings.currency;
+    },
+  },
+  {
+    name: "reasons",
+    run(c, d) {
+      d.reasons = readReasons(c);
+    },
+  },
+  {
+    name: "plans",
+    run(c, d) {
+      d.plans = readPlans(c);
+    },
+  },
+  {
+    name: "fields",
+    run(c, d) {
+      d.fields = readFields(c);
+    },
+  },
+  {
+    name: "scope",
+    run(c, d) {
+      d.segmentEntries = c.limit(c.mapEntries("segments"), LIMITS.maxSegments, "segments");
+      c.scope = buildScope({
+        defaultCurrency: c.currency,
+        reasons: d.reasons!.map((r) => r.key),
+        ...(d.plans ? { plans: d.plans } : {}),
+        customFields: d.fields!.map((f) => ({
+          name: f.name,
+          type: f.parsed,
+          description: f.description ?? "",
+        })),
+      });
+      // Segment references resolve through this map, filled in dependency order.
+      c.scope = { ...c.scope, segments: c.segmentInfo };
+    },
+  },
+  {
+    name: "segments",
+    run(c, d) {
+      d.segments = readSegments(c, d.segmentEntries!);
+    },
+  },
+  {
+    name: "rewards",
+    run(c, d) {
+      d.rewards = readRewards(c);
+    },
+  },
+  {
+    name: "messages",
+    run(c, d) {
+      d.messages = readMessages(c);
+    },
+  },
+  {
+    name: "frequency_caps",
+    run(c, d) {
+      d.frequencyCaps = readFrequencyCaps(c);
+    },
+  },
+  {
+    name: "offers",
+    run(c, d) {
+      // Declared keys, valid or not: a broken reward is reported once, not again at every use.
+      const rewardKeys = new Set(c.declared.rewards);
+      const messageKeys = new Set(c.declared.messages);
+      const reasonKeys = new Set(d.reasons!.map((r) => r.key));
+      d.offers = readOffers(c, d.rewards!, rewardKeys, messageKeys, reasonKeys);
+      d.refs = {
+        rewardKeys,
+        messageKeys,
+        reasonKeys,
+        offerKeys: new Set(c.declared.offers),
+        plans: d.plans ? new Set(d.plans) : null,
+      };
+    },
+  },
+  {
+    name: "offer_policy",
+    run(c, d) {
+      d.offerPolicy = readOfferPolicy(c);
+    },
+  },
+  {
+    name: "inactivity",
+    run(c, d) {
+      d.inactivity = readInactivity(c, d.refs!);
+    },
+  },
+  {
+    name: "dunning",
+    run(c, d) {
+      d.dunning = readDunning(c, d.refs!);
+    },
+  },
+  {
+    name: "card_expiry",
+    run(c, d) {
+      d.cardExpiry = readCardExpiry(c, d.refs!);
+    },
+  },
+  {
+    name: "winback",
+    run(c, d) {
+      d.winback = readWinback(c, d.refs!);
+    },
+  },
+  {
+    name: "campaigns",
+    run(c, d) {
+      d.campaigns = readCampaigns(c, d.refs!, new Set(d.frequencyCaps!.map((cap) => cap.key)));
+    },
+  },
+  { name: "template_variables", run: (c) => checkTemplateVariables(c) },
+];
+
+/** The IR from a draft every pass has filled without an error. */
+function assemble(c: CheckContext, d: Draft): RulesetIR {
+  const { settings, fields } = d;
   return {
     format: RULESET_FORMAT,
     version: rulesetVersion(c.files),
     currency: c.currency,
-    defaultTimezone: settings.defaultTimezone,
-    reasons,
-    plans,
-    fields: fields.map(({ name, type, description }) => ({ name, type, description })),
+    defaultTimezone: settings!.defaultTimezone,
+    reasons: d.reasons!,
+    plans: d.plans!,
+    fields: fields!.map(({ name, type, description }) => ({ name, type, description })),
     eventWindowMs: Number.isFinite(c.eventWindowMs) ? c.eventWindowMs : null,
-    segments,
-    rewards,
-    offers,
-    offerPolicy,
-    frequencyCaps,
-    messages,
-    inactivity,
-    dunning,
-    cardExpiry,
-    winback,
-    campaigns,
+    segments: d.segments!,
+    rewards: d.rewards!,
+    offers: d.offers!,
+    offerPolicy: d.offerPolicy!,
+    frequencyCaps: d.frequencyCaps!,
+    messages: d.messages!,
+    inactivity: d.inactivity!,
+    dunning: d.dunning!,
+    cardExpiry: d.cardExpiry!,
+    winback: d.winback!,
+    campaigns: d.campaigns!,
   };
 }
 

@@ -8,6 +8,7 @@
 import type { Diagnostic, DiagnosticCode, Span } from "../errors";
 import { currencyDigits, isKnownCurrency } from "../expr/fields";
 import type { Money } from "../expr/types";
+import { closest } from "../suggest";
 import {
   diagnosticAt,
   expressionSpan,
@@ -265,31 +266,4 @@ export class Reader {
   inside(scalar: YamlScalar, span: Span, code: DiagnosticCode, message: string, hint?: string): void {
     this.report.at(this.source, expressionSpan(this.source, scalar, span), code, message, hint);
   }
-}
-
-/** The candidate closest to `word` by edit distance, when close enough to be a likely typo. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const distance = editDistance(word, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

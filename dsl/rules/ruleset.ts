@@ -173,7 +173,7 @@ export interface CampaignIR {
   audience: ExpressionIR;
   offerContext: OfferContext;
   frequencyCap: string | null;
-  /** "HH:MM-HH:MM" local to the customer (dsl/time/timezone.ts parseQuietHours). */
+  /** "HH:MM-HH:MM" local to the customer (dsl/time/quiet-hours.ts parseQuietHours). */
   quietHours: string | null;
   steps: StepIR[];
   experiment: ExperimentIR<CampaignVariantIR> | null;

@@ -3,7 +3,8 @@
  * subject and body, the catalog of variables, and which sending context provides which of them.
  *
  * Stage: parsed and checked by dsl/rules/check.ts (a variable its context cannot provide is an error);
- * rendered at send time by the Worker (campaign consumer, decision API) through `renderTemplate`.
+ * parsed again once when a ruleset is loaded (dsl/runtime/ruleset.ts), and rendered through
+ * `renderTemplate` by the one message renderer, dsl/runtime/messages.ts (decisions and sends alike).
  * No code runs inside a template: only variable substitution with an optional literal fallback.
  */
 import type { ExprDiagnostic } from "../errors";

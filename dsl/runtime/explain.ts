@@ -9,9 +9,10 @@
 
 import type { Span } from "../errors";
 import type { Expr } from "../expr/ast";
-import { type Closure, compileExpression } from "../expr/compile";
+import { compileExpression } from "../expr/compile";
 import { analyzeExpression, type NodeInfo } from "../expr/typecheck";
-import type { EvalContext, Value } from "../expr/types";
+import type { Closure, EvalContext, Value } from "../expr/types";
+import { walk } from "../expr/walk";
 import { formatValue } from "./format";
 import type { CompiledCondition, Ruleset } from "./ruleset";
 
@@ -108,43 +109,52 @@ class Explainer {
   /** Values of the fields and aggregates a sub-condition reads, each once. */
   private observe(node: Expr, source: string): ObservedValue[] {
     const seen = new Map<string, ObservedValue>();
-    const visit = (n: Expr): void => {
+    walk(node, (n) => {
       const info = this.info.get(n);
       if ((n.kind === "name" && info?.field) || n.kind === "call") {
         const expression = source.slice(n.span.start, n.span.end);
         if (!seen.has(expression)) {
           seen.set(expression, { expression, value: formatValue(this.evaluate(n), info?.type) });
         }
-        if (n.kind === "call") return;
+        // A call's value is what it read; its arguments are shown through it.
+        if (n.kind === "call") return false;
       }
-      for (const child of children(n)) visit(child);
-    };
-    visit(node);
+    });
     return [...seen.values()];
   }
 }
 
-function children(node: Expr): Expr[] {
-  switch (node.kind) {
-    case "not":
-    case "negate":
-    case "null_test":
-      return [node.operand];
-    case "logical":
-    case "compare":
-    case "arith":
-      return [node.left, node.right];
-    case "in":
-      return [node.operand];
-    case "between":
-      return [node.operand, node.low, node.high];
-    case "list":
-      return [...node.items];
-    case "call":
-      return [...node.args];
-    default:
-      return [];
+/** The values one customer had for what some offers read (`OfferInputs`). */
+export interface OfferInputs {
+  /** Each built-in field and custom attribute read, by name (sorted): its value, null when missing. */
+  readonly profile: Record<string, unknown>;
+  /** Each segment read, directly or through another (sorted): whether the customer is in it. */
+  readonly segments: Record<string, boolean>;
+}
+
+/**
+ * What the given offers read (`ruleset.reads.offers`), with this customer's values: the "inputs that
+ * mattered" a stored decision records, enough to audit it or slice lift by segment without
+ * re-running the rules.
+ *
+ * @example offerInputs(ruleset, ctx, ["price_high_value"]) // { profile: { aov: null, ltv: {...}, referrals: 2 }, segments: { high_value: true } }
+ */
+export function offerInputs(ruleset: Ruleset, ctx: EvalContext, offerKeys: Iterable<string>): OfferInputs {
+  const fields = new Set<string>();
+  const segments = new Set<string>();
+  for (const key of offerKeys) {
+    const reads = ruleset.reads.offers.get(key);
+    if (!reads) continue;
+    for (const field of reads.fields) fields.add(field);
+    for (const attribute of reads.attributes) fields.add(attribute);
+    for (const segment of reads.segments) segments.add(segment);
   }
+  const profile: Record<string, unknown> = {};
+  for (const name of [...fields].sort()) profile[name] = ruleset.scope.fields.get(name)?.read(ctx) ?? null;
+  const membership: Record<string, boolean> = {};
+  for (const key of [...segments].sort())
+    membership[key] = ruleset.segments.get(key)?.when.test(ctx) ?? false;
+  return { profile, segments: membership };
 }
 
 function resultOf(value: Value | null): "true" | "false" | "unknown" {

@@ -1,15 +1,23 @@
 /**
  * Rendering messages: the template variables of one customer (and offer), a reward described in
- * words (`offer_amount`), what a reward costs, and a rendered subject and body.
+ * words (`offer_amount`), what a reward costs, and a rendered subject and body. The one renderer:
+ * the decision path (the message of an offer) and the queue consumer (a send, from the variables
+ * snapshotted when it was enqueued) both render here, from the templates the runtime ruleset parsed
+ * when it was loaded (dsl/runtime/ruleset.ts), never re-parsing one.
  *
- * Stage: runtime, at send time (queue consumer) and decision time (the message of an offer).
+ * Stage: runtime, at decision time and at send time.
  * Dates are shown in the customer's time zone (else the ruleset's default), in US English.
+ *
+ * A message without a `subject:` has no subject of its own: `renderMessage` gives `subject: null`
+ * (what the decision API shows, e.g. for an in-app offer), and a send, which always carries a
+ * subject line, has the company name as its subject (`renderSend`, as if the subject were
+ * `{{ company_name }}`). A rendered subject is one line: whitespace around it is dropped.
  */
 
 import type { Money } from "../expr/types";
 import type { RewardIR } from "../rules/ruleset";
 import { renderTemplate } from "../rules/template";
-import { isValidTimeZone } from "../time/timezone";
+import { isValidTimeZone } from "../time/zones";
 import type { ChosenOffer } from "./decide";
 import { formatMoney } from "./format";
 import type { Ruleset } from "./ruleset";
@@ -29,9 +37,18 @@ export interface MessageInput {
 export interface RenderedMessage {
   readonly key: string;
   readonly channel: "email" | "in_app" | "webhook" | null;
+  /** Null when the message has no `subject:` (a send uses the company name: `renderSend`). */
   readonly subject: string | null;
   readonly body: string;
 }
+
+/** A message rendered for delivery: a send always has a subject line. */
+export interface RenderedSend extends RenderedMessage {
+  readonly subject: string;
+}
+
+/** Template variables by name: a value, or null or absent when unknown (the slot's default renders). */
+export type TemplateValues = Readonly<Record<string, string | null | undefined>>;
 
 /** Every template variable's value for one customer (null when unknown). */
 export function messageVariables(ruleset: Ruleset, input: MessageInput): Record<string, string | null> {
@@ -65,17 +82,39 @@ export function messageVariables(ruleset: Ruleset, input: MessageInput): Record<
 }
 
 /**
- * Renders a message for one customer. Throws for an unknown message key (the checker guarantees
- * every key the rules name exists).
+ * Renders a message for one customer (the decision path: the message of an offer). Throws for an
+ * unknown message key (the checker guarantees every key the rules name exists).
+ *
+ * @example renderMessage(ruleset, "offer_price", { customer, companyName: "Acme", offer }).subject
+ * // → "Ada, here is $20 off to stay"
  */
 export function renderMessage(ruleset: Ruleset, key: string, input: MessageInput): RenderedMessage {
+  const rendered = renderWith(ruleset, key, messageVariables(ruleset, input));
+  if (!rendered) throw new Error(`unknown message ${key}`);
+  return rendered;
+}
+
+/**
+ * Renders a send's message from the variables snapshotted when it was enqueued (the queue
+ * consumer). A message without a subject has the company name (`company_name`) as its subject.
+ * Null when `key` is not in the ruleset (a send enqueued under rules that have since changed).
+ *
+ * @example renderSend(ruleset, "dunning_day_0", { first_name: "Ada", company_name: "Acme" })
+ * // → { key: "dunning_day_0", subject: "Your payment did not go through", body: "Hi Ada, …", … }
+ */
+export function renderSend(ruleset: Ruleset, key: string, variables: TemplateValues): RenderedSend | null {
+  const rendered = renderWith(ruleset, key, variables);
+  if (!rendered) return null;
+  return { ...rendered, subject: rendered.subject ?? (variables.company_name ?? "").trim() };
+}
+
+function renderWith(ruleset: Ruleset, key: string, variables: TemplateValues): RenderedMessage | null {
   const message = ruleset.messages.get(key);
-  if (!message) throw new Error(`unknown message ${key}`);
-  const variables = messageVariables(ruleset, input);
+  if (!message) return null;
   return {
     key,
     channel: message.ir.channel,
-    subject: message.subject ? renderTemplate(message.subject, variables) : null,
+    subject: message.subject ? renderTemplate(message.subject, variables).trim() : null,
     body: renderTemplate(message.body, variables),
   };
 }

@@ -6,10 +6,11 @@
  * Stage: IR (dsl/rules/ruleset.ts) → runtime. Decisions live in dsl/runtime/decide.ts, the scheduled programmes in
  * dsl/runtime/programmes.ts, message rendering in dsl/runtime/messages.ts, condition traces in dsl/runtime/explain.ts.
  */
-import { type Closure, compileExpression, holds } from "../expr/compile";
+import { compileExpression } from "../expr/compile";
 import { buildScope, parseFieldType } from "../expr/fields";
-import { expressionToSql } from "../expr/sql";
-import type { EvalContext, ExprType, Scope, SqlFragment } from "../expr/types";
+import { expressionToSql, membershipSql, type SqlOptions } from "../expr/sql";
+import { holds } from "../expr/three-valued";
+import type { Closure, EvalContext, ExprType, Scope, SqlFragment } from "../expr/types";
 import type {
   CampaignIR,
   CardExpiryIR,
@@ -23,8 +24,9 @@ import type {
   WinbackIR,
 } from "../rules/ruleset";
 import { type ParsedTemplate, parseTemplate } from "../rules/template";
-import { type CronSchedule, parseCron } from "../time/cron";
-import { parseQuietHours, type QuietHours } from "../time/timezone";
+import { type CronSchedule, parseCron } from "../time/cron-parse";
+import { parseQuietHours, type QuietHours } from "../time/quiet-hours";
+import { type RulesetReads, rulesetReads } from "./reads";
 
 /** A compiled condition: `test` is true only when the expression is true (false and unknown fail). */
 export interface CompiledCondition {
@@ -49,8 +51,10 @@ export interface CompiledOffer {
   readonly when: CompiledCondition | null;
 }
 
+/** A message's templates, parsed once at load (dsl/runtime/messages.ts renders them). */
 export interface CompiledMessage {
   readonly ir: MessageIR;
+  /** Null: the message has no subject (what that means: dsl/runtime/messages.ts). */
   readonly subject: ParsedTemplate | null;
   readonly body: ParsedTemplate;
 }
@@ -78,7 +82,10 @@ export interface CompiledCampaign {
   readonly quietHours: QuietHours | null;
   /** The audience for one customer (closures). */
   readonly audience: CompiledCondition;
-  /** The same audience as a WHERE fragment over `customers c`; bind with `bindSql(sql, now)`. */
+  /**
+   * The same audience as a WHERE fragment over `customers c`; bind with `bindSql(sql, now)`. Lists
+   * are written as literals (`lists: "literal"`): the tick scans many customers with it.
+   */
   readonly audienceSql: SqlFragment;
 }
 
@@ -105,6 +112,13 @@ export interface Ruleset {
   readonly cardExpiry: CardExpiryIR | null;
   readonly winback: readonly CompiledWinback[];
   readonly campaigns: ReadonlyMap<string, CompiledCampaign>;
+  /**
+   * What each offer, segment and programme reads (fields, custom attributes, event types with their
+   * longest windows, segments transitively), computed here once, e.g.
+   * `ruleset.reads.offers.get("competitor_switch")!.eventTypes` or `ruleset.reads.decision.eventTypes`
+   * for the events a decision loads. See dsl/runtime/reads.ts.
+   */
+  readonly reads: RulesetReads;
 }
 
 /** Thrown when an IR is not what `rebound build` writes (wrong format, or not checked). */
@@ -146,6 +160,18 @@ export function loadRuleset(ir: RulesetIR): Ruleset {
     if (!sql) throw new RulesetLoadError(`segment ${name} has no SQL`);
     return membershipSql(sql);
   };
+  // Audiences inline their segments with literal lists too, so one fragment has one list form.
+  const literalSegmentSql = new Map<string, SqlFragment>();
+  const audienceSegmentSql = (name: string): SqlFragment => {
+    let sql = literalSegmentSql.get(name);
+    if (!sql) {
+      const segment = ir.segments.find((candidate) => candidate.key === name);
+      if (!segment || !segments.get(name)?.sql) throw new RulesetLoadError(`segment ${name} has no SQL`);
+      sql = membershipSql(expressionToSql(segment.when.ast, { scope, segment: audienceSegmentSql }, LITERAL));
+      literalSegmentSql.set(name, sql);
+    }
+    return sql;
+  };
   const condition = (expression: ExpressionIR): CompiledCondition => {
     const closure = compileExpression(expression.ast, { scope, segment: segmentClosure });
     return {
@@ -186,15 +212,21 @@ export function loadRuleset(ir: RulesetIR): Ruleset {
       timezone: campaign.timezone,
       quietHours: quiet ?? null,
       audience: condition(campaign.audience),
-      audienceSql: expressionToSql(campaign.audience.ast, { scope, segment: segmentSql }),
+      audienceSql: expressionToSql(campaign.audience.ast, { scope, segment: audienceSegmentSql }, LITERAL),
     });
   }
   const messages = new Map<string, CompiledMessage>();
   for (const message of ir.messages) {
+    const template = (part: "subject" | "body", text: string): ParsedTemplate => {
+      const parsed = parseTemplate(text);
+      const problem = parsed.diagnostics[0];
+      if (problem) throw new RulesetLoadError(`message ${message.key} ${part}: ${problem.message}`);
+      return parsed.template;
+    };
     messages.set(message.key, {
       ir: message,
-      subject: message.subject === null ? null : parseTemplate(message.subject).template,
-      body: parseTemplate(message.body).template,
+      subject: message.subject === null ? null : template("subject", message.subject),
+      body: template("body", message.body),
     });
   }
   return {
@@ -216,17 +248,11 @@ export function loadRuleset(ir: RulesetIR): Ruleset {
     cardExpiry: ir.cardExpiry,
     winback: ir.winback.map((sequence) => ({ ir: sequence, when: optional(sequence.when) })),
     campaigns,
+    reads: rulesetReads(ir, scope),
   };
 }
 
-/**
- * A segment reference in SQL: membership is true or false, never unknown, exactly like
- * `CompiledCondition.membership` for closures (a customer whose `high_value` is unknown is not in
- * it, so `not high_value` holds for them).
- */
-export function membershipSql(fragment: SqlFragment): SqlFragment {
-  return { sql: `COALESCE((${fragment.sql}), 0)`, params: fragment.params };
-}
+const LITERAL: SqlOptions = { lists: "literal" };
 
 /**
  * The segments a customer is in, in dependency order.

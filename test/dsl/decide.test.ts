@@ -1,6 +1,7 @@
 // Decisions and programmes on small inline rulesets: the order of evaluation, traces with actual
 // values, expiry from the request time, message rendering and the scheduled programmes' positions.
 import { describe, expect, it } from "vitest";
+import type { EvalContext } from "../../dsl/expr/types";
 import { checkRuleset } from "../../dsl/rules/check";
 import { decideOffer } from "../../dsl/runtime/decide";
 import { describeReward, renderMessage, rewardCost, rewardJson } from "../../dsl/runtime/messages";
@@ -12,7 +13,6 @@ import {
   frequencyCapAllows,
 } from "../../dsl/runtime/programmes";
 import { loadRuleset, type Ruleset, segmentsOf } from "../../dsl/runtime/ruleset";
-import type { EvalContext } from "../../dsl/expr/types";
 
 const DAY = 86_400_000;
 const NOW = Date.parse("2026-03-03T15:00:00Z");

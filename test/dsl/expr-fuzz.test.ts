@@ -2,8 +2,8 @@
 // come back as a result with located diagnostics, never an exception or a stack overflow.
 
 import { describe, expect, it } from "vitest";
-import { checkExpression } from "../../dsl/expr/typecheck";
 import { parseExpression } from "../../dsl/expr/parser";
+import { checkExpression } from "../../dsl/expr/typecheck";
 import { prng } from "../prng";
 import { caseScope } from "./expr-suite";
 

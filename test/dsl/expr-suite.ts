@@ -9,11 +9,12 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Expr } from "../../dsl/expr/ast";
-import { checkExpression } from "../../dsl/expr/typecheck";
-import { type Closure, compileExpression, holds } from "../../dsl/expr/compile";
+import { compileExpression } from "../../dsl/expr/compile";
 import { buildScope, parseFieldType } from "../../dsl/expr/fields";
 import { parseExpression } from "../../dsl/expr/parser";
-import type { EvalContext, EventRecord, ExprType, Scope, Value } from "../../dsl/expr/types";
+import { holds } from "../../dsl/expr/three-valued";
+import { checkExpression } from "../../dsl/expr/typecheck";
+import type { Closure, EvalContext, EventRecord, ExprType, Scope, Value } from "../../dsl/expr/types";
 
 export const SEGMENT_SOURCES: Readonly<Record<string, string>> = {
   high_value: "ltv >= $500 or referrals >= 1",

@@ -4,11 +4,11 @@
 
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { checkExpression } from "../../dsl/expr/typecheck";
 import { CompileError, compileExpression } from "../../dsl/expr/compile";
 import { buildScope } from "../../dsl/expr/fields";
 import { parseExpression } from "../../dsl/expr/parser";
 import { bindSql, expressionToSql, SqlTranslationError } from "../../dsl/expr/sql";
+import { checkExpression } from "../../dsl/expr/typecheck";
 import { caseScope, closureBackend, exprSuite } from "./expr-suite";
 
 const dir = new URL("./expr/", import.meta.url);

@@ -2,7 +2,13 @@
 // scalar style the expression is written in.
 import { describe, expect, it } from "vitest";
 import { checkRuleset } from "../../dsl/rules/check";
-import { expressionOffset, loadRuleFile, positionOf, type YamlMap, type YamlScalar } from "../../dsl/rules/load";
+import {
+  expressionOffset,
+  loadRuleFile,
+  positionOf,
+  type YamlMap,
+  type YamlScalar,
+} from "../../dsl/rules/load";
 
 function locate(text: string, key: string, needle: string): { line: number; column: number } {
   const file = loadRuleFile("x.yaml", text);

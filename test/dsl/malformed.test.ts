@@ -4,11 +4,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkRuleset } from "../../dsl/rules/check";
 import { formatDiagnostics } from "../../dsl/cli/format-diagnostics";
 import { main } from "../../dsl/cli/main";
 import { plainStyle } from "../../dsl/cli/style";
 import { DIAGNOSTIC_CODES } from "../../dsl/errors";
+import { checkRuleset } from "../../dsl/rules/check";
 import { malformedCases } from "./malformed-corpus";
 
 const cases = malformedCases();

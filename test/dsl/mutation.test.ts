@@ -2,9 +2,9 @@
 // and expression tokens inserted, lines duplicated), always yields located diagnostics with stable
 // codes, never an exception.
 import { describe, expect, it } from "vitest";
-import { checkRuleset } from "../../dsl/rules/check";
 import { readRuleDirectory } from "../../dsl/cli/rule-files";
 import { DIAGNOSTIC_CODES } from "../../dsl/errors";
+import { checkRuleset } from "../../dsl/rules/check";
 
 const TOKENS = [
   "{",
