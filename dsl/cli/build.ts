@@ -7,9 +7,19 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { type Args, type Io, loadRulesOrFail, reportDiagnostics } from "./main";
+import type { Args, Command, Io } from "./command";
+import { loadRulesOrFail, reportDiagnostics } from "./load-rules";
 
-export function buildCommand(dir: string, args: Args, json: boolean, io: Io): number {
+export const buildCommand: Command = {
+  name: "build",
+  synopsis: "build [dir] --out <dir>",
+  summary: "check the rules and write <out>/ruleset.json for the Worker",
+  options: { out: { type: "string" } },
+  optionHelp: [["--out <dir>", "where to write ruleset.json and ruleset.ts (default: worker/generated)"]],
+  run: (args, json, io) => build(args.positional[1] ?? "rules", args, json, io),
+};
+
+function build(dir: string, args: Args, json: boolean, io: Io): number {
   // `rebound build rules --out x` and `rebound build --out x` both read rules/.
   const ruleDir = dir === "rules" && args.positional[1] ? args.positional[1] : dir;
   const out = String(args.options.get("out") ?? "worker/generated");

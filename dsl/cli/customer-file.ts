@@ -7,8 +7,8 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import type { Ruleset } from "../runtime/ruleset";
+import { UsageError } from "./command";
 import { type CustomerInput, customerInput, parseAtOption } from "./customer-input";
-import { UsageError } from "./main";
 
 /**
  * Reads a customer file for `ruleset` at the `--at` moment.

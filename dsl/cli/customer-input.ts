@@ -9,9 +9,9 @@
 
 import { isKnownCurrency } from "../expr/fields";
 import type { EvalContext, EventRecord, ExprType } from "../expr/types";
-import { closest } from "../rules/reader";
 import type { OfferHistory } from "../runtime/decide";
 import type { Ruleset } from "../runtime/ruleset";
+import { closest } from "../suggest";
 
 export class InputError extends Error {}
 

@@ -6,7 +6,6 @@
  * Stage: CLI over dsl/runtime/decide.ts, dsl/runtime/explain.ts and dsl/runtime/programmes.ts.
  */
 
-import { closest } from "../rules/reader";
 import { OFFER_CONTEXTS, type OfferContext } from "../rules/ruleset";
 import { decideOffer } from "../runtime/decide";
 import { type ConditionFailure, type ConditionTrace, explainCondition } from "../runtime/explain";
@@ -17,11 +16,41 @@ import {
   inactivityDue,
   winbackPosition,
 } from "../runtime/programmes";
+import { closest } from "../suggest";
+import { type Args, type Command, type Io, UsageError } from "./command";
 import { readCustomerFile } from "./customer-file";
-import { type Args, type Io, loadRulesOrFail, reportDiagnostics, UsageError } from "./main";
+import { loadRulesOrFail, reportDiagnostics } from "./load-rules";
 import { type Style, styleFor } from "./style";
 
-export function explainCommand(args: Args, json: boolean, io: Io): number {
+export const explainCommand: Command = {
+  name: "explain",
+  synopsis:
+    "explain --customer <file> --at <time> [--offer [name]] [--campaign <name>]\n" +
+    "        [--context <context>] [--reason <reason>] [--dir <dir>]",
+  summary: "trace how the rules treat one customer",
+  options: {
+    customer: { type: "string" },
+    at: { type: "string" },
+    offer: { type: "string" },
+    campaign: { type: "string" },
+    context: { type: "string" },
+    reason: { type: "string" },
+    dir: { type: "string" },
+  },
+  optionalValues: ["offer"],
+  optionHelp: [
+    ["--customer <file>", "the customer (YAML: the customer, or {customer, events, history})"],
+    ["--at <time>", 'the moment: 2026-03-01T12:00:00Z, now, "10d ago", "in 3d"'],
+    ["--offer [name]", "the offer decision; with a name, that offer alone"],
+    ["--campaign <name>", "one campaign's audience, holdout and variant instead"],
+    ["--context <context>", "where the offer is asked for (default: cancel_flow)"],
+    ["--reason <reason>", "the cancellation reason"],
+    ["--dir <dir>", "the rule directory (default: rules)"],
+  ],
+  run: explain,
+};
+
+function explain(args: Args, json: boolean, io: Io): number {
   const file = args.options.get("customer");
   const atText = args.options.get("at");
   if (typeof file !== "string" || typeof atText !== "string") {

@@ -6,15 +6,44 @@
  * Stage: CLI over dsl/runtime/decide.ts and dsl/runtime/messages.ts.
  */
 
-import { closest } from "../rules/reader";
 import { OFFER_CONTEXTS, type OfferContext } from "../rules/ruleset";
 import { decideOffer } from "../runtime/decide";
 import { renderMessage } from "../runtime/messages";
+import { closest } from "../suggest";
+import { type Args, type Command, type Io, UsageError } from "./command";
 import { readCustomerFile } from "./customer-file";
-import { type Args, type Io, loadRulesOrFail, reportDiagnostics, UsageError } from "./main";
+import { loadRulesOrFail, reportDiagnostics } from "./load-rules";
 import { styleFor } from "./style";
 
-export function previewCommand(args: Args, json: boolean, io: Io): number {
+export const previewCommand: Command = {
+  name: "preview",
+  synopsis:
+    "preview <message> --customer <file> --at <time> [--offer [name]] [--context <context>]\n" +
+    "        [--reason <reason>] [--company <name>] [--dir <dir>]",
+  summary: "render a message for one customer",
+  options: {
+    customer: { type: "string" },
+    at: { type: "string" },
+    offer: { type: "string" },
+    context: { type: "string" },
+    reason: { type: "string" },
+    company: { type: "string" },
+    dir: { type: "string" },
+  },
+  optionalValues: ["offer"],
+  optionHelp: [
+    ["--customer <file>", "the customer (YAML: the customer, or {customer, events, history})"],
+    ["--at <time>", 'the moment: 2026-03-01T12:00:00Z, now, "10d ago", "in 3d"'],
+    ["--offer [name]", "carry the offer the rules decide; with a name, that offer alone"],
+    ["--context <context>", "where the offer is asked for (default: cancel_flow)"],
+    ["--reason <reason>", "the cancellation reason"],
+    ["--company <name>", "the company name in the message (default: $COMPANY_NAME or Acme Analytics)"],
+    ["--dir <dir>", "the rule directory (default: rules)"],
+  ],
+  run: preview,
+};
+
+function preview(args: Args, json: boolean, io: Io): number {
   const messageKey = args.positional[1];
   const file = args.options.get("customer");
   const atText = args.options.get("at");

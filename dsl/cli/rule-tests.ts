@@ -18,7 +18,6 @@ import {
   type YamlMap,
   type YamlNode,
 } from "../rules/load";
-import { closest } from "../rules/reader";
 import type { OfferContext } from "../rules/ruleset";
 import { OFFER_CONTEXTS } from "../rules/ruleset";
 import { decideOffer, type OfferDecision } from "../runtime/decide";
@@ -31,6 +30,7 @@ import {
   winbackPosition,
 } from "../runtime/programmes";
 import { type Ruleset, segmentsOf } from "../runtime/ruleset";
+import { closest } from "../suggest";
 import { customerInput, InputError, isRelativeMoment } from "./customer-input";
 
 export interface CaseFailure {

@@ -3,23 +3,24 @@
  * checker's own reading of the files is authoritative; this pass makes sure the schema editors use
  * never drifts from it: a file the checker accepts but the schema rejects is reported, located.
  *
- * Stage: CLI (`validate`, `build`). Node only: ajv compiles the schema at run time here, never in the Worker.
+ * Stage: CLI (`validate`, `build`). Node only (dsl/cli/schema-validator.ts), never in the Worker.
  */
-import { readFileSync } from "node:fs";
-import { Ajv } from "ajv";
+import type { ValidateFunction } from "ajv";
 import { parse } from "yaml";
 import type { Diagnostic } from "../errors";
 import type { RuleSource } from "../rules/check";
 import { diagnosticAt, getPair, loadRuleFile, type YamlNode } from "../rules/load";
+import rulesSchema from "../rules.schema.json";
+import { rulesValidator } from "./schema-validator";
 
-let validator: ReturnType<Ajv["compile"]> | undefined;
+let validator: ValidateFunction | undefined;
 
 /** Schema errors of files the checker found no error in (one per file, located). */
 export function schemaDiagnostics(
   files: readonly RuleSource[],
   alreadyReported: readonly Diagnostic[],
 ): Diagnostic[] {
-  validator ??= new Ajv({ allErrors: false, strict: false }).compile(readSchema());
+  validator ??= rulesValidator();
   const out: Diagnostic[] = [];
   for (const file of files) {
     if (alreadyReported.some((d) => d.file === file.path)) continue;
@@ -59,7 +60,10 @@ function nodeAt(root: YamlNode | null, pointer: string): YamlNode | null {
   return node;
 }
 
-/** The schema file as published beside the language. */
+/**
+ * The schema file as published beside the language. Imported rather than read at run time, so the
+ * bundled CLI (dist/cli/rebound.mjs) carries it and finds it wherever the bundle lives.
+ */
 export function readSchema(): object {
-  return JSON.parse(readFileSync(new URL("../rules.schema.json", import.meta.url), "utf8")) as object;
+  return structuredClone(rulesSchema) as object;
 }

@@ -1,0 +1,60 @@
+/**
+ * A rule directory read, checked (checker + published schema) and compiled for a command, and the
+ * diagnostics that stopped it printed the one way every command prints them.
+ *
+ * Stage: CLI, files → dsl/rules/check.ts → dsl/runtime/ruleset.ts, used by every command.
+ */
+import type { Diagnostic } from "../errors";
+import type { RuleSource } from "../rules/check";
+import { checkRuleset } from "../rules/check";
+import { loadRuleset, type Ruleset } from "../runtime/ruleset";
+import { type Io, UsageError } from "./command";
+import { diagnosticsJson, formatDiagnostics } from "./format-diagnostics";
+import { readRuleDirectory } from "./rule-files";
+import { schemaDiagnostics } from "./schema-check";
+import { styleFor } from "./style";
+
+/** A checked, compiled rule directory, or the diagnostics that stopped it. */
+export interface LoadedRules {
+  rules: RuleSource[];
+  tests: RuleSource[];
+  diagnostics: Diagnostic[];
+  ruleset?: Ruleset;
+  texts: Map<string, string>;
+}
+
+/** Reads, checks (checker + published schema) and compiles a rule directory. */
+export function loadRules(dir: string): LoadedRules {
+  const { rules, tests } = readRuleDirectory(dir);
+  const checked = checkRuleset(rules);
+  const diagnostics = [...checked.diagnostics, ...schemaDiagnostics(rules, checked.diagnostics)];
+  const texts = new Map([...rules, ...tests].map((f) => [f.path, f.text]));
+  if (diagnostics.length > 0 || !checked.ruleset) return { rules, tests, diagnostics, texts };
+  return { rules, tests, diagnostics, texts, ruleset: loadRuleset(checked.ruleset) };
+}
+
+/** Loads a directory, turning a missing one into a usage error. */
+export function loadRulesOrFail(dir: string): LoadedRules {
+  try {
+    return loadRules(dir);
+  } catch (error) {
+    if (error instanceof Error && "code" in error && (error.code === "ENOENT" || error.code === "ENOTDIR")) {
+      throw new UsageError(`cannot read rule directory ${dir}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/** Prints diagnostics (human or JSON) and returns whether there were errors. */
+export function reportDiagnostics(loaded: LoadedRules, json: boolean, io: Io): boolean {
+  if (loaded.diagnostics.length === 0) return false;
+  if (json)
+    io.out(`${JSON.stringify({ ok: false, diagnostics: diagnosticsJson(loaded.diagnostics) }, null, 2)}\n`);
+  else {
+    const style = styleFor({ isTTY: io.isTTY });
+    io.err(formatDiagnostics(loaded.diagnostics, loaded.texts, style));
+    const count = loaded.diagnostics.length;
+    io.err(style.red(`${count} error${count === 1 ? "" : "s"}\n`));
+  }
+  return true;
+}

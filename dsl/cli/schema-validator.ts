@@ -1,0 +1,18 @@
+/**
+ * The validator for the published rule-file schema (dsl/rules.schema.json), compiled by ajv when the
+ * CLI runs from source. The bundle `npm run build:cli` writes (dsl/cli/build-cli.mjs) replaces this
+ * module with the same validator generated ahead of time by ajv's standalone code, so the built CLI
+ * does not spend its start compiling the schema.
+ *
+ * Stage: CLI, used by dsl/cli/schema-check.ts.
+ */
+import { Ajv, type ValidateFunction } from "ajv";
+import rulesSchema from "../rules.schema.json";
+
+/** The options both ways of compiling use, so they accept and report alike. */
+export const RULES_VALIDATOR_OPTIONS = { allErrors: false, strict: false } as const;
+
+/** The compiled rule-file validator. */
+export function rulesValidator(): ValidateFunction {
+  return new Ajv(RULES_VALIDATOR_OPTIONS).compile(rulesSchema);
+}
