@@ -1,10 +1,11 @@
 /**
- * Limits of the HTTP API, frozen in one place so handlers, schemas and docs agree.
+ * Limits of the HTTP API's requests, frozen in one place so handlers, schemas and docs agree. (The
+ * language's own limits, on rule files and expressions, are `LIMITS` in dsl/limits.ts.)
  *
  * The JSON Schemas in worker/api/schemas repeat some of these numbers (JSON cannot import TypeScript);
  * test/worker/limits.test.ts keeps the two in step.
  */
-export const LIMITS = Object.freeze({
+export const REQUEST_LIMITS = Object.freeze({
   /** Largest request body any route accepts. 500 events of ~2 KB each fit with room to spare. */
   maxBodyBytes: 1_048_576,
   /**

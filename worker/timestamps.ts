@@ -1,6 +1,8 @@
 /**
- * Strict ISO 8601 timestamps for ingest: parsed to epoch milliseconds, rejected when they do not
- * name a real instant (month 13, 30 February, no UTC offset).
+ * Strict ISO 8601 timestamps from callers: parsed to epoch milliseconds, rejected when they do not
+ * name a real instant (month 13, 30 February, no UTC offset). Shared below the folders that read
+ * them: ingest (event times), attributes (timestamp attributes) and the routes (`X-Rebound-Now`,
+ * `POST /v1/admin/tick`).
  */
 
 const DATE_TIME =

@@ -4,7 +4,7 @@
 // caller without a valid key never makes the Worker read its body.
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { LIMITS } from "../../worker/limits";
+import { REQUEST_LIMITS } from "../../worker/limits";
 import { at, payingCustomer, storedDecisions, useDecisionKeys } from "./decision-fixtures";
 
 const keys = useDecisionKeys();
@@ -70,9 +70,9 @@ describe("a chunked body on POST /v1/decisions", () => {
     const refused = await post(keys.reader, endless.body);
     expect(refused.status).toBe(400);
     expect(refused.body.error?.code).toBe("body_too_large");
-    expect(endless.pulled()).toBeGreaterThan(LIMITS.maxBodyBytes);
+    expect(endless.pulled()).toBeGreaterThan(REQUEST_LIMITS.maxBodyBytes);
     expect(endless.pulled()).toBeLessThanOrEqual(
-      LIMITS.maxBodyBytes + LIMITS.maxDiscardBytes + 4 * CHUNK.byteLength,
+      REQUEST_LIMITS.maxBodyBytes + REQUEST_LIMITS.maxDiscardBytes + 4 * CHUNK.byteLength,
     );
   });
 

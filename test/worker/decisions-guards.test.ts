@@ -4,10 +4,11 @@
 // again within 60 days.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { assignVariant, inHoldout } from "../../dsl/runtime/bucket";
 import { checkRuleset } from "../../dsl/rules/check";
+import { assignVariant, inHoldout } from "../../dsl/runtime/bucket";
+import { loadRuleset } from "../../dsl/runtime/ruleset";
 import { decideAndRecord } from "../../worker/decisions/decide-and-record";
-import { decisionRuleset } from "../../worker/decisions/deployed-ruleset";
+import { deployedRuleset } from "../../worker/deployed-ruleset";
 import { ruleset } from "../../worker/generated/ruleset";
 import {
   at,
@@ -164,7 +165,11 @@ describe("concurrency inside one isolate", () => {
     // one INSERT hit decisions_one_outstanding and must answer with the winner.
     const results = await Promise.all(
       Array.from({ length: 6 }, () =>
-        decideAndRecord(env, { customerId: id, context: "cancel_flow", reason: "too_expensive", now: T0 }),
+        decideAndRecord(
+          env,
+          { customerId: id, context: "cancel_flow", reason: "too_expensive", now: T0 },
+          deployedRuleset(),
+        ),
       ),
     );
     const created = results.filter((result) => result.outcome === "created");
@@ -186,17 +191,17 @@ describe("concurrency inside one isolate", () => {
     // decision's caps and cooldown never counted that offer.
     let fast: Awaited<ReturnType<typeof decideAndRecord>> | null = null;
     const slowDb = beforeFirstInsert(env.DB, async () => {
-      fast = await decideAndRecord(env, {
-        customerId: id,
-        context: "cancel_flow",
-        reason: "too_expensive",
-        now: T0,
-      });
+      fast = await decideAndRecord(
+        env,
+        { customerId: id, context: "cancel_flow", reason: "too_expensive", now: T0 },
+        deployedRuleset(),
+      );
       expect((await respond(fast.decision.id, "decline", keys.admin, at(0))).status).toBe(200);
     });
     const slow = await decideAndRecord(
       { ...env, DB: slowDb },
       { customerId: id, context: "in_app", reason: "too_expensive", now: T0 + 1 },
+      deployedRuleset(),
     );
     expect(fast).not.toBeNull();
     expect(slow.outcome).toBe("outstanding");
@@ -249,13 +254,11 @@ describe("decisions for campaign messages", () => {
     const id = offeredIds("campaign", 1)[0]!;
     await payingCustomer(keys.writer, id, { ltv: 20_000 });
     await cancel(keys.writer, id, "2026-03-01T09:00:00Z", "too_expensive");
-    const result = await decideAndRecord(env, {
-      customerId: id,
-      context: "winback",
-      now: T0,
-      only: ["price_everyone_else"],
-      source: "campaign",
-    });
+    const result = await decideAndRecord(
+      env,
+      { customerId: id, context: "winback", now: T0, only: ["price_everyone_else"], source: "campaign" },
+      deployedRuleset(),
+    );
     expect(result.outcome).toBe("created");
     expect(result.chosenOffer).toMatchObject({ key: "price_everyone_else", expiresAt: T0 + 14 * DAY });
     expect(result.decision).toMatchObject({ source: "campaign", status: "outstanding" });
@@ -269,14 +272,18 @@ describe("decisions for campaign messages", () => {
   it("respects `only`: a step naming one offer gets that offer or none", async () => {
     const id = offeredIds("only", 1)[0]!;
     await payingCustomer(keys.writer, id, { ltv: 80_000 });
-    const result = await decideAndRecord(env, {
-      customerId: id,
-      context: "cancel_flow",
-      reason: "too_expensive",
-      now: T0,
-      only: ["price_everyone_else"],
-      source: "campaign",
-    });
+    const result = await decideAndRecord(
+      env,
+      {
+        customerId: id,
+        context: "cancel_flow",
+        reason: "too_expensive",
+        now: T0,
+        only: ["price_everyone_else"],
+        source: "campaign",
+      },
+      deployedRuleset(),
+    );
     expect(result.decision.offer?.key).toBe("price_everyone_else");
   });
 });
@@ -303,15 +310,19 @@ offers:
       },
     ]);
     expect(check.diagnostics).toEqual([]);
-    const plan = decisionRuleset(JSON.parse(JSON.stringify(check.ruleset)));
+    const rules = loadRuleset(JSON.parse(JSON.stringify(check.ruleset)));
     await payingCustomer(keys.writer, "attrs-rules", { attributes: { seats: 3 } });
-    const small = await decideAndRecord(env, { customerId: "attrs-rules", context: "in_app", now: T0 }, plan);
+    const small = await decideAndRecord(
+      env,
+      { customerId: "attrs-rules", context: "in_app", now: T0 },
+      rules,
+    );
     expect(small.decision.reasonCode).toBe("no_matching_rule");
     expect(small.decision.inputs.profile).toEqual({ seats: 3 });
     const big = await decideAndRecord(
       env,
       { customerId: "attrs-rules", context: "in_app", now: T0 + DAY, attributes: { seats: 12 } },
-      plan,
+      rules,
     );
     expect(big.decision.offer?.key).toBe("big_accounts");
     expect(big.decision.inputs.profile).toEqual({ seats: 12 });

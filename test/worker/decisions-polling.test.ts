@@ -138,13 +138,13 @@ describe("repeated asks without an offer", () => {
   it("are never reused for a campaign, whose sends each cite their own decision", async () => {
     const { decideAndRecord } = await import("../../worker/decisions/decide-and-record");
     await payingCustomer(keys.writer, "poll-campaign", { ltv: 500_000 });
+    const { deployedRuleset } = await import("../../worker/deployed-ruleset");
     const ask = () =>
-      decideAndRecord(env, {
-        customerId: "poll-campaign",
-        context: "winback",
-        now: Date.parse(at(3)),
-        source: "campaign",
-      });
+      decideAndRecord(
+        env,
+        { customerId: "poll-campaign", context: "winback", now: Date.parse(at(3)), source: "campaign" },
+        deployedRuleset(),
+      );
     const first = await ask();
     const second = await ask();
     expect(first.decision.offer).toBeNull();

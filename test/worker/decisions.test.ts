@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { assignVariant } from "../../dsl/runtime/bucket";
-import { deployedRuleset } from "../../worker/decisions/deployed-ruleset";
+import { deployedRuleset } from "../../worker/deployed-ruleset";
 import { ruleset } from "../../worker/generated/ruleset";
 import {
   at,
@@ -269,9 +269,9 @@ describe("what a decision reads", () => {
   it("uses rules compiled once per isolate, not per request", () => {
     const first = deployedRuleset();
     expect(deployedRuleset()).toBe(first);
-    expect(first.ruleset.version).toBe(ruleset.version);
+    expect(first.version).toBe(ruleset.version);
     // The shipped offers and segments count activity only: that is the one event type a decision reads.
-    expect(first.eventTypes).toEqual(["activity"]);
+    expect(first.reads.decision.eventTypes).toEqual(["activity"]);
   });
 
   it("reads only recent events of the types the rules use, so history does not make it dearer", async () => {

@@ -4,14 +4,22 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Expr } from "../../dsl/expr/ast";
-import { checkExpression } from "../../dsl/expr/typecheck";
-import { type Closure, compileExpression, holds } from "../../dsl/expr/compile";
+import { compileExpression } from "../../dsl/expr/compile";
 import { buildScope, DEFAULT_REASONS, parseFieldType } from "../../dsl/expr/fields";
 import { compileFirstMatch } from "../../dsl/expr/first-match";
 import { parseExpression } from "../../dsl/expr/parser";
-import { membershipSql } from "../../dsl/runtime/ruleset";
-import { bindSql, expressionToSql, valueToSql } from "../../dsl/expr/sql";
-import type { EvalContext, EventRecord, ExprType, Scope, SqlFragment, Value } from "../../dsl/expr/types";
+import { bindSql, expressionToSql, membershipSql, valueToSql } from "../../dsl/expr/sql";
+import { holds } from "../../dsl/expr/three-valued";
+import { checkExpression } from "../../dsl/expr/typecheck";
+import type {
+  Closure,
+  EvalContext,
+  EventRecord,
+  ExprType,
+  Scope,
+  SqlFragment,
+  Value,
+} from "../../dsl/expr/types";
 import { prng } from "../prng";
 import { ExpressionGenerator, PLANS, Random, randomCustomer, randomEvents } from "./random-expressions";
 
@@ -55,6 +63,8 @@ interface Compiled {
   ast: Expr;
   closure: Closure;
   where: SqlFragment;
+  /** The same condition with the audience scans' literal lists (`lists: "literal"`). */
+  literalWhere: SqlFragment;
   segments: ReadonlyMap<string, Closure>;
 }
 
@@ -66,6 +76,7 @@ function compileBoth(text: string, scope: Scope): Compiled | null {
   if (checked.diagnostics.length > 0) return null;
   const segmentClosures = new Map<string, Closure>();
   const segmentSql = new Map<string, SqlFragment>();
+  const literalSegmentSql = new Map<string, SqlFragment>();
   for (const [name, source] of Object.entries(SEGMENTS)) {
     const ast = parseExpression(source).ast!;
     // Segment references are membership (dsl/runtime/ruleset.ts): unknown means "not a member".
@@ -75,6 +86,12 @@ function compileBoth(text: string, scope: Scope): Compiled | null {
       name,
       membershipSql(expressionToSql(ast, { scope, segment: () => ({ sql: "NULL", params: [] }) })),
     );
+    literalSegmentSql.set(
+      name,
+      membershipSql(
+        expressionToSql(ast, { scope, segment: () => ({ sql: "NULL", params: [] }) }, { lists: "literal" }),
+      ),
+    );
   }
   return {
     text,
@@ -82,6 +99,11 @@ function compileBoth(text: string, scope: Scope): Compiled | null {
     segments: segmentClosures,
     closure: compileExpression(parsed.ast, { scope, segment: (name) => segmentClosures.get(name)! }),
     where: expressionToSql(parsed.ast, { scope, segment: (name) => segmentSql.get(name)! }),
+    literalWhere: expressionToSql(
+      parsed.ast,
+      { scope, segment: (name) => literalSegmentSql.get(name)! },
+      { lists: "literal" },
+    ),
   };
 }
 
@@ -152,6 +174,7 @@ describe("closures and D1 SQL agree", () => {
     // For each customer, the first expression (in list order) whose SQL is true: a first-match list.
     const sqlFirstMatch = new Map<string, number>();
     let unknownSomewhere = 0;
+    let literalLists = 0;
     for (let start = 0; start < expressions.length; start += 20) {
       const chunk = expressions.slice(start, start + 20);
       const results = await db.batch(
@@ -189,6 +212,29 @@ describe("closures and D1 SQL agree", () => {
         }
         if (held) heldSomewhere++;
         if (unknown) unknownSomewhere++;
+      });
+      // Where literal lists change the SQL, that SQL must agree with the closures too.
+      const literal = chunk.filter((e) => e.literalWhere.sql !== e.where.sql);
+      const literalResults =
+        literal.length === 0
+          ? []
+          : await db.batch(
+              literal.map((e) =>
+                db
+                  .prepare(`SELECT c.id AS id, (${e.literalWhere.sql}) AS v FROM customers c ORDER BY c.id`)
+                  .bind(...bindSql(e.literalWhere, NOW)),
+              ),
+            );
+      literal.forEach((expression, i) => {
+        literalLists++;
+        for (const row of literalResults[i]!.results as { id: string; v: number | null }[]) {
+          const closureValue = asSql(expression.closure(contexts.get(row.id)!));
+          if (closureValue !== row.v && failures.length < 5) {
+            failures.push(
+              `seed ${SEED}: closures gave ${closureValue}, literal-list SQL gave ${row.v}\n  expression: ${expression.text}\n  sql: ${expression.literalWhere.sql}`,
+            );
+          }
+        }
       });
     }
     // The same expressions as one first-match program (how offer lists run) pick the same rule.
@@ -263,5 +309,6 @@ describe("closures and D1 SQL agree", () => {
     // The generator must exercise all three outcomes, or agreement would prove little.
     expect(heldSomewhere).toBeGreaterThan(EXPRESSIONS / 5);
     expect(unknownSomewhere).toBeGreaterThan(EXPRESSIONS / 5);
+    expect(literalLists).toBeGreaterThan(0);
   });
 });

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, expect, it, vi } from "vitest";
 import { createApp } from "../../worker/api/app";
-import { ApiError } from "../../worker/api/errors";
+import { ApiError } from "../../worker/errors";
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -5,8 +5,7 @@
 import { env } from "cloudflare:workers";
 import type { Expr } from "../../dsl/expr/ast";
 import { parseExpression } from "../../dsl/expr/parser";
-import { membershipSql } from "../../dsl/runtime/ruleset";
-import { bindSql, valueToSql } from "../../dsl/expr/sql";
+import { bindSql, membershipSql, valueToSql } from "../../dsl/expr/sql";
 import type { EvalContext, ExprType, SqlFragment, Value } from "../../dsl/expr/types";
 import errorsCases from "../dsl/expr/errors.yaml?raw";
 import functionsCases from "../dsl/expr/functions.yaml?raw";

@@ -3,7 +3,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ruleset } from "../../worker/generated/ruleset";
-import { LIMITS } from "../../worker/limits";
+import { REQUEST_LIMITS } from "../../worker/limits";
 import { call, event, issueKey } from "./helpers";
 
 let writer: string;
@@ -161,7 +161,7 @@ const cases: Case[] = [
   },
   {
     note: "more than 500 events",
-    body: { events: Array.from({ length: LIMITS.maxEventsPerBatch + 1 }, valid) },
+    body: { events: Array.from({ length: REQUEST_LIMITS.maxEventsPerBatch + 1 }, valid) },
     code: "too_many_events",
     paths: ["/events"],
   },
@@ -257,7 +257,7 @@ describe("bad input", () => {
   });
 
   it("refuses a body over the size limit", async () => {
-    const padding = "x".repeat(LIMITS.maxBodyBytes);
+    const padding = "x".repeat(REQUEST_LIMITS.maxBodyBytes);
     const result = await call("/v1/events", {
       key: writer,
       body: event("x.big", "c-big", "2026-03-01T10:00:00Z", { padding }),
@@ -288,7 +288,9 @@ describe("bad input", () => {
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("body_too_large");
     // A few chunks of slack: the stream runs ahead of the reader by its queue.
-    expect(sent).toBeLessThanOrEqual(LIMITS.maxBodyBytes + LIMITS.maxDiscardBytes + 4 * chunk.byteLength);
+    expect(sent).toBeLessThanOrEqual(
+      REQUEST_LIMITS.maxBodyBytes + REQUEST_LIMITS.maxDiscardBytes + 4 * chunk.byteLength,
+    );
   });
 
   it("refuses a body that is not JSON", async () => {

@@ -192,6 +192,11 @@ export class ExpressionGenerator {
       "vip == true",
       "last_ticket_satisfied != vip",
       "vip in [true]",
+      // Lists the audience scans write out as literals only with `lists: "literal"` (dashes, decimals).
+      'country in ["US", "en-GB"]',
+      'country not in ["pt-BR", "DE"]',
+      "nps in [7, 2.5]",
+      "nps not in [-1.5, 3]",
     ]);
   }
 

@@ -3,10 +3,10 @@
 // values and foreign currencies included.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { RulesetIR } from "../../dsl/rules/ruleset";
-import { loadRuleset } from "../../dsl/runtime/ruleset";
 import { bindSql } from "../../dsl/expr/sql";
 import type { EvalContext, EventRecord, SqlFragment } from "../../dsl/expr/types";
+import type { RulesetIR } from "../../dsl/rules/ruleset";
+import { loadRuleset } from "../../dsl/runtime/ruleset";
 import generated from "../../worker/generated/ruleset.json";
 
 const DAY = 86_400_000;

@@ -9,16 +9,7 @@ import { SEND_LIMITS } from "../../worker/sends/limits";
 import { SendConfigError, sendSettings } from "../../worker/sends/settings";
 import { claimSend, markSent } from "../../worker/sends/transitions";
 import { receivedAt, receiverPath, scriptReceiver } from "./receiver";
-import {
-  CATALOG,
-  consume,
-  envWith,
-  retryDelay,
-  sendRequest,
-  sendRow,
-  T0,
-  webhookEnv,
-} from "./sends-fixtures";
+import { consume, envWith, RULES, retryDelay, sendRequest, sendRow, T0, webhookEnv } from "./sends-fixtures";
 
 describe("messages the consumer cannot use", () => {
   it("acknowledges a malformed or unknown-version body (retrying cannot fix it) and a message for a missing send", async () => {
@@ -35,7 +26,7 @@ describe("messages the consumer cannot use", () => {
       },
     ]);
     const ctx = createExecutionContext();
-    const decisions = await consumeSends(batch, testEnv, { clock: () => T0, catalog: CATALOG });
+    const decisions = await consumeSends(batch, testEnv, { clock: () => T0, ruleset: RULES });
     expect(decisions).toEqual([{ kind: "ack" }, { kind: "ack" }, { kind: "ack" }, { kind: "ack" }]);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["m1", "m2", "m3", "m4"]);

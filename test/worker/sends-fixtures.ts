@@ -1,23 +1,33 @@
-// Shared set-up for the send pipeline tests: a message catalog, send requests, an environment
-// pointed at the loopback receiver, and a way to run the real consumer on a batch at a chosen time.
+// Shared set-up for the send pipeline tests: the rules whose messages they render, send requests, an
+// environment pointed at the loopback receiver, and a way to run the real consumer on a batch at a
+// chosen time.
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { checkRuleset } from "../../dsl/rules/check";
+import type { RulesetIR } from "../../dsl/rules/ruleset";
+import { loadRuleset } from "../../dsl/runtime/ruleset";
 import type { Env } from "../../worker/env";
-import { messageCatalogOf } from "../../worker/sends/catalog";
 import { consumeSends } from "../../worker/sends/consume";
 import { consumeDeadLetters } from "../../worker/sends/dead-letter";
 import type { SendRequest, SendRow } from "../../worker/sends/types";
 import { receiverUrl } from "./receiver";
 
-export const CATALOG = messageCatalogOf([
-  {
-    key: "dunning_day_0",
-    subject: "Your payment did not go through",
-    body: 'Hi {{ first_name | default: "there" }}, we could not charge your card ending in {{ card_last4 }}. Update it here: {{ update_url }}',
-  },
-  { key: "no_subject", subject: null, body: "Thanks for sticking with {{ company_name }}." },
-  { key: "broken", subject: "Hello", body: "Hi {{ first_name " },
-]);
+/** Checks rule sources and compiles them, as `rebound build` and the Worker's start do. */
+export function rulesFrom(text: string) {
+  const check = checkRuleset([{ path: "rules/sends.yaml", text }]);
+  if (!check.ruleset) throw new Error(`rules do not check: ${JSON.stringify(check.diagnostics)}`);
+  return loadRuleset(JSON.parse(JSON.stringify(check.ruleset)) as RulesetIR);
+}
+
+/** The rules the send tests render with: a dunning message, and one without a subject. */
+export const RULES = rulesFrom(`
+messages:
+  dunning_day_0:
+    subject: Your payment did not go through
+    body: 'Hi {{ first_name | default: "there" }}, we could not charge your card ending in {{ card_last4 }}. Update it here: {{ update_url }}'
+  no_subject:
+    body: "Thanks for sticking with {{ company_name }}."
+`);
 
 export const WEBHOOK_SECRET = "whsec_test_3f9a1c";
 /**
@@ -76,7 +86,7 @@ export async function consume(testEnv: Env, sendIds: readonly string[], now: num
     sendIds.map((id) => queueMessage(id, attempts)),
   );
   const ctx = createExecutionContext();
-  const decisions = await consumeSends(batch, testEnv, { clock: () => now, catalog: CATALOG });
+  const decisions = await consumeSends(batch, testEnv, { clock: () => now, ruleset: RULES });
   // The queue's record says which messages were acked or retried; the decisions add each retry's
   // delay, which the test queue does not record.
   return { ...(await getQueueResult(batch, ctx)), decisions };

@@ -4,15 +4,17 @@
 // and catches up missed occurrences within bounds.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { inHoldout } from "../../dsl/runtime/bucket";
+import { checkRuleset } from "../../dsl/rules/check";
 import type { RulesetIR } from "../../dsl/rules/ruleset";
+import { inHoldout } from "../../dsl/runtime/bucket";
 import { loadRuleset } from "../../dsl/runtime/ruleset";
+import { deployedRuleset } from "../../worker/deployed-ruleset";
 import { ruleset as deployedIr } from "../../worker/generated/ruleset";
 import { claimOccurrence } from "../../worker/tick/claims";
 import { runTick } from "../../worker/tick/run-tick";
 import { campaignStages } from "../../worker/tick/stages";
 import { call, event, ingest, issueKey } from "./helpers";
-import { at, DAY, deliver, HOUR, isoOf, MINUTE, resetTick, tick } from "./tick-fixtures";
+import { at, DAY, deliver, HOUR, isoOf, MINUTE, resetTick, subscriber, tick } from "./tick-fixtures";
 
 /** Tuesday 2031-03-04 10:00 in New York: an occurrence of spring_winback ("0 10 * * TUE"). */
 const OCCURRENCE = at("2031-03-04T15:00:00Z");
@@ -105,7 +107,10 @@ describe("an occurrence", () => {
     await people([...members, ...outsiders, ...active]);
     // Small pages, so later pages run while the campaign's earlier sends exist (the cap lookups must
     // seek per customer, not read the campaign's sends).
-    const report = await runTick(env, OCCURRENCE + MINUTE, { audiencePageSize: 10 });
+    const report = await runTick(env, OCCURRENCE + MINUTE, {
+      ruleset: deployedRuleset(),
+      audiencePageSize: 10,
+    });
 
     const held = members.filter((m) => inHoldout("spring_winback_copy", m.id, 10)).map((m) => m.id);
     const expected = members.map((m) => m.id).filter((id) => !held.includes(id));
@@ -235,11 +240,7 @@ describe("a run a tick left unfinished", () => {
   it("is resumed from its keyset position by the first tick after its lease lapsed, sending each message once", async () => {
     const members = audience(25, "cus_r");
     await people(members);
-    const stage = campaignStages(
-      (await import("../../worker/decisions/deployed-ruleset"))
-        .deployedRuleset()
-        .ruleset.campaigns.get("spring_winback")!,
-    )[0]!;
+    const stage = campaignStages(deployedRuleset().campaigns.get("spring_winback")!)[0]!;
     // A tick claims the occurrence and dies before sending anything.
     const claim = await claimOccurrence(env.DB, stage, OCCURRENCE, OCCURRENCE + MINUTE);
     expect(claim).not.toBeNull();
@@ -250,14 +251,21 @@ describe("a run a tick left unfinished", () => {
 
     // The next tick after the lease (15 minutes) takes the run over; a small query budget makes it
     // stop after a few pages, and the tick after that finishes from the cursor.
-    const partial = await runTick(env, OCCURRENCE + 20 * MINUTE, { audiencePageSize: 5, queryBudget: 60 });
+    const partial = await runTick(env, OCCURRENCE + 20 * MINUTE, {
+      ruleset: deployedRuleset(),
+      audiencePageSize: 5,
+      queryBudget: 60,
+    });
     expect(partial.campaigns[0]).toMatchObject({ status: "paused", resumed: true });
     const sentSoFar = (await campaignSends()).length;
     expect(sentSoFar).toBeGreaterThan(0);
     const expected = members.filter((m) => !inHoldout("spring_winback_copy", m.id, 10)).length;
     expect(sentSoFar).toBeLessThan(expected);
 
-    const rest = await runTick(env, OCCURRENCE + 25 * MINUTE, { audiencePageSize: 5 });
+    const rest = await runTick(env, OCCURRENCE + 25 * MINUTE, {
+      ruleset: deployedRuleset(),
+      audiencePageSize: 5,
+    });
     expect(rest.campaigns[0]).toMatchObject({ status: "done", resumed: true });
     const sends = await campaignSends();
     expect(sends).toHaveLength(expected);
@@ -273,11 +281,7 @@ describe("a run a tick left unfinished", () => {
 
   it("expires instead of sending a day late", async () => {
     await people(audience(3, "cus_e"));
-    const stage = campaignStages(
-      (await import("../../worker/decisions/deployed-ruleset"))
-        .deployedRuleset()
-        .ruleset.campaigns.get("spring_winback")!,
-    )[0]!;
+    const stage = campaignStages(deployedRuleset().campaigns.get("spring_winback")!)[0]!;
     await claimOccurrence(env.DB, stage, OCCURRENCE, OCCURRENCE + MINUTE);
     await tick(OCCURRENCE + 2 * DAY);
     expect(await campaignSends()).toEqual([]);
@@ -397,5 +401,54 @@ describe("POST /v1/admin/tick", () => {
     const notObject = await call("/v1/admin/tick", { key: admin, body: [1] });
     expect(notObject.status).toBe(400);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM campaign_runs").first()).toEqual({ n: 0 });
+  });
+});
+
+describe("a tick given a ruleset", () => {
+  it("decides a campaign step's offer with the ruleset it was given, not the deployed one", async () => {
+    const check = checkRuleset([
+      {
+        path: "rules/given.yaml",
+        text: `
+settings: { currency: USD, default_timezone: UTC }
+rewards:
+  given_reward: { amount_off: $7, expires_after: 7d }
+messages:
+  given_message: { subject: "A gift from {{ company_name }}", body: "{{ offer_amount }} for you" }
+  given_fallback: { body: "Nothing today" }
+offers:
+  - key: given_offer
+    reward: given_reward
+    message: given_message
+campaigns:
+  given_campaign:
+    schedule: "0 15 * * TUE"
+    timezone: UTC
+    audience: status == "active"
+    steps:
+      - { message: given_message, offer: given_offer, fallback_message: given_fallback }
+`,
+      },
+    ]);
+    expect(check.diagnostics).toEqual([]);
+    const given = loadRuleset(JSON.parse(JSON.stringify(check.ruleset)) as RulesetIR);
+    expect(given.version).not.toBe(deployedIr.version);
+    await subscriber("cus_given", OCCURRENCE - 365 * DAY);
+
+    const report = await runTick(env, OCCURRENCE + MINUTE, { ruleset: given });
+    expect(report.campaigns).toMatchObject([{ campaign: "given_campaign", status: "done", sent: 1 }]);
+    const decision = await env.DB.prepare(
+      "SELECT offer_key, ruleset_version, source FROM decisions WHERE customer_id = 'cus_given'",
+    ).first();
+    expect(decision).toEqual({
+      offer_key: "given_offer",
+      ruleset_version: given.version,
+      source: "campaign",
+    });
+    const send = await env.DB.prepare(
+      "SELECT message_key, variables FROM sends WHERE customer_id = 'cus_given'",
+    ).first<{ message_key: string; variables: string }>();
+    expect(send?.message_key).toBe("given_message");
+    expect(JSON.parse(send!.variables)).toMatchObject({ offer_key: "given_offer", offer_amount: "$7 off" });
   });
 });

@@ -4,8 +4,8 @@
 // finds every send not yet due and steps aside: only the consumer a test drives delivers.
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { deployedRuleset } from "../../worker/deployed-ruleset";
 import { consumeSends } from "../../worker/sends/consume";
-import { deployedMessageCatalog } from "../../worker/sends/deployed-catalog";
 import type { SendRow } from "../../worker/sends/types";
 import { runTick } from "../../worker/tick/run-tick";
 import { event, ingest, issueKey } from "./helpers";
@@ -59,9 +59,9 @@ export async function subscriber(
   );
 }
 
-/** Runs the tick at `now`. */
+/** Runs the tick at `now` with the deployed rules. */
 export function tick(now: number) {
-  return runTick(env, now);
+  return runTick(env, now, { ruleset: deployedRuleset() });
 }
 
 /** Every send of a customer, oldest first. */
@@ -79,7 +79,7 @@ export async function stepsOf(customerId: string): Promise<string[]> {
   );
 }
 
-/** Runs the real rebound-sends consumer (deployed templates) on `sendIds` at `now`. */
+/** Runs the real rebound-sends consumer (deployed rules) on `sendIds` at `now`. */
 export async function deliver(sendIds: readonly string[], now: number) {
   const batch = createMessageBatch(
     "rebound-sends",
@@ -91,7 +91,7 @@ export async function deliver(sendIds: readonly string[], now: number) {
     })),
   );
   const ctx = createExecutionContext();
-  const decisions = await consumeSends(batch, env, { clock: () => now, catalog: deployedMessageCatalog() });
+  const decisions = await consumeSends(batch, env, { clock: () => now, ruleset: deployedRuleset() });
   return { ...(await getQueueResult(batch, ctx)), decisions };
 }
 

@@ -3,8 +3,8 @@
 // ending at reactivation.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { deployedMessageCatalog } from "../../worker/sends/deployed-catalog";
-import { renderMessage } from "../../worker/sends/render";
+import { renderSend } from "../../dsl/runtime/messages";
+import { deployedRuleset } from "../../worker/deployed-ruleset";
 import {
   at,
   DAY,
@@ -114,8 +114,8 @@ describe("win-back", () => {
     expect(variables.offer_amount).toBe("$10 off");
     expect(variables.offer_expires_at_iso).toBe(isoOf(Number(decision!.expires_at)));
     // The email names the decision, so the customer's click can accept that very offer.
-    const email = renderMessage(deployedMessageCatalog(), "winback_offer", variables, "Acme");
-    expect(email.ok && email.text).toContain(`Your offer code: ${variables.decision_id}`);
+    const email = renderSend(deployedRuleset(), "winback_offer", { company_name: "Acme", ...variables });
+    expect(email?.body).toContain(`Your offer code: ${variables.decision_id}`);
 
     await events(["subscription.reactivated", "cus_back", canceledAt + 40 * DAY, { plan: "pro", mrr: 4900 }]);
     await tick(canceledAt + 60 * DAY + MINUTE);

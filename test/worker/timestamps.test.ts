@@ -1,6 +1,6 @@
 // Ingest's timestamp parser: only real instants with a UTC offset get through.
 import { describe, expect, it } from "vitest";
-import { parseInstant, parseInstantOrDate } from "../../worker/ingest/timestamps";
+import { parseInstant, parseInstantOrDate } from "../../worker/timestamps";
 
 describe("parseInstant", () => {
   it.each([

@@ -2,6 +2,7 @@
  * The Hono environment every route shares: the Worker's bindings and what middleware adds.
  */
 import type { Context } from "hono";
+import type { Ruleset } from "../../dsl";
 import type { FoldedKeyCheck, Principal } from "../auth/authenticate";
 import type { Scope } from "../auth/keys";
 import type { Env } from "../env";
@@ -9,6 +10,8 @@ import type { Env } from "../env";
 export interface AppEnv {
   Bindings: Env;
   Variables: {
+    /** The ruleset this request is decided and checked with: chosen once, by worker/api/app.ts. */
+    ruleset: Ruleset;
     /** Set once the key is accepted: before the handler runs, or when a folded check settles. */
     principal: Principal;
     /** Only on routes with `keyLookup: "folded"`: the check their first read must settle. */

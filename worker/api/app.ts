@@ -1,13 +1,16 @@
 /**
  * The HTTP API: a Hono app built from the route table, with authentication per route, 404/405 for
  * requests no route takes and for HEAD on GET routes with side effects (worker/api/unmatched-route.ts)
- * and the one error boundary.
- * worker/index.ts hands every fetch to it.
+ * and the one error boundary. The fetch entry point: worker/index.ts hands every fetch to it, and it
+ * chooses the ruleset once per request (`c.get("ruleset")`, worker/deployed-ruleset.ts unless the
+ * app was built with another), as the routes choose "now" (worker/api/routes/request-now.ts).
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { Ruleset } from "../../dsl";
 import { authenticate, FoldedKeyCheck, presentedKey, requireScope } from "../auth/authenticate";
 import type { Scope } from "../auth/keys";
+import { deployedRuleset } from "../deployed-ruleset";
 import type { AppEnv, RouteDef } from "./app-env";
 import { errorBoundary } from "./error-boundary";
 import { ROUTES } from "./route-table";
@@ -54,9 +57,20 @@ const letThrough = createMiddleware<AppEnv>(async (_c, next) => {
   await next();
 });
 
+/** What `createApp` may be given besides the route table. */
+export interface AppOptions {
+  /** Picks the ruleset of a request (default: the deployed one). */
+  readonly ruleset?: () => Ruleset;
+}
+
 /** Builds the API from a route table (the production table by default). */
-export function createApp(routes: readonly RouteDef[] = ROUTES): Hono<AppEnv> {
+export function createApp(routes: readonly RouteDef[] = ROUTES, options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const chooseRuleset = options.ruleset ?? deployedRuleset;
+  app.use(async (c, next) => {
+    c.set("ruleset", chooseRuleset());
+    await next();
+  });
   const headRefused = refuseHead(routes);
   for (const route of routes) {
     app.on(

@@ -4,8 +4,8 @@
  * structured line and answered with a 500 that names no internals, only a request id to quote.
  */
 import type { Context } from "hono";
+import { ApiError } from "../errors";
 import type { AppEnv } from "./app-env";
-import { ApiError } from "./errors";
 
 /** Hono `onError` handler. */
 export function errorBoundary(error: Error, c: Context<AppEnv>): Response {

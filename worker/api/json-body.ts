@@ -4,8 +4,9 @@
  * Stage: HTTP, first step of every route that takes a body; what it returns goes to the route's
  * schema validator (worker/api/validation.ts).
  */
-import { LIMITS } from "../limits";
-import { ApiError } from "./errors";
+
+import { ApiError } from "../errors";
+import { REQUEST_LIMITS } from "../limits";
 
 /**
  * Parses the body of `request` as JSON.
@@ -14,7 +15,7 @@ import { ApiError } from "./errors";
  * thrown away chunk by chunk: workerd leaves the connection that carried a half-read body unusable,
  * and `cancel()` does not help, so the next request on it fails with "Network connection lost" or
  * hangs (cloudflare/workerd#1741; under `wrangler dev` every request rides such a pooled connection).
- * Only a body longer still than `LIMITS.maxDiscardBytes` is cancelled, so an endless body costs a
+ * Only a body longer still than `REQUEST_LIMITS.maxDiscardBytes` is cancelled, so an endless body costs a
  * bounded read. A body never touched (declared too large, wrong type) is fine and is not read.
  * Memory stays at `maxBytes` plus one chunk.
  *
@@ -64,11 +65,11 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   }
 }
 
-/** Reads on to the end of a body, dropping each chunk, up to `LIMITS.maxDiscardBytes`. */
+/** Reads on to the end of a body, dropping each chunk, up to `REQUEST_LIMITS.maxDiscardBytes`. */
 async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
   let discarded = 0;
   try {
-    while (discarded <= LIMITS.maxDiscardBytes) {
+    while (discarded <= REQUEST_LIMITS.maxDiscardBytes) {
       const { done, value } = await reader.read();
       if (done) return;
       discarded += value.byteLength;

@@ -5,7 +5,7 @@
  *
  * Stage: HTTP, in a route's request parsing, before anything is read or decided.
  */
-import type { ErrorDetail } from "./errors";
+import type { ErrorDetail } from "../errors";
 
 /**
  * The problems with the query parameter names of `url`: one detail (`?name`) per unknown or repeated

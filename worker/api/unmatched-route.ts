@@ -14,8 +14,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { TrieRouter } from "hono/router/trie-router";
 import { authenticate, type FoldedKeyCheck } from "../auth/authenticate";
+import { ApiError } from "../errors";
 import type { AppEnv, RouteDef } from "./app-env";
-import { ApiError } from "./errors";
 
 /** Hono `notFound` handler for a route table. */
 export function unmatchedRoute(routes: readonly RouteDef[]): (c: Context<AppEnv>) => Promise<Response> {

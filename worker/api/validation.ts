@@ -3,7 +3,7 @@
  * into the API's error details: a JSON Pointer to the offending value and a sentence about it.
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
-import type { ErrorDetail } from "./errors";
+import type { ErrorDetail } from "../errors";
 
 const BUILT_IN_TYPES =
   "customer.updated, activity, order.completed, subscription.started, subscription.changed, " +

@@ -15,7 +15,7 @@
 
 import type { ExprType, RulesetIR } from "../../dsl";
 import { parseFieldType } from "../../dsl";
-import { parseInstant } from "../ingest/timestamps";
+import { parseInstant } from "../timestamps";
 
 /** One problem with an attribute: a JSON Pointer into the body and a sentence. */
 export interface AttributeProblem {

@@ -3,18 +3,18 @@
  * The bootstrap admin key (REBOUND_ADMIN_KEY) is compared by hash in constant time; every other key
  * is looked up by its hash in `api_keys`.
  *
- * Two ways to look a key up, with the same outcome:
+ * Two ways to look a key up (worker/db/api-key-lookup.ts), with the same outcome:
  * - `authenticate`: its own D1 statement, before the handler runs (every route by default);
  * - `FoldedKeyCheck`: the lookup rides in the route's first read as one more column
- *   (`KEY_LOOKUP_COLUMN`), saving a D1 round trip on the hot decision routes. The route settles the
- *   check with what that column returned before it evaluates or writes anything; worker/api/app.ts
- *   settles any check a handler left open, so no response goes out for an unverified key.
+ *   (`keyLookupColumn`), saving a D1 round trip on the hot decision routes. The route passes the
+ *   check's `keyHash` to that read and settles the check with the key row it returned before
+ *   anything is evaluated or written (the decision read takes a callback for that:
+ *   worker/api/routes/decisions.ts connects the two); worker/api/app.ts settles any check a handler
+ *   left open, so no response goes out for an unverified key.
  */
-import { and, eq, isNull } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
-import { ApiError } from "../api/errors";
-import { apiKeys } from "../db/schema";
+import { lookUpKey, type StoredKey } from "../db/api-key-lookup";
 import type { Env } from "../env";
+import { ApiError } from "../errors";
 import { allows, hashApiKey, hashesEqual, SCOPES, type Scope } from "./keys";
 
 /** The caller of a request, once authenticated. */
@@ -24,24 +24,7 @@ export interface Principal {
   scopes: readonly Scope[];
 }
 
-/** What the key lookup finds: the live (unrevoked) key row with that hash, or nothing. */
-export interface StoredKey {
-  id: string;
-  /** The stored JSON scope list. */
-  scopes: string;
-}
-
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
-
-/**
- * The key lookup as a scalar subquery, for a route that folds it into its own first statement:
- * `json_object('id', …, 'scopes', …)` of the live key whose hash is bound to `hashParam`, or NULL
- * (also when the parameter is NULL, at no rows read). One seek on the unique api_keys_key_hash.
- */
-export function keyLookupColumn(hashParam: string): string {
-  return `(SELECT json_object('id', k.id, 'scopes', k.scopes) FROM api_keys k
-   WHERE k.key_hash = ${hashParam} AND k.revoked_at IS NULL)`;
-}
 
 /**
  * The hash of the key a request presents, and the principal right away when it is the bootstrap
@@ -111,15 +94,14 @@ export class FoldedKeyCheck {
   }
 
   /**
-   * Accepts or refuses the key with what the folded lookup returned (the column's JSON text, or
-   * NULL). Once settled, later calls return the same principal without looking.
+   * Accepts or refuses the key with what the folded lookup found (the live key row, or null). Once
+   * settled, later calls return the same principal without looking.
    *
    * @throws ApiError 401 for an unknown or revoked key, 403 for a key without the route's scope
    */
-  settle(found: unknown): Principal {
+  settle(found: StoredKey | null): Principal {
     if (this.#principal) return this.#principal;
-    const stored = typeof found === "string" ? (JSON.parse(found) as StoredKey) : null;
-    return this.#accept(principalOf(stored));
+    return this.#accept(principalOf(found));
   }
 
   /** Settles the check with a lookup of its own (for a request that ended before its first read). */
@@ -141,15 +123,6 @@ export function requireScope(principal: Principal, scope: Scope): void {
   if (!allows(principal.scopes, scope)) {
     throw new ApiError(403, "forbidden", `This API key lacks the "${scope}" scope.`);
   }
-}
-
-async function lookUpKey(db: D1Database, hash: string): Promise<StoredKey | null> {
-  const row = await drizzle(db)
-    .select({ id: apiKeys.id, scopes: apiKeys.scopes })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
-    .get();
-  return row ?? null;
 }
 
 function principalOf(stored: StoredKey | null): Principal {

@@ -3,12 +3,11 @@
  * asks for the channel named on the send's row; nothing else constructs channels.
  */
 import type { Env } from "../env";
-import { CHANNEL_NAMES, type ChannelName } from "../sends/types";
 import { cloudflareEmailChannel } from "./cloudflare-email";
 import { outboxChannel } from "./outbox";
 import { POSTMARK_DEFAULT_BASE_URL, postmarkChannel } from "./postmark";
 import { RESEND_DEFAULT_BASE_URL, resendChannel } from "./resend";
-import type { Channel } from "./types";
+import { CHANNEL_NAMES, type Channel, type ChannelName } from "./types";
 import { webhookChannel } from "./webhook";
 
 /** True when `name` is one of Rebound's channels. */

@@ -1,8 +1,23 @@
 /**
  * The contract every delivery channel implements. The queue consumer renders a send into an
  * `OutgoingMessage`, hands it to the send's channel, and turns the `DeliveryOutcome` into a status.
+ * The names a message carries (its channel, its programme, its template variables) are defined here,
+ * below the send pipeline (worker/sends/types.ts re-exports them): channels import nothing above.
  */
-import type { ChannelName, ProgrammeKind, TemplateVariables } from "../sends/types";
+
+/** The programmes that send messages. Together with key, occurrence and step it names one send. */
+export const PROGRAMME_KINDS = ["campaign", "dunning", "card_expiry", "inactivity", "winback"] as const;
+export type ProgrammeKind = (typeof PROGRAMME_KINDS)[number];
+
+/** Delivery channels. Which one a send uses is fixed on its row when it is enqueued. */
+export const CHANNEL_NAMES = ["outbox", "webhook", "resend", "postmark", "cloudflare_email"] as const;
+export type ChannelName = (typeof CHANNEL_NAMES)[number];
+
+/** A JSON value, as stored in the template-variable snapshot. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Variables a message template may use, snapshotted when the send is enqueued. */
+export type TemplateVariables = { [name: string]: JsonValue };
 
 /** A rendered message, ready for a channel. */
 export interface OutgoingMessage {

@@ -11,21 +11,22 @@
  * turns the second INSERT into a no-op, and that request reads and returns the winner.
  */
 
-import type { EvalContext, OfferContext } from "../../dsl";
+import type { EvalContext, OfferContext, Ruleset } from "../../dsl";
 import {
+  bucketOf,
   type ChosenOffer,
   decideOffer,
   type OfferDecision,
   type OfferTraceEntry,
+  offerInputs,
   renderMessage,
   rewardCost,
   rewardJson,
   withdrawalOf,
 } from "../../dsl";
-import type { FoldedKeyCheck } from "../auth/authenticate";
-import { type DecisionRuleset, deployedRuleset } from "./deployed-ruleset";
-import { newDecisionId } from "./ids";
-import { type DecisionRequestInputs, inputsThatMattered } from "./inputs";
+import type { StoredKey } from "../db/api-key-lookup";
+import { newDecisionId } from "../ids";
+import { type DecisionRuleset, decisionRulesetOf } from "./decision-ruleset";
 import { type DecisionState, readDecisionState } from "./read-state";
 import {
   DECISION_COLUMNS,
@@ -58,10 +59,22 @@ export interface DecideRequest {
   /** Who asked: recorded on the decision. Default `api`. */
   readonly source?: "api" | "campaign";
   /**
-   * The caller's API key, when the route folds its lookup into the read (decision routes): settled
-   * right after the read, so an unknown key or a missing scope throws before anything is decided.
+   * The caller's API key, when the route folds its lookup into the read (decision routes): `hash` is
+   * looked up in the read's statement, and `admit` gets the key row it found right after the read,
+   * so an unknown key or a missing scope throws before anything is decided.
    */
-  readonly keyCheck?: FoldedKeyCheck | null;
+  readonly foldedKey?: FoldedKey | null;
+}
+
+/**
+ * An API key lookup folded into the decision read. The route builds it from its key check
+ * (worker/auth/authenticate.ts `FoldedKeyCheck`); the decision only carries the hash and the answer.
+ */
+export interface FoldedKey {
+  /** The key's hash; null when nothing is left to look up (the caller is already known). */
+  readonly hash: string | null;
+  /** Accepts the key row the read found (null: unknown or revoked), or throws to refuse the ask. */
+  readonly admit: (found: StoredKey | null) => void;
 }
 
 export interface DecisionResult {
@@ -111,23 +124,24 @@ ORDER BY created_at DESC, id DESC LIMIT 1`;
 /**
  * Decides the next offer for one customer and stores the decision, or returns the customer's
  * outstanding offer. Never throws for an unknown customer: the decision says `unknown_customer`.
- * `plan` is the deployed ruleset; tests pass another one compiled with `decisionRuleset`.
+ * `ruleset` is the one the entry point chose (worker/deployed-ruleset.ts for the API and the tick;
+ * tests pass any checked one): the decision is made, rendered and stamped with it.
  *
  * @example
  * const { decision, chosenOffer } = await decideAndRecord(env, {
  *   customerId: "cus_42", context: "winback", now: controller.scheduledTime,
  *   only: ["price_everyone_else"], source: "campaign",
- * });
+ * }, tc.ruleset);
  */
 export async function decideAndRecord(
   env: DecisionEnv,
   request: DecideRequest,
-  plan: DecisionRuleset = deployedRuleset(),
+  ruleset: Ruleset,
 ): Promise<DecisionResult> {
-  const keyCheck = request.keyCheck;
+  const plan = decisionRulesetOf(ruleset);
   const ask = { customerId: request.customerId, context: request.context, now: request.now };
-  let state = await readDecisionState(env.DB, plan, { ...ask, keyHash: keyCheck?.keyHash });
-  keyCheck?.settle(state.storedKey);
+  let state = await readDecisionState(env.DB, plan, { ...ask, keyHash: request.foldedKey?.hash });
+  request.foldedKey?.admit(state.storedKey);
   let firstReadRows = 0;
   let withdrawn: { id: string; why: string } | null = null;
   if (state.outstanding && !isExpired(state.outstanding, request.now)) {
@@ -296,6 +310,65 @@ function sortedAttributes(request: DecideRequest): Record<string, unknown> | nul
   return Object.fromEntries(
     Object.entries(request.attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
+}
+
+/** The request as the engine received it (after defaults). */
+interface DecisionRequestInputs {
+  readonly context: string;
+  readonly reason: string | null;
+  readonly attributes: Readonly<Record<string, unknown>> | null;
+  readonly only: readonly string[] | null;
+}
+
+/**
+ * "Inputs that mattered": what a stored decision records about why it came out as it did: the
+ * request, the reason the rules used, the profile values and segment memberships the evaluated
+ * offers read (dsl `offerInputs`), how much event and offer history there was, and the experiment
+ * buckets. Enough to audit one decision or to slice lift by segment without re-running the rules.
+ */
+function inputsThatMattered(
+  ruleset: Ruleset,
+  ctx: EvalContext,
+  request: DecisionRequestInputs,
+  decision: OfferDecision,
+  state: DecisionState,
+): Record<string, unknown> {
+  const evaluated = decision.trace
+    .filter(
+      (entry) =>
+        entry.outcome !== "not_in_context" &&
+        entry.outcome !== "reason_mismatch" &&
+        entry.outcome !== "not_evaluated",
+    )
+    .map((entry) => entry.offer);
+  const { profile, segments } = offerInputs(ruleset, ctx, evaluated);
+  const customerId = String(ctx.customer.id ?? "");
+  const lastOfferAt = state.offers.reduce<number | null>(
+    (latest, offer) => (latest === null || offer.at > latest ? offer.at : latest),
+    null,
+  );
+  return {
+    request,
+    reason_used: decision.reason,
+    reason_from: request.reason !== null ? "request" : decision.reason !== null ? "profile" : null,
+    matched: decision.matched,
+    profile,
+    segments,
+    events: { considered: state.events.length, truncated: state.eventsTruncated },
+    history: {
+      offers: state.offers.length,
+      last_offer_at: lastOfferAt === null ? null : new Date(lastOfferAt).toISOString(),
+      redemptions: state.offers.filter((offer) => offer.redeemedAt != null).length,
+      cancellations: state.cancellations.length,
+    },
+    buckets: decision.experiment
+      ? {
+          experiment: decision.experiment,
+          holdout_point: bucketOf("holdout", decision.experiment, customerId),
+          variant_point: bucketOf("variant", decision.experiment, customerId),
+        }
+      : null,
+  };
 }
 
 interface NewDecision {

@@ -8,8 +8,8 @@
 
 import type { EventRecord, PastOffer } from "../../dsl";
 import { parseAttributes } from "../attributes/check-attributes";
-import { keyLookupColumn } from "../auth/authenticate";
-import type { DecisionRuleset } from "./deployed-ruleset";
+import { keyLookupColumn, type StoredKey, storedKeyOf } from "../db/api-key-lookup";
+import type { DecisionRuleset } from "./decision-ruleset";
 import { DECISION_LIMITS } from "./limits";
 import { DECISION_COLUMNS, type DecisionRow } from "./stored-decision";
 
@@ -36,10 +36,11 @@ export interface DecisionState {
   /** True when the event window held more events than were read. */
   readonly eventsTruncated: boolean;
   /**
-   * What the folded API key lookup found (worker/auth/authenticate.ts `keyLookupColumn`): JSON text
-   * of the live key with the hash passed in, or null (also when no hash was passed).
+   * What the folded API key lookup found (worker/db/api-key-lookup.ts `keyLookupColumn`): the live
+   * key with the hash passed in, or null (also when no hash was passed). Whether it may ask is the
+   * caller's to decide (worker/auth/authenticate.ts).
    */
-  readonly storedKey: string | null;
+  readonly storedKey: StoredKey | null;
   /**
    * The highest rowid among the customer's decisions with an offer (0: none), as of this read. The
    * write stores a new offer only if no offer decision came after it (decide-and-record.ts).
@@ -72,7 +73,7 @@ const decisionObject = (alias: string) =>
  * ?10 API key hash (NULL when the caller is already authenticated, or for the tick), ?11 context,
  * ?12 1 to read the history even while a live offer is outstanding.
  */
-function stateSql(eventFilter: string): string {
+function stateSql(): string {
   // While a live offer is outstanding the decision returns it unchanged (unless the redemptions and
   // cancellations say to withdraw it) and needs no offer history or events: CASE evaluates lazily,
   // so repeated asks (an in-app banner on every page) skip those reads.
@@ -105,7 +106,7 @@ SELECT c.*,
      ORDER BY occurred_at DESC LIMIT ?6) k) AS _cancellations,
   ${unlessLive(`SELECT json_group_array(json_array(e.id, e.type, e.occurred_at, e.properties)) FROM (
      SELECT id, type, occurred_at, properties FROM events
-     WHERE customer_id = ?1${eventFilter} AND occurred_at > ?8 AND occurred_at <= ?3
+     WHERE customer_id = ?1 AND type IN (SELECT value FROM json_each(?7)) AND occurred_at > ?8 AND occurred_at <= ?3
      ORDER BY occurred_at DESC LIMIT ?9) e`)} AS _events,
   ${unlessLive("SELECT max(rowid) FROM decisions WHERE customer_id = ?1 AND offer_key IS NOT NULL")} AS _offer_seq,
   ${keyLookupColumn("?10")} AS _key
@@ -115,9 +116,7 @@ FROM (
 LEFT JOIN customers c ON c.id = ?1`;
 }
 
-const TYPED_STATE_SQL = stateSql(" AND type IN (SELECT value FROM json_each(?7))");
-// The rules read an event type the plan could not name: read every type (correct, only dearer).
-const ALL_TYPES_STATE_SQL = stateSql(" AND ?7 IS NULL");
+const STATE_SQL = stateSql();
 
 const STATE_COLUMNS = [
   "_outstanding",
@@ -154,10 +153,12 @@ export async function readDecisionState(
 ): Promise<DecisionState> {
   const { customerId, now } = ask;
   const windowMs = plan.ruleset.eventWindowMs;
+  // The event types the offers and segments aggregate (dsl/runtime/reads.ts), computed at load.
+  const eventTypes = plan.ruleset.reads.decision.eventTypes;
   // One more than the limit tells a full window from a truncated one.
   const eventLimit = DECISION_LIMITS.maxEvents + 1;
   const result = await db
-    .prepare(plan.eventTypes === null ? ALL_TYPES_STATE_SQL : TYPED_STATE_SQL)
+    .prepare(STATE_SQL)
     .bind(
       customerId,
       now - plan.historyHorizonMs,
@@ -165,7 +166,7 @@ export async function readDecisionState(
       DECISION_LIMITS.maxOfferHistory,
       DECISION_LIMITS.maxRedemptions,
       DECISION_LIMITS.maxCancellations,
-      plan.eventTypes === null ? null : JSON.stringify(plan.eventTypes),
+      JSON.stringify(eventTypes),
       windowMs === null ? Number.MIN_SAFE_INTEGER : now - windowMs,
       eventLimit,
       ask.keyHash ?? null,
@@ -210,7 +211,7 @@ export async function readDecisionState(
     cancellations: jsonArray<number>(row._cancellations),
     events,
     eventsTruncated: eventTuples.length > DECISION_LIMITS.maxEvents,
-    storedKey: typeof row._key === "string" ? row._key : null,
+    storedKey: storedKeyOf(row._key),
     offerSeq: typeof row._offer_seq === "number" ? row._offer_seq : 0,
     rowsRead: result.meta.rows_read ?? 0,
   };

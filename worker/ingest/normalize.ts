@@ -5,10 +5,10 @@
  * attributes of the wrong declared type, one id used for two different events).
  */
 import type { ExprType } from "../../dsl";
-import type { ErrorDetail } from "../api/errors";
 import { type AttributeValue, checkAttributes } from "../attributes/check-attributes";
+import type { ErrorDetail } from "../errors";
+import { parseInstant, parseInstantOrDate } from "../timestamps";
 import { canonicalJson } from "./canonical-json";
-import { parseInstant, parseInstantOrDate } from "./timestamps";
 
 export const OCCURRED_AT_MESSAGE =
   "is not a valid ISO 8601 date-time with a UTC offset, e.g. 2026-03-01T09:30:00Z";

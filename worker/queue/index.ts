@@ -1,14 +1,15 @@
 /**
  * The queue entry point: worker/index.ts hands every batch here. Batches from rebound-sends are
  * delivered by the send consumer; batches from its dead-letter queue (any queue named "*-dlq") mark
- * their sends dead. The consumer's clock is the wall clock.
+ * their sends dead. The entry point chooses the consumer's clock (the wall clock) and ruleset (the
+ * deployed one, worker/deployed-ruleset.ts) once per batch and passes them down.
  */
 
 import { wallClock } from "../clock";
+import { deployedRuleset } from "../deployed-ruleset";
 import type { Env } from "../env";
 import { consumeSends } from "../sends/consume";
 import { consumeDeadLetters } from "../sends/dead-letter";
-import { deployedMessageCatalog } from "../sends/deployed-catalog";
 
 /** Handles one batch from a queue named in wrangler.toml. */
 export async function handleQueue(
@@ -21,5 +22,5 @@ export async function handleQueue(
     await consumeDeadLetters(batch, env, clock);
     return;
   }
-  await consumeSends(batch, env, { clock, catalog: deployedMessageCatalog() });
+  await consumeSends(batch, env, { clock, ruleset: deployedRuleset() });
 }

@@ -11,6 +11,7 @@
  * - channel errors are retried with exponential backoff; 4xx-type errors and exhausted attempts make
  *   the send dead with its last error, visible at GET /v1/sends.
  */
+import { type Ruleset, renderSend, type TemplateValues } from "../../dsl";
 import { channelFor } from "../channels/registry";
 import type { DeliveryOutcome } from "../channels/types";
 import type { Env } from "../env";
@@ -18,17 +19,19 @@ import { retryDelaySeconds } from "./backoff";
 import { SEND_LIMITS } from "./limits";
 import { logSendEvent } from "./log";
 import { parseSendQueueMessage } from "./message";
-import { type MessageCatalog, renderMessage } from "./render";
 import { type SendSettings, sendSettings } from "./settings";
 import { claimDueSends, claimSend, markDead, markFailed, markSent } from "./transitions";
-import type { SendRow, TemplateVariables } from "./types";
+import type { JsonValue, SendRow, TemplateVariables } from "./types";
 
 /** What the consumer needs besides the environment. */
 export interface ConsumeOptions {
   /** The clock (epoch ms). The queue handler passes Date.now; tests pass a fixed or stepped time. */
   clock: () => number;
-  /** Message templates of the ruleset in force. */
-  catalog: MessageCatalog;
+  /**
+   * The ruleset whose messages are rendered (dsl/runtime/messages.ts `renderSend`), chosen by the
+   * entry point: the queue handler passes the deployed one; tests pass any checked one.
+   */
+  ruleset: Ruleset;
 }
 
 /**
@@ -143,8 +146,8 @@ async function deliverClaimed(
   }
 
   const variables = parseVariables(row.variables);
-  const rendered = renderMessage(options.catalog, row.message_key, variables, env.COMPANY_NAME);
-  if (!rendered.ok) return dead(rendered.error);
+  const rendered = renderSend(options.ruleset, row.message_key, templateValues(variables, env.COMPANY_NAME));
+  if (!rendered) return dead(`message "${row.message_key}" is not in the ruleset`);
 
   let outcome: DeliveryOutcome;
   try {
@@ -155,8 +158,8 @@ async function deliverClaimed(
         recipient: row.recipient,
         messageKey: row.message_key,
         subject: rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
+        text: rendered.body,
+        html: null,
         programme: {
           kind: row.programme_kind,
           key: row.programme_key,
@@ -230,6 +233,23 @@ function parseVariables(json: string): TemplateVariables {
   return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
     ? (parsed as TemplateVariables)
     : {};
+}
+
+/**
+ * The snapshot as the templates read it: every value as text; `company_name` falls back to the
+ * deployment's COMPANY_NAME when the snapshot has none.
+ */
+function templateValues(variables: TemplateVariables, companyName: string): TemplateValues {
+  const values: Record<string, string | null> = { company_name: companyName };
+  for (const [name, value] of Object.entries(variables)) values[name] = textOf(value);
+  return values;
+}
+
+function textOf(value: JsonValue): string | null {
+  if (value === null) return null;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
 }
 
 function describe(error: unknown): string {

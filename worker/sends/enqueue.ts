@@ -5,7 +5,7 @@
  * Flow: tick / programme → enqueueSends → rebound-sends queue → consumeSends (worker/sends/consume.ts).
  */
 import type { Env } from "../env";
-import { newSendId } from "./ids";
+import { newSendId } from "../ids";
 import { SEND_LIMITS } from "./limits";
 import { type DueSend, publishSends } from "./publish";
 import { sendSettings } from "./settings";

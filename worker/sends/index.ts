@@ -8,7 +8,6 @@ export { consumeSends } from "./consume";
 export { consumeDeadLetters } from "./dead-letter";
 export { type EnqueueResult, enqueueSends } from "./enqueue";
 export { publishDueSends } from "./publish";
-export type { MessageCatalog, MessageTemplate } from "./render";
 export { SendConfigError } from "./settings";
 export type { ChannelName, ProgrammeKind, SendRequest, SendStatus, TemplateVariables } from "./types";
 export { SendRequestError } from "./validate";

@@ -6,13 +6,18 @@
  * (`consumeSends`: claim, render, deliver, record) → `sent` | retry | `dead`.
  */
 
-/** The programmes that send messages. Together with key, occurrence and step it names one send. */
-export const PROGRAMME_KINDS = ["campaign", "dunning", "card_expiry", "inactivity", "winback"] as const;
-export type ProgrammeKind = (typeof PROGRAMME_KINDS)[number];
+import type { ChannelName, ProgrammeKind, TemplateVariables } from "../channels/types";
 
-/** Delivery channels. Which one a send uses is fixed on its row when it is enqueued. */
-export const CHANNEL_NAMES = ["outbox", "webhook", "resend", "postmark", "cloudflare_email"] as const;
-export type ChannelName = (typeof CHANNEL_NAMES)[number];
+// What a send shares with the channel that delivers it is defined below, in worker/channels/types.ts
+// (channels never import sends); re-exported so the pipeline's vocabulary reads from one module.
+export {
+  CHANNEL_NAMES,
+  type ChannelName,
+  type JsonValue,
+  PROGRAMME_KINDS,
+  type ProgrammeKind,
+  type TemplateVariables,
+} from "../channels/types";
 
 /**
  * A send's lifecycle: `queued` (row written, queue message published or due), `sending` (a consumer
@@ -21,12 +26,6 @@ export type ChannelName = (typeof CHANNEL_NAMES)[number];
  */
 export const SEND_STATUSES = ["queued", "sending", "sent", "failed", "dead"] as const;
 export type SendStatus = (typeof SEND_STATUSES)[number];
-
-/** A JSON value, as stored in the template-variable snapshot. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** Variables a message template may use, snapshotted when the send is enqueued. */
-export type TemplateVariables = { [name: string]: JsonValue };
 
 /**
  * One message a programme wants delivered to one customer. The tuple

@@ -11,8 +11,8 @@
  * as bound parameters: a per-row subquery costs a row read per customer even when it finds nothing.
  */
 import { bindSql } from "../../dsl";
+import { sortableIdFloor } from "../ids";
 import type { CustomerRowJson } from "./context";
-import { inlineLiteralLists } from "./literal-lists";
 import type { CampaignStage } from "./stages";
 
 export interface AudienceQuery {
@@ -38,7 +38,8 @@ export async function readAudiencePage(db: D1Database, query: AudienceQuery): Pr
   const campaign = stage.campaign;
   const step = String(stage.step);
   const params: (string | number | null)[] = [];
-  const audienceSql = inlineLiteralLists(campaign.audienceSql);
+  // Compiled with literal lists (dsl `lists: "literal"`): a bound list costs a row read per customer.
+  const audienceSql = campaign.audienceSql;
   params.push(...bindSql(audienceSql, query.at));
   params.push(cursor, campaign.key, occurrence, step, campaign.key, occurrence, step);
   let previousStep = "";
@@ -66,7 +67,7 @@ export async function readAudiencePage(db: D1Database, query: AudienceQuery): Pr
 
 /** The smallest send id created at or after `at` (send ids start with their creation time). */
 export function sendIdFloor(at: number): string {
-  return `snd_${Math.max(0, Math.floor(at)).toString(16).padStart(12, "0")}`;
+  return sortableIdFloor("snd", at);
 }
 
 /** A frequency-cap class: its window start (as a send id) and the campaigns that share it. */
@@ -86,10 +87,9 @@ export async function recentSends(
   db: D1Database,
   customerIds: readonly string[],
   cap: CapWindow,
-): Promise<{ counts: Map<string, number>; rowsRead: number; queries: number }> {
+): Promise<{ counts: Map<string, number>; rowsRead: number }> {
   const counts = new Map<string, number>();
   let rowsRead = 0;
-  let queries = 0;
   const campaigns = cap.capCampaigns.slice(0, 100 - IDS_PER_CAP_QUERY - 2);
   for (let start = 0; start < customerIds.length; start += IDS_PER_CAP_QUERY) {
     const ids = customerIds.slice(start, start + IDS_PER_CAP_QUERY);
@@ -105,9 +105,8 @@ export async function recentSends(
       )
       .bind(...ids, cap.capFromId, ...campaigns)
       .all<{ customer_id: string; n: number }>();
-    queries += 1;
     rowsRead += meta.rows_read ?? 0;
     for (const row of results) counts.set(row.customer_id, row.n);
   }
-  return { counts, rowsRead, queries };
+  return { counts, rowsRead };
 }

@@ -1,29 +1,23 @@
 /**
- * The tick's D1 query budget: every module that queries counts its statements here, and a long
- * run checks `exhausted()` between pages so the invocation stays under the platform's limit. A
- * paused run keeps its place (cursor) and the next tick resumes it.
+ * The tick's D1 query budget: the database handle the tick holds. runTick wraps `env.DB` in one at
+ * its start and passes it down as `env.DB`, so every statement any module issues for the tick
+ * (campaigns, audiences, dunning, lifecycle, claims, decisions, sends) is counted where it is issued
+ * (worker/db/counted.ts). A long run checks `exhausted()` between pages so the invocation stays under
+ * the platform's limit; a paused run keeps its place (cursor) and the next tick resumes it.
  */
+import { CountedD1 } from "../db/counted";
 import { TICK_LIMITS } from "./limits";
 
-export class QueryBudget {
-  private used = 0;
-  /** D1 rows read by everything counted so far. */
-  rowsRead = 0;
-
-  constructor(private readonly limit: number = TICK_LIMITS.queryBudget) {}
-
-  /** Counts `queries` statements and the rows they read. */
-  spend(queries: number, rowsRead = 0): void {
-    this.used += queries;
-    this.rowsRead += rowsRead;
+export class QueryBudget extends CountedD1 {
+  constructor(
+    db: D1Database,
+    private readonly limit: number = TICK_LIMITS.queryBudget,
+  ) {
+    super(db);
   }
 
   /** True when fewer than `reserve` queries are left. */
   exhausted(reserve = 40): boolean {
-    return this.used + reserve > this.limit;
-  }
-
-  get queries(): number {
-    return this.used;
+    return this.queries + reserve > this.limit;
   }
 }

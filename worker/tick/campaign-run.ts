@@ -67,7 +67,6 @@ export async function runCampaignStage(
   for (;;) {
     if (budget.exhausted()) {
       await releaseRun(env.DB, run, now, `paused at ${cursor || "the start"}: query budget of one tick used`);
-      budget.spend(1);
       return report("paused");
     }
     const page = await readAudiencePage(env.DB, {
@@ -77,7 +76,6 @@ export async function runCampaignStage(
       cursor,
       limit: tc.audiencePageSize,
     });
-    budget.spend(1, page.rowsRead);
     stats.rows_read += page.rowsRead;
     stats.pages += 1;
     if (page.rows.length === 0) break;
@@ -88,15 +86,14 @@ export async function runCampaignStage(
         page.rows.map((row) => row.id),
         cap,
       );
-      budget.spend(recent.queries, recent.rowsRead);
       stats.rows_read += recent.rowsRead;
       capCounts = recent.counts;
     }
 
     const sends: SendRequest[] = [];
     const exclusions: Exclusion[] = [];
-    // Offers cost two queries per customer: a page may run out of budget part-way, and then the run
-    // stops after the last customer handled and resumes from there.
+    // An offer costs a decision (one to four statements) per customer: a page may run out of budget
+    // part-way, and then the run stops after the last customer handled and resumes from there.
     let handled = 0;
     for (const customer of page.rows) {
       if (budget.exhausted(20)) break;
@@ -123,7 +120,6 @@ export async function runCampaignStage(
         env,
         ruleset,
         now,
-        budget,
         customer,
         programme: { kind: "campaign", key: campaign.key, occurrence, step },
         content: stepIR,
@@ -141,14 +137,12 @@ export async function runCampaignStage(
     const stoppedEarly = handled < page.rows.length;
     if (handled === 0) {
       await releaseRun(env.DB, run, now, `paused at ${cursor || "the start"}: query budget of one tick used`);
-      budget.spend(1);
       return report("paused");
     }
     cursor = page.rows[handled - 1]!.id;
 
     if (sends.length > 0) {
       const enqueued = await enqueueSends(env, sends, now);
-      budget.spend(Math.ceil(sends.length / 500) + 2 * Math.ceil(enqueued.published / 100));
       stats.sent += enqueued.createdIds.length;
       stats.already_sent += enqueued.duplicates;
     }
@@ -166,17 +160,14 @@ export async function runCampaignStage(
     statements.push(saveProgress(env.DB, run, cursor, stats, now));
     // The exclusions and the keyset position commit together: a resumed run neither repeats nor loses them.
     const results = await env.DB.batch(statements);
-    budget.spend(1);
     if ((results[results.length - 1]?.meta.changes ?? 0) === 0) return report("lost");
     if (stoppedEarly) {
       await releaseRun(env.DB, run, now, `paused at ${cursor}: query budget of one tick used`);
-      budget.spend(1);
       return report("paused");
     }
     if (page.rows.length < tc.audiencePageSize) break;
   }
   const finished = await finishRun(env.DB, run, stats, now);
-  budget.spend(1);
   return report(finished ? "done" : "lost");
 }
 
@@ -200,6 +191,5 @@ async function otherRunsInWindow(
   )
     .bind(JSON.stringify(campaigns), run.row.id, windowStart)
     .first<{ found: number }>();
-  tc.budget.spend(1);
   return row !== null;
 }

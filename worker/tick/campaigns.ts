@@ -32,11 +32,9 @@ export async function runCampaigns(tc: TickContext, from: number): Promise<void>
   }
 
   const lapsed = await lapsedRuns(tc.env.DB, tc.now, 50);
-  tc.budget.spend(1);
   for (const row of lapsed) {
     if (tc.budget.exhausted()) return;
     const held = await takeOverRun(tc.env.DB, row.id, tc.now);
-    tc.budget.spend(1);
     if (!held) continue;
     logTickEvent("tick.resume", {
       runId: row.id,
@@ -59,7 +57,6 @@ export async function runCampaigns(tc: TickContext, from: number): Promise<void>
         tc.now,
         `catch-up: only the newest ${TICK_LIMITS.maxOccurrencesPerTick} due occurrence(s) run per tick`,
       );
-      tc.budget.spend(1);
       tc.report.catch_up.push({
         campaign: stage.campaign.key,
         step,
@@ -78,7 +75,6 @@ export async function runCampaigns(tc: TickContext, from: number): Promise<void>
     for (const occurrenceAt of due.run) {
       if (tc.budget.exhausted()) return;
       const held = await claimOccurrence(tc.env.DB, stage, occurrenceAt, tc.now);
-      tc.budget.spend(2);
       if (!held) {
         tc.report.already_claimed += 1;
         continue;

@@ -12,6 +12,7 @@
  * time), so tests move the clock instead of waiting. Sends themselves are unique per
  * (campaign, occurrence, step, customer): even two holders could not send a message twice.
  */
+import { newRunId } from "../ids";
 import { TICK_LIMITS } from "./limits";
 import type { CampaignStage } from "./stages";
 
@@ -100,7 +101,7 @@ export async function claimOccurrence(
        RETURNING *`,
     )
     .bind(
-      runId(now),
+      newRunId(now),
       stage.campaign.key,
       occurrence,
       String(stage.step),
@@ -232,7 +233,7 @@ export async function recordSkipped(
 ): Promise<number> {
   if (occurrences.length === 0) return 0;
   const rows = occurrences.map((at, index) => ({
-    id: runId(now, index),
+    id: newRunId(now, index),
     occurrence: occurrenceKey(at),
     due_at: at + stage.offsetMs,
   }));
@@ -257,13 +258,4 @@ export async function recordSkipped(
     )
     .run();
   return result.meta.changes;
-}
-
-/** "run_" + 12 hex digits of the tick time + random: sorts by claim time. */
-function runId(now: number, sequence = 0): string {
-  const random = crypto.getRandomValues(new Uint8Array(6));
-  let suffix = "";
-  for (const byte of random) suffix += byte.toString(16).padStart(2, "0");
-  const time = Math.max(0, Math.floor(now)).toString(16).padStart(12, "0");
-  return `run_${time}${(sequence & 0xffff).toString(16).padStart(4, "0")}${suffix}`;
 }

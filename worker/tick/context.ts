@@ -1,6 +1,7 @@
 /**
  * What one tick carries through every programme: the bindings, its scheduled time, the compiled
- * ruleset, the query budget and the report it fills in.
+ * ruleset, the query budget and the report it fills in. `env.DB` is the budget itself (a counting
+ * D1 handle), so whatever a programme queries through it, or hands it to, is counted.
  */
 import type { Ruleset } from "../../dsl";
 import type { Env } from "../env";
@@ -8,9 +9,11 @@ import type { QueryBudget } from "./budget";
 import type { TickReport } from "./report";
 
 export interface TickContext {
+  /** The bindings, with `DB` the tick's counted handle (`budget`). */
   readonly env: Env;
   /** The tick's "now": controller.scheduledTime, or the admin tick's `at`. */
   readonly now: number;
+  /** The ruleset the entry point chose (runTick's `ruleset`): every programme and offer uses it. */
   readonly ruleset: Ruleset;
   readonly budget: QueryBudget;
   readonly report: TickReport;

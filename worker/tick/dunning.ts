@@ -59,10 +59,9 @@ async function openCases(tc: TickContext): Promise<void> {
     )
       .bind(cursor[0], cursor[1], TICK_LIMITS.lifecyclePageSize, now)
       .all<CustomerRowJson & { rebound_invoice: string; rebound_rowid: number }>();
-    budget.spend(1, meta.rows_read ?? 0);
     tc.report.dunning.rows_read += meta.rows_read ?? 0;
     if (results.length === 0) return;
-    const contexts = await evalContexts(env.DB, ruleset, results, now, budget);
+    const contexts = await evalContexts(env.DB, ruleset, results, now);
     const cases = [];
     for (const ctx of contexts) {
       const position = dunningPosition(ruleset, ctx);
@@ -87,7 +86,6 @@ async function openCases(tc: TickContext): Promise<void> {
       )
         .bind(JSON.stringify(cases), now)
         .run();
-      budget.spend(1);
       tc.report.dunning.opened += inserted.meta.changes;
     }
     const last = results[results.length - 1]!;
@@ -123,7 +121,6 @@ async function progressCases(tc: TickContext): Promise<void> {
     )
       .bind(cursor[0], cursor[1], TICK_LIMITS.lifecyclePageSize, now)
       .all<CaseRow>();
-    budget.spend(1, meta.rows_read ?? 0);
     tc.report.dunning.rows_read += meta.rows_read ?? 0;
     if (results.length === 0) return;
     const sends: { request: SendRequest; row: CaseRow }[] = [];
@@ -141,7 +138,6 @@ async function progressCases(tc: TickContext): Promise<void> {
         sends.map((send) => send.request),
         now,
       );
-      budget.spend(2 + Math.ceil(enqueued.published / 50));
       tc.report.dunning.sent += enqueued.createdIds.length;
       for (const send of sends)
         count(tc.report.dunning.steps, `${send.request.programmeKey}/${send.request.step}`);
@@ -155,7 +151,6 @@ async function progressCases(tc: TickContext): Promise<void> {
         )
           .bind(JSON.stringify(stepUpdates), now)
           .run();
-        budget.spend(1);
       }
     }
     for (const closeFinal of finalCloses) await closeFinal();
@@ -173,14 +168,13 @@ async function progressCase(
   tc: TickContext,
   row: CaseRow,
 ): Promise<{ requests: SendRequest[]; closeFinal?: () => Promise<void> }> {
-  const { env, ruleset, now, budget } = tc;
+  const { env, ruleset, now } = tc;
   const close = async (status: "recovered" | "canceled" | "final", extra: string, params: unknown[]) => {
     const result = await env.DB.prepare(
       `UPDATE dunning_cases SET status = ?2, closed_at = ?3 ${extra} WHERE rowid = ?1 AND status = 'open'`,
     )
       .bind(row.case_rowid, status, now, ...params)
       .run();
-    budget.spend(1);
     return result.meta.changes > 0;
   };
 
@@ -249,7 +243,6 @@ async function progressCase(
     env,
     ruleset,
     now,
-    budget,
     customer,
     programme: programme(stepKey),
     content: { message: step.message, offer: null, fallbackMessage: null },
@@ -275,7 +268,7 @@ async function finalActions(
   customer: CustomerRowJson,
   programme: (step: string) => { kind: "dunning"; key: string; occurrence: string; step: string },
 ): Promise<SendRequest[]> {
-  const { env, ruleset, now, budget } = tc;
+  const { env, ruleset, now } = tc;
   const final = cadence.ir.final;
   const requests: SendRequest[] = [];
   const variables = { invoice_id: row.case_invoice_id, dunning_actions: final.actions.join(",") };
@@ -299,14 +292,12 @@ async function finalActions(
       ],
       now,
     );
-    budget.spend(1);
   }
   if (final.message !== null) {
     const outcome = await stepSend({
       env,
       ruleset,
       now,
-      budget,
       customer,
       programme: programme("final"),
       content: { message: final.message, offer: null, fallbackMessage: null },
@@ -321,7 +312,6 @@ async function finalActions(
       env,
       ruleset,
       now,
-      budget,
       customer,
       programme: programme("final-webhook"),
       content: { message, offer: null, fallbackMessage: null },

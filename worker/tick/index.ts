@@ -1,8 +1,11 @@
 /**
  * The scheduled entry point: worker/index.ts hands every Cron Trigger here, and the tick runs at
  * `controller.scheduledTime` (never the wall clock), so a late or retried invocation computes the
- * same due work. `POST /v1/admin/tick` (worker/api/routes/admin-tick.ts) runs the same `runTick`.
+ * same due work, with the deployed ruleset (worker/deployed-ruleset.ts), chosen here once and passed
+ * down. `POST /v1/admin/tick` (worker/api/routes/admin-tick.ts) runs the same `runTick` with the
+ * request's ruleset.
  */
+import { deployedRuleset } from "../deployed-ruleset";
 import type { Env } from "../env";
 import { runTick } from "./run-tick";
 
@@ -12,7 +15,7 @@ export async function runScheduledTick(
   env: Env,
   _ctx: ExecutionContext,
 ): Promise<void> {
-  await runTick(env, controller.scheduledTime);
+  await runTick(env, controller.scheduledTime, { ruleset: deployedRuleset() });
 }
 
 export type { TickReport } from "./report";

@@ -193,15 +193,14 @@ async function scan(
         TICK_LIMITS.lifecyclePageSize,
       )
       .all<ScanRow>();
-    budget.spend(1, meta.rows_read ?? 0);
     tc.report.lifecycle.rows_read += meta.rows_read ?? 0;
     if (results.length === 0) return;
-    const contexts = await evalContexts(env.DB, ruleset, results, now, budget);
+    const contexts = await evalContexts(env.DB, ruleset, results, now);
     const sends: SendRequest[] = [];
     let handled = 0;
     for (const [index, row] of results.entries()) {
-      // Offers cost two queries each: stop where the budget ends; the watermark stays, so the next
-      // tick's window still holds the rest.
+      // An offer costs a decision (one to four statements): stop where the budget ends; the
+      // watermark stays, so the next tick's window still holds the rest.
       if (budget.exhausted(20)) break;
       handled += 1;
       const choice = await choose(row, contexts[index]!);
@@ -210,7 +209,6 @@ async function scan(
         env,
         ruleset,
         now,
-        budget,
         customer: row,
         programme: { kind: spec.kind, key: spec.key, occurrence: choice.occurrence, step: spec.step },
         content: choice.content,
@@ -226,7 +224,6 @@ async function scan(
     }
     if (sends.length > 0) {
       const enqueued = await enqueueSends(env, sends, now);
-      budget.spend(2 + Math.ceil(enqueued.published / 50));
       tc.report.lifecycle.sent += enqueued.createdIds.length;
     }
     if (handled < results.length) return;

@@ -9,7 +9,6 @@
  * rebound-sends queue → consumer (worker/sends/consume.ts).
  */
 import type { Ruleset } from "../../dsl";
-import { deployedRuleset } from "../decisions/deployed-ruleset";
 import type { Env } from "../env";
 import { publishDueSends } from "../sends/publish";
 import { QueryBudget } from "./budget";
@@ -24,8 +23,11 @@ import { emptyReport, type TickReport } from "./report";
 import { advanceWatermark, readWatermarks } from "./state";
 
 export interface TickOptions {
-  /** The ruleset to run (default: the deployed one, the same the decision API uses). */
-  ruleset?: Ruleset;
+  /**
+   * The ruleset to run, chosen by the entry point (scheduled: the deployed one; the admin route: the
+   * request's): every programme, every offer a message carries and every message use it.
+   */
+  ruleset: Ruleset;
   /** D1 queries this tick may spend (default TICK_LIMITS.queryBudget). */
   queryBudget?: number;
   /** Customers per audience page (default TICK_LIMITS.audiencePageSize). */
@@ -35,13 +37,14 @@ export interface TickOptions {
 /**
  * Runs every scheduled programme as of `now` (epoch ms) and returns what it did.
  *
- * @example await runTick(env, controller.scheduledTime)
+ * @example await runTick(env, controller.scheduledTime, { ruleset: deployedRuleset() })
  */
-export async function runTick(env: Env, now: number, options: TickOptions = {}): Promise<TickReport> {
-  const ruleset = options.ruleset ?? deployedRuleset().ruleset;
-  const budget = new QueryBudget(options.queryBudget);
+export async function runTick(bindings: Env, now: number, options: TickOptions): Promise<TickReport> {
+  const ruleset = options.ruleset;
+  // The budget is the tick's database handle: everything below queries through it and is counted there.
+  const budget = new QueryBudget(bindings.DB, options.queryBudget);
+  const env: Env = { ...bindings, DB: budget };
   const marks = await readWatermarks(env.DB);
-  budget.spend(1);
   const from = catchUpFrom(marks.tick, now);
   const report = emptyReport(now, from);
   const tc: TickContext = {
@@ -64,7 +67,6 @@ export async function runTick(env: Env, now: number, options: TickOptions = {}):
   };
   await programme("publish", async () => {
     report.republished = await publishDueSends(env, now);
-    budget.spend(2);
   });
   await programme("campaigns", () => runCampaigns(tc, from));
   await programme("dunning", () => runDunning(tc));
@@ -74,7 +76,6 @@ export async function runTick(env: Env, now: number, options: TickOptions = {}):
   report.clean = report.errors.length === 0 && !paused;
   if (report.clean) {
     await env.DB.batch([advanceWatermark(env.DB, "tick", now), advanceWatermark(env.DB, "lifecycle", now)]);
-    budget.spend(1);
   }
   report.queries = budget.queries;
   report.rows_read = budget.rowsRead;

@@ -9,12 +9,11 @@
  */
 
 import type { OfferContext, Ruleset } from "../../dsl";
-import { isValidTimeZone, messageVariables, nextAllowedTime, type QuietHours } from "../../dsl";
+import { isQuiet, isValidTimeZone, messageVariables, nextAllowedTime, type QuietHours } from "../../dsl";
 import { decideAndRecord } from "../decisions/decide-and-record";
 import type { Env } from "../env";
 import { channelForRulesChannel } from "../sends/channel-choice";
 import type { ProgrammeKind, SendRequest, TemplateVariables } from "../sends/types";
-import type { QueryBudget } from "./budget";
 
 /** The parts of a step that decide what is sent (StepIR, or a dunning step's message). */
 export interface StepContent {
@@ -25,9 +24,9 @@ export interface StepContent {
 
 export interface StepSendInput {
   readonly env: Env;
+  /** The tick's ruleset: the step's offer is decided, and its message chosen, with it. */
   readonly ruleset: Ruleset;
   readonly now: number;
-  readonly budget: QueryBudget;
   /** The customer row (data-model columns). */
   readonly customer: Readonly<Record<string, unknown>> & { readonly id: string };
   readonly programme: {
@@ -56,14 +55,17 @@ export async function stepSend(input: StepSendInput): Promise<StepSendOutcome> {
   let offerVariables: TemplateVariables = {};
   let offer = null;
   if (content.offer !== null) {
-    const result = await decideAndRecord(input.env, {
-      customerId: customer.id,
-      context: input.offerContext,
-      now: input.now,
-      only: content.offer === "best" ? null : [content.offer],
-      source: "campaign",
-    });
-    input.budget.spend(2, result.rowsRead);
+    const result = await decideAndRecord(
+      input.env,
+      {
+        customerId: customer.id,
+        context: input.offerContext,
+        now: input.now,
+        only: content.offer === "best" ? null : [content.offer],
+        source: "campaign",
+      },
+      ruleset,
+    );
     if (result.decision.offer && result.chosenOffer) {
       offer = result.chosenOffer;
       messageKey ??= offer.message;
@@ -89,7 +91,7 @@ export async function stepSend(input: StepSendInput): Promise<StepSendOutcome> {
   const rulesChannel = ruleset.messages.get(messageKey)?.ir.channel ?? null;
   const channel = channelForRulesChannel(rulesChannel);
   const notBefore = input.quietHours
-    ? nextAllowedTime(customerTimeZone(ruleset, customer), input.now, input.quietHours)
+    ? sendTimeOutsideQuietHours(customerTimeZone(ruleset, customer), input.now, input.quietHours)
     : input.now;
   const request: SendRequest = {
     programmeKind: input.programme.kind,
@@ -104,6 +106,21 @@ export async function stepSend(input: StepSendInput): Promise<StepSendOutcome> {
     notBefore,
   };
   return { kind: "send", request, deferred: notBefore > input.now };
+}
+
+/**
+ * When a send may go out: `now`, or the end of the customer's quiet hours, re-checked so that a
+ * send is never scheduled inside them (a DST gap once made `nextAllowedTime` answer a time that was
+ * still quiet). Each re-check looks again from the quiet instant; if that ever fails to leave
+ * quiet hours, the step fails loudly rather than send at night.
+ */
+export function sendTimeOutsideQuietHours(timeZone: string, now: number, quietHours: QuietHours): number {
+  let notBefore = nextAllowedTime(timeZone, now, quietHours);
+  for (let recheck = 0; isQuiet(timeZone, notBefore, quietHours); recheck++) {
+    if (recheck === 2) throw new Error(`no send time outside quiet hours in "${timeZone}" after ${now}`);
+    notBefore = nextAllowedTime(timeZone, notBefore, quietHours);
+  }
+  return notBefore;
 }
 
 /** The customer's IANA zone, or the ruleset's default when the profile has none (or a bad one). */

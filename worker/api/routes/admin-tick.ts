@@ -7,19 +7,19 @@
  */
 import type { Context } from "hono";
 import { wallClock } from "../../clock";
-import { parseInstant } from "../../ingest/timestamps";
-import { LIMITS } from "../../limits";
+import { type ErrorDetail, validationFailed } from "../../errors";
+import { REQUEST_LIMITS } from "../../limits";
 import { runTick } from "../../tick/run-tick";
+import { parseInstant } from "../../timestamps";
 import type { AppEnv, RouteDef } from "../app-env";
-import { type ErrorDetail, validationFailed } from "../errors";
 import { readJsonBody } from "../json-body";
 
 async function postTick(c: Context<AppEnv>): Promise<Response> {
   const hasBody =
     (c.req.header("content-length") ?? "0") !== "0" || c.req.header("content-type") !== undefined;
-  const body = hasBody ? await readJsonBody(c.req.raw, LIMITS.maxBodyBytes) : {};
+  const body = hasBody ? await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes) : {};
   const at = readAt(body);
-  const report = await runTick(c.env, at);
+  const report = await runTick(c.env, at, { ruleset: c.get("ruleset") });
   return c.json({ tick: report });
 }
 

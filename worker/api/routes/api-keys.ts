@@ -8,15 +8,15 @@ import { parseScopes } from "../../auth/authenticate";
 import { generateApiKey, hashApiKey, keyPrefix, type Scope } from "../../auth/keys";
 import { wallClock } from "../../clock";
 import { type ApiKeyRow, apiKeys } from "../../db/schema";
+import { ApiError, validationFailed } from "../../errors";
 import { validateApiKeyCreate } from "../../generated/validators.js";
-import { LIMITS } from "../../limits";
+import { REQUEST_LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
-import { ApiError, validationFailed } from "../errors";
 import { readJsonBody } from "../json-body";
 import { schemaProblems } from "../validation";
 
 async function createKey(c: Context<AppEnv>): Promise<Response> {
-  const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
+  const body = await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes);
   const details = schemaProblems(validateApiKeyCreate, body);
   if (details.length > 0) throw validationFailed(details);
   const request = body as { name: string; scopes: Scope[] };

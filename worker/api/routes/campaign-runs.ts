@@ -7,10 +7,10 @@
  */
 import type { Context } from "hono";
 import { CAMPAIGN_RUN_STATUSES } from "../../db/schema/campaign-runs";
+import { type ErrorDetail, validationFailed } from "../../errors";
 import { SEND_LIMITS } from "../../sends/limits";
 import type { CampaignRunRow } from "../../tick/claims";
 import type { AppEnv, RouteDef } from "../app-env";
-import { type ErrorDetail, validationFailed } from "../errors";
 
 const RUN_ID = /^run_[0-9a-f]{28}$/;
 

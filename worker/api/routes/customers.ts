@@ -3,8 +3,8 @@
  */
 import type { Context } from "hono";
 import { type CustomerRecord, loadCustomerRecord } from "../../db/customer-record";
+import { ApiError } from "../../errors";
 import type { AppEnv, RouteDef } from "../app-env";
-import { ApiError } from "../errors";
 
 /** Timestamp columns, shown as ISO 8601 strings in the API (stored as epoch ms). */
 const TIMESTAMP_COLUMNS = [

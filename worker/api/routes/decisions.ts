@@ -9,14 +9,15 @@
 import type { Context } from "hono";
 import { OFFER_CONTEXTS, type OfferContext } from "../../../dsl";
 import { type AttributeValue, checkAttributes } from "../../attributes/check-attributes";
-import { type DecideRequest, decideAndRecord } from "../../decisions/decide-and-record";
-import { deployedRuleset } from "../../decisions/deployed-ruleset";
-import { isDecisionId } from "../../decisions/ids";
+import type { FoldedKeyCheck } from "../../auth/authenticate";
+import { type DecideRequest, decideAndRecord, type FoldedKey } from "../../decisions/decide-and-record";
+import { decisionRulesetOf } from "../../decisions/decision-ruleset";
 import { readDecision } from "../../decisions/respond";
+import { ApiError, type ErrorDetail, validationFailed } from "../../errors";
 import { validateDecisionRequest } from "../../generated/validators.js";
-import { LIMITS } from "../../limits";
+import { isDecisionId } from "../../ids";
+import { REQUEST_LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
-import { ApiError, type ErrorDetail, validationFailed } from "../errors";
 import { readJsonBody } from "../json-body";
 import { flagProblems, flagValue, queryParameterProblems } from "../query-parameters";
 import { schemaProblems } from "../validation";
@@ -36,14 +37,14 @@ const NEXT_OFFER_PARAMETERS = ["context", "reason", "explain"] as const;
 
 async function postDecision(c: Context<AppEnv>): Promise<Response> {
   const now = requestNow(c);
-  const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
+  const body = await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes);
   const details = schemaProblems(validateDecisionRequest, body);
   details.push(...queryParameterProblems(c.req.url, POST_PARAMETERS), ...flagProblems(c.req.url, "explain"));
   const fields: Record<string, unknown> = isRecord(body) ? body : {};
   // Report an undeclared reason alongside any other problem, unless the schema already flagged it.
   const reason = fields.reason;
   if (typeof reason === "string" && !details.some((detail) => detail.path === "/reason")) {
-    details.push(...reasonProblems(reason, "/reason"));
+    details.push(...reasonProblems(c, reason, "/reason"));
   }
   // Likewise an attribute the rules do not declare, or of the wrong type, would read as missing.
   const attributes = fields.attributes;
@@ -51,7 +52,7 @@ async function postDecision(c: Context<AppEnv>): Promise<Response> {
   if (isRecord(attributes) && !details.some((detail) => detail.path.startsWith("/attributes"))) {
     // The schema found nothing under /attributes, so every value is a string, number, boolean or null.
     const checked = checkAttributes(
-      deployedRuleset().attributes,
+      decisionRulesetOf(c.get("ruleset")).attributes,
       attributes as Record<string, AttributeValue>,
       {
         path: "/attributes",
@@ -81,15 +82,18 @@ async function getNextOffer(c: Context<AppEnv>): Promise<Response> {
     ...queryParameterProblems(c.req.url, NEXT_OFFER_PARAMETERS),
     ...flagProblems(c.req.url, "explain"),
   ];
-  if (customerId.length > LIMITS.maxIdLength || hasControlCharacter(customerId)) {
-    details.push({ path: "path:id", message: `must be 1 to ${LIMITS.maxIdLength} printable characters` });
+  if (customerId.length > REQUEST_LIMITS.maxIdLength || hasControlCharacter(customerId)) {
+    details.push({
+      path: "path:id",
+      message: `must be 1 to ${REQUEST_LIMITS.maxIdLength} printable characters`,
+    });
   }
   if (context === undefined) {
     details.push({ path: "?context", message: `is required; use one of ${OFFER_CONTEXTS.join(", ")}` });
   } else if (!(OFFER_CONTEXTS as readonly string[]).includes(context)) {
     details.push({ path: "?context", message: `must be one of ${OFFER_CONTEXTS.join(", ")}` });
   }
-  details.push(...reasonProblems(reason, "?reason"));
+  details.push(...reasonProblems(c, reason, "?reason"));
   if (details.length > 0) throw validationFailed(details);
   return decideAndAnswer(c, now, { customerId, context: context as OfferContext, reason });
 }
@@ -110,9 +114,9 @@ async function getDecision(c: Context<AppEnv>): Promise<Response> {
 }
 
 /** A reason must be one the rules declare: a typo must not silently fall through to "no offer". */
-function reasonProblems(reason: string | null, path: string): ErrorDetail[] {
+function reasonProblems(c: Context<AppEnv>, reason: string | null, path: string): ErrorDetail[] {
   if (reason === null) return [];
-  const reasons = deployedRuleset().ruleset.reasons;
+  const reasons = c.get("ruleset").reasons;
   if (reasons.has(reason)) return [];
   return [
     { path, message: `is not a reason the rules declare; use one of ${[...reasons.keys()].join(", ")}` },
@@ -128,6 +132,16 @@ function hasControlCharacter(text: string): boolean {
   return false;
 }
 
+/**
+ * The route's key check as the decision read takes it: the read looks the key hash up in its own
+ * statement and hands back the row, which the check (worker/auth) accepts or refuses before anything
+ * is decided. Null on a route that looked the key up before the handler ran.
+ */
+function foldedKeyOf(c: Context<AppEnv>): FoldedKey | null {
+  const check: FoldedKeyCheck | undefined = c.get("keyCheck");
+  return check ? { hash: check.keyHash, admit: (found) => check.settle(found) } : null;
+}
+
 /** Decides one validated ask and answers with the decision: where both decision routes end. */
 async function decideAndAnswer(
   c: Context<AppEnv>,
@@ -136,7 +150,11 @@ async function decideAndAnswer(
 ): Promise<Response> {
   // `?explain` was checked with the other parameters.
   const explain = flagValue(c.req.url, "explain");
-  const result = await decideAndRecord(c.env, { ...ask, now, explain, keyCheck: c.get("keyCheck") });
+  const result = await decideAndRecord(
+    c.env,
+    { ...ask, now, explain, foldedKey: foldedKeyOf(c) },
+    c.get("ruleset"),
+  );
   c.header("X-Rebound-Rows-Read", String(result.rowsRead));
   const view: Record<string, unknown> = {
     ...decisionView(result.decision),

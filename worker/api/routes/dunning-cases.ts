@@ -7,9 +7,9 @@
  */
 import type { Context } from "hono";
 import { DUNNING_CASE_STATUSES } from "../../db/schema/dunning-cases";
+import { type ErrorDetail, validationFailed } from "../../errors";
 import { SEND_LIMITS } from "../../sends/limits";
 import type { AppEnv, RouteDef } from "../app-env";
-import { type ErrorDetail, validationFailed } from "../errors";
 
 interface DunningCaseRow {
   customer_id: string;

@@ -8,9 +8,10 @@
  */
 
 import type { Context } from "hono";
+import type { ExprType, Ruleset } from "../../../dsl";
 import { declaredAttributes } from "../../attributes/check-attributes";
 import { wallClock } from "../../clock";
-import { ruleset } from "../../generated/ruleset";
+import { ApiError, type ErrorDetail, validationFailed } from "../../errors";
 import { validateEvent, validateEventBatch } from "../../generated/validators.js";
 import {
   type IncomingEvent,
@@ -18,23 +19,40 @@ import {
   normalizeEvents,
   OCCURRED_AT_MESSAGE,
 } from "../../ingest/normalize";
-import { parseInstant } from "../../ingest/timestamps";
 import { writeEvents } from "../../ingest/write-events";
-import { LIMITS } from "../../limits";
+import { REQUEST_LIMITS } from "../../limits";
+import { parseInstant } from "../../timestamps";
 import type { AppEnv, RouteDef } from "../app-env";
-import { ApiError, type ErrorDetail, validationFailed } from "../errors";
 import { readJsonBody } from "../json-body";
 import { schemaProblems } from "../validation";
 
-// The reasons `subscription.canceled` may carry: the deployed rules' `reasons:` list.
-const CANCEL_REASONS: readonly string[] = Object.freeze(ruleset.reasons.map((reason) => reason.key));
-// The custom attributes `customer.updated` is checked against: the deployed rules' `fields:`.
-const DECLARED_ATTRIBUTES = declaredAttributes(ruleset);
+/** What events are checked against: the rules' `reasons:` and `fields:`. */
+interface EventRules {
+  /** The reasons `subscription.canceled` may carry. */
+  readonly reasons: readonly string[];
+  /** The custom attributes `customer.updated` is checked against. */
+  readonly attributes: ReadonlyMap<string, ExprType>;
+}
+
+const eventRulesCache = new WeakMap<Ruleset, EventRules>();
+
+/** The request's ruleset (chosen by worker/api/app.ts) as ingest checks it, derived once per ruleset. */
+function eventRules(ruleset: Ruleset): EventRules {
+  let rules = eventRulesCache.get(ruleset);
+  if (!rules) {
+    rules = {
+      reasons: Object.freeze(ruleset.ir.reasons.map((reason) => reason.key)),
+      attributes: declaredAttributes(ruleset.ir),
+    };
+    eventRulesCache.set(ruleset, rules);
+  }
+  return rules;
+}
 
 async function postEvents(c: Context<AppEnv>): Promise<Response> {
-  const body = await readJsonBody(c.req.raw, LIMITS.maxBodyBytes);
+  const body = await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes);
   const { items, details } = checkEventsBody(body);
-  const normalized = normalizeEvents(items, { reasons: CANCEL_REASONS, attributes: DECLARED_ATTRIBUTES });
+  const normalized = normalizeEvents(items, eventRules(c.get("ruleset")));
   details.push(...normalized.details);
   if (details.length > 0) throw validationFailed(details.sort(byItem));
 
@@ -62,15 +80,15 @@ function checkEventsBody(body: unknown): { items: IncomingItem[]; details: Error
   }
   const { events } = body as { events: unknown };
   // Checked before the schema so a huge array is refused without validating every item.
-  if (Array.isArray(events) && events.length > LIMITS.maxEventsPerBatch) {
+  if (Array.isArray(events) && events.length > REQUEST_LIMITS.maxEventsPerBatch) {
     throw new ApiError(
       400,
       "too_many_events",
-      `A request may carry at most ${LIMITS.maxEventsPerBatch} events.`,
+      `A request may carry at most ${REQUEST_LIMITS.maxEventsPerBatch} events.`,
       [
         {
           path: "/events",
-          message: `has ${events.length} events; send at most ${LIMITS.maxEventsPerBatch} per request`,
+          message: `has ${events.length} events; send at most ${REQUEST_LIMITS.maxEventsPerBatch} per request`,
         },
       ],
     );

@@ -9,10 +9,10 @@
  * `decision_not_found`. Decline mirrors it (409 `offer_accepted`).
  */
 import type { Context } from "hono";
-import { isDecisionId } from "../../decisions/ids";
 import { type OfferResponse, respondToOffer } from "../../decisions/respond";
+import { ApiError } from "../../errors";
+import { isDecisionId } from "../../ids";
 import type { AppEnv, RouteDef } from "../app-env";
-import { ApiError } from "../errors";
 import { decisionView, redemptionView } from "./decision-view";
 import { requestNow } from "./request-now";
 

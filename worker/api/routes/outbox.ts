@@ -4,9 +4,9 @@
  * page with `?limit=` and `?cursor=`.
  */
 import type { Context } from "hono";
+import { validationFailed } from "../../errors";
 import { listOutbox, type OutboxRow } from "../../sends/list";
 import type { AppEnv, RouteDef } from "../app-env";
-import { validationFailed } from "../errors";
 import { readPageQuery } from "./page-query";
 
 async function listOutboxRoute(c: Context<AppEnv>): Promise<Response> {

@@ -3,11 +3,11 @@
  * values as validation details rather than guessing.
  */
 import type { Context } from "hono";
-import { isSendId } from "../../sends/ids";
+import type { ErrorDetail } from "../../errors";
+import { isSendId } from "../../ids";
 import { SEND_LIMITS } from "../../sends/limits";
 import type { PageRequest } from "../../sends/list";
 import type { AppEnv } from "../app-env";
-import type { ErrorDetail } from "../errors";
 
 /** The page asked for, and the problems with the query (the caller answers 400 when there are any). */
 export function readPageQuery(c: Context<AppEnv>): { page: PageRequest; problems: ErrorDetail[] } {

@@ -7,9 +7,9 @@
 import type { Context } from "hono";
 import { allows } from "../../auth/keys";
 import { wallClock } from "../../clock";
-import { parseInstant } from "../../ingest/timestamps";
+import { ApiError, validationFailed } from "../../errors";
+import { parseInstant } from "../../timestamps";
 import type { AppEnv } from "../app-env";
-import { ApiError, validationFailed } from "../errors";
 
 export const NOW_HEADER = "x-rebound-now";
 

@@ -6,11 +6,11 @@
  */
 import type { Context } from "hono";
 import { wallClock } from "../../clock";
+import { ApiError, validationFailed } from "../../errors";
 import { getSend, listSends } from "../../sends/list";
 import { retryDeadSend } from "../../sends/retry-dead";
 import { SEND_STATUSES, type SendRow, type SendStatus } from "../../sends/types";
 import type { AppEnv, RouteDef } from "../app-env";
-import { ApiError, validationFailed } from "../errors";
 import { readPageQuery } from "./page-query";
 
 async function listSendsRoute(c: Context<AppEnv>): Promise<Response> {

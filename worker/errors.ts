@@ -1,6 +1,8 @@
 /**
- * Errors the API answers on purpose. Handlers throw an `ApiError`; the one error boundary in
- * worker/api/error-boundary.ts turns it into `{"error": {"code", "message", "details"}}`.
+ * Errors the API answers on purpose, below every folder that throws them: route handlers and domain
+ * modules (auth, ingest, decisions, sends) throw an `ApiError`; the one error boundary in
+ * worker/api/error-boundary.ts turns it into `{"error": {"code", "message", "details"}}`. Nothing
+ * here renders HTTP: the status is data that the boundary answers with.
  */
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
