@@ -12,7 +12,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["test/dsl/**/*.test.ts", "test/smoke/**/*.test.ts"],
+          include: ["test/dsl/**/*.test.ts", "test/smoke/**/*.test.ts", "test/architecture/**/*.test.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,
