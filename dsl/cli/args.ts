@@ -34,6 +34,10 @@ export function parseArgs(
   const values = new Map<string, string | true>();
   for (const [name, value] of Object.entries(parsed.values)) {
     if (value === undefined || value === false) continue;
+    // `--out=` names no folder: as much a missing value as a trailing `--out`.
+    if (value === "" && !optionalValues.includes(name)) {
+      throw new UsageError(`--${name} needs a value`, { showUsage: true });
+    }
     // A bare optional-value option was written `--name=` below.
     values.set(
       name,

@@ -96,16 +96,22 @@ export function renderMessage(ruleset: Ruleset, key: string, input: MessageInput
 
 /**
  * Renders a send's message from the variables snapshotted when it was enqueued (the queue
- * consumer). A message without a subject has the company name (`company_name`) as its subject.
- * Null when `key` is not in the ruleset (a send enqueued under rules that have since changed).
+ * consumer). A message without a subject has the company name as its subject: `companyName` (the
+ * deployment's, which the consumer passes) else the snapshot's `company_name`. Null when `key` is
+ * not in the ruleset (a send enqueued under rules that have since changed).
  *
  * @example renderSend(ruleset, "dunning_day_0", { first_name: "Ada", company_name: "Acme" })
  * // → { key: "dunning_day_0", subject: "Your payment did not go through", body: "Hi Ada, …", … }
  */
-export function renderSend(ruleset: Ruleset, key: string, variables: TemplateValues): RenderedSend | null {
+export function renderSend(
+  ruleset: Ruleset,
+  key: string,
+  variables: TemplateValues,
+  companyName?: string,
+): RenderedSend | null {
   const rendered = renderWith(ruleset, key, variables);
   if (!rendered) return null;
-  return { ...rendered, subject: rendered.subject ?? (variables.company_name ?? "").trim() };
+  return { ...rendered, subject: rendered.subject ?? (companyName ?? variables.company_name ?? "").trim() };
 }
 
 function renderWith(ruleset: Ruleset, key: string, variables: TemplateValues): RenderedMessage | null {

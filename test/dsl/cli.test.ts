@@ -103,6 +103,14 @@ describe("usage errors", () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it("`build --out=` (an empty value) exits 2 and creates no folder", () => {
+    const cwd = mkdtempSync(join(scratch, "build-empty-"));
+    const result = rebound(["build", join(root, "rules"), "--out="], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.err.split("\n")[0]).toBe("--out needs a value");
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   it("an option followed by another option has no value", async () => {
     const result = await run(["validate", "rules", "--format", "--help"]);
     expect(result.code).toBe(2);

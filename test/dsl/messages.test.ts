@@ -35,6 +35,9 @@ describe("a message without a subject", () => {
       subject: "Acme",
       body: "Thanks for staying with Acme.",
     });
+    // The consumer passes the deployment's company name: a send snapshotted without one still has
+    // a subject line.
+    expect(renderSend(rules, "banner", { company_name: null }, "Acme")).toMatchObject({ subject: "Acme" });
   });
 });
 

@@ -146,7 +146,12 @@ async function deliverClaimed(
   }
 
   const variables = parseVariables(row.variables);
-  const rendered = renderSend(options.ruleset, row.message_key, templateValues(variables, env.COMPANY_NAME));
+  const rendered = renderSend(
+    options.ruleset,
+    row.message_key,
+    templateValues(variables, env.COMPANY_NAME),
+    env.COMPANY_NAME,
+  );
   if (!rendered) return dead(`message "${row.message_key}" is not in the ruleset`);
 
   let outcome: DeliveryOutcome;
