@@ -137,7 +137,13 @@ describe("query parameters of GET next-offer", () => {
     expect(long.body.error).toMatchObject({
       code: "validation_failed",
       message: "The request is invalid (1 problem).",
-      details: [{ path: "path:id", message: "must be 1 to 128 printable characters" }],
+      details: [
+        {
+          path: "path:id",
+          message:
+            "is not a valid id: 1 to 128 characters, no control characters, no whitespace at the start or end",
+        },
+      ],
     });
   });
 });

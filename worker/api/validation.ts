@@ -4,6 +4,7 @@
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { ErrorDetail } from "../errors";
+import { ID_PROBLEM, isIdRuleError } from "./identifiers";
 
 const BUILT_IN_TYPES =
   "customer.updated, activity, order.completed, subscription.started, subscription.changed, " +
@@ -38,6 +39,8 @@ function describe(error: ErrorObject, prefix: string): ErrorDetail | null {
   if (typeof badName === "string") {
     return { path: `${path}/${escapePointer(badName)}`, message: nameHint(error.instancePath) };
   }
+  // Too short, too long or a bad character: one sentence says what an id may be.
+  if (isIdRuleError(error)) return { path, message: ID_PROBLEM };
   switch (error.keyword) {
     // "must match then schema" only repeats the errors reported inside the `then` branch.
     case "if":
@@ -81,8 +84,6 @@ function patternHint(instancePath: string): string {
     email: "an email address",
     update_url: "an http(s) URL",
     reason: "a reason key such as too_expensive",
-    id: "no control characters",
-    customer_id: "no control characters",
   };
   return hints[field] ?? "see the event reference in README.md";
 }

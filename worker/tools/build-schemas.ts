@@ -22,9 +22,13 @@ const VALIDATORS = {
   validateEventBatch: "https://rebound.dev/schemas/event-batch.json",
   validateApiKeyCreate: "https://rebound.dev/schemas/api-key-create.json",
   validateDecisionRequest: "https://rebound.dev/schemas/decision-request.json",
+  // Ids in URL paths and query parameters (worker/api/identifiers.ts), by the rule bodies use.
+  validateId: "https://rebound.dev/schemas/id.json",
 } as const;
 
 // `unicode: false` keeps ajv from importing its CJS ucs2length helper: lengths count UTF-16 units.
+// `unicodeRegExp` stays on (the default): patterns get the `u` flag, so they match code points, and
+// id.schema.json relies on it to refuse an unpaired surrogate.
 const ajv = new Ajv({
   allErrors: true,
   strict: true,

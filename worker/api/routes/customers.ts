@@ -3,8 +3,9 @@
  */
 import type { Context } from "hono";
 import { type CustomerRecord, loadCustomerRecord } from "../../db/customer-record";
-import { ApiError } from "../../errors";
+import { ApiError, validationFailed } from "../../errors";
 import type { AppEnv, RouteDef } from "../app-env";
+import { idProblems } from "../identifiers";
 
 /** Timestamp columns, shown as ISO 8601 strings in the API (stored as epoch ms). */
 const TIMESTAMP_COLUMNS = [
@@ -20,6 +21,8 @@ const TIMESTAMP_COLUMNS = [
 
 async function getCustomer(c: Context<AppEnv>): Promise<Response> {
   const customerId = c.req.param("id") ?? "";
+  const problems = idProblems(customerId, "path:id");
+  if (problems.length > 0) throw validationFailed(problems);
   const record = await loadCustomerRecord(c.env.DB, customerId);
   if (!record) {
     throw new ApiError(

@@ -10,6 +10,7 @@ import { DUNNING_CASE_STATUSES } from "../../db/schema/dunning-cases";
 import { type ErrorDetail, validationFailed } from "../../errors";
 import { SEND_LIMITS } from "../../sends/limits";
 import type { AppEnv, RouteDef } from "../app-env";
+import { customerFilter } from "../identifiers";
 
 interface DunningCaseRow {
   customer_id: string;
@@ -40,8 +41,8 @@ async function listDunningCases(c: Context<AppEnv>): Promise<Response> {
   if (status !== null && !(DUNNING_CASE_STATUSES as readonly string[]).includes(status)) {
     problems.push({ path: "?status", message: `must be one of ${DUNNING_CASE_STATUSES.join(", ")}` });
   }
+  const customerId = customerFilter(c.req.query("customer_id"), problems);
   if (problems.length > 0) throw validationFailed(problems);
-  const customerId = c.req.query("customer_id") || null;
   const conditions: string[] = [];
   const params: (string | number)[] = [];
   if (status !== null) {

@@ -4,11 +4,17 @@
  * `npm run bench:decide` can show what a decision costs on top of the platform's floor.
  */
 import type { Context } from "hono";
+import { validationFailed } from "../../errors";
 import type { AppEnv, RouteDef } from "../app-env";
+import { idProblems } from "../identifiers";
 
 async function floor(c: Context<AppEnv>): Promise<Response> {
+  const customerId = c.req.param("id") ?? "";
+  // The same check as the decision routes, so the baseline pays for it too.
+  const problems = idProblems(customerId, "path:id");
+  if (problems.length > 0) throw validationFailed(problems);
   const result = await c.env.DB.prepare("SELECT id, status FROM customers WHERE id = ?1")
-    .bind(c.req.param("id") ?? "")
+    .bind(customerId)
     .run<{ id: string; status: string }>();
   c.header("X-Rebound-Rows-Read", String(result.meta.rows_read ?? 0));
   return c.json({ customer: result.results[0] ?? null, meta: { rows_read: result.meta.rows_read ?? 0 } });

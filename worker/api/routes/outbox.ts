@@ -7,12 +7,14 @@ import type { Context } from "hono";
 import { validationFailed } from "../../errors";
 import { listOutbox, type OutboxRow } from "../../sends/list";
 import type { AppEnv, RouteDef } from "../app-env";
+import { customerFilter } from "../identifiers";
 import { readPageQuery } from "./page-query";
 
 async function listOutboxRoute(c: Context<AppEnv>): Promise<Response> {
   const { page, problems } = readPageQuery(c);
+  const customerId = customerFilter(c.req.query("customer_id"), problems);
   if (problems.length > 0) throw validationFailed(problems);
-  const result = await listOutbox(c.env.DB, { ...page, customerId: c.req.query("customer_id") || null });
+  const result = await listOutbox(c.env.DB, { ...page, customerId });
   return c.json({ messages: result.items.map(outboxView), next_cursor: result.nextCursor });
 }
 

@@ -11,6 +11,7 @@ import { getSend, listSends } from "../../sends/list";
 import { retryDeadSend } from "../../sends/retry-dead";
 import { SEND_STATUSES, type SendRow, type SendStatus } from "../../sends/types";
 import type { AppEnv, RouteDef } from "../app-env";
+import { customerFilter } from "../identifiers";
 import { readPageQuery } from "./page-query";
 
 async function listSendsRoute(c: Context<AppEnv>): Promise<Response> {
@@ -20,11 +21,12 @@ async function listSendsRoute(c: Context<AppEnv>): Promise<Response> {
     if ((SEND_STATUSES as readonly string[]).includes(status)) statuses.push(status as SendStatus);
     else problems.push({ path: "?status", message: `"${status}" is not one of ${SEND_STATUSES.join(", ")}` });
   }
+  const customerId = customerFilter(c.req.query("customer_id"), problems);
   if (problems.length > 0) throw validationFailed(problems);
   const result = await listSends(c.env.DB, {
     ...page,
     statuses: [...new Set(statuses)],
-    customerId: c.req.query("customer_id") || null,
+    customerId,
   });
   return c.json({ sends: result.items.map(sendView), next_cursor: result.nextCursor });
 }

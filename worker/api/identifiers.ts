@@ -1,0 +1,54 @@
+/**
+ * What an id chosen by the client may be (a customer id, an event id, an invoice id), wherever the
+ * API takes one: in a body, in the URL path or in a query parameter.
+ *
+ * The rule itself is one JSON Schema, worker/api/schemas/id.schema.json: 1 to
+ * `REQUEST_LIMITS.maxIdLength` UTF-16 code units of well-formed text, no control character, no
+ * whitespace at either end. Body schemas `$ref` it; path and query ids run its build-time compiled
+ * validator here, so the three places cannot drift apart. Ids appear in logs, CSV exports and URLs,
+ * where a blank id, a control character or an invisible trailing space would hide or change it.
+ *
+ * Stage: HTTP, in a route's request parsing, before anything is read or decided.
+ */
+import type { ErrorObject } from "ajv";
+import type { ErrorDetail } from "../errors";
+import { validateId } from "../generated/validators.js";
+import { REQUEST_LIMITS } from "../limits";
+
+/** How body schemas refer to the id rule (`{"$ref": "id.json"}`); ajv's schemaPath starts with it. */
+export const ID_SCHEMA_REF = "id.json";
+
+/** What a client is told about an id that breaks the rule, wherever it was given. */
+export const ID_PROBLEM = `is not a valid id: 1 to ${REQUEST_LIMITS.maxIdLength} characters, no control characters, no whitespace at the start or end`;
+
+/**
+ * The problem with an id taken from the URL (`path:id`, `?customer_id`), if any.
+ *
+ * @example idProblems(" ", "path:id") // [{ path: "path:id", message: ID_PROBLEM }]
+ * @example idProblems("cus_42", "?customer_id") // []
+ */
+export function idProblems(id: string, path: string): ErrorDetail[] {
+  return validateId(id) ? [] : [{ path, message: ID_PROBLEM }];
+}
+
+/**
+ * Whether an ajv error is the id rule refusing a string (too short, too long, a character it may
+ * not have), which worker/api/validation.ts words as `ID_PROBLEM`. A value that is not a string at
+ * all keeps ajv's "must be string".
+ */
+export function isIdRuleError(error: ErrorObject): boolean {
+  return error.schemaPath.startsWith(`${ID_SCHEMA_REF}/`) && error.keyword !== "type";
+}
+
+/**
+ * The `?customer_id=` filter of an admin listing (sends, outbox, dunning cases): null when absent.
+ * A given one must be a valid id, an empty one included: `?customer_id=` must not quietly list every
+ * customer. A problem is added to `problems`, which the route answers with as a 400.
+ *
+ * @example customerFilter("cus_42", problems) // "cus_42", problems unchanged
+ */
+export function customerFilter(text: string | undefined, problems: ErrorDetail[]): string | null {
+  if (text === undefined) return null;
+  problems.push(...idProblems(text, "?customer_id"));
+  return text;
+}
