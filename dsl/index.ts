@@ -31,6 +31,8 @@ export { bucketOf } from "./runtime/bucket";
 export {
   type ChosenOffer,
   decideOffer,
+  type HeldOffer,
+  heldOfferServes,
   type OfferDecision,
   type OfferTraceEntry,
   type PastOffer,

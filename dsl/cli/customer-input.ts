@@ -151,7 +151,7 @@ export function customerInput(
   const events = list(input.events ?? [], "events").map((item, index) =>
     eventInput(item, index, at, currency),
   );
-  return { ctx: { now: at, customer, events }, history: historyInput(input.history, at) };
+  return { ctx: { now: at, customer, events }, history: historyInput(ruleset, input.history, at) };
 }
 
 function eventInput(item: unknown, index: number, at: number, currency: string): EventRecord {
@@ -173,7 +173,12 @@ function eventInput(item: unknown, index: number, at: number, currency: string):
   };
 }
 
-function historyInput(value: unknown, at: number): OfferHistory {
+/**
+ * Past offers as written in a test case or customer file: `{ offer, at, redeemed_at?, reward? }`.
+ * The reward kind (scoped caps and cooldowns) is `reward`'s, else the offer rule's own reward's;
+ * unknown (null) for an offer no longer in the rules.
+ */
+function historyInput(ruleset: Ruleset, value: unknown, at: number): OfferHistory {
   if (value === undefined || value === null) return { offers: [] };
   const history = record(value, "history");
   const offers = list(history.offers ?? [], "history.offers").map((item, index) => {
@@ -182,6 +187,7 @@ function historyInput(value: unknown, at: number): OfferHistory {
     if (typeof offer.offer !== "string") throw new InputError(`${where}: needs \`offer\` (the offer key)`);
     return {
       offerKey: offer.offer,
+      rewardKind: pastRewardKind(ruleset, offer.offer, offer.reward, `${where}.reward`),
       at: parseMoment(offer.at, at, `${where}.at`),
       redeemedAt:
         offer.redeemed_at == null ? null : parseMoment(offer.redeemed_at, at, `${where}.redeemed_at`),
@@ -191,6 +197,20 @@ function historyInput(value: unknown, at: number): OfferHistory {
     parseMoment(item, at, `history.cancellations[${index}]`),
   );
   return { offers, cancellations };
+}
+
+function pastRewardKind(ruleset: Ruleset, offerKey: string, reward: unknown, where: string): string | null {
+  if (reward === undefined || reward === null) {
+    const rule = ruleset.offers.find((offer) => offer.key === offerKey);
+    return rule ? (ruleset.rewards.get(rule.ir.reward)?.kind ?? null) : null;
+  }
+  if (typeof reward !== "string") throw new InputError(`${where}: expected a reward key`);
+  const known = ruleset.rewards.get(reward);
+  if (known) return known.kind;
+  const suggestion = closest(reward, ruleset.rewards.keys());
+  throw new InputError(
+    `${where}: unknown reward \`${reward}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`,
+  );
 }
 
 function record(value: unknown, where: string): Record<string, unknown> {

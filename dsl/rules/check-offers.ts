@@ -5,6 +5,7 @@
  */
 
 import { LIMITS } from "../limits";
+import { closest } from "../suggest";
 import type { CheckContext } from "./check-context";
 import type { YamlMap, YamlNode } from "./load";
 import type { Reader } from "./reader";
@@ -14,9 +15,11 @@ import {
   OFFER_CONTEXTS,
   type OfferContext,
   type OfferIR,
+  type OfferPolicyIR,
   type OfferVariantIR,
   REWARD_KINDS,
   type RewardIR,
+  type RewardKind,
   type RulesetIR,
 } from "./ruleset";
 
@@ -113,7 +116,10 @@ export function readRewards(c: CheckContext): RewardIR[] {
 export function readCap(_c: CheckContext, node: YamlNode, reader: Reader, what: string): CapIR | null {
   const map = reader.map(node, what);
   if (!map) return null;
-  const fields = reader.fields(map, what, ["max", "per"], ["max", "per"]);
+  return capOf(reader, reader.fields(map, what, ["max", "per"], ["max", "per"]));
+}
+
+function capOf(reader: Reader, fields: Map<string, YamlNode>): CapIR | null {
   const maxNode = fields.get("max");
   const perNode = fields.get("per");
   const max = maxNode ? reader.integer(maxNode, "`max`", 1, 1000) : undefined;
@@ -133,7 +139,7 @@ export function readFrequencyCaps(c: CheckContext): RulesetIR["frequencyCaps"] {
 export function readOfferPolicy(c: CheckContext): RulesetIR["offerPolicy"] {
   const policy: RulesetIR["offerPolicy"] = {
     cap: null,
-    cooldownMs: null,
+    cooldown: null,
     redeemedThenChurnedWithinMs: null,
   };
   const found = c.single("offer_policy");
@@ -143,14 +149,63 @@ export function readOfferPolicy(c: CheckContext): RulesetIR["offerPolicy"] {
   if (!map) return policy;
   const fields = reader.fields(map, "`offer_policy`", ["cap", "cooldown", "redeemed_then_churned_within"]);
   const cap = fields.get("cap");
-  if (cap) policy.cap = readCap(c, cap, reader, "`cap`");
+  if (cap) policy.cap = readPolicyCap(cap, reader);
   const cooldown = fields.get("cooldown");
-  if (cooldown) policy.cooldownMs = reader.duration(cooldown, "`cooldown`", LIMITS.maxDurationMs) ?? null;
+  if (cooldown) policy.cooldown = readPolicyCooldown(cooldown, reader);
   const guard = fields.get("redeemed_then_churned_within");
   if (guard)
     policy.redeemedThenChurnedWithinMs =
       reader.duration(guard, "`redeemed_then_churned_within`", LIMITS.maxDurationMs) ?? null;
   return policy;
+}
+
+/** `cap: { max: 3, per: 365d, reward_kinds: [amount_off, credit] }`; without `reward_kinds`, every kind. */
+function readPolicyCap(node: YamlNode, reader: Reader): OfferPolicyIR["cap"] {
+  const map = reader.map(node, "`cap`");
+  if (!map) return null;
+  const fields = reader.fields(map, "`cap`", ["max", "per", "reward_kinds"], ["max", "per"]);
+  const cap = capOf(reader, fields);
+  const kindsNode = fields.get("reward_kinds");
+  const rewardKinds = kindsNode ? readRewardKinds(kindsNode, reader) : null;
+  return cap && rewardKinds !== undefined ? { ...cap, rewardKinds } : null;
+}
+
+/** `cooldown: 30d` (every kind) or `cooldown: { for: 30d, reward_kinds: [amount_off, credit] }`. */
+function readPolicyCooldown(node: YamlNode, reader: Reader): OfferPolicyIR["cooldown"] {
+  if (node.kind !== "map") {
+    const forMs = reader.duration(node, "`cooldown`", LIMITS.maxDurationMs);
+    return forMs === undefined ? null : { forMs, rewardKinds: null };
+  }
+  const fields = reader.fields(node, "`cooldown`", ["for", "reward_kinds"], ["for"]);
+  const forNode = fields.get("for");
+  const forMs = forNode ? reader.duration(forNode, "`for`", LIMITS.maxDurationMs) : undefined;
+  const kindsNode = fields.get("reward_kinds");
+  const rewardKinds = kindsNode ? readRewardKinds(kindsNode, reader) : null;
+  return forMs !== undefined && rewardKinds !== undefined ? { forMs, rewardKinds } : null;
+}
+
+/** A non-empty list of distinct reward kinds (RewardIR.kind), each error located at its item. */
+function readRewardKinds(node: YamlNode, reader: Reader): RewardKind[] | undefined {
+  const items = reader.keyList(node, "`reward_kinds`");
+  if (!items) return undefined;
+  const kinds: RewardKind[] = [];
+  let ok = items.length === (node.kind === "seq" ? node.items.length : 1);
+  for (const item of items) {
+    if (!(REWARD_KINDS as readonly string[]).includes(item.key)) {
+      const suggestion = closest(item.key, REWARD_KINDS);
+      reader.fail(
+        item.node,
+        "schema_violation",
+        `unknown reward kind \`${item.key}\``,
+        suggestion ? `did you mean \`${suggestion}\`?` : `reward kinds: ${REWARD_KINDS.join(", ")}`,
+      );
+      ok = false;
+    } else if (kinds.includes(item.key as RewardKind)) {
+      reader.fail(item.node, "duplicate_key", `reward kind \`${item.key}\` is listed twice`);
+      ok = false;
+    } else kinds.push(item.key as RewardKind);
+  }
+  return ok ? kinds : undefined;
 }
 
 export function readOffers(

@@ -9,7 +9,7 @@ import type { Expr } from "../expr/ast";
 import type { Money } from "../expr/types";
 
 /** Bumped when the IR's shape changes incompatibly. */
-export const RULESET_FORMAT = 1;
+export const RULESET_FORMAT = 2;
 
 /** An expression as checked: its text, its AST, whether SQL can evaluate it, and where it was written. */
 export interface ExpressionIR {
@@ -24,6 +24,17 @@ export interface ExpressionIR {
 export interface CapIR {
   max: number;
   perMs: number;
+}
+
+/**
+ * `offer_policy`: limits across offers, and the anti-abuse guard. A cap or cooldown with
+ * `rewardKinds` counts only past offers of those kinds and limits only offers that may give one;
+ * null: every kind.
+ */
+export interface OfferPolicyIR {
+  cap: (CapIR & { rewardKinds: RewardKind[] | null }) | null;
+  cooldown: { forMs: number; rewardKinds: RewardKind[] | null } | null;
+  redeemedThenChurnedWithinMs: number | null;
 }
 
 export type RewardKind =
@@ -202,7 +213,7 @@ export interface RulesetIR {
   rewards: RewardIR[];
   /** Highest priority first, file order among equals: the order decisions evaluate them in. */
   offers: OfferIR[];
-  offerPolicy: { cap: CapIR | null; cooldownMs: number | null; redeemedThenChurnedWithinMs: number | null };
+  offerPolicy: OfferPolicyIR;
   frequencyCaps: { key: string; max: number; perMs: number }[];
   messages: MessageIR[];
   inactivity: InactivityIR[];

@@ -7,15 +7,17 @@
  *  1. A reason whose rules say `offers: false` (shutting_down) → no offer, `ineligible`.
  *  2. Offers in priority order: context, reason, segments, `when`, then the offer's own cap and
  *     cooldown. The first offer that passes is the match; the trace records every offer looked at.
- *  3. The ruleset's guards on the match: anti-abuse (`ineligible`), the cap across all offers
- *     (`capped`), the cooldown between any two offers (`cooldown`).
+ *  3. The ruleset's guards on the match: anti-abuse (`ineligible`), the cap across offers
+ *     (`capped`), the cooldown between offers (`cooldown`). A cap or cooldown that names reward kinds
+ *     counts only past offers of those kinds and limits only a match that may give one; like an
+ *     offer's own cap, it passes the ask on to the next offer. The others are customer-wide.
  *  4. The match's experiment: the holdout gets nothing (`holdout`), a variant may swap reward/message.
  * `withdrawalOf` re-checks the customer-wide refusals (1 and the anti-abuse guard of 3) for an offer
  * the customer already holds. Nothing here reads a clock: `ctx.now` is the request's time.
  */
 
 import type { EvalContext } from "../expr/types";
-import type { OfferContext, OfferIR, RewardIR } from "../rules/ruleset";
+import type { OfferContext, OfferIR, RewardIR, RewardKind } from "../rules/ruleset";
 import { assignVariant, inHoldout } from "./bucket";
 import { type ConditionTrace, explainCondition } from "./explain";
 import type { CompiledOffer, Ruleset } from "./ruleset";
@@ -23,6 +25,11 @@ import type { CompiledOffer, Ruleset } from "./ruleset";
 /** One offer the customer was given before (any outcome), and when they redeemed it, if they did. */
 export interface PastOffer {
   readonly offerKey: string;
+  /**
+   * The kind of reward it gave (RewardIR.kind, e.g. `amount_off`); null when unknown, which a cap
+   * or cooldown scoped to reward kinds counts as in scope (the safe side).
+   */
+  readonly rewardKind: string | null;
   /** When the offer was decided (shown), epoch ms. */
   readonly at: number;
   readonly redeemedAt?: number | null;
@@ -144,15 +151,20 @@ export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRe
     if (entry.outcome === "capped" || entry.outcome === "cooldown") limited.push(entry);
     if (entry.outcome !== "chosen") continue;
     const rest = ruleset.offers.slice(index + 1).filter((o) => !request.only || request.only.includes(o.key));
-    const blocked = guard(ruleset, ctx, history);
+    const blocked = guard(ruleset, ctx, history, offer.ir);
+    if (blocked?.scoped) {
+      // A cap or cooldown on some reward kinds limits this offer as its own cap would: a lesser
+      // offer of another kind may still answer (a consultation when discounts are cooling down).
+      const limitedEntry: OfferTraceEntry = { ...entry, outcome: blocked.code, detail: blocked.why };
+      trace[trace.length - 1] = limitedEntry;
+      limited.push(limitedEntry);
+      continue;
+    }
     if (blocked) {
       trace[trace.length - 1] = { ...entry, outcome: "blocked", detail: blocked.why };
-      // The guards are customer-wide: any later offer would be blocked the same way.
-      pushNotEvaluated(
-        trace,
-        rest,
-        `${offer.key} matched first and was blocked (${blocked.why}), which blocks every offer`,
-      );
+      // The anti-abuse guard and a cap or cooldown on every kind are customer-wide: any later offer
+      // would be blocked the same way.
+      pushNotEvaluated(trace, rest, `${offer.key} matched first and was blocked (${blocked.why})`);
       return { ...base, matched: offer.key, offer: null, reasonCode: blocked.code, why: blocked.why, trace };
     }
     pushNotEvaluated(trace, rest, `${offer.key} matched first`);
@@ -160,10 +172,14 @@ export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRe
   }
   const first = limited[0];
   if (first) {
+    // One limit stopping them all (a scoped policy cooldown, say) is said once.
+    const oneLimit = limited.every((entry) => entry.detail === first.detail);
     const why =
       limited.length === 1
         ? `the only matching offer was limited: ${first.detail}`
-        : `every matching offer was limited: ${limited.map((entry) => `${entry.offer} ${entry.detail}`).join("; ")}`;
+        : oneLimit
+          ? `every matching offer was limited: ${first.detail} (${limited.map((entry) => entry.offer).join(", ")})`
+          : `every matching offer was limited: ${limited.map((entry) => `${entry.offer} ${entry.detail}`).join("; ")}`;
     return {
       ...base,
       offer: null,
@@ -197,6 +213,49 @@ export function withdrawalOf(ruleset: Ruleset, ctx: EvalContext, request: OfferR
   return (
     refusedReason(ruleset, reasonOf(ctx, request)) ?? abuse(ruleset, ctx, request.history ?? { offers: [] })
   );
+}
+
+/** An offer the customer holds (outstanding, unanswered), as `heldOfferServes` looks at it. */
+export interface HeldOffer {
+  readonly offerKey: string;
+  /** Where it was asked for, and the reason the rules used then. */
+  readonly context: OfferContext;
+  readonly reason: string | null;
+}
+
+/**
+ * Why the offer the customer holds does not answer this ask, or null when it does and is returned
+ * unchanged. Stable answers are for the same moment (polling, repeated page views), not across
+ * moments: an ask from a context the offer's rule is not shown in (`contexts:`), or for a reason
+ * its rule does not answer (`reasons:`), is decided afresh, and a new offer then supersedes the
+ * held one. An offer whose rule is gone from the rules answers only its own context and reason.
+ *
+ * @example heldOfferServes(ruleset, { offerKey: "fading_points", context: "in_app", reason: null },
+ *   { context: "cancel_flow", reason: "too_expensive" }) // "fading_points is shown only in in_app, …"
+ */
+export function heldOfferServes(
+  ruleset: Ruleset,
+  held: HeldOffer,
+  request: Pick<OfferRequest, "context" | "reason">,
+): string | null {
+  const reason = request.reason ?? null;
+  const rule = ruleset.offers.find((offer) => offer.key === held.offerKey)?.ir;
+  if (!rule) {
+    if (held.context !== request.context) {
+      return `${held.offerKey} is no longer in the rules and was offered in ${held.context}, not ${request.context}`;
+    }
+    if (reason !== null && reason !== held.reason) {
+      return `${held.offerKey} is no longer in the rules and was offered for ${held.reason ?? "no reason"}, not ${reason}`;
+    }
+    return null;
+  }
+  if (rule.contexts && !rule.contexts.includes(request.context)) {
+    return `${held.offerKey} is shown only in ${rule.contexts.join(", ")}, not in ${request.context}`;
+  }
+  if (reason !== null && rule.reasons && !rule.reasons.includes(reason)) {
+    return `${held.offerKey} answers ${rule.reasons.join(", ")}, not ${reason}`;
+  }
+  return null;
 }
 
 function reasonOf(ctx: EvalContext, request: OfferRequest): string | null {
@@ -297,11 +356,7 @@ function evaluateOffer(
 function rewardCurrencyMismatch(ruleset: Ruleset, ir: OfferIR, ctx: EvalContext): string | null {
   const customerCurrency = stringOrNull(ctx.customer.currency);
   if (customerCurrency === null) return null;
-  const rewardKeys = [
-    ir.reward,
-    ...(ir.experiment?.variants ?? []).map((variant) => variant.reward ?? ir.reward),
-  ];
-  for (const key of rewardKeys) {
+  for (const key of rewardKeysOf(ir)) {
     const amount = ruleset.rewards.get(key)?.amount;
     if (amount && amount.currency !== customerCurrency) {
       return `reward ${key} is in ${amount.currency}; the customer pays in ${customerCurrency}`;
@@ -318,25 +373,81 @@ function describeMatch(ir: OfferIR, reason: string | null): string {
   return parts.length > 0 ? `matched: ${parts.join("; ")}` : "matched (no conditions)";
 }
 
-/** The ruleset's guards across all offers; null when the customer may get an offer. */
+/** The rewards an offer may give: its own, and each experiment variant's. */
+function rewardKeysOf(ir: OfferIR): string[] {
+  return [ir.reward, ...(ir.experiment?.variants ?? []).map((variant) => variant.reward ?? ir.reward)];
+}
+
+/**
+ * The ruleset's guards on the matched offer `ir`; null when the customer may get it. A cap or
+ * cooldown that names reward kinds limits only an offer that may give one of them, and counts only
+ * past offers of those kinds (or of an unknown kind).
+ */
 function guard(
   ruleset: Ruleset,
   ctx: EvalContext,
   history: OfferHistory,
-): { code: OfferReasonCode; why: string } | null {
+  ir: OfferIR,
+):
+  | { code: "ineligible"; why: string; scoped: false }
+  | { code: "capped" | "cooldown"; why: string; scoped: boolean }
+  | null {
   const policy = ruleset.offerPolicy;
   const abused = abuse(ruleset, ctx, history);
-  if (abused) return { code: "ineligible", why: abused };
-  if (policy.cap && countWithin(history.offers, ctx.now, policy.cap.perMs) >= policy.cap.max) {
+  if (abused) return { code: "ineligible", why: abused, scoped: false };
+  const cap = policy.cap;
+  if (
+    cap &&
+    mayGive(ruleset, ir, cap.rewardKinds) &&
+    countWithin(inScope(history.offers, cap.rewardKinds), ctx.now, cap.perMs) >= cap.max
+  ) {
+    const what = cap.rewardKinds ? `${kindList(cap.rewardKinds)} offer(s)` : "offer(s)";
     return {
       code: "capped",
-      why: `already given ${policy.cap.max} offer(s) within ${days(policy.cap.perMs)}`,
+      why: `already given ${cap.max} ${what} within ${days(cap.perMs)}`,
+      scoped: cap.rewardKinds !== null,
     };
   }
-  if (policy.cooldownMs !== null && lastWithin(history.offers, ctx.now, policy.cooldownMs)) {
-    return { code: "cooldown", why: `an offer was given less than ${days(policy.cooldownMs)} ago` };
+  const cooldown = policy.cooldown;
+  if (
+    cooldown &&
+    mayGive(ruleset, ir, cooldown.rewardKinds) &&
+    lastWithin(inScope(history.offers, cooldown.rewardKinds), ctx.now, cooldown.forMs)
+  ) {
+    const what = cooldown.rewardKinds ? withArticle(`${kindList(cooldown.rewardKinds)} offer`) : "an offer";
+    return {
+      code: "cooldown",
+      why: `${what} was given less than ${days(cooldown.forMs)} ago`,
+      scoped: cooldown.rewardKinds !== null,
+    };
   }
   return null;
+}
+
+/** Whether the offer may give a reward of one of `kinds` (null: every kind). */
+function mayGive(ruleset: Ruleset, ir: OfferIR, kinds: readonly RewardKind[] | null): boolean {
+  if (kinds === null) return true;
+  return rewardKeysOf(ir).some((key) => {
+    const kind = ruleset.rewards.get(key)?.kind;
+    return kind === undefined || kinds.includes(kind);
+  });
+}
+
+/** The past offers a limit on `kinds` counts: those of a kind in it, or of an unknown kind. */
+function inScope(offers: readonly PastOffer[], kinds: readonly RewardKind[] | null): readonly PastOffer[] {
+  if (kinds === null) return offers;
+  return offers.filter(
+    (past) => past.rewardKind === null || (kinds as readonly string[]).includes(past.rewardKind),
+  );
+}
+
+/** `amount_off, percent_off or credit`. */
+function kindList(kinds: readonly RewardKind[]): string {
+  return kinds.length === 1 ? kinds[0]! : `${kinds.slice(0, -1).join(", ")} or ${kinds.at(-1)}`;
+}
+
+function withArticle(phrase: string): string {
+  return `${/^[aeiou]/.test(phrase) ? "an" : "a"} ${phrase}`;
 }
 
 function choose(

@@ -11,17 +11,18 @@ import { buildScope, parseFieldType } from "../expr/fields";
 import { expressionToSql, membershipSql, type SqlOptions } from "../expr/sql";
 import { holds } from "../expr/three-valued";
 import type { Closure, EvalContext, ExprType, Scope, SqlFragment } from "../expr/types";
-import type {
-  CampaignIR,
-  CardExpiryIR,
-  DunningIR,
-  ExpressionIR,
-  InactivityIR,
-  MessageIR,
-  OfferIR,
-  RewardIR,
-  RulesetIR,
-  WinbackIR,
+import {
+  type CampaignIR,
+  type CardExpiryIR,
+  type DunningIR,
+  type ExpressionIR,
+  type InactivityIR,
+  type MessageIR,
+  type OfferIR,
+  type RewardIR,
+  RULESET_FORMAT,
+  type RulesetIR,
+  type WinbackIR,
 } from "../rules/ruleset";
 import { type ParsedTemplate, parseTemplate } from "../rules/template";
 import { type CronSchedule, parseCron } from "../time/cron-parse";
@@ -131,7 +132,8 @@ export class RulesetLoadError extends Error {}
  * @example const ruleset = loadRuleset(generatedRuleset as RulesetIR);
  */
 export function loadRuleset(ir: RulesetIR): Ruleset {
-  if (ir.format !== 1) throw new RulesetLoadError(`unsupported ruleset format ${String(ir.format)}`);
+  if (ir.format !== RULESET_FORMAT)
+    throw new RulesetLoadError(`unsupported ruleset format ${String(ir.format)}`);
   const customFields = ir.fields.map((field) => {
     const type = parseFieldType(field.type);
     if ("error" in type) throw new RulesetLoadError(`field ${field.name}: ${type.error}`);

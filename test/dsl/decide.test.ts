@@ -111,8 +111,8 @@ describe("offer decisions", () => {
     );
     const history = {
       offers: [
-        { offerKey: "vip_price", at: NOW - 40 * DAY },
-        { offerKey: "low", at: NOW - 50 * DAY },
+        { offerKey: "vip_price", rewardKind: "amount_off", at: NOW - 40 * DAY },
+        { offerKey: "low", rewardKind: "percent_off", at: NOW - 50 * DAY },
       ],
     };
     const decision = decideOffer(limitedRules, ctx({ ltv: 90000, signed_up_at: NOW - 90 * DAY }), {
@@ -187,6 +187,195 @@ offers:
     });
     expect(decision.offer?.key).toBe("low");
     expect(decision.trace.map((t) => t.offer)).toEqual(["low"]);
+  });
+});
+
+describe("caps and cooldowns scoped to reward kinds", () => {
+  const MONEY = "[amount_off, percent_off, months_off, credit]";
+  const scoped = (policy: string) =>
+    ruleset(`
+settings: { currency: USD, default_timezone: Europe/Berlin }
+rewards:
+  twenty: { amount_off: $20, expires_after: 14d }
+  points: { bonus_points: 500, expires_after: 60d }
+  session: { consultation: 45m, expires_after: 30d }
+messages:
+  note: { body: "An offer for you" }
+offers:
+  - { key: price, priority: 10, reasons: [too_expensive], reward: twenty, message: note }
+  - { key: nudge, priority: 5, contexts: [in_app], reward: points, message: note }
+  - { key: session_only, priority: 2, reasons: [hard_to_use], reward: session, message: note }
+  - key: session_or_discount
+    priority: 1
+    reasons: [hard_to_use]
+    reward: session
+    message: note
+    experiment:
+      variants:
+        - { key: session, weight: 1 }
+        - { key: discount, weight: 1, reward: twenty }
+offer_policy:
+${policy}
+`);
+  const cancelFlow = { context: "cancel_flow", reason: "too_expensive" } as const;
+  const past = (offerKey: string, rewardKind: string | null, daysAgo: number) => ({
+    offerKey,
+    rewardKind,
+    at: NOW - daysAgo * DAY,
+  });
+
+  describe("a cooldown on money rewards", () => {
+    const rules = scoped(`  cooldown: { for: 30d, reward_kinds: ${MONEY} }`);
+
+    it("is read into the IR with its kinds", () => {
+      expect(rules.offerPolicy.cooldown).toEqual({
+        forMs: 30 * DAY,
+        rewardKinds: ["amount_off", "percent_off", "months_off", "credit"],
+      });
+    });
+
+    it("ignores a declined points offer: the cancel flow still gets the save offer", () => {
+      const decision = decideOffer(rules, ctx({}), {
+        ...cancelFlow,
+        history: { offers: [past("nudge", "bonus_points", 10)] },
+      });
+      expect(decision.reasonCode).toBe("offered");
+      expect(decision.offer?.key).toBe("price");
+    });
+
+    it("blocks a money offer after a money offer, saying what it limits", () => {
+      const decision = decideOffer(rules, ctx({}), {
+        ...cancelFlow,
+        history: { offers: [past("price", "amount_off", 10)] },
+      });
+      expect(decision.reasonCode).toBe("cooldown");
+      expect(decision.offer).toBeNull();
+      expect(decision.why).toBe(
+        "the only matching offer was limited: an amount_off, percent_off, months_off or credit offer was given less than 30d ago",
+      );
+      expect(decision.trace[0]).toMatchObject({
+        offer: "price",
+        outcome: "cooldown",
+        detail: "an amount_off, percent_off, months_off or credit offer was given less than 30d ago",
+      });
+    });
+
+    it("passes the ask on to a lesser offer of another kind, as an offer's own cooldown would", () => {
+      const withFallback = ruleset(`
+settings: { currency: USD, default_timezone: Europe/Berlin }
+rewards:
+  twenty: { amount_off: $20, expires_after: 14d }
+  points: { bonus_points: 500, expires_after: 60d }
+messages:
+  note: { body: "An offer for you" }
+offers:
+  - { key: price, priority: 10, reasons: [too_expensive], reward: twenty, message: note }
+  - { key: price_points, priority: 5, reasons: [too_expensive], reward: points, message: note }
+offer_policy:
+  cooldown: { for: 30d, reward_kinds: ${MONEY} }
+`);
+      const history = { offers: [past("price", "amount_off", 10)] };
+      const decision = decideOffer(withFallback, ctx({}), { ...cancelFlow, history });
+      expect(decision.offer?.key).toBe("price_points");
+      expect(decision.trace.map((entry) => [entry.offer, entry.outcome])).toEqual([
+        ["price", "cooldown"],
+        ["price_points", "chosen"],
+      ]);
+      // Without the discount in the window, the discount answers first.
+      expect(decideOffer(withFallback, ctx({}), { ...cancelFlow }).offer?.key).toBe("price");
+    });
+
+    it("does not limit an offer whose rewards are all out of scope", () => {
+      const history = { offers: [past("price", "amount_off", 10)] };
+      const nudge = decideOffer(rules, ctx({}), { context: "in_app", history });
+      expect(nudge.offer?.key).toBe("nudge");
+      const session = decideOffer(rules, ctx({}), {
+        context: "cancel_flow",
+        reason: "hard_to_use",
+        history,
+        only: ["session_only"],
+      });
+      expect(session.offer?.key).toBe("session_only");
+    });
+
+    it("limits an offer when any experiment variant may give a reward in scope", () => {
+      const decision = decideOffer(rules, ctx({}), {
+        context: "cancel_flow",
+        reason: "hard_to_use",
+        history: { offers: [past("price", "amount_off", 10)] },
+        only: ["session_or_discount"],
+      });
+      expect(decision.reasonCode).toBe("cooldown");
+    });
+
+    it("counts a past offer of unknown kind, and none older than the window", () => {
+      const unknown = decideOffer(rules, ctx({}), {
+        ...cancelFlow,
+        history: { offers: [past("retired_offer", null, 10)] },
+      });
+      expect(unknown.reasonCode).toBe("cooldown");
+      const old = decideOffer(rules, ctx({}), {
+        ...cancelFlow,
+        history: { offers: [past("price", "amount_off", 31)] },
+      });
+      expect(old.offer?.key).toBe("price");
+    });
+  });
+
+  describe("a cap on money rewards", () => {
+    const rules = scoped(`  cap: { max: 2, per: 365d, reward_kinds: [amount_off, credit] }`);
+
+    it("counts only offers of its kinds", () => {
+      const pointsAndOne = decideOffer(rules, ctx({}), {
+        ...cancelFlow,
+        history: {
+          offers: [
+            past("nudge", "bonus_points", 100),
+            past("nudge", "bonus_points", 50),
+            past("price", "credit", 200),
+          ],
+        },
+      });
+      expect(pointsAndOne.offer?.key).toBe("price");
+      const two = decideOffer(rules, ctx({}), {
+        ...cancelFlow,
+        history: { offers: [past("price", "amount_off", 100), past("other", "credit", 200)] },
+      });
+      expect(two.reasonCode).toBe("capped");
+      expect(two.why).toBe(
+        "the only matching offer was limited: already given 2 amount_off or credit offer(s) within 365d",
+      );
+    });
+
+    it("does not limit an out-of-scope offer, and counts unknown kinds", () => {
+      const history = { offers: [past("price", "amount_off", 100), past("retired_offer", null, 200)] };
+      expect(decideOffer(rules, ctx({}), { context: "in_app", history }).offer?.key).toBe("nudge");
+      expect(decideOffer(rules, ctx({}), { ...cancelFlow, history }).reasonCode).toBe("capped");
+    });
+  });
+
+  describe("the plain forms limit every kind, as before", () => {
+    const rules = scoped("  cap: { max: 2, per: 365d }\n  cooldown: 30d");
+
+    it("reads no kinds", () => {
+      expect(rules.offerPolicy.cap).toEqual({ max: 2, perMs: 365 * DAY, rewardKinds: null });
+      expect(rules.offerPolicy.cooldown).toEqual({ forMs: 30 * DAY, rewardKinds: null });
+    });
+
+    it("lets a points offer block the save offer, and count toward the cap", () => {
+      const cooled = decideOffer(rules, ctx({}), {
+        ...cancelFlow,
+        history: { offers: [past("nudge", "bonus_points", 10)] },
+      });
+      expect(cooled.reasonCode).toBe("cooldown");
+      expect(cooled.why).toBe("an offer was given less than 30d ago");
+      const capped = decideOffer(rules, ctx({}), {
+        context: "in_app",
+        history: { offers: [past("nudge", "bonus_points", 100), past("price", "amount_off", 200)] },
+      });
+      expect(capped.reasonCode).toBe("capped");
+      expect(capped.why).toBe("already given 2 offer(s) within 365d");
+    });
   });
 });
 

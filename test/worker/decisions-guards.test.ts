@@ -1,7 +1,7 @@
 // Caps, cooldowns, anti-abuse, experiments and concurrency: what keeps offers from being handed out
 // too often, to the wrong people, or twice at once. The shipped rules' policy (rules/settings.yaml):
-// at most 3 offers per 365 days, 30 days between any two, and none after redeeming and churning
-// again within 60 days.
+// at most 3 money offers (amount_off, percent_off, months_off, credit) per 365 days, 30 days between
+// any two of them, and none after redeeming and churning again within 60 days.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { checkRuleset } from "../../dsl/rules/check";
@@ -34,22 +34,25 @@ async function askAndDecline(id: string, days: number, reason: string) {
   return body;
 }
 
-describe("caps and cooldowns across all offers", () => {
-  it("keeps 30 days between any two offers, whichever offer it is", async () => {
+describe("caps and cooldowns across money offers", () => {
+  it("keeps 30 days between any two money offers, whichever offer it is", async () => {
     await payingCustomer(keys.writer, "cool-1");
-    expect((await askAndDecline("cool-1", 0, "hard_to_use")).offer.key).toBe("hard_to_use_session");
-    const soon = await askAndDecline("cool-1", 10, "technical_issues");
+    expect((await askAndDecline("cool-1", 0, "technical_issues")).offer.key).toBe("technical_credit");
+    const soon = await askAndDecline("cool-1", 10, "switched_to_competitor");
     expect(soon).toMatchObject({ offer: null, reason_code: "cooldown" });
     expect(soon.why).toContain("30d");
+    // An expert session gives no money: the cooldown neither holds it back nor counts it.
+    expect((await askAndDecline("cool-1", 10, "hard_to_use")).offer.key).toBe("hard_to_use_session");
     const later = await askAndDecline("cool-1", 31, "technical_issues");
     expect(later.offer.key).toBe("technical_credit");
   });
 
-  it("gives at most three offers in 365 days across all offers", async () => {
+  it("gives at most three money offers in 365 days across all offers", async () => {
     await payingCustomer(keys.writer, "cap-1");
-    expect((await askAndDecline("cap-1", 0, "hard_to_use")).offer).not.toBeNull();
-    expect((await askAndDecline("cap-1", 31, "technical_issues")).offer).not.toBeNull();
-    expect((await askAndDecline("cap-1", 62, "hard_to_use")).offer).not.toBeNull();
+    expect((await askAndDecline("cap-1", 0, "technical_issues")).offer).not.toBeNull();
+    expect((await askAndDecline("cap-1", 31, "switched_to_competitor")).offer).not.toBeNull();
+    expect((await askAndDecline("cap-1", 62, "technical_issues")).offer).not.toBeNull();
+    expect((await askAndDecline("cap-1", 70, "hard_to_use")).offer.key).toBe("hard_to_use_session");
     const fourth = await askAndDecline("cap-1", 93, "technical_issues");
     expect(fourth).toMatchObject({ offer: null, reason_code: "capped" });
     // A year after the first offer it no longer counts.

@@ -30,7 +30,7 @@ export function decisionRulesetOf(ruleset: Ruleset): DecisionRuleset {
   const ir = ruleset.ir;
   const windows = [
     ir.offerPolicy.cap?.perMs ?? 0,
-    ir.offerPolicy.cooldownMs ?? 0,
+    ir.offerPolicy.cooldown?.forMs ?? 0,
     ...ir.offers.flatMap((offer) => [offer.cap?.perMs ?? 0, offer.cooldownMs ?? 0]),
   ];
   const plan: DecisionRuleset = {

@@ -60,8 +60,9 @@ const decisionObject = (alias: string) =>
  * - `_no_offer`: decisions_customer_context_no_offer, the newest row at or before now, kept only if
  *   no offer was made since (decisions_customer_offers; the seek stops at the first such offer);
  * - `_history`: decisions_customer_offers within the longest cap window (the partial index needs
- *   `offer_key IS NOT NULL` in the WHERE), each joined to its redemption by primary key; withdrawn
- *   offers are left out (taken back unanswered, they count for no cap or cooldown);
+ *   `offer_key IS NOT NULL` in the WHERE), each joined to its redemption by primary key, with its
+ *   reward's kind read from the stored `reward` JSON (scoped caps and cooldowns); withdrawn
+ *   and superseded offers are left out (taken back unanswered, they count for no cap or cooldown);
  * - `_redemptions`: redemptions_customer_time, however old (anti-abuse has no horizon);
  * - `_cancellations`: events_customer_type_time on (customer, 'subscription.canceled');
  * - `_events`: events_customer_type_time, one seek per type the rules read, then the time range;
@@ -89,14 +90,17 @@ SELECT c.*,
      ORDER BY created_at DESC LIMIT 1) n
      WHERE NOT EXISTS (SELECT 1 FROM decisions o WHERE o.customer_id = ?1 AND o.offer_key IS NOT NULL
        AND o.created_at >= n.created_at AND o.created_at <= ?3)`)} AS _no_offer,
-  ${unlessLive(`SELECT json_group_array(json_array(h.id, h.offer_key, h.created_at, h.redeemed_at)) FROM (
-     SELECT d.id, d.offer_key, d.created_at, r.redeemed_at FROM decisions d
+  ${unlessLive(`SELECT json_group_array(json_array(h.id, h.offer_key, h.created_at, h.redeemed_at, h.reward_kind)) FROM (
+     SELECT d.id, d.offer_key, d.created_at, r.redeemed_at, json_extract(d.reward, '$.type') AS reward_kind
+     FROM decisions d
      LEFT JOIN redemptions r ON r.decision_id = d.id
      WHERE d.customer_id = ?1 AND d.offer_key IS NOT NULL AND d.created_at > ?2 AND d.created_at <= ?3
-       AND d.status <> 'withdrawn'
+       AND d.status NOT IN ('withdrawn', 'superseded')
      ORDER BY d.created_at DESC LIMIT ?4) h`)} AS _history,
-  (SELECT json_group_array(json_array(x.id, x.offer_key, x.created_at, x.redeemed_at)) FROM (
-     SELECT r.decision_id AS id, r.offer_key, d.created_at, r.redeemed_at FROM redemptions r
+  (SELECT json_group_array(json_array(x.id, x.offer_key, x.created_at, x.redeemed_at, x.reward_kind)) FROM (
+     SELECT r.decision_id AS id, r.offer_key, d.created_at, r.redeemed_at,
+       json_extract(d.reward, '$.type') AS reward_kind
+     FROM redemptions r
      JOIN decisions d ON d.id = r.decision_id
      WHERE r.customer_id = ?1 AND r.redeemed_at <= ?3
      ORDER BY r.redeemed_at DESC LIMIT ?5) x) AS _redemptions,
@@ -129,7 +133,14 @@ const STATE_COLUMNS = [
   "_key",
 ];
 
-type HistoryTuple = [id: string, offerKey: string, createdAt: number, redeemedAt: number | null];
+type HistoryTuple = [
+  id: string,
+  offerKey: string,
+  createdAt: number,
+  redeemedAt: number | null,
+  /** The stored reward's `type` (dsl/runtime/messages.ts `rewardJson`): its RewardIR.kind. */
+  rewardKind: string | null,
+];
 type EventTuple = [id: string, type: string, occurredAt: number, properties: string];
 
 /**
@@ -186,11 +197,11 @@ export async function readDecisionState(
   }
 
   const offers = new Map<string, PastOffer>();
-  for (const [id, offerKey, at, redeemedAt] of [
+  for (const [id, offerKey, at, redeemedAt, rewardKind] of [
     ...jsonArray<HistoryTuple>(row._history),
     ...jsonArray<HistoryTuple>(row._redemptions),
   ]) {
-    offers.set(id, { offerKey, at, redeemedAt });
+    offers.set(id, { offerKey, rewardKind: rewardKind ?? null, at, redeemedAt });
   }
 
   const eventTuples = jsonArray<EventTuple>(row._events);
