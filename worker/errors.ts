@@ -25,6 +25,7 @@ export type ApiErrorCode =
   | "offer_declined"
   | "offer_accepted"
   | "offer_withdrawn"
+  | "offer_superseded"
   | "send_not_found"
   | "send_not_dead"
   | "internal";

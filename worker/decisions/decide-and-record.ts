@@ -16,6 +16,8 @@ import {
   bucketOf,
   type ChosenOffer,
   decideOffer,
+  type HeldOffer,
+  heldOfferServes,
   type OfferDecision,
   type OfferTraceEntry,
   offerInputs,
@@ -77,6 +79,16 @@ export interface FoldedKey {
   readonly admit: (found: StoredKey | null) => void;
 }
 
+/** What an ask did with the offer the customer held. */
+export interface HeldOfferOutcome {
+  readonly decisionId: string;
+  readonly offerKey: string | null;
+  readonly kept: boolean;
+  readonly why: string;
+}
+
+const KEPT_WHY = "it answers this ask (stable answers: the same offer until it is answered or expires)";
+
 export interface DecisionResult {
   readonly decision: StoredDecision;
   /**
@@ -93,6 +105,11 @@ export interface DecisionResult {
   readonly chosenOffer: ChosenOffer | null;
   /** Every offer looked at and why it was or was not chosen; null unless `explain` and created. */
   readonly trace: readonly OfferTraceEntry[] | null;
+  /**
+   * The offer the customer held (outstanding) when asked, and what this ask did with it: kept
+   * (returned unchanged) or not (withdrawn or superseded), and why. Null when they held none.
+   */
+  readonly held: HeldOfferOutcome | null;
   /** D1 rows read and written by this decision (both round trips, the folded key lookup included). */
   readonly rowsRead: number;
   readonly rowsWritten: number;
@@ -103,17 +120,22 @@ const EXPIRE_SQL = "UPDATE decisions SET status = 'expired' WHERE id = ?1 AND st
 // An answer that commits first wins: an offer accepted or declined meanwhile stays so.
 const WITHDRAW_SQL = "UPDATE decisions SET status = 'withdrawn' WHERE id = ?1 AND status = 'outstanding'";
 
+const SUPERSEDE_SQL = "UPDATE decisions SET status = 'superseded' WHERE id = ?1 AND status = 'outstanding'";
+
 // ?21: for a new offer, the read's `offerSeq`. An offer decision stored after the read (by a
 // concurrent ask, and already answered, so decisions_one_outstanding did not stop this one) was not
 // counted in this decision's caps and cooldowns: store nothing and answer with that offer instead.
 // NULL for a decision without an offer, which no cap or cooldown concerns.
+// ?22: the offer this one supersedes (NULL otherwise). The batch superseded it just before, unless
+// the customer answered it meanwhile: then they have their answer, and nothing is stored.
 const INSERT_SQL = `
 INSERT INTO decisions (id, customer_id, context, reason, offer_key, reward, message, reason_code, why,
   experiment, variant, holdout, ruleset_version, inputs, cost, cost_currency, source, created_at,
   expires_at, status, responded_at)
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, NULL
-WHERE ?21 IS NULL OR NOT EXISTS (
-  SELECT 1 FROM decisions WHERE customer_id = ?2 AND offer_key IS NOT NULL AND rowid > ?21)
+WHERE (?21 IS NULL OR NOT EXISTS (
+  SELECT 1 FROM decisions WHERE customer_id = ?2 AND offer_key IS NOT NULL AND rowid > ?21))
+  AND (?22 IS NULL OR EXISTS (SELECT 1 FROM decisions WHERE id = ?22 AND status = 'superseded'))
 ON CONFLICT DO NOTHING`;
 
 // decisions_customer_offers, newest first: only read when a concurrent decision won the race.
@@ -143,25 +165,27 @@ export async function decideAndRecord(
   let state = await readDecisionState(env.DB, plan, { ...ask, keyHash: request.foldedKey?.hash });
   request.foldedKey?.admit(state.storedKey);
   let firstReadRows = 0;
-  let withdrawn: { id: string; why: string } | null = null;
+  // The live offer this ask takes back: withdrawn (the customer may get no offer at all) or
+  // superseded (it does not serve this ask, and a fresh decision gives another offer).
+  let replacing: { row: DecisionRow; why: string; as: "withdrawn" | "superseded" } | null = null;
   if (state.outstanding && !isExpired(state.outstanding, request.now)) {
+    const live = state.outstanding;
     const withdrawal = state.customer ? withdrawalFor(plan, request, state, state.customer) : null;
-    if (withdrawal === null) {
-      const decision = storedDecisionOf(state.outstanding, request.now);
+    const notServing = withdrawal === null ? heldOfferServes(plan.ruleset, heldOfferOf(live), request) : null;
+    if (withdrawal === null && notServing === null) {
+      const decision = storedDecisionOf(live, request.now);
       return {
         decision,
         outcome: "outstanding",
         chosenOffer: chosenOfferOf(plan, decision),
         trace: null,
+        held: { decisionId: live.id, offerKey: live.offer_key, kept: true, why: KEPT_WHY },
         rowsRead: state.rowsRead,
         rowsWritten: 0,
       };
     }
-    // Take the offer back (accepting it becomes 410 offer_withdrawn) and decide afresh, which
-    // stores why the customer gets none; both commit together. The read above skipped the history
-    // while the offer was live: read it now, without the offer being withdrawn (it counts for no
-    // cap or cooldown once withdrawn).
-    const live = state.outstanding;
+    // Decide afresh. The read above skipped the history while the offer was live: read it now,
+    // without the live offer (withdrawn or superseded, it counts for no cap or cooldown).
     firstReadRows = state.rowsRead;
     const full = await readDecisionState(env.DB, plan, { ...ask, evenIfLive: true });
     state = {
@@ -170,22 +194,61 @@ export async function decideAndRecord(
         (past) => !(past.offerKey === live.offer_key && past.at === live.created_at),
       ),
     };
-    withdrawn = { id: live.id, why: withdrawal };
+    replacing =
+      withdrawal !== null
+        ? { row: live, why: withdrawal, as: "withdrawn" }
+        : { row: live, why: notServing!, as: "superseded" };
   }
   let fresh = state.customer
     ? evaluate(plan, env, request, state, state.customer)
     : unknownCustomer(plan, request);
-  if (withdrawn && fresh.row.offer_key === null) {
+  if (replacing?.as === "superseded" && fresh.row.status !== "outstanding") {
+    // Nothing better for this ask: the held offer stands, unchanged, and nothing is written.
+    const decision = storedDecisionOf(replacing.row, request.now);
+    return {
+      decision,
+      outcome: "outstanding",
+      chosenOffer: chosenOfferOf(plan, decision),
+      trace: request.explain ? fresh.trace : null,
+      held: {
+        decisionId: replacing.row.id,
+        offerKey: replacing.row.offer_key,
+        kept: true,
+        why: `${replacing.why}; decided afresh, this ask gets no offer (${fresh.row.reason_code}: ${fresh.row.why}), so it stands`,
+      },
+      rowsRead: firstReadRows + state.rowsRead,
+      rowsWritten: 0,
+    };
+  }
+  if (replacing?.as === "withdrawn" && fresh.row.offer_key === null) {
     // What refused the offer refuses every offer: say so, and which offer it took back.
     fresh = {
       ...fresh,
       row: {
         ...fresh.row,
         reason_code: "ineligible",
-        why: `${withdrawn.why}; withdrew offer ${withdrawn.id}`,
+        why: `${replacing.why}; withdrew offer ${replacing.row.id}`,
       },
     };
   }
+  if (replacing?.as === "superseded") {
+    fresh = {
+      ...fresh,
+      row: {
+        ...fresh.row,
+        why: `${fresh.row.why}; supersedes offer ${replacing.row.id} (${replacing.why})`,
+        inputs: JSON.stringify({ ...JSON.parse(fresh.row.inputs), supersedes: replacing.row.id }),
+      },
+    };
+  }
+  const held = replacing
+    ? {
+        decisionId: replacing.row.id,
+        offerKey: replacing.row.offer_key,
+        kept: false,
+        why: replacing.as === "withdrawn" ? `withdrawn: ${replacing.why}` : `superseded: ${replacing.why}`,
+      }
+    : null;
   const repeated = repeatedNoOffer(request, state, fresh.row);
   if (repeated) {
     return {
@@ -193,19 +256,25 @@ export async function decideAndRecord(
       outcome: "repeated",
       chosenOffer: null,
       trace: request.explain ? fresh.trace : null,
+      held,
       rowsRead: firstReadRows + state.rowsRead,
       rowsWritten: 0,
     };
   }
   const offerSeq = fresh.row.status === "outstanding" ? state.offerSeq : null;
-  const insert = env.DB.prepare(INSERT_SQL).bind(...insertParams(fresh.row), offerSeq);
+  const superseding = replacing?.as === "superseded" ? replacing.row.id : null;
+  const insert = env.DB.prepare(INSERT_SQL).bind(...insertParams(fresh.row), offerSeq, superseding);
   // A lone INSERT skips batch()'s extra cost. An outstanding row still here is closed in the same
-  // batch (which frees decisions_one_outstanding for the INSERT): withdrawn, or expired if it lapsed.
+  // batch (which frees decisions_one_outstanding for the INSERT): withdrawn, superseded, or expired
+  // if it lapsed.
+  const close =
+    replacing?.as === "withdrawn"
+      ? WITHDRAW_SQL
+      : replacing?.as === "superseded"
+        ? SUPERSEDE_SQL
+        : EXPIRE_SQL;
   const results = state.outstanding
-    ? await env.DB.batch([
-        env.DB.prepare(withdrawn ? WITHDRAW_SQL : EXPIRE_SQL).bind(state.outstanding.id),
-        insert,
-      ])
+    ? await env.DB.batch([env.DB.prepare(close).bind(state.outstanding.id), insert])
     : [await insert.run()];
   let rowsRead =
     firstReadRows + state.rowsRead + results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0);
@@ -224,6 +293,7 @@ export async function decideAndRecord(
       outcome: "outstanding",
       chosenOffer: chosenOfferOf(plan, decision),
       trace: null,
+      held,
       rowsRead,
       rowsWritten,
     };
@@ -234,6 +304,7 @@ export async function decideAndRecord(
     outcome: "created",
     chosenOffer: fresh.chosen,
     trace: request.explain ? fresh.trace : null,
+    held,
     rowsRead,
     rowsWritten,
   };
@@ -287,6 +358,11 @@ function evaluationInputs(request: DecideRequest, state: DecisionState, profile:
   const cancellations =
     request.context === "cancel_flow" ? [...state.cancellations, request.now] : state.cancellations;
   return { customer, ctx, cancellations };
+}
+
+/** The outstanding row as the rules' `heldOfferServes` looks at it. */
+function heldOfferOf(row: DecisionRow): HeldOffer {
+  return { offerKey: row.offer_key ?? "", context: row.context as OfferContext, reason: row.reason };
 }
 
 /** Why the customer's live outstanding offer must be withdrawn at this ask (dsl/runtime/decide.ts), or null. */

@@ -20,6 +20,7 @@ export type ResponseOutcome =
   | { readonly kind: "expired"; readonly decision: StoredDecision }
   /** Taken back before the customer answered (worker/decisions/decide-and-record.ts). */
   | { readonly kind: "withdrawn"; readonly decision: StoredDecision }
+  | { readonly kind: "superseded"; readonly decision: StoredDecision }
   /** Accepting a declined offer, or declining an accepted one. */
   | { readonly kind: "already_answered"; readonly decision: StoredDecision };
 
@@ -139,6 +140,8 @@ function outcomeOf(row: AnsweredRow | undefined, response: OfferResponse, now: n
       return { kind: "expired", decision };
     case "withdrawn":
       return { kind: "withdrawn", decision };
+    case "superseded":
+      return { kind: "superseded", decision };
     case "accepted": {
       if (response === "decline") return { kind: "already_answered", decision };
       // REDEEM_SQL ran in the same batch as the accept: an accepted offer has its redemption.

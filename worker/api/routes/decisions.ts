@@ -18,6 +18,7 @@ import { validateDecisionRequest } from "../../generated/validators.js";
 import { isDecisionId } from "../../ids";
 import { REQUEST_LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
+import { idProblems } from "../identifiers";
 import { readJsonBody } from "../json-body";
 import { flagProblems, flagValue, queryParameterProblems } from "../query-parameters";
 import { schemaProblems } from "../validation";
@@ -81,13 +82,8 @@ async function getNextOffer(c: Context<AppEnv>): Promise<Response> {
   const details = [
     ...queryParameterProblems(c.req.url, NEXT_OFFER_PARAMETERS),
     ...flagProblems(c.req.url, "explain"),
+    ...idProblems(customerId, "path:id"),
   ];
-  if (customerId.length > REQUEST_LIMITS.maxIdLength || hasControlCharacter(customerId)) {
-    details.push({
-      path: "path:id",
-      message: `must be 1 to ${REQUEST_LIMITS.maxIdLength} printable characters`,
-    });
-  }
   if (context === undefined) {
     details.push({ path: "?context", message: `is required; use one of ${OFFER_CONTEXTS.join(", ")}` });
   } else if (!(OFFER_CONTEXTS as readonly string[]).includes(context)) {
@@ -127,11 +123,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function hasControlCharacter(text: string): boolean {
-  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) < 0x20) return true;
-  return false;
-}
-
 /**
  * The route's key check as the decision read takes it: the read looks the key hash up in its own
  * statement and hands back the row, which the check (worker/auth) accepts or refuses before anything
@@ -160,7 +151,18 @@ async function decideAndAnswer(
     ...decisionView(result.decision),
     reused: result.outcome !== "created",
   };
-  if (explain) view.trace = result.trace ? traceView(result.trace) : [];
+  if (explain) {
+    view.trace = result.trace ? traceView(result.trace) : [];
+    // The offer the customer held when asked, and whether this ask kept, superseded or withdrew it.
+    view.outstanding = result.held
+      ? {
+          decision_id: result.held.decisionId,
+          offer_key: result.held.offerKey,
+          kept: result.held.kept,
+          why: result.held.why,
+        }
+      : null;
+  }
   view.meta = {
     rows_read: result.rowsRead,
     rows_written: result.rowsWritten,

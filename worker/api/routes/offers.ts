@@ -5,7 +5,7 @@
  *
  * Accept: 200 with the redemption (idempotent: accepting again returns the same one); 410
  * `offer_expired` after `expires_at`; 410 `offer_withdrawn` once taken back (the customer became
- * ineligible); 409 `offer_declined` once declined; 409 `no_offer` for a decision that gave none; 404
+ * ineligible); 410 `offer_superseded` once replaced by an offer for an ask it did not serve; 409 `offer_declined` once declined; 409 `no_offer` for a decision that gave none; 404
  * `decision_not_found`. Decline mirrors it (409 `offer_accepted`).
  */
 import type { Context } from "hono";
@@ -44,6 +44,12 @@ function answer(response: OfferResponse) {
           410,
           "offer_withdrawn",
           `The offer of decision ${decisionId} was withdrawn: the customer is no longer eligible for an offer.`,
+        );
+      case "superseded":
+        throw new ApiError(
+          410,
+          "offer_superseded",
+          `The offer of decision ${decisionId} was superseded by a later offer, from an ask it did not answer; ask for the customer's current offer.`,
         );
       case "already_answered":
         throw response === "accept"

@@ -6,8 +6,10 @@
  *
  * `status`: `outstanding` (an offer the customer may still accept until `expires_at`), `accepted`,
  * `declined`, `expired`, `withdrawn` (taken back unanswered because the customer became ineligible
- * for any offer: a reason that gets none, or the anti-abuse guard), or `no_offer` (the decision gave
- * nothing; `reason_code` says why). An
+ * for any offer: a reason that gets none, or the anti-abuse guard), `superseded` (replaced unanswered
+ * by a new offer from an ask in a context or for a reason it did not serve), or `no_offer` (the
+ * decision gave nothing; `reason_code` says why). Withdrawn and superseded offers count for no cap
+ * or cooldown. An
  * `outstanding` row whose `expires_at` has passed is expired; it is marked so the next time the
  * customer is decided for or responds.
  */
@@ -20,6 +22,7 @@ export const DECISION_STATUSES = [
   "declined",
   "expired",
   "withdrawn",
+  "superseded",
   "no_offer",
 ] as const;
 export type DecisionStatus = (typeof DECISION_STATUSES)[number];
