@@ -24,4 +24,13 @@ export const REQUEST_LIMITS = Object.freeze({
   maxIdLength: 128,
   /** Custom attributes one `customer.updated` event may carry. */
   maxAttributes: 50,
+  /**
+   * Levels of objects and arrays inside an event's `properties` (`{"a": {"b": [1]}}` nests 2): only
+   * an `x.*` event's free properties can nest at all (built-in types and custom attribute values are
+   * flat). Checked iteratively before anything recursive walks the value
+   * (worker/ingest/check-properties.ts): a body of 1 MiB can nest a million levels, far past what a
+   * recursive walk survives. 32 is more than any event payload we have seen needs. JSON Schema has
+   * no depth keyword, so event.schema.json only states it in a `$comment`.
+   */
+  maxPropertiesDepth: 32,
 });

@@ -21,6 +21,10 @@ it("uses the same limits in the schemas as in worker/limits.ts", () => {
   expect(attributes.properties.attributes.maxProperties).toBe(REQUEST_LIMITS.maxAttributes);
   // A decision request merges at most as many attributes as an event may carry.
   expect(decisionSchema.properties.attributes.maxProperties).toBe(REQUEST_LIMITS.maxAttributes);
+  // JSON Schema has no depth keyword: the schema states the depth limit the Worker enforces.
+  expect(eventSchema.properties.properties.$comment).toContain(
+    `nest at most ${REQUEST_LIMITS.maxPropertiesDepth} levels`,
+  );
 });
 
 it("checks every id a request body carries by the one id rule", () => {

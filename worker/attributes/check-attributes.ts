@@ -38,7 +38,10 @@ export type UndeclaredAttributes = "refuse" | "keep";
 /** The outcome of `checkAttributes`: the problems, and the values to use when there are none. */
 export interface CheckedAttributes {
   readonly problems: AttributeProblem[];
-  /** The attributes with each `timestamp` in epoch milliseconds; the other values as sent. */
+  /**
+   * The attributes with each `timestamp` in epoch milliseconds; the other values as sent. A
+   * null-prototype object, so a name such as `__proto__` is kept as an ordinary key.
+   */
   readonly values: Record<string, AttributeValue>;
 }
 
@@ -69,7 +72,8 @@ export function checkAttributes(
   options: { readonly path: string; readonly undeclared: UndeclaredAttributes },
 ): CheckedAttributes {
   const problems: AttributeProblem[] = [];
-  const values: Record<string, AttributeValue> = {};
+  // Null prototype: an attribute named `__proto__` is an ordinary key here, not the prototype.
+  const values: Record<string, AttributeValue> = Object.create(null);
   for (const [name, value] of Object.entries(attributes)) {
     const at = `${options.path}/${name}`;
     const type = declared.get(name);

@@ -2,13 +2,20 @@
  * Ingest stage 2 of 3 (validate → normalise → write): turns schema-valid events into the rows the
  * `events` table stores, and finds the problems a JSON Schema cannot express (timestamps that name
  * no real instant, unknown time zones, cancellation reasons the rules do not declare, custom
- * attributes of the wrong declared type, one id used for two different events).
+ * attributes of the wrong declared type, one id used for two different events, properties nested
+ * too deep or holding a lone surrogate).
+ *
+ * Names in properties and attributes are data, `__proto__`, `constructor` and `prototype` included:
+ * every object built from them here defines its keys (spread, null-prototype objects) instead of
+ * assigning them, since `object["__proto__"] = value` on a plain object sets its prototype and the
+ * name would be lost.
  */
 import type { ExprType } from "../../dsl";
 import { type AttributeValue, checkAttributes } from "../attributes/check-attributes";
 import type { ErrorDetail } from "../errors";
 import { parseInstant, parseInstantOrDate } from "../timestamps";
 import { canonicalJson } from "./canonical-json";
+import { propertiesProblems } from "./check-properties";
 
 export const OCCURRED_AT_MESSAGE =
   "is not a valid ISO 8601 date-time with a UTC offset, e.g. 2026-03-01T09:30:00Z";
@@ -70,6 +77,11 @@ export function normalizeEvents(items: readonly IncomingItem[], options: Normali
     if (occurredAt === null) {
       details.push({ path: `${at}/occurred_at`, message: OCCURRED_AT_MESSAGE });
     }
+    // Before anything recursive (canonical JSON) walks them: a value nested too deep is refused here.
+    const shapeProblems = propertiesProblems(raw.properties ?? {}, `${at}/properties`);
+    details.push(...shapeProblems);
+    if (shapeProblems.length > 0) continue;
+    // Spread defines own properties, so a property named `__proto__` stays data (names are data).
     const properties = { ...(raw.properties ?? {}) };
     details.push(...normalizeProperties(raw.type, properties, `${at}/properties`, options));
     if (occurredAt === null) continue;
