@@ -79,6 +79,16 @@ describe("properties nested too deep", () => {
     expect(await storedCustomers("c-deep")).toBe(0);
   });
 
+  it("reports an item's deep properties in the same answer as its schema problems", async () => {
+    const customer = "adv-deep-and-bad-id";
+    const body = `{"events":[${eventJson(" bad id", "x.deep", customer, nestedProperties(5_000))}]}`;
+    const result = await postRaw(body);
+    expect(result.status).toBe(400);
+    const paths = result.body.error.details.map((detail: { path: string }) => detail.path);
+    expect(paths).toEqual(expect.arrayContaining(["/events/0/id", "/events/0/properties"]));
+    expect(await storedEvents(customer)).toBe(0);
+  });
+
   it("refuses a single event whose properties nest as deep as a 1 MiB body allows", async () => {
     // About 500,000 levels: JSON.parse builds it, nothing after it may recurse over it.
     const levels = Math.floor((REQUEST_LIMITS.maxBodyBytes - 200) / 2);

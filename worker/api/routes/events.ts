@@ -13,6 +13,7 @@ import { declaredAttributes } from "../../attributes/check-attributes";
 import { wallClock } from "../../clock";
 import { ApiError, type ErrorDetail, validationFailed } from "../../errors";
 import { validateEvent, validateEventBatch } from "../../generated/validators.js";
+import { propertiesProblems } from "../../ingest/check-properties";
 import {
   type IncomingEvent,
   type IncomingItem,
@@ -126,6 +127,15 @@ function itemProblems(candidate: unknown, at: string): ErrorDetail[] {
     !problems.some((p) => p.path === path)
   ) {
     problems.push({ path, message: OCCURRED_AT_MESSAGE });
+  }
+  // Likewise properties nested too deep or holding a lone surrogate (worker/ingest/check-properties.ts).
+  const properties = (candidate as { properties?: unknown } | null)?.properties;
+  if (
+    typeof properties === "object" &&
+    properties !== null &&
+    !problems.some((p) => p.path === `${at}/properties` || p.path.startsWith(`${at}/properties/`))
+  ) {
+    problems.push(...propertiesProblems(properties, `${at}/properties`));
   }
   return problems;
 }
