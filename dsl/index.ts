@@ -25,6 +25,7 @@ export { holds } from "./expr/three-valued";
 export type { Closure, EvalContext, EventRecord, ExprType, SqlFragment } from "./expr/types";
 export { children, walk } from "./expr/walk";
 // Rule files and the checked ruleset (the IR).
+export { checkRuleset } from "./rules/check";
 export { OFFER_CONTEXTS, type OfferContext, type RulesetIR, type StepIR } from "./rules/ruleset";
 // The runtime: the IR compiled once, deciding and rendering.
 export { bucketOf } from "./runtime/bucket";

@@ -12,6 +12,10 @@
  *     counts only past offers of those kinds and limits only a match that may give one; like an
  *     offer's own cap, it passes the ask on to the next offer. The others are customer-wide.
  *  4. The match's experiment: the holdout gets nothing (`holdout`), a variant may swap reward/message.
+ * Two ways, one answer: production runs the offers' compiled first-match program
+ * (dsl/runtime/offer-program.ts) and builds no trace; `explain` evaluates offer by offer and records
+ * every offer looked at and why, with the first failing condition and its values. Every field but
+ * `trace` is the same either way (test/dsl/decide-paths.test.ts runs both).
  * `withdrawalOf` re-checks the customer-wide refusals (1 and the anti-abuse guard of 3) for an offer
  * the customer already holds. Nothing here reads a clock: `ctx.now` is the request's time.
  */
@@ -20,6 +24,15 @@ import type { EvalContext } from "../expr/types";
 import type { OfferContext, OfferIR, RewardIR, RewardKind } from "../rules/ruleset";
 import { assignVariant, inHoldout } from "./bucket";
 import { type ConditionTrace, explainCondition } from "./explain";
+import {
+  describeMatch,
+  type MoneyReward,
+  mayGive,
+  offerProgramOf,
+  oneLine,
+  type PolicyLimits,
+  rewardKeysOf,
+} from "./offer-program";
 import type { CompiledOffer, Ruleset } from "./ruleset";
 
 /** One offer the customer was given before (any outcome), and when they redeemed it, if they did. */
@@ -53,7 +66,11 @@ export interface OfferRequest {
   readonly history?: OfferHistory;
   /** Consider only these offers (a campaign step naming one offer). */
   readonly only?: readonly string[];
-  /** Include condition traces (first failing condition with values) for offers whose `when` failed. */
+  /**
+   * Build the trace (`rebound explain` and `test`, the decision API's `?explain=1`): every offer looked
+   * at and why, with the first failing condition and its values for offers whose segments or `when`
+   * failed. Without it the decision runs the compiled program and its `trace` is empty.
+   */
   readonly explain?: boolean;
 }
 
@@ -110,6 +127,13 @@ export interface OfferDecision {
   /** The churn reason the decision used (request's or profile's). */
   readonly reason: string | null;
   readonly rulesetVersion: string;
+  /**
+   * The offers whose segments and conditions the decision evaluated (every offer shown in the
+   * context that answers the reason, up to the one that decided), in priority order: what the
+   * decision read, with or without a trace.
+   */
+  readonly evaluated: readonly string[];
+  /** Every offer looked at and why it was or was not chosen; empty unless `explain`. */
   readonly trace: readonly OfferTraceEntry[];
 }
 
@@ -121,11 +145,228 @@ export interface OfferDecision {
  *   { context: "cancel_flow", reason: "too_expensive", history: { offers: [] } })
  */
 export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRequest): OfferDecision {
+  if (!request.explain) return decideCompiled(ruleset, ctx, request);
+  const decision = decideTraced(ruleset, ctx, request);
+  return { ...decision, evaluated: evaluatedOf(decision.trace) };
+}
+
+/** The offers a trace shows were evaluated: past context and reason, and before the decision. */
+function evaluatedOf(trace: readonly OfferTraceEntry[]): string[] {
+  return trace
+    .filter(
+      (entry) =>
+        entry.outcome !== "not_in_context" &&
+        entry.outcome !== "reason_mismatch" &&
+        entry.outcome !== "not_evaluated",
+    )
+    .map((entry) => entry.offer);
+}
+
+/** In a cancel flow the reason is known before any cancellation event: rules see it as churn_reason. */
+function evaluationContext(ctx: EvalContext, request: OfferRequest): EvalContext {
+  return request.reason != null
+    ? { ...ctx, customer: { ...ctx.customer, churn_reason: request.reason } }
+    : ctx;
+}
+
+const NO_HISTORY: OfferHistory = { offers: [] };
+const NO_TRACE: readonly OfferTraceEntry[] = Object.freeze([]);
+
+/** What the compiled path keeps of an offer a cap or cooldown stopped (the trace entry's fields). */
+interface Limited {
+  readonly offer: string;
+  readonly outcome: "capped" | "cooldown";
+  readonly detail: string;
+}
+
+/**
+ * The production path: the offers' first-match program skips those not shown in the context or not
+ * answering the reason and evaluates the rest's segments and `when` in one loop; what follows a
+ * match (currency, the offer's own cap and cooldown, the policy's guards, the experiment) is checked
+ * for that offer only, in the order `decideTraced` checks it, with the same sentences.
+ */
+function decideCompiled(ruleset: Ruleset, ctx: EvalContext, request: OfferRequest): OfferDecision {
   const reason = reasonOf(ctx, request);
-  // In a cancel flow the reason is known before any cancellation event: rules see it as churn_reason.
-  const evalCtx: EvalContext =
-    request.reason != null ? { ...ctx, customer: { ...ctx.customer, churn_reason: request.reason } } : ctx;
-  const history = request.history ?? { offers: [] };
+  const program = offerProgramOf(ruleset);
+  const plan = program.plan(request.context, reason, request.only);
+  if (plan.refuses) {
+    return answer(ruleset, reason, [], { reasonCode: "ineligible", why: refusedReason(ruleset, reason)! });
+  }
+  const evalCtx = evaluationContext(ctx, request);
+  const history = request.history ?? NO_HISTORY;
+  const offers = ruleset.offers;
+  const mask = plan.mask;
+  const customerCurrency = stringOrNull(evalCtx.customer.currency);
+  let limited: Limited[] | null = null;
+  let mismatched: Pick<Limited, "offer" | "detail">[] | null = null;
+  for (
+    let index = program.firstMatch(evalCtx, 0, mask);
+    index >= 0;
+    index = program.firstMatch(evalCtx, index + 1, mask)
+  ) {
+    const offer = offers[index]!;
+    const ir = offer.ir;
+    const mismatch = currencyMismatch(program.moneyRewards[index]!, customerCurrency);
+    if (mismatch) {
+      if (!mismatched) mismatched = [];
+      mismatched.push({ offer: offer.key, detail: mismatch });
+      continue;
+    }
+    // The offer's own cap and cooldown, then the policy's: a limit passes the ask on to the next offer.
+    const own = ownLimit(ir, offer.key, history, ctx.now);
+    if (own) {
+      if (!limited) limited = [];
+      limited.push({ offer: offer.key, ...own });
+      continue;
+    }
+    const blocked = program.guarded ? guard(ruleset, ctx, history, program.policyLimits[index]!) : null;
+    if (blocked?.scoped) {
+      if (!limited) limited = [];
+      limited.push({ offer: offer.key, outcome: blocked.code, detail: blocked.why });
+      continue;
+    }
+    const evaluated = plan.upTo(index);
+    const matched = offer.key;
+    if (blocked)
+      return answer(ruleset, reason, evaluated, { reasonCode: blocked.code, why: blocked.why, matched });
+    const experiment = ir.experiment;
+    if (!experiment) {
+      const reward = program.rewards[index]!;
+      const offered = {
+        key: matched,
+        reward,
+        message: ir.message,
+        expiresAt: ctx.now + reward.expiresAfterMs,
+      };
+      // The commonest answer, written out whole (the shape `answer` gives every decision).
+      return {
+        offer: offered,
+        reasonCode: "offered",
+        why: plan.matchedWhy(index),
+        matched,
+        experiment: null,
+        variant: null,
+        holdout: false,
+        reason,
+        rulesetVersion: ruleset.version,
+        evaluated,
+        trace: NO_TRACE,
+      };
+    }
+    const customerId = String(ctx.customer.id ?? "");
+    if (inHoldout(experiment.key, customerId, experiment.holdoutPercent)) {
+      const why = `in the ${experiment.holdoutPercent}% holdout of experiment ${experiment.key}`;
+      return answer(ruleset, reason, evaluated, {
+        reasonCode: "holdout",
+        why,
+        matched,
+        experiment: experiment.key,
+        holdout: true,
+      });
+    }
+    const variant = assignVariant(experiment.key, customerId, experiment.variants);
+    const offered = chosenOffer(
+      ruleset,
+      offer.key,
+      variant?.reward ?? ir.reward,
+      variant?.message ?? ir.message,
+      ctx.now,
+    );
+    const why = `${plan.matchedWhy(index)}${variant ? `; variant ${variant.key} of ${experiment.key}` : ""}`;
+    return answer(ruleset, reason, evaluated, {
+      offer: offered,
+      reasonCode: "offered",
+      why,
+      matched,
+      experiment: experiment.key,
+      variant: variant?.key ?? null,
+    });
+  }
+  const evaluated = plan.upTo(offers.length - 1);
+  const first = limited?.[0];
+  if (first) {
+    const reasonCode = first.outcome === "cooldown" ? "cooldown" : "capped";
+    return answer(ruleset, reason, evaluated, {
+      reasonCode,
+      why: limitedWhy(limited!),
+      matched: first.offer,
+    });
+  }
+  const why = noMatchWhy(request, reason, mismatched ?? []);
+  return answer(ruleset, reason, evaluated, { reasonCode: "no_matching_rule", why });
+}
+
+/** What sets one answer apart; the rest are null (no offer, no match, no experiment) or false. */
+interface Answer {
+  readonly offer?: ChosenOffer;
+  readonly reasonCode: OfferReasonCode;
+  readonly why: string;
+  readonly matched?: string;
+  readonly experiment?: string;
+  readonly variant?: string | null;
+  readonly holdout?: boolean;
+}
+
+/** A decision without a trace, every field in one order (one object shape for every answer). */
+function answer(
+  ruleset: Ruleset,
+  reason: string | null,
+  evaluated: readonly string[],
+  fields: Answer,
+): OfferDecision {
+  return {
+    offer: fields.offer ?? null,
+    reasonCode: fields.reasonCode,
+    why: fields.why,
+    matched: fields.matched ?? null,
+    experiment: fields.experiment ?? null,
+    variant: fields.variant ?? null,
+    holdout: fields.holdout ?? false,
+    reason,
+    rulesetVersion: ruleset.version,
+    evaluated,
+    trace: NO_TRACE,
+  };
+}
+
+function chosenOffer(
+  ruleset: Ruleset,
+  key: string,
+  rewardKey: string,
+  message: string,
+  now: number,
+): ChosenOffer {
+  const reward = ruleset.rewards.get(rewardKey)!;
+  return { key, reward, message, expiresAt: now + reward.expiresAfterMs };
+}
+
+/** The offer's own cap or cooldown that stops it, or null. */
+function ownLimit(
+  ir: OfferIR,
+  key: string,
+  history: OfferHistory,
+  now: number,
+): Omit<Limited, "offer"> | null {
+  if (!ir.cap && ir.cooldownMs === null) return null;
+  const mine = history.offers.filter((past) => past.offerKey === key);
+  if (ir.cap && countWithin(mine, now, ir.cap.perMs) >= ir.cap.max) {
+    return { outcome: "capped", detail: `already given ${ir.cap.max} time(s) within ${days(ir.cap.perMs)}` };
+  }
+  if (ir.cooldownMs !== null && lastWithin(mine, now, ir.cooldownMs)) {
+    return { outcome: "cooldown", detail: `given less than ${days(ir.cooldownMs)} ago` };
+  }
+  return null;
+}
+
+/** The offer-by-offer path with the trace (`explain`); the oracle the compiled path agrees with. */
+function decideTraced(
+  ruleset: Ruleset,
+  ctx: EvalContext,
+  request: OfferRequest,
+): Omit<OfferDecision, "evaluated"> {
+  const reason = reasonOf(ctx, request);
+  const evalCtx = evaluationContext(ctx, request);
+  const history = request.history ?? NO_HISTORY;
   const base = {
     matched: null,
     experiment: null,
@@ -151,7 +392,7 @@ export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRe
     if (entry.outcome === "capped" || entry.outcome === "cooldown") limited.push(entry);
     if (entry.outcome !== "chosen") continue;
     const rest = ruleset.offers.slice(index + 1).filter((o) => !request.only || request.only.includes(o.key));
-    const blocked = guard(ruleset, ctx, history, offer.ir);
+    const blocked = guard(ruleset, ctx, history, policyLimitsOf(ruleset, offer.ir));
     if (blocked?.scoped) {
       // A cap or cooldown on some reward kinds limits this offer as its own cap would: a lesser
       // offer of another kind may still answer (a consultation when discounts are cooling down).
@@ -172,30 +413,51 @@ export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRe
   }
   const first = limited[0];
   if (first) {
-    // One limit stopping them all (a scoped policy cooldown, say) is said once.
-    const oneLimit = limited.every((entry) => entry.detail === first.detail);
-    const why =
-      limited.length === 1
-        ? `the only matching offer was limited: ${first.detail}`
-        : oneLimit
-          ? `every matching offer was limited: ${first.detail} (${limited.map((entry) => entry.offer).join(", ")})`
-          : `every matching offer was limited: ${limited.map((entry) => `${entry.offer} ${entry.detail}`).join("; ")}`;
     return {
       ...base,
       offer: null,
       reasonCode: first.outcome === "cooldown" ? "cooldown" : "capped",
-      why,
+      why: limitedWhy(limited),
       matched: first.offer,
       trace,
     };
   }
+  const mismatched = trace.filter((entry) => entry.outcome === "currency_mismatch");
   return {
     ...base,
     offer: null,
     reasonCode: "no_matching_rule",
-    why: `no offer matches in context \`${request.context}\`${reason ? ` for reason \`${reason}\`` : ""}${currencyNote(trace)}`,
+    why: noMatchWhy(request, reason, mismatched),
     trace,
   };
+}
+
+/** Why no offer, when every offer that matched was stopped by a cap or cooldown (`limited`, in order). */
+function limitedWhy(limited: readonly Pick<OfferTraceEntry, "offer" | "detail">[]): string {
+  const first = limited[0]!;
+  // One limit stopping them all (a scoped policy cooldown, say) is said once.
+  const oneLimit = limited.every((entry) => entry.detail === first.detail);
+  return limited.length === 1
+    ? `the only matching offer was limited: ${first.detail}`
+    : oneLimit
+      ? `every matching offer was limited: ${first.detail} (${limited.map((entry) => entry.offer).join(", ")})`
+      : `every matching offer was limited: ${limited.map((entry) => `${entry.offer} ${entry.detail}`).join("; ")}`;
+}
+
+/**
+ * Why no offer matched. An offer that matched but for the currency is worth naming: the fix is in
+ * the rules.
+ */
+function noMatchWhy(
+  request: OfferRequest,
+  reason: string | null,
+  mismatched: readonly Pick<OfferTraceEntry, "offer" | "detail">[],
+): string {
+  const currencyNote =
+    mismatched.length === 0
+      ? ""
+      : `; ${mismatched.map((entry) => `${entry.offer} would match, but ${entry.detail}`).join("; ")}`;
+  return `no offer matches in context \`${request.context}\`${reason ? ` for reason \`${reason}\`` : ""}${currencyNote}`;
 }
 
 /**
@@ -280,14 +542,6 @@ function abuse(ruleset: Ruleset, ctx: EvalContext, history: OfferHistory): strin
   return abused ? `redeemed an offer and canceled again within ${days(window)}` : null;
 }
 
-/** An offer that matched but for the currency is worth naming in `why`: the fix is in the rules. */
-function currencyNote(trace: readonly OfferTraceEntry[]): string {
-  const mismatched = trace.filter((entry) => entry.outcome === "currency_mismatch");
-  return mismatched.length === 0
-    ? ""
-    : `; ${mismatched.map((entry) => `${entry.offer} would match, but ${entry.detail}`).join("; ")}`;
-}
-
 function pushNotEvaluated(trace: OfferTraceEntry[], rest: readonly CompiledOffer[], detail: string): void {
   for (const offer of rest) {
     trace.push({
@@ -345,7 +599,7 @@ function evaluateOffer(
   if (ir.cooldownMs !== null && lastWithin(mine, ctx.now, ir.cooldownMs)) {
     return entry("cooldown", `given less than ${days(ir.cooldownMs)} ago`);
   }
-  return entry("chosen", describeMatch(ir, reason));
+  return entry("chosen", describeMatch(ir, reason, ir.when ? oneLine(ir.when.source) : null));
 }
 
 /**
@@ -359,35 +613,46 @@ function rewardCurrencyMismatch(ruleset: Ruleset, ir: OfferIR, ctx: EvalContext)
   for (const key of rewardKeysOf(ir)) {
     const amount = ruleset.rewards.get(key)?.amount;
     if (amount && amount.currency !== customerCurrency) {
-      return `reward ${key} is in ${amount.currency}; the customer pays in ${customerCurrency}`;
+      return currencyMismatchWhy(key, amount.currency, customerCurrency);
     }
   }
   return null;
 }
 
-function describeMatch(ir: OfferIR, reason: string | null): string {
-  const parts: string[] = [];
-  if (ir.reasons && reason) parts.push(`reason is ${reason}`);
-  if (ir.segments.length > 0) parts.push(`in segment ${ir.segments.join(", ")}`);
-  if (ir.when) parts.push(`\`${ir.when.source.replace(/\s+/g, " ").trim()}\` holds`);
-  return parts.length > 0 ? `matched: ${parts.join("; ")}` : "matched (no conditions)";
+/** `rewardCurrencyMismatch` over an offer's money rewards, worked out when its program was compiled. */
+function currencyMismatch(money: readonly MoneyReward[], customerCurrency: string | null): string | null {
+  if (customerCurrency === null) return null;
+  for (const reward of money) {
+    if (reward.currency !== customerCurrency) {
+      return currencyMismatchWhy(reward.key, reward.currency, customerCurrency);
+    }
+  }
+  return null;
 }
 
-/** The rewards an offer may give: its own, and each experiment variant's. */
-function rewardKeysOf(ir: OfferIR): string[] {
-  return [ir.reward, ...(ir.experiment?.variants ?? []).map((variant) => variant.reward ?? ir.reward)];
+function currencyMismatchWhy(key: string, currency: string, customerCurrency: string): string {
+  return `reward ${key} is in ${currency}; the customer pays in ${customerCurrency}`;
+}
+
+/** Whether the offer policy's cap and cooldown may limit the offer `ir` (see `guard`). */
+function policyLimitsOf(ruleset: Ruleset, ir: OfferIR): PolicyLimits {
+  const policy = ruleset.offerPolicy;
+  return {
+    cap: policy.cap !== null && mayGive(ruleset, ir, policy.cap.rewardKinds),
+    cooldown: policy.cooldown !== null && mayGive(ruleset, ir, policy.cooldown.rewardKinds),
+  };
 }
 
 /**
- * The ruleset's guards on the matched offer `ir`; null when the customer may get it. A cap or
- * cooldown that names reward kinds limits only an offer that may give one of them, and counts only
- * past offers of those kinds (or of an unknown kind).
+ * The ruleset's guards on the matched offer; null when the customer may get it. A cap or cooldown
+ * that names reward kinds limits only an offer that may give one of them (`applies`, from
+ * `policyLimitsOf`), and counts only past offers of those kinds (or of an unknown kind).
  */
 function guard(
   ruleset: Ruleset,
   ctx: EvalContext,
   history: OfferHistory,
-  ir: OfferIR,
+  applies: PolicyLimits,
 ):
   | { code: "ineligible"; why: string; scoped: false }
   | { code: "capped" | "cooldown"; why: string; scoped: boolean }
@@ -398,7 +663,7 @@ function guard(
   const cap = policy.cap;
   if (
     cap &&
-    mayGive(ruleset, ir, cap.rewardKinds) &&
+    applies.cap &&
     countWithin(inScope(history.offers, cap.rewardKinds), ctx.now, cap.perMs) >= cap.max
   ) {
     const what = cap.rewardKinds ? `${kindList(cap.rewardKinds)} offer(s)` : "offer(s)";
@@ -411,7 +676,7 @@ function guard(
   const cooldown = policy.cooldown;
   if (
     cooldown &&
-    mayGive(ruleset, ir, cooldown.rewardKinds) &&
+    applies.cooldown &&
     lastWithin(inScope(history.offers, cooldown.rewardKinds), ctx.now, cooldown.forMs)
   ) {
     const what = cooldown.rewardKinds ? withArticle(`${kindList(cooldown.rewardKinds)} offer`) : "an offer";
@@ -422,15 +687,6 @@ function guard(
     };
   }
   return null;
-}
-
-/** Whether the offer may give a reward of one of `kinds` (null: every kind). */
-function mayGive(ruleset: Ruleset, ir: OfferIR, kinds: readonly RewardKind[] | null): boolean {
-  if (kinds === null) return true;
-  return rewardKeysOf(ir).some((key) => {
-    const kind = ruleset.rewards.get(key)?.kind;
-    return kind === undefined || kinds.includes(kind);
-  });
 }
 
 /** The past offers a limit on `kinds` counts: those of a kind in it, or of an unknown kind. */
@@ -454,9 +710,9 @@ function choose(
   ruleset: Ruleset,
   offer: CompiledOffer,
   ctx: EvalContext,
-  base: Omit<OfferDecision, "offer" | "reasonCode" | "why" | "trace">,
+  base: Omit<OfferDecision, "offer" | "reasonCode" | "why" | "trace" | "evaluated">,
   trace: OfferTraceEntry[],
-): OfferDecision {
+): Omit<OfferDecision, "evaluated"> {
   const customerId = String(ctx.customer.id ?? "");
   const experiment = offer.ir.experiment;
   const chosenIndex = trace.findIndex((t) => t.offer === offer.key);

@@ -77,6 +77,7 @@ describe("offer decisions", () => {
     const decision = decideOffer(rules, ctx({ ltv: 90000, signed_up_at: NOW - 90 * DAY }), {
       context: "cancel_flow",
       reason: "too_expensive",
+      explain: true,
     });
     expect(decision.reasonCode).toBe("offered");
     expect(decision.offer?.key).toBe("vip_price");
@@ -155,7 +156,7 @@ offers:
   - { key: percent, priority: 1, reasons: [too_expensive], reward: half, message: price }
 `);
     const ask = { context: "cancel_flow", reason: "too_expensive" } as const;
-    const pound = decideOffer(rules, ctx({ currency: "GBP" }), ask);
+    const pound = decideOffer(rules, ctx({ currency: "GBP" }), { ...ask, explain: true });
     expect(pound.offer?.key).toBe("percent");
     expect(pound.trace[0]).toMatchObject({ offer: "flat", outcome: "currency_mismatch" });
     expect(decideOffer(rules, ctx({ currency: "USD" }), ask).offer?.key).toBe("flat");
@@ -170,7 +171,7 @@ offers:
   });
 
   it("respects contexts", () => {
-    const decision = decideOffer(rules, ctx({}), { context: "in_app", reason: "hard_to_use" });
+    const decision = decideOffer(rules, ctx({}), { context: "in_app", reason: "hard_to_use", explain: true });
     expect(decision.reasonCode).toBe("no_matching_rule");
     expect(decision.trace.find((t) => t.offer === "help")?.outcome).toBe("not_in_context");
   });
@@ -184,6 +185,7 @@ offers:
       context: "winback",
       reason: "too_expensive",
       only: ["low"],
+      explain: true,
     });
     expect(decision.offer?.key).toBe("low");
     expect(decision.trace.map((t) => t.offer)).toEqual(["low"]);
@@ -247,6 +249,7 @@ ${policy}
       const decision = decideOffer(rules, ctx({}), {
         ...cancelFlow,
         history: { offers: [past("price", "amount_off", 10)] },
+        explain: true,
       });
       expect(decision.reasonCode).toBe("cooldown");
       expect(decision.offer).toBeNull();
@@ -275,7 +278,7 @@ offer_policy:
   cooldown: { for: 30d, reward_kinds: ${MONEY} }
 `);
       const history = { offers: [past("price", "amount_off", 10)] };
-      const decision = decideOffer(withFallback, ctx({}), { ...cancelFlow, history });
+      const decision = decideOffer(withFallback, ctx({}), { ...cancelFlow, history, explain: true });
       expect(decision.offer?.key).toBe("price_points");
       expect(decision.trace.map((entry) => [entry.offer, entry.outcome])).toEqual([
         ["price", "cooldown"],

@@ -409,15 +409,8 @@ function inputsThatMattered(
   decision: OfferDecision,
   state: DecisionState,
 ): Record<string, unknown> {
-  const evaluated = decision.trace
-    .filter(
-      (entry) =>
-        entry.outcome !== "not_in_context" &&
-        entry.outcome !== "reason_mismatch" &&
-        entry.outcome !== "not_evaluated",
-    )
-    .map((entry) => entry.offer);
-  const { profile, segments } = offerInputs(ruleset, ctx, evaluated);
+  // The offers the decision evaluated (with or without a trace): what they read is what mattered.
+  const { profile, segments } = offerInputs(ruleset, ctx, decision.evaluated);
   const customerId = String(ctx.customer.id ?? "");
   const lastOfferAt = state.offers.reduce<number | null>(
     (latest, offer) => (latest === null || offer.at > latest ? offer.at : latest),
