@@ -33,6 +33,7 @@ export {
   type ChosenOffer,
   decideOffer,
   type HeldOffer,
+  heldOfferOutranks,
   heldOfferServes,
   type OfferDecision,
   type OfferTraceEntry,

@@ -520,6 +520,29 @@ export function heldOfferServes(
   return null;
 }
 
+/**
+ * Why a new offer must not take the place of the offer the customer holds, or null when it may.
+ * An ask from the held offer's own context replaces it (the customer answered again, there); an
+ * ask from another context replaces it only with an offer of higher priority, so a banner polling
+ * in the app never swaps a cancel flow's save offer for a lesser nudge, and offers cannot take
+ * turns superseding each other across contexts. A held offer whose rule is gone ranks lowest.
+ *
+ * @example heldOfferOutranks(ruleset, { offerKey: "price_high_value", context: "cancel_flow", reason },
+ *   "fading_points", "in_app") // "price_high_value (priority 100) outranks fading_points (priority 10) …"
+ */
+export function heldOfferOutranks(
+  ruleset: Ruleset,
+  held: HeldOffer,
+  offerKey: string,
+  context: OfferContext,
+): string | null {
+  if (context === held.context) return null;
+  const heldRule = ruleset.offers.find((offer) => offer.key === held.offerKey)?.ir;
+  const newRule = ruleset.offers.find((offer) => offer.key === offerKey)?.ir;
+  if (!heldRule || !newRule || newRule.priority > heldRule.priority) return null;
+  return `${held.offerKey} (priority ${heldRule.priority}, offered in ${held.context}) outranks ${offerKey} (priority ${newRule.priority})`;
+}
+
 function reasonOf(ctx: EvalContext, request: OfferRequest): string | null {
   return request.reason ?? stringOrNull(ctx.customer.churn_reason);
 }

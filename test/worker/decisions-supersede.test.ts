@@ -4,6 +4,10 @@
 // supersedes the held one in the same batch (it counts for no cap); no new offer leaves it standing.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { checkRuleset } from "../../dsl/rules/check";
+import { loadRuleset } from "../../dsl/runtime/ruleset";
+import { decideAndRecord } from "../../worker/decisions/decide-and-record";
+import { deployedRuleset } from "../../worker/deployed-ruleset";
 import {
   at,
   DAY,
@@ -184,15 +188,175 @@ describe("an outstanding offer and an ask from another moment", () => {
     expect(await storedDecisions(id, { offersOnly: true })).toBe(2);
   });
 
-  it("leaves an answered offer answered: accepting before the new ask commits stores no second offer", async () => {
+  it("decides an ask after the held offer was accepted as any ask, leaving the accepted one accepted", async () => {
     const id = offeredIds("supersede-answered", 1)[0]!;
     await fadingHighValue(id);
     const banner = await nextOffer(id, "in_app");
     expect((await respond(banner.body.decision_id, "accept", keys.admin, at(0.01))).status).toBe(200);
-    // Accepted, the points are no longer outstanding: the cancel flow is decided as any ask, and
-    // the global cooldown (an offer given less than 30 days ago) applies to what was accepted.
+    // Accepted, the points are no longer outstanding: the cancel flow is decided as any ask.
     const flow = await decide(id, "cancel_flow", { key: keys.admin, now: at(0.02), reason: "too_expensive" });
     expect(await statusOf(banner.body.decision_id)).toBe("accepted");
     expect(flow.body.decision_id).not.toBe(banner.body.decision_id);
+  });
+});
+
+/**
+ * `db` that runs `between` once, just before the `nth` execution of a statement whose SQL `matches`
+ * (or, with `matches` null, just before the first batch): a concurrent request at exactly that instant.
+ */
+function interleave(
+  db: D1Database,
+  between: () => Promise<void>,
+  where: { matches: (sql: string) => boolean; nth: number } | null,
+): D1Database {
+  let fired = false;
+  let seen = 0;
+  const once = async () => {
+    if (fired) return;
+    fired = true;
+    await between();
+  };
+  const wrap = (statement: D1PreparedStatement, hooked: boolean): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, name) {
+        if (name === "bind") return (...values: unknown[]) => wrap(target.bind(...values), hooked);
+        if (hooked && (name === "run" || name === "all" || name === "first" || name === "raw")) {
+          return async (...args: unknown[]) => {
+            await once();
+            return (Reflect.get(target, name, target) as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return Reflect.get(target, name, target);
+      },
+    });
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === "prepare") {
+        return (sql: string) => {
+          const hooked = where ? where.matches(sql) && ++seen === where.nth : false;
+          return wrap(target.prepare(sql), hooked);
+        };
+      }
+      if (property === "batch" && where === null) {
+        return async (statements: D1PreparedStatement[]) => {
+          await once();
+          return target.batch(statements);
+        };
+      }
+      return Reflect.get(target, property, target);
+    },
+  });
+}
+
+describe("an ask from another moment, racing", () => {
+  const ask = (customerId: string, now: number) =>
+    ({ customerId, context: "cancel_flow", reason: "too_expensive", now }) as const;
+
+  it("answers with the offer a concurrent ask stored between its two reads, never the superseded one", async () => {
+    const id = offeredIds("supersede-between-reads", 1)[0]!;
+    await fadingHighValue(id);
+    const banner = await nextOffer(id, "in_app");
+    let fast: Awaited<ReturnType<typeof decideAndRecord>> | null = null;
+    const slowDb = interleave(
+      env.DB,
+      async () => {
+        fast = await decideAndRecord(env, ask(id, T0 + 1_000), deployedRuleset());
+      },
+      { matches: (sql) => sql.includes("AS _outstanding"), nth: 2 },
+    );
+    const slow = await decideAndRecord({ ...env, DB: slowDb }, ask(id, T0 + 2_000), deployedRuleset());
+    expect(fast!.outcome).toBe("created");
+    expect(fast!.decision.offer?.key).toBe("price_high_value");
+    expect(slow.outcome).toBe("outstanding");
+    expect(slow.decision.id).toBe(fast!.decision.id);
+    expect(slow.held).toMatchObject({ decisionId: banner.body.decision_id, kept: false });
+    expect(await statusOf(banner.body.decision_id)).toBe("superseded");
+    expect(await statusOf(fast!.decision.id)).toBe("outstanding");
+    expect(await storedDecisions(id, { offersOnly: true })).toBe(2);
+  });
+
+  it("stores no offer when the held one is accepted between its read and its write, and answers with it", async () => {
+    const id = offeredIds("supersede-accepted-midway", 1)[0]!;
+    await fadingHighValue(id);
+    const banner = await nextOffer(id, "in_app");
+    const slowDb = interleave(
+      env.DB,
+      async () => {
+        expect((await respond(banner.body.decision_id, "accept", keys.admin, at(0.01))).status).toBe(200);
+      },
+      null,
+    );
+    const slow = await decideAndRecord({ ...env, DB: slowDb }, ask(id, T0 + 60_000), deployedRuleset());
+    expect(slow.outcome).toBe("outstanding");
+    expect(slow.decision).toMatchObject({ id: banner.body.decision_id, status: "accepted" });
+    expect(slow.held).toMatchObject({ decisionId: banner.body.decision_id, kept: true });
+    expect(await statusOf(banner.body.decision_id)).toBe("accepted");
+    expect(await storedDecisions(id, { offersOnly: true })).toBe(1);
+  });
+});
+
+describe("an ask from another context and a lesser offer", () => {
+  // A save offer shown only in the cancel flow, and a nudge shown only in the app.
+  const check = checkRuleset([
+    {
+      path: "rules/moments.yaml",
+      text: `
+settings: { currency: USD, default_timezone: UTC }
+reasons: { too_expensive: Price }
+rewards:
+  twenty: { amount_off: $20, expires_after: 14d }
+  points: { bonus_points: 500, expires_after: 60d }
+messages:
+  m: { body: "{{ offer_amount }}" }
+offers:
+  - { key: save, priority: 100, contexts: [cancel_flow], reasons: [too_expensive], reward: twenty, message: m }
+  - { key: nudge, priority: 10, contexts: [in_app], reward: points, message: m }
+`,
+    },
+  ]);
+  const rules = () => loadRuleset(JSON.parse(JSON.stringify(check.ruleset)));
+
+  it("keeps the cancel flow's save offer when the app's banner polls, writing nothing", async () => {
+    expect(check.diagnostics).toEqual([]);
+    const ruleset = rules();
+    const id = "moments-banner-after-save";
+    await payingCustomer(keys.writer, id);
+    const save = await decideAndRecord(
+      env,
+      { customerId: id, context: "cancel_flow", reason: "too_expensive", now: T0 },
+      ruleset,
+    );
+    expect(save.decision.offer?.key).toBe("save");
+    for (const minutes of [1, 2, 3]) {
+      const banner = await decideAndRecord(
+        env,
+        { customerId: id, context: "in_app", now: T0 + minutes * 60_000 },
+        ruleset,
+      );
+      expect(banner).toMatchObject({ outcome: "outstanding", rowsWritten: 0 });
+      expect(banner.decision.id).toBe(save.decision.id);
+      expect(banner.held?.kept).toBe(true);
+      expect(banner.held?.why).toContain(
+        "save (priority 100, offered in cancel_flow) outranks nudge (priority 10)",
+      );
+    }
+    expect(await statusOf(save.decision.id)).toBe("outstanding");
+    expect(await storedDecisions(id)).toBe(1);
+  });
+
+  it("lets the cancel flow's save offer supersede the app's nudge, which it outranks", async () => {
+    const ruleset = rules();
+    const id = "moments-save-after-banner";
+    await payingCustomer(keys.writer, id);
+    const nudge = await decideAndRecord(env, { customerId: id, context: "in_app", now: T0 }, ruleset);
+    expect(nudge.decision.offer?.key).toBe("nudge");
+    const save = await decideAndRecord(
+      env,
+      { customerId: id, context: "cancel_flow", reason: "too_expensive", now: T0 + 60_000 },
+      ruleset,
+    );
+    expect(save).toMatchObject({ outcome: "created", held: { decisionId: nudge.decision.id, kept: false } });
+    expect(save.decision.offer?.key).toBe("save");
+    expect(await statusOf(nudge.decision.id)).toBe("superseded");
   });
 });

@@ -17,6 +17,7 @@ import {
   type ChosenOffer,
   decideOffer,
   type HeldOffer,
+  heldOfferOutranks,
   heldOfferServes,
   type OfferDecision,
   type OfferTraceEntry,
@@ -88,6 +89,8 @@ export interface HeldOfferOutcome {
 }
 
 const KEPT_WHY = "it answers this ask (stable answers: the same offer until it is answered or expires)";
+const CONCURRENT_WHY =
+  "answered or replaced by a concurrent request before this ask stored an offer: the answer is the customer's newest offer";
 
 export interface DecisionResult {
   readonly decision: StoredDecision;
@@ -188,21 +191,47 @@ export async function decideAndRecord(
     // without the live offer (withdrawn or superseded, it counts for no cap or cooldown).
     firstReadRows = state.rowsRead;
     const full = await readDecisionState(env.DB, plan, { ...ask, evenIfLive: true });
-    state = {
-      ...full,
-      offers: full.offers.filter(
-        (past) => !(past.offerKey === live.offer_key && past.at === live.created_at),
-      ),
-    };
-    replacing =
-      withdrawal !== null
-        ? { row: live, why: withdrawal, as: "withdrawn" }
-        : { row: live, why: notServing!, as: "superseded" };
+    const current = full.outstanding && !isExpired(full.outstanding, request.now) ? full.outstanding : null;
+    if (current && current.id !== live.id) {
+      // Between the two reads a concurrent ask replaced the held offer with its own: one winner,
+      // whose offer is the answer (never the held one, which is no longer outstanding).
+      const decision = storedDecisionOf(current, request.now);
+      return {
+        decision,
+        outcome: "outstanding",
+        chosenOffer: chosenOfferOf(plan, decision),
+        trace: null,
+        held: { decisionId: live.id, offerKey: live.offer_key, kept: false, why: CONCURRENT_WHY },
+        rowsRead: firstReadRows + full.rowsRead,
+        rowsWritten: 0,
+      };
+    }
+    if (current) {
+      state = {
+        ...full,
+        offers: full.offers.filter(
+          (past) => !(past.offerKey === live.offer_key && past.at === live.created_at),
+        ),
+      };
+      replacing =
+        withdrawal !== null
+          ? { row: live, why: withdrawal, as: "withdrawn" }
+          : { row: live, why: notServing!, as: "superseded" };
+    } else {
+      // The held offer was answered (or lapsed) between the two reads: nothing is held any more,
+      // and this ask is decided as any other, its history counting the answered offer.
+      state = full;
+    }
   }
   let fresh = state.customer
     ? evaluate(plan, env, request, state, state.customer)
     : unknownCustomer(plan, request);
-  if (replacing?.as === "superseded" && fresh.row.status !== "outstanding") {
+  // A new offer from another context must outrank the held one to take its place.
+  const outranked =
+    replacing?.as === "superseded" && fresh.row.offer_key !== null && fresh.row.status === "outstanding"
+      ? heldOfferOutranks(plan.ruleset, heldOfferOf(replacing.row), fresh.row.offer_key, request.context)
+      : null;
+  if (replacing?.as === "superseded" && (fresh.row.status !== "outstanding" || outranked !== null)) {
     // Nothing better for this ask: the held offer stands, unchanged, and nothing is written.
     const decision = storedDecisionOf(replacing.row, request.now);
     return {
@@ -214,7 +243,10 @@ export async function decideAndRecord(
         decisionId: replacing.row.id,
         offerKey: replacing.row.offer_key,
         kept: true,
-        why: `${replacing.why}; decided afresh, this ask gets no offer (${fresh.row.reason_code}: ${fresh.row.why}), so it stands`,
+        why:
+          outranked !== null
+            ? `${replacing.why}; decided afresh, ${outranked}, so it stands`
+            : `${replacing.why}; decided afresh, this ask gets no offer (${fresh.row.reason_code}: ${fresh.row.why}), so it stands`,
       },
       rowsRead: firstReadRows + state.rowsRead,
       rowsWritten: 0,
@@ -274,7 +306,7 @@ export async function decideAndRecord(
         ? SUPERSEDE_SQL
         : EXPIRE_SQL;
   const results = state.outstanding
-    ? await env.DB.batch([env.DB.prepare(close).bind(state.outstanding.id), insert])
+    ? await env.DB.batch([env.DB.prepare(close).bind(replacing?.row.id ?? state.outstanding.id), insert])
     : [await insert.run()];
   let rowsRead =
     firstReadRows + state.rowsRead + results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0);
@@ -293,7 +325,8 @@ export async function decideAndRecord(
       outcome: "outstanding",
       chosenOffer: chosenOfferOf(plan, decision),
       trace: null,
-      held,
+      // The held offer was not superseded after all: answered, or replaced by a concurrent ask.
+      held: replacing ? { ...held!, kept: winnerRow.id === replacing.row.id, why: CONCURRENT_WHY } : held,
       rowsRead,
       rowsWritten,
     };
