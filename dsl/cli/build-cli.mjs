@@ -17,9 +17,11 @@ const outfile = `${root}dist/cli/rebound.mjs`;
 // Kept equal to RULES_VALIDATOR_OPTIONS in dsl/cli/schema-validator.ts (test/dsl/cli.test.ts compares the outputs).
 const ajv = new Ajv({ allErrors: false, strict: false, code: { source: true, esm: true } });
 const schema = JSON.parse(readFileSync(`${root}dsl/rules.schema.json`, "utf8"));
-const validatorCode = `${standaloneCode(ajv, ajv.compile(schema))}
+// ajv compiles the schema here, in Node, so the bundle carries generated code, not ajv.compile.
+const compiled = ajv.compile(schema); // build-time
+const validatorCode = `${standaloneCode(ajv, compiled)}
 export function rulesValidator() {
-  return validate10;
+  return validate; // the name standaloneCode exports its validator under
 }
 `;
 

@@ -14,5 +14,5 @@ export const RULES_VALIDATOR_OPTIONS = { allErrors: false, strict: false } as co
 
 /** The compiled rule-file validator. */
 export function rulesValidator(): ValidateFunction {
-  return new Ajv(RULES_VALIDATOR_OPTIONS).compile(rulesSchema);
+  return new Ajv(RULES_VALIDATOR_OPTIONS).compile(rulesSchema); // build-time: the CLI from source, in Node only
 }

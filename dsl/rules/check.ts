@@ -96,6 +96,20 @@ export interface CheckPass {
   run(c: CheckContext, draft: Draft): void;
 }
 
+/** A pass that reads one section into the draft: most passes are just that. */
+function section<K extends keyof Draft>(
+  name: string,
+  key: K,
+  read: (c: CheckContext, draft: Draft) => Draft[K],
+): CheckPass {
+  return {
+    name,
+    run(c, draft) {
+      draft[key] = read(c, draft);
+    },
+  };
+}
+
 /**
  * The checker's passes, in the order they run. What a rule may refer to decides the order: the
  * catalog (settings, reasons, plans, fields) builds the expression scope; segments may use fields;
@@ -110,24 +124,9 @@ export const CHECK_PASSES: readonly CheckPass[] = [
       c.currency = d.settings.currency;
     },
   },
-  {
-    name: "reasons",
-    run(c, d) {
-      d.reasons = readReasons(c);
-    },
-  },
-  {
-    name: "plans",
-    run(c, d) {
-      d.plans = readPlans(c);
-    },
-  },
-  {
-    name: "fields",
-    run(c, d) {
-      d.fields = readFields(c);
-    },
-  },
+  section("reasons", "reasons", readReasons),
+  section("plans", "plans", readPlans),
+  section("fields", "fields", readFields),
   {
     name: "scope",
     run(c, d) {
@@ -146,30 +145,10 @@ export const CHECK_PASSES: readonly CheckPass[] = [
       c.scope = { ...c.scope, segments: c.segmentInfo };
     },
   },
-  {
-    name: "segments",
-    run(c, d) {
-      d.segments = readSegments(c, d.segmentEntries!);
-    },
-  },
-  {
-    name: "rewards",
-    run(c, d) {
-      d.rewards = readRewards(c);
-    },
-  },
-  {
-    name: "messages",
-    run(c, d) {
-      d.messages = readMessages(c);
-    },
-  },
-  {
-    name: "frequency_caps",
-    run(c, d) {
-      d.frequencyCaps = readFrequencyCaps(c);
-    },
-  },
+  section("segments", "segments", (c, d) => readSegments(c, d.segmentEntries!)),
+  section("rewards", "rewards", readRewards),
+  section("messages", "messages", readMessages),
+  section("frequency_caps", "frequencyCaps", readFrequencyCaps),
   {
     name: "offers",
     run(c, d) {
@@ -187,42 +166,14 @@ export const CHECK_PASSES: readonly CheckPass[] = [
       };
     },
   },
-  {
-    name: "offer_policy",
-    run(c, d) {
-      d.offerPolicy = readOfferPolicy(c);
-    },
-  },
-  {
-    name: "inactivity",
-    run(c, d) {
-      d.inactivity = readInactivity(c, d.refs!);
-    },
-  },
-  {
-    name: "dunning",
-    run(c, d) {
-      d.dunning = readDunning(c, d.refs!);
-    },
-  },
-  {
-    name: "card_expiry",
-    run(c, d) {
-      d.cardExpiry = readCardExpiry(c, d.refs!);
-    },
-  },
-  {
-    name: "winback",
-    run(c, d) {
-      d.winback = readWinback(c, d.refs!);
-    },
-  },
-  {
-    name: "campaigns",
-    run(c, d) {
-      d.campaigns = readCampaigns(c, d.refs!, new Set(d.frequencyCaps!.map((cap) => cap.key)));
-    },
-  },
+  section("offer_policy", "offerPolicy", readOfferPolicy),
+  section("inactivity", "inactivity", (c, d) => readInactivity(c, d.refs!)),
+  section("dunning", "dunning", (c, d) => readDunning(c, d.refs!)),
+  section("card_expiry", "cardExpiry", (c, d) => readCardExpiry(c, d.refs!)),
+  section("winback", "winback", (c, d) => readWinback(c, d.refs!)),
+  section("campaigns", "campaigns", (c, d) =>
+    readCampaigns(c, d.refs!, new Set(d.frequencyCaps!.map((cap) => cap.key))),
+  ),
   { name: "template_variables", run: (c) => checkTemplateVariables(c) },
 ];
 
