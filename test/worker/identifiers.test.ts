@@ -153,6 +153,36 @@ describe("customer ids in the URL path", () => {
     });
   }
 
+  for (const { route, url } of routes) {
+    it(`${route} refuses a segment whose percent-encoding is not UTF-8, instead of taking it literally`, async () => {
+      for (const raw of ["%FF", "%ED%A0%80", "a%C3"]) {
+        // url() would encode the percent sign; the raw segment is spliced in by hand.
+        const path = url("PLACEHOLDER").replace("PLACEHOLDER", raw);
+        const refused = await call(path, { key: admin });
+        expect(refused.status).toBe(400);
+        expect(refused.body.error.code).toBe("validation_failed");
+        expect(refused.body.error.details).toEqual([
+          { path: "path:id", message: `${ID_PROBLEM} (its percent-encoding is not UTF-8)` },
+        ]);
+      }
+    });
+  }
+
+  it("keeps an id with a literal percent sign apart from an undecodable one", async () => {
+    await ingest(admin, [event("activity", "%FF", AT)]);
+    const literal = await call(`/v1/customers/${encodeURIComponent("%FF")}`, { key: admin });
+    expect(literal.status).toBe(200);
+    expect(literal.body.customer.id).toBe("%FF");
+    expect((await call("/v1/customers/%FF", { key: admin })).status).toBe(400);
+    expect((await call("/v1/customers/%FF/next-offer?context=in_app", { key: admin })).status).toBe(400);
+    const after = await env.DB.prepare(
+      "SELECT count(*) AS n FROM decisions WHERE customer_id = '%FF'",
+    ).first<{
+      n: number;
+    }>();
+    expect(after?.n).toBe(0);
+  });
+
   it("stores no decision for a refused id", async () => {
     await call(`/v1/customers/${encodeURIComponent(" ")}/next-offer?context=in_app`, { key: admin });
     const stored = await env.DB.prepare("SELECT count(*) AS n FROM decisions WHERE customer_id = ' '").first<{

@@ -11,6 +11,8 @@
  * Stage: HTTP, in a route's request parsing, before anything is read or decided.
  */
 import type { ErrorObject } from "ajv";
+import type { Context } from "hono";
+import { routePath } from "hono/route";
 import type { ErrorDetail } from "../errors";
 import { validateId } from "../generated/validators.js";
 import { REQUEST_LIMITS } from "../limits";
@@ -29,6 +31,28 @@ export const ID_PROBLEM = `is not a valid id: 1 to ${REQUEST_LIMITS.maxIdLength}
  */
 export function idProblems(id: string, path: string): ErrorDetail[] {
   return validateId(id) ? [] : [{ path, message: ID_PROBLEM }];
+}
+
+/**
+ * The `:id` of a route's URL path, decoded, with its problems. Hono hands back a segment whose
+ * percent-encoding does not decode to UTF-8 (`%FF`, `%ED%A0%80`) as it was written, which would
+ * make `/customers/%FF` and `/customers/%25FF` the same customer: such a segment is refused here.
+ *
+ * @example pathId(c) // { id: "cus_42", problems: [] } for GET /v1/customers/cus_42
+ */
+export function pathId(c: Context): { id: string; problems: ErrorDetail[] } {
+  const id = c.req.param("id") ?? "";
+  const index = routePath(c).split("/").indexOf(":id");
+  const raw = new URL(c.req.url).pathname.split("/")[index] ?? "";
+  try {
+    decodeURIComponent(raw);
+  } catch {
+    return {
+      id,
+      problems: [{ path: "path:id", message: `${ID_PROBLEM} (its percent-encoding is not UTF-8)` }],
+    };
+  }
+  return { id, problems: idProblems(id, "path:id") };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import { type CustomerRecord, loadCustomerRecord } from "../../db/customer-record";
 import { ApiError, validationFailed } from "../../errors";
 import type { AppEnv, RouteDef } from "../app-env";
-import { idProblems } from "../identifiers";
+import { pathId } from "../identifiers";
 
 /** Timestamp columns, shown as ISO 8601 strings in the API (stored as epoch ms). */
 const TIMESTAMP_COLUMNS = [
@@ -20,8 +20,7 @@ const TIMESTAMP_COLUMNS = [
 ] as const satisfies readonly (keyof CustomerRecord)[];
 
 async function getCustomer(c: Context<AppEnv>): Promise<Response> {
-  const customerId = c.req.param("id") ?? "";
-  const problems = idProblems(customerId, "path:id");
+  const { id: customerId, problems } = pathId(c);
   if (problems.length > 0) throw validationFailed(problems);
   const record = await loadCustomerRecord(c.env.DB, customerId);
   if (!record) {

@@ -18,7 +18,7 @@ import { validateDecisionRequest } from "../../generated/validators.js";
 import { isDecisionId } from "../../ids";
 import { REQUEST_LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
-import { idProblems } from "../identifiers";
+import { pathId } from "../identifiers";
 import { readJsonBody } from "../json-body";
 import { flagProblems, flagValue, queryParameterProblems } from "../query-parameters";
 import { schemaProblems } from "../validation";
@@ -76,13 +76,13 @@ async function postDecision(c: Context<AppEnv>): Promise<Response> {
 
 async function getNextOffer(c: Context<AppEnv>): Promise<Response> {
   const now = requestNow(c);
-  const customerId = c.req.param("id") ?? "";
+  const { id: customerId, problems: idProblems } = pathId(c);
   const context = c.req.query("context");
   const reason = c.req.query("reason") ?? null;
   const details = [
     ...queryParameterProblems(c.req.url, NEXT_OFFER_PARAMETERS),
     ...flagProblems(c.req.url, "explain"),
-    ...idProblems(customerId, "path:id"),
+    ...idProblems,
   ];
   if (context === undefined) {
     details.push({ path: "?context", message: `is required; use one of ${OFFER_CONTEXTS.join(", ")}` });

@@ -6,12 +6,11 @@
 import type { Context } from "hono";
 import { validationFailed } from "../../errors";
 import type { AppEnv, RouteDef } from "../app-env";
-import { idProblems } from "../identifiers";
+import { pathId } from "../identifiers";
 
 async function floor(c: Context<AppEnv>): Promise<Response> {
-  const customerId = c.req.param("id") ?? "";
   // The same check as the decision routes, so the baseline pays for it too.
-  const problems = idProblems(customerId, "path:id");
+  const { id: customerId, problems } = pathId(c);
   if (problems.length > 0) throw validationFailed(problems);
   const result = await c.env.DB.prepare("SELECT id, status FROM customers WHERE id = ?1")
     .bind(customerId)
