@@ -226,6 +226,18 @@ describe("POST /v1/decisions", () => {
 });
 
 describe("?customer_id= on the admin listings", () => {
+  it.each([
+    "/v1/sends",
+    "/v1/outbox",
+    "/v1/admin/dunning-cases",
+  ])("%s refuses a value whose percent-encoding is not UTF-8", async (route) => {
+    const refused = await call(`${route}?customer_id=%FF`, { key: admin });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details).toEqual([
+      { path: "?customer_id", message: `${ID_PROBLEM} (its percent-encoding is not UTF-8)` },
+    ]);
+  });
+
   const listings = ["/v1/sends", "/v1/outbox", "/v1/admin/dunning-cases"];
 
   for (const listing of listings) {

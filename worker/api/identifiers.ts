@@ -44,15 +44,17 @@ export function pathId(c: Context): { id: string; problems: ErrorDetail[] } {
   const id = c.req.param("id") ?? "";
   const index = routePath(c).split("/").indexOf(":id");
   const raw = new URL(c.req.url).pathname.split("/")[index] ?? "";
+  return { id, problems: encodingProblems(raw, "path:id") ?? idProblems(id, "path:id") };
+}
+
+/** A problem when `raw` (as written in the URL) is not percent-encoded UTF-8, else null. */
+function encodingProblems(raw: string, path: string): ErrorDetail[] | null {
   try {
-    decodeURIComponent(raw);
+    decodeURIComponent(raw.replaceAll("+", " "));
+    return null;
   } catch {
-    return {
-      id,
-      problems: [{ path: "path:id", message: `${ID_PROBLEM} (its percent-encoding is not UTF-8)` }],
-    };
+    return [{ path, message: `${ID_PROBLEM} (its percent-encoding is not UTF-8)` }];
   }
-  return { id, problems: idProblems(id, "path:id") };
 }
 
 /**
@@ -69,10 +71,12 @@ export function isIdRuleError(error: ErrorObject): boolean {
  * A given one must be a valid id, an empty one included: `?customer_id=` must not quietly list every
  * customer. A problem is added to `problems`, which the route answers with as a 400.
  *
- * @example customerFilter("cus_42", problems) // "cus_42", problems unchanged
+ * @example customerFilter(c, problems) // "cus_42" for ?customer_id=cus_42, problems unchanged
  */
-export function customerFilter(text: string | undefined, problems: ErrorDetail[]): string | null {
+export function customerFilter(c: Context, problems: ErrorDetail[]): string | null {
+  const text = c.req.query("customer_id");
   if (text === undefined) return null;
-  problems.push(...idProblems(text, "?customer_id"));
+  const raw = /[?&]customer_id=([^&]*)/.exec(new URL(c.req.url).search)?.[1] ?? "";
+  problems.push(...(encodingProblems(raw, "?customer_id") ?? idProblems(text, "?customer_id")));
   return text;
 }

@@ -41,7 +41,7 @@ async function listDunningCases(c: Context<AppEnv>): Promise<Response> {
   if (status !== null && !(DUNNING_CASE_STATUSES as readonly string[]).includes(status)) {
     problems.push({ path: "?status", message: `must be one of ${DUNNING_CASE_STATUSES.join(", ")}` });
   }
-  const customerId = customerFilter(c.req.query("customer_id"), problems);
+  const customerId = customerFilter(c, problems);
   if (problems.length > 0) throw validationFailed(problems);
   const conditions: string[] = [];
   const params: (string | number)[] = [];

@@ -12,7 +12,7 @@ import { readPageQuery } from "./page-query";
 
 async function listOutboxRoute(c: Context<AppEnv>): Promise<Response> {
   const { page, problems } = readPageQuery(c);
-  const customerId = customerFilter(c.req.query("customer_id"), problems);
+  const customerId = customerFilter(c, problems);
   if (problems.length > 0) throw validationFailed(problems);
   const result = await listOutbox(c.env.DB, { ...page, customerId });
   return c.json({ messages: result.items.map(outboxView), next_cursor: result.nextCursor });

@@ -21,7 +21,7 @@ async function listSendsRoute(c: Context<AppEnv>): Promise<Response> {
     if ((SEND_STATUSES as readonly string[]).includes(status)) statuses.push(status as SendStatus);
     else problems.push({ path: "?status", message: `"${status}" is not one of ${SEND_STATUSES.join(", ")}` });
   }
-  const customerId = customerFilter(c.req.query("customer_id"), problems);
+  const customerId = customerFilter(c, problems);
   if (problems.length > 0) throw validationFailed(problems);
   const result = await listSends(c.env.DB, {
     ...page,
