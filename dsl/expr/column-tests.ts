@@ -27,8 +27,8 @@ export const TestKind = {
 } as const;
 export type TestKind = (typeof TestKind)[keyof typeof TestKind];
 
-const TestOp = { Eq: 0, Ne: 1, Lt: 2, Le: 3, Gt: 4, Ge: 5 } as const;
-type TestOp = (typeof TestOp)[keyof typeof TestOp];
+export const TestOp = { Eq: 0, Ne: 1, Lt: 2, Le: 3, Gt: 4, Ge: 5 } as const;
+export type TestOp = (typeof TestOp)[keyof typeof TestOp];
 
 export interface ColumnTest {
   readonly kind: TestKind;
@@ -143,7 +143,8 @@ function evalOtherTest(t: ColumnTest, ctx: EvalContext, v: unknown): boolean | n
   }
 }
 
-function compareNumbers(op: TestOp, a: number, k: number): boolean {
+/** `a <op> k` for a test's operator. */
+export function compareNumbers(op: TestOp, a: number, k: number): boolean {
   switch (op) {
     case TestOp.Eq:
       return a === k;

@@ -20,17 +20,22 @@
  * the customer already holds. Nothing here reads a clock: `ctx.now` is the request's time.
  */
 
+import { firstMatchIn } from "../expr/first-match";
 import type { EvalContext } from "../expr/types";
 import type { OfferContext, OfferIR, RewardIR, RewardKind } from "../rules/ruleset";
 import { assignVariant, inHoldout } from "./bucket";
 import { type ConditionTrace, explainCondition } from "./explain";
 import {
+  type AskPlan,
   describeMatch,
   type MoneyReward,
   mayGive,
+  noMatchSentence,
+  type OfferProgram,
   offerProgramOf,
   oneLine,
   type PolicyLimits,
+  refusalSentence,
   rewardKeysOf,
 } from "./offer-program";
 import type { CompiledOffer, Ruleset } from "./ruleset";
@@ -171,6 +176,7 @@ function evaluationContext(ctx: EvalContext, request: OfferRequest): EvalContext
 
 const NO_HISTORY: OfferHistory = { offers: [] };
 const NO_TRACE: readonly OfferTraceEntry[] = Object.freeze([]);
+const NONE_EVALUATED: readonly string[] = Object.freeze([]);
 
 /** What the compiled path keeps of an offer a cap or cooldown stopped (the trace entry's fields). */
 interface Limited {
@@ -181,78 +187,105 @@ interface Limited {
 
 /**
  * The production path: the offers' first-match program skips those not shown in the context or not
- * answering the reason and evaluates the rest's segments and `when` in one loop; what follows a
+ * answering the reason and evaluates the rest's segments and `when` in one loop. A match on a plain
+ * offer (`OfferStep.plain`: nothing follows a match) is the answer; for any other, what follows a
  * match (currency, the offer's own cap and cooldown, the policy's guards, the experiment) is checked
- * for that offer only, in the order `decideTraced` checks it, with the same sentences.
+ * for that offer only (`decideFrom`), in the order `decideTraced` checks it, with the same sentences.
  */
 function decideCompiled(ruleset: Ruleset, ctx: EvalContext, request: OfferRequest): OfferDecision {
   const reason = reasonOf(ctx, request);
   const program = offerProgramOf(ruleset);
   const plan = program.plan(request.context, reason, request.only);
-  if (plan.refuses) {
-    return answer(ruleset, reason, [], { reasonCode: "ineligible", why: refusedReason(ruleset, reason)! });
-  }
+  if (plan.refusal !== null)
+    return answer(ruleset, reason, NONE_EVALUATED, { reasonCode: "ineligible", why: plan.refusal });
   const evalCtx = evaluationContext(ctx, request);
+  const index = firstMatchIn(program.rules, evalCtx, 0, plan.mask);
+  if (index < 0) {
+    const evaluated = plan.upTo(program.steps.length - 1);
+    return answer(ruleset, reason, evaluated, {
+      reasonCode: "no_matching_rule",
+      why: plan.unmatchedWhy(reason),
+    });
+  }
+  if (program.steps[index]!.plain) return offered(ruleset, program, plan, index, reason, ctx.now);
+  return decideFrom(index, ruleset, ctx, evalCtx, request, program, plan, reason);
+}
+
+/** The answer that gives offer `index` its own reward and message (no experiment decided otherwise). */
+function offered(
+  ruleset: Ruleset,
+  program: OfferProgram,
+  plan: AskPlan,
+  index: number,
+  reason: string | null,
+  now: number,
+): OfferDecision {
+  const step = program.steps[index]!;
+  const reward = step.reward;
+  // Written out whole (the shape `answer` gives every decision): the commonest answer.
+  return {
+    offer: { key: step.key, reward, message: step.ir.message, expiresAt: now + reward.expiresAfterMs },
+    reasonCode: "offered",
+    why: plan.matchedWhy(index),
+    matched: step.key,
+    experiment: null,
+    variant: null,
+    holdout: false,
+    reason,
+    rulesetVersion: ruleset.version,
+    evaluated: plan.upTo(index),
+    trace: NO_TRACE,
+  };
+}
+
+/**
+ * The decision once offer `first` matched and is not plain: its checks, and when they pass the ask
+ * on, the next offers that match, until one is the answer or none is left.
+ */
+function decideFrom(
+  first: number,
+  ruleset: Ruleset,
+  ctx: EvalContext,
+  evalCtx: EvalContext,
+  request: OfferRequest,
+  program: OfferProgram,
+  plan: AskPlan,
+  reason: string | null,
+): OfferDecision {
   const history = request.history ?? NO_HISTORY;
-  const offers = ruleset.offers;
+  const steps = program.steps;
   const mask = plan.mask;
   const customerCurrency = stringOrNull(evalCtx.customer.currency);
   let limited: Limited[] | null = null;
   let mismatched: Pick<Limited, "offer" | "detail">[] | null = null;
-  for (
-    let index = program.firstMatch(evalCtx, 0, mask);
-    index >= 0;
-    index = program.firstMatch(evalCtx, index + 1, mask)
-  ) {
-    const offer = offers[index]!;
-    const ir = offer.ir;
-    const mismatch = currencyMismatch(program.moneyRewards[index]!, customerCurrency);
+  for (let index = first; index >= 0; index = firstMatchIn(program.rules, evalCtx, index + 1, mask)) {
+    const step = steps[index]!;
+    const ir = step.ir;
+    const mismatch = currencyMismatch(step.moneyRewards, customerCurrency);
     if (mismatch) {
       if (!mismatched) mismatched = [];
-      mismatched.push({ offer: offer.key, detail: mismatch });
+      mismatched.push({ offer: step.key, detail: mismatch });
       continue;
     }
     // The offer's own cap and cooldown, then the policy's: a limit passes the ask on to the next offer.
-    const own = ownLimit(ir, offer.key, history, ctx.now);
+    const own = ownLimit(ir, step.key, history, ctx.now);
     if (own) {
       if (!limited) limited = [];
-      limited.push({ offer: offer.key, ...own });
+      limited.push({ offer: step.key, ...own });
       continue;
     }
-    const blocked = program.guarded ? guard(ruleset, ctx, history, program.policyLimits[index]!) : null;
+    const blocked = program.guarded ? guard(ruleset, ctx, history, step.policyLimits) : null;
     if (blocked?.scoped) {
       if (!limited) limited = [];
-      limited.push({ offer: offer.key, outcome: blocked.code, detail: blocked.why });
+      limited.push({ offer: step.key, outcome: blocked.code, detail: blocked.why });
       continue;
     }
     const evaluated = plan.upTo(index);
-    const matched = offer.key;
+    const matched = step.key;
     if (blocked)
       return answer(ruleset, reason, evaluated, { reasonCode: blocked.code, why: blocked.why, matched });
     const experiment = ir.experiment;
-    if (!experiment) {
-      const reward = program.rewards[index]!;
-      const offered = {
-        key: matched,
-        reward,
-        message: ir.message,
-        expiresAt: ctx.now + reward.expiresAfterMs,
-      };
-      // The commonest answer, written out whole (the shape `answer` gives every decision).
-      return {
-        offer: offered,
-        reasonCode: "offered",
-        why: plan.matchedWhy(index),
-        matched,
-        experiment: null,
-        variant: null,
-        holdout: false,
-        reason,
-        rulesetVersion: ruleset.version,
-        evaluated,
-        trace: NO_TRACE,
-      };
-    }
+    if (!experiment) return offered(ruleset, program, plan, index, reason, ctx.now);
     const customerId = String(ctx.customer.id ?? "");
     if (inHoldout(experiment.key, customerId, experiment.holdoutPercent)) {
       const why = `in the ${experiment.holdoutPercent}% holdout of experiment ${experiment.key}`;
@@ -265,16 +298,16 @@ function decideCompiled(ruleset: Ruleset, ctx: EvalContext, request: OfferReques
       });
     }
     const variant = assignVariant(experiment.key, customerId, experiment.variants);
-    const offered = chosenOffer(
+    const chosen = chosenOffer(
       ruleset,
-      offer.key,
+      step.key,
       variant?.reward ?? ir.reward,
       variant?.message ?? ir.message,
       ctx.now,
     );
     const why = `${plan.matchedWhy(index)}${variant ? `; variant ${variant.key} of ${experiment.key}` : ""}`;
     return answer(ruleset, reason, evaluated, {
-      offer: offered,
+      offer: chosen,
       reasonCode: "offered",
       why,
       matched,
@@ -282,14 +315,14 @@ function decideCompiled(ruleset: Ruleset, ctx: EvalContext, request: OfferReques
       variant: variant?.key ?? null,
     });
   }
-  const evaluated = plan.upTo(offers.length - 1);
-  const first = limited?.[0];
-  if (first) {
-    const reasonCode = first.outcome === "cooldown" ? "cooldown" : "capped";
+  const evaluated = plan.upTo(steps.length - 1);
+  const firstLimited = limited?.[0];
+  if (firstLimited) {
+    const reasonCode = firstLimited.outcome === "cooldown" ? "cooldown" : "capped";
     return answer(ruleset, reason, evaluated, {
       reasonCode,
       why: limitedWhy(limited!),
-      matched: first.offer,
+      matched: firstLimited.offer,
     });
   }
   const why = noMatchWhy(request, reason, mismatched ?? []);
@@ -457,7 +490,7 @@ function noMatchWhy(
     mismatched.length === 0
       ? ""
       : `; ${mismatched.map((entry) => `${entry.offer} would match, but ${entry.detail}`).join("; ")}`;
-  return `no offer matches in context \`${request.context}\`${reason ? ` for reason \`${reason}\`` : ""}${currencyNote}`;
+  return `${noMatchSentence(request.context, reason)}${currencyNote}`;
 }
 
 /**
@@ -549,7 +582,7 @@ function reasonOf(ctx: EvalContext, request: OfferRequest): string | null {
 
 function refusedReason(ruleset: Ruleset, reason: string | null): string | null {
   if (reason === null || ruleset.reasons.get(reason)?.offers !== false) return null;
-  return `customers who leave for \`${reason}\` never get an offer`;
+  return refusalSentence(reason);
 }
 
 /** The anti-abuse guard: why the customer gets no offer after redeeming and churning again, or null. */

@@ -9,7 +9,7 @@
  */
 
 import type { Expr } from "../expr/ast";
-import { compileFirstMatch, type FirstMatch } from "../expr/first-match";
+import { compileRules, type RuleProgram } from "../expr/first-match";
 import type { OfferContext, OfferIR, RewardIR, RewardKind } from "../rules/ruleset";
 import type { Ruleset } from "./ruleset";
 
@@ -19,17 +19,33 @@ export interface MoneyReward {
   readonly currency: string;
 }
 
+/** What a decision needs of one offer once it matched, worked out when the program is compiled. */
+export interface OfferStep {
+  readonly key: string;
+  readonly ir: OfferIR;
+  /** Its own reward (an experiment's variant may give another). */
+  readonly reward: RewardIR;
+  /** Its money rewards; empty when no customer's currency can rule it out. */
+  readonly moneyRewards: readonly MoneyReward[];
+  /** Whether the offer policy's cap, and its cooldown, may limit it (`reward_kinds`). */
+  readonly policyLimits: PolicyLimits;
+  /**
+   * Whether a match is the answer as it stands: no money reward to check against the customer's
+   * currency, no cap or cooldown of its own, no offer policy and no experiment. Most offers are.
+   */
+  readonly plain: boolean;
+}
+
 export interface OfferProgram {
-  /** Over `ruleset.offers` in order: an offer holds when the customer is in its segments and its `when` holds. */
-  readonly firstMatch: FirstMatch;
-  /** Per offer: its money rewards; empty when no customer's currency can rule it out. */
-  readonly moneyRewards: readonly (readonly MoneyReward[])[];
-  /** Per offer: its own reward (an experiment's variant may give another). */
-  readonly rewards: readonly RewardIR[];
+  /**
+   * Over `ruleset.offers` in order, for `firstMatchIn`: an offer holds when the customer is in its
+   * segments and its `when` holds.
+   */
+  readonly rules: RuleProgram;
+  /** Per offer, in `ruleset.offers` order. */
+  readonly steps: readonly OfferStep[];
   /** Whether the ruleset has an offer policy: without one, no guard can stop a match. */
   readonly guarded: boolean;
-  /** Per offer: whether the offer policy's cap, and its cooldown, may limit it (`reward_kinds`). */
-  readonly policyLimits: readonly PolicyLimits[];
   /**
    * What an ask in `context` for `reason` may get, worked out on the first such ask. With `only`, a
    * plan for this ask alone.
@@ -44,22 +60,33 @@ export class AskPlan {
    * undefined when every offer is (the program then checks no mask).
    */
   readonly mask: Uint8Array | undefined;
-  /** Whether the reason's rules say `offers: false`: no offer at all. */
-  readonly refuses: boolean;
+  /** Why the reason's rules say `offers: false` (no offer at all), or null when they do not. */
+  readonly refusal: string | null;
+  private readonly context: OfferContext;
+  /**
+   * The reason this plan was worked out for; null for no reason, and for a plan that also serves
+   * reasons that tell nothing (an undeclared one; any, with `only`).
+   */
+  private readonly reason: string | null;
   private readonly keys: readonly string[];
   private readonly prefixes: (readonly string[] | undefined)[] = [];
   private readonly matched: (string | undefined)[] = [];
+  private unmatched: string | null = null;
   private readonly describe: (index: number) => string;
 
   constructor(
+    context: OfferContext,
+    reason: string | null,
     keys: readonly string[],
     mask: Uint8Array,
     refuses: boolean,
     describe: (index: number) => string,
   ) {
+    this.context = context;
+    this.reason = reason;
     this.keys = keys;
     this.mask = mask.every((bit) => bit === 1) ? undefined : mask;
-    this.refuses = refuses;
+    this.refusal = refuses && reason !== null ? refusalSentence(reason) : null;
     this.describe = describe;
   }
 
@@ -84,6 +111,32 @@ export class AskPlan {
     }
     return why;
   }
+
+  /** `no offer matches in context …`, the sentence for an ask with `reason` that nothing matched. */
+  unmatchedWhy(reason: string | null): string {
+    // A plan may serve asks for other reasons (an undeclared one, with `only`): said afresh for them.
+    if (reason !== this.reason) return noMatchSentence(this.context, reason);
+    this.unmatched ??= noMatchSentence(this.context, reason);
+    return this.unmatched;
+  }
+}
+
+/**
+ * Why no offer matched an ask, before any note about offers a currency ruled out.
+ *
+ * @example noMatchSentence("in_app", null) // "no offer matches in context `in_app`"
+ */
+export function noMatchSentence(context: OfferContext, reason: string | null): string {
+  return `no offer matches in context \`${context}\`${reason ? ` for reason \`${reason}\`` : ""}`;
+}
+
+/**
+ * Why a customer who leaves for `reason` gets no offer, when its rules say `offers: false`.
+ *
+ * @example refusalSentence("shutting_down") // "customers who leave for `shutting_down` never get an offer"
+ */
+export function refusalSentence(reason: string): string {
+  return `customers who leave for \`${reason}\` never get an offer`;
 }
 
 /** Whether the offer policy's cap and cooldown apply to an offer (a limit naming reward kinds may not). */
@@ -128,7 +181,7 @@ function compileOfferProgram(ruleset: Ruleset): OfferProgram {
     ...offer.ir.segments.map(segmentAst),
     ...(offer.when ? [offer.when.ir.ast] : []),
   ]);
-  const firstMatch = compileFirstMatch(rules, {
+  const ruleProgram = compileRules(rules, {
     scope: ruleset.scope,
     segment: (name) => {
       const segment = ruleset.segments.get(name);
@@ -136,24 +189,30 @@ function compileOfferProgram(ruleset: Ruleset): OfferProgram {
       return segment.when.membership;
     },
   });
-  const moneyRewards = offers.map((offer) =>
-    rewardKeysOf(offer.ir).flatMap((key) => {
-      const amount = ruleset.rewards.get(key)?.amount;
-      return amount ? [{ key, currency: amount.currency }] : [];
-    }),
-  );
   const policy = ruleset.offerPolicy;
-  const policyLimits = offers.map((offer) => ({
-    cap: policy.cap !== null && mayGive(ruleset, offer.ir, policy.cap.rewardKinds),
-    cooldown: policy.cooldown !== null && mayGive(ruleset, offer.ir, policy.cooldown.rewardKinds),
-  }));
+  const guarded =
+    policy.cap !== null || policy.cooldown !== null || policy.redeemedThenChurnedWithinMs !== null;
+  const steps = offers.map(({ ir, key }): OfferStep => {
+    const reward = ruleset.rewards.get(ir.reward);
+    if (!reward) throw new Error(`offer ${key} gives unknown reward ${ir.reward}`);
+    const moneyRewards = rewardKeysOf(ir).flatMap((rewardKey) => {
+      const amount = ruleset.rewards.get(rewardKey)?.amount;
+      return amount ? [{ key: rewardKey, currency: amount.currency }] : [];
+    });
+    return {
+      key,
+      ir,
+      reward,
+      moneyRewards,
+      policyLimits: {
+        cap: policy.cap !== null && mayGive(ruleset, ir, policy.cap.rewardKinds),
+        cooldown: policy.cooldown !== null && mayGive(ruleset, ir, policy.cooldown.rewardKinds),
+      },
+      plain: moneyRewards.length === 0 && !ir.cap && ir.cooldownMs === null && !guarded && !ir.experiment,
+    };
+  });
   const whenText = offers.map((offer) => (offer.ir.when ? oneLine(offer.ir.when.source) : null));
   const keys = offers.map((offer) => offer.key);
-  const rewards = offers.map((offer) => {
-    const reward = ruleset.rewards.get(offer.ir.reward);
-    if (!reward) throw new Error(`offer ${offer.key} gives unknown reward ${offer.ir.reward}`);
-    return reward;
-  });
   // The reasons that change an answer: those some offer answers, and those that refuse every offer.
   const answered = new Set(offers.flatMap((offer) => offer.ir.reasons ?? []));
   const telling = new Set([
@@ -169,40 +228,53 @@ function compileOfferProgram(ruleset: Ruleset): OfferProgram {
         : 0,
     );
     const refuses = reason !== null && ruleset.reasons.get(reason)?.offers === false;
-    return new AskPlan(keys, mask, refuses, (index) => {
+    return new AskPlan(context, reason, keys, mask, refuses, (index) => {
       const ir = offers[index]!.ir;
       return `${ir.key}: ${describeMatch(ir, reason, whenText[index]!)}`;
     });
   };
-  // Per context (a handful): the plan for no reason, and those for reasons asked so far.
-  const contexts: OfferContext[] = [];
-  const withoutReason: AskPlan[] = [];
-  const byReason: Map<string, AskPlan>[] = [];
+  // Per context (a handful): the plan for no reason, and one per declared reason asked so far. An
+  // undeclared reason tells nothing (no offer answers it, none refuses it): it is asked as none is,
+  // and not remembered, since an ask may name any reason and memory stays bounded.
+  const contexts: ContextPlans[] = [];
+  // The context asked for last: asks come in runs of one context, which then cost no lookup.
+  let current: ContextPlans | null = null;
+  const plansFor = (context: OfferContext): ContextPlans => {
+    let plans = contexts.find((candidate) => candidate.context === context);
+    if (!plans) {
+      plans = { context, withoutReason: planOf(context, null, undefined), byReason: new Map() };
+      contexts.push(plans);
+    }
+    return plans;
+  };
+  const reasonPlan = (plans: ContextPlans, reason: string): AskPlan => {
+    if (!telling.has(reason) && !ruleset.reasons.has(reason)) return plans.withoutReason;
+    const plan = planOf(plans.context, reason, undefined);
+    plans.byReason.set(reason, plan);
+    return plan;
+  };
   return {
-    firstMatch,
-    moneyRewards,
-    rewards,
-    guarded: policy.cap !== null || policy.cooldown !== null || policy.redeemedThenChurnedWithinMs !== null,
-    policyLimits,
+    rules: ruleProgram,
+    steps,
+    guarded,
     plan(context, reason, only) {
       if (only) return planOf(context, reason !== null && telling.has(reason) ? reason : null, only);
-      let at = contexts.indexOf(context);
-      if (at < 0) {
-        at = contexts.push(context) - 1;
-        withoutReason.push(planOf(context, null, undefined));
-        byReason.push(new Map());
+      let plans = current;
+      if (plans === null || plans.context !== context) {
+        plans = plansFor(context);
+        current = plans;
       }
-      if (reason === null) return withoutReason[at]!;
-      let plan = byReason[at]!.get(reason);
-      if (!plan) {
-        // A reason that tells nothing is asked as none is: one plan serves them all.
-        plan = telling.has(reason) ? planOf(context, reason, undefined) : withoutReason[at]!;
-        // Only declared reasons are remembered: an ask may name any reason, and memory is bounded.
-        if (telling.has(reason) || ruleset.reasons.has(reason)) byReason[at]!.set(reason, plan);
-      }
-      return plan;
+      if (reason === null) return plans.withoutReason;
+      return plans.byReason.get(reason) ?? reasonPlan(plans, reason);
     },
   };
+}
+
+/** The plans of one context: for no reason, and for each declared reason asked so far. */
+interface ContextPlans {
+  readonly context: OfferContext;
+  readonly withoutReason: AskPlan;
+  readonly byReason: Map<string, AskPlan>;
 }
 
 /**
