@@ -28,6 +28,7 @@ export type ApiErrorCode =
   | "offer_superseded"
   | "send_not_found"
   | "send_not_dead"
+  | "ingest_busy"
   | "internal";
 
 /**

@@ -1,13 +1,51 @@
 /**
- * Ingest stage 3 of 3 (validate → normalise → write): stores a request's events and rewrites the
- * touched customers' profiles in ONE D1 batch.
+ * Ingest stage 3 of 3 (validate → normalise → write): stores a request's events, folds them into the
+ * touched customers' profiles and adds them to the compact daily history, in ONE D1 batch.
  *
- * D1 rejects BEGIN; a batch() is the transaction, so the request is all-or-nothing: either every new
- * event is stored and every touched profile reflects it, or nothing is written.
+ * Cost does not grow with a customer's history: a request reads its events' ids, one profile row per
+ * touched customer (the stored fold state, worker/ingest/profile-fold.ts) and one seal row, then
+ * writes the new events, the profiles and one `event_days` row per (customer, day, type, currency).
+ *
+ * Guarantees, and what holds each:
+ * - all-or-nothing: the writes are one D1 batch (= one transaction; D1 rejects BEGIN);
+ * - idempotent by event id: only events whose id is not stored are folded, and the insert is a plain
+ *   INSERT, so an id stored by a concurrent request since the read fails the batch;
+ * - concurrency safe: every profile write names the version it was computed from, and a trigger
+ *   (migrations/0007) fails the batch when another request wrote the profile in between; the request
+ *   then starts again from a fresh read (a few attempts, then 503 `ingest_busy`);
+ * - order independent: the fold compares `(occurred_at, id)` with what the state holds.
  */
 
+import { customerKey } from "../customer-key";
+import { ApiError } from "../errors";
+import { type DayRow, dayRows } from "./event-days";
 import { type NormalizedEvent, sameEvent } from "./normalize";
-import { RECOMPUTE_PROFILES_SQL } from "./profile-sql";
+import {
+  emptyProfileState,
+  type FoldEvent,
+  foldEvents,
+  PROFILE_COLUMNS,
+  type ProfileState,
+  parseProfileState,
+  profileColumns,
+  serializeProfileState,
+} from "./profile-fold";
+
+/** tick_state key of the archive seal (worker/archive/archive-events.ts): older events are archived. */
+export const SEAL_KEY = "events_sealed_before";
+
+/**
+ * Events dated before the archive seal: their day's raw events are archived, so a resend could not be
+ * recognised. Nothing of the request is written; the route names each refused event.
+ */
+export class SealedEventsError extends Error {
+  constructor(
+    readonly ids: readonly string[],
+    readonly sealedBefore: number,
+  ) {
+    super(`${ids.length} events are dated before ${new Date(sealedBefore).toISOString()}, the archived days`);
+  }
+}
 
 /** What one write did, for the ingest response. */
 export interface WriteResult {
@@ -17,21 +55,72 @@ export interface WriteResult {
   duplicateIds: string[];
   /** Of those, ids whose stored event differs from what was sent now (first write wins). */
   conflictingIds: string[];
-  /** D1's own accounting for the whole batch. */
+  /** Ids of events for erased customers: refused and not stored (docs/privacy.md). */
+  erasedIds: string[];
+  /** D1's own accounting, over every statement the write ran (all attempts). */
   rowsRead: number;
   rowsWritten: number;
 }
 
+/**
+ * How many times a write is tried when it keeps losing races to concurrent requests for the same
+ * customers. Each round of racing requests has a winner, so n concurrent requests all land within n
+ * attempts; a short random pause between attempts breaks up requests that would retry in lockstep.
+ */
+export const WRITE_ATTEMPTS = 16;
+const RETRY_PAUSE_MS = 4;
+
+/** The stored events among the request's ids (duplicates and conflicts). */
 const SELECT_STORED_SQL = `
 SELECT id, customer_id, type, occurred_at, properties FROM events
 WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))`;
 
+const SELECT_PROFILES_SQL = `
+SELECT id, profile_state, profile_version FROM customers WHERE id IN (SELECT value FROM json_each(?1))`;
+
+const SELECT_SEAL_SQL = `SELECT value FROM tick_state WHERE key = '${SEAL_KEY}'`;
+
+const SELECT_ERASED_SQL = `
+SELECT customer_key FROM erasures WHERE customer_key IN (SELECT value FROM json_each(?1))`;
+
+/** A profile row from before fold state existed: rebuilt once from every stored event. */
+const SELECT_HISTORY_SQL = `
+SELECT id, customer_id, type, occurred_at, properties FROM events
+WHERE customer_id IN (SELECT value FROM json_each(?1))`;
+
 // One bound JSON array instead of one parameter per column: D1 allows 100 bound parameters per statement.
 const INSERT_EVENTS_SQL = `
-INSERT OR IGNORE INTO events (id, customer_id, type, occurred_at, received_at, properties)
+INSERT INTO events (id, customer_id, type, occurred_at, received_at, properties)
 SELECT json_extract(value, '$.id'), json_extract(value, '$.customer_id'), json_extract(value, '$.type'),
        json_extract(value, '$.occurred_at'), ?2, json_extract(value, '$.properties')
 FROM json_each(?1)`;
+
+const WRITTEN_COLUMNS = ["id", ...PROFILE_COLUMNS, "profile_state", "profile_version"] as const;
+
+const UPSERT_PROFILES_SQL = `
+INSERT INTO customers (${WRITTEN_COLUMNS.join(", ")})
+SELECT ${WRITTEN_COLUMNS.map((column) => `json_extract(value, '$.${column}')`).join(", ")}
+FROM json_each(?1) WHERE true
+ON CONFLICT (id) DO UPDATE SET
+  ${WRITTEN_COLUMNS.filter((column) => column !== "id")
+    .map((column) => `${column} = excluded.${column}`)
+    .join(",\n  ")}`;
+
+const UPSERT_DAYS_SQL = `
+INSERT INTO event_days (customer_id, day, type, currency, count, amount, latest_at, latest_id, latest)
+SELECT json_extract(value, '$.customer_id'), json_extract(value, '$.day'), json_extract(value, '$.type'),
+       json_extract(value, '$.currency'), json_extract(value, '$.count'), json_extract(value, '$.amount'),
+       json_extract(value, '$.latest_at'), json_extract(value, '$.latest_id'), json_extract(value, '$.latest')
+FROM json_each(?1) WHERE true
+ON CONFLICT (customer_id, day, type, currency) DO UPDATE SET
+  count = count + excluded.count,
+  amount = amount + excluded.amount,
+  latest = CASE WHEN (excluded.latest_at, excluded.latest_id) > (latest_at, latest_id) THEN excluded.latest ELSE latest END,
+  latest_id = CASE WHEN (excluded.latest_at, excluded.latest_id) > (latest_at, latest_id) THEN excluded.latest_id ELSE latest_id END,
+  latest_at = CASE WHEN (excluded.latest_at, excluded.latest_id) > (latest_at, latest_id) THEN excluded.latest_at ELSE latest_at END`;
+
+/** Statements bind one JSON array each; arrays are split below D1's 2 MB value limit. */
+const MAX_JSON_BYTES = 512 * 1024;
 
 /**
  * Stores `events` (unique ids, already normalised) and updates the profiles they touch.
@@ -43,32 +132,187 @@ export async function writeEvents(
   events: readonly NormalizedEvent[],
   receivedAt: number,
 ): Promise<WriteResult> {
-  if (events.length === 0) {
-    return { accepted: 0, duplicateIds: [], conflictingIds: [], rowsRead: 0, rowsWritten: 0 };
+  const result: WriteResult = {
+    accepted: 0,
+    duplicateIds: [],
+    conflictingIds: [],
+    erasedIds: [],
+    rowsRead: 0,
+    rowsWritten: 0,
+  };
+  if (events.length === 0) return result;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await attemptWrite(db, events, receivedAt, result);
+    } catch (error) {
+      if (!lostRace(error)) throw error;
+      if (attempt < WRITE_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * RETRY_PAUSE_MS * attempt));
+      } else {
+        throw new ApiError(
+          503,
+          "ingest_busy",
+          "These customers' profiles kept changing under concurrent requests; nothing was written. Send the request again.",
+        );
+      }
+    }
   }
-  const payload = JSON.stringify(events);
-  const [stored, ...writes] = await db.batch([
-    db.prepare(SELECT_STORED_SQL).bind(payload),
-    db.prepare(INSERT_EVENTS_SQL).bind(payload, receivedAt),
-    db.prepare(RECOMPUTE_PROFILES_SQL).bind(payload, receivedAt),
-  ]);
-  const storedEvents = new Map(
-    (stored?.results as NormalizedEvent[] | undefined)?.map((row) => [row.id, row]),
+}
+
+/** True for the two ways a batch fails because a concurrent request wrote first. */
+function lostRace(error: unknown): boolean {
+  const message = String((error as Error | undefined)?.message ?? error);
+  return (
+    message.includes("rebound_profile_version_conflict") ||
+    message.includes("rebound_event_sealed") ||
+    message.includes("UNIQUE constraint failed: events.id")
   );
-  const duplicateIds: string[] = [];
-  const conflictingIds: string[] = [];
+}
+
+interface ProfileRead {
+  id: string;
+  profile_state: string | null;
+  profile_version: number;
+}
+
+async function attemptWrite(
+  db: D1Database,
+  events: readonly NormalizedEvent[],
+  receivedAt: number,
+  result: WriteResult,
+): Promise<WriteResult> {
+  const payload = JSON.stringify(events.map((event) => ({ id: event.id })));
+  const customerIds = [...new Set(events.map((event) => event.customer_id))];
+  const keys = new Map(
+    await Promise.all(customerIds.map(async (id) => [await customerKey(id), id] as const)),
+  );
+  const reads = await db.batch([
+    db.prepare(SELECT_STORED_SQL).bind(payload),
+    db.prepare(SELECT_PROFILES_SQL).bind(JSON.stringify(customerIds)),
+    db.prepare(SELECT_ERASED_SQL).bind(JSON.stringify([...keys.keys()])),
+    db.prepare(SELECT_SEAL_SQL),
+  ]);
+  count(result, reads);
+  const [stored, profiles, erased, seal] = reads as [
+    D1Result<NormalizedEvent>,
+    D1Result<ProfileRead>,
+    D1Result<{ customer_key: string }>,
+    D1Result<{ value: number }>,
+  ];
+
+  const erasedCustomers = new Set(erased.results.map((row) => keys.get(row.customer_key)));
+  const storedEvents = new Map(stored.results.map((row) => [row.id, row]));
+  result.duplicateIds = [];
+  result.conflictingIds = [];
+  result.erasedIds = [];
+  const fresh: NormalizedEvent[] = [];
   for (const event of events) {
     const previous = storedEvents.get(event.id);
-    if (!previous) continue;
-    duplicateIds.push(event.id);
-    if (!sameEvent(previous, event)) conflictingIds.push(event.id);
+    if (previous) {
+      result.duplicateIds.push(event.id);
+      if (!sameEvent(previous, event)) result.conflictingIds.push(event.id);
+    } else if (erasedCustomers.has(event.customer_id)) {
+      result.erasedIds.push(event.id);
+    } else {
+      fresh.push(event);
+    }
   }
-  const all = [stored, ...writes];
-  return {
-    accepted: events.length - duplicateIds.length,
-    duplicateIds,
-    conflictingIds,
-    rowsRead: all.reduce((sum, result) => sum + (result?.meta.rows_read ?? 0), 0),
-    rowsWritten: all.reduce((sum, result) => sum + (result?.meta.rows_written ?? 0), 0),
-  };
+  const sealedBefore = seal.results[0]?.value;
+  if (sealedBefore !== undefined) {
+    const sealed = fresh.filter((event) => event.occurred_at < sealedBefore).map((event) => event.id);
+    if (sealed.length > 0) throw new SealedEventsError(sealed, sealedBefore);
+  }
+  result.accepted = fresh.length;
+  if (fresh.length === 0) return result;
+
+  const states = await profileStates(db, profiles.results, fresh, result);
+  const profileRows: Record<string, unknown>[] = [];
+  for (const [customerId, newEvents] of groupBy(fresh, (event) => event.customer_id)) {
+    const read = states.get(customerId);
+    const state = foldEvents(read?.state ?? emptyProfileState(), newEvents);
+    profileRows.push({
+      id: customerId,
+      ...profileColumns(state),
+      profile_state: serializeProfileState(state),
+      profile_version: (read?.version ?? 0) + 1,
+    });
+  }
+  const days: DayRow[] = dayRows(fresh);
+  const writes = await db.batch([
+    ...chunks(fresh).map((chunk) => db.prepare(INSERT_EVENTS_SQL).bind(JSON.stringify(chunk), receivedAt)),
+    ...chunks(profileRows).map((chunk) => db.prepare(UPSERT_PROFILES_SQL).bind(JSON.stringify(chunk))),
+    ...chunks(days).map((chunk) => db.prepare(UPSERT_DAYS_SQL).bind(JSON.stringify(chunk))),
+  ]);
+  count(result, writes);
+  return result;
+}
+
+/**
+ * The fold state of each customer with new events, and the profile version it was read at. A row
+ * without a readable state (written before it existed) is rebuilt from the customer's stored events.
+ */
+async function profileStates(
+  db: D1Database,
+  rows: readonly ProfileRead[],
+  fresh: readonly NormalizedEvent[],
+  result: WriteResult,
+): Promise<Map<string, { state: ProfileState; version: number }>> {
+  const touched = new Set(fresh.map((event) => event.customer_id));
+  const states = new Map<string, { state: ProfileState; version: number }>();
+  const rebuild: ProfileRead[] = [];
+  for (const row of rows) {
+    if (!touched.has(row.id)) continue;
+    const state = parseProfileState(row.profile_state);
+    if (state) states.set(row.id, { state, version: row.profile_version });
+    else rebuild.push(row);
+  }
+  if (rebuild.length > 0) {
+    const history = await db
+      .prepare(SELECT_HISTORY_SQL)
+      .bind(JSON.stringify(rebuild.map((row) => row.id)))
+      .all<FoldEvent & { customer_id: string }>();
+    count(result, [history]);
+    const byCustomer = groupBy(history.results, (event) => event.customer_id);
+    for (const row of rebuild) {
+      const state = foldEvents(emptyProfileState(), byCustomer.get(row.id) ?? []);
+      states.set(row.id, { state, version: row.profile_version });
+    }
+  }
+  return states;
+}
+
+function count(result: WriteResult, results: readonly (D1Result | undefined)[]): void {
+  for (const r of results) {
+    result.rowsRead += r?.meta.rows_read ?? 0;
+    result.rowsWritten += r?.meta.rows_written ?? 0;
+  }
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}
+
+/** Splits rows into arrays whose JSON stays under MAX_JSON_BYTES (one row always fits alone). */
+function chunks<T>(rows: readonly T[]): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = JSON.stringify(row).length;
+    if (current.length > 0 && bytes + size > MAX_JSON_BYTES) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(row);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }

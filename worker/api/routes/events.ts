@@ -20,7 +20,7 @@ import {
   normalizeEvents,
   OCCURRED_AT_MESSAGE,
 } from "../../ingest/normalize";
-import { writeEvents } from "../../ingest/write-events";
+import { SealedEventsError, writeEvents } from "../../ingest/write-events";
 import { REQUEST_LIMITS } from "../../limits";
 import { parseInstant } from "../../timestamps";
 import type { AppEnv, RouteDef } from "../app-env";
@@ -57,7 +57,10 @@ async function postEvents(c: Context<AppEnv>): Promise<Response> {
   details.push(...normalized.details);
   if (details.length > 0) throw validationFailed(details.sort(byItem));
 
-  const written = await writeEvents(c.env.DB, normalized.events, wallClock());
+  const written = await writeEvents(c.env.DB, normalized.events, wallClock()).catch((error: unknown) => {
+    if (!(error instanceof SealedEventsError)) throw error;
+    throw validationFailed(sealedDetails(error, items, c.get("ruleset")));
+  });
   const duplicateIds = [...normalized.duplicateIdsInRequest, ...written.duplicateIds];
   return c.json({
     accepted: written.accepted,
@@ -65,6 +68,9 @@ async function postEvents(c: Context<AppEnv>): Promise<Response> {
     duplicate_ids: duplicateIds,
     // Ids already stored with other content: the stored event wins and is left unchanged.
     conflicting_ids: written.conflictingIds,
+    // Events for customers erased on request: refused and not stored (docs/privacy.md).
+    erased: written.erasedIds.length,
+    erased_ids: written.erasedIds,
     meta: { rows_read: written.rowsRead, rows_written: written.rowsWritten },
   });
 }
@@ -138,6 +144,24 @@ function itemProblems(candidate: unknown, at: string): ErrorDetail[] {
     problems.push(...propertiesProblems(properties, `${at}/properties`));
   }
   return problems;
+}
+
+/** One detail per event dated in a day the archiver has sealed (worker/archive/archive-events.ts). */
+function sealedDetails(
+  error: SealedEventsError,
+  items: readonly IncomingItem[],
+  ruleset: Ruleset,
+): ErrorDetail[] {
+  const refused = new Set(error.ids);
+  const retention = ruleset.ir.eventRetentionMs;
+  const kept =
+    retention === null ? "" : ` (settings.event_retention keeps ${Math.round(retention / 86_400_000)} days)`;
+  return items
+    .filter(({ event }) => refused.has(event.id))
+    .map(({ at }) => ({
+      path: `${at}/occurred_at`,
+      message: `is before ${new Date(error.sealedBefore).toISOString()}: raw events of those days are archived${kept}, so this event could not be told apart from a resend; it was not stored`,
+    }));
 }
 
 /** Orders details by the batch item they point into, so they read top to bottom. */

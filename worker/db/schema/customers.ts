@@ -1,8 +1,8 @@
 /**
  * `customers`: one row per customer, the profile and its aggregates (docs/data-model.md is the contract).
  *
- * Ingest rewrites a customer's row from the set of their events (worker/ingest/profile-sql.ts), so every
- * column is derived and none is written by hand.
+ * Ingest folds the events it inserts into the stored profile state (worker/ingest/profile-fold.ts), so
+ * every column is derived from the customer's events and none is written by hand.
  */
 import { sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
@@ -45,6 +45,17 @@ export const customers = sqliteTable("customers", {
   attributes: text("attributes").notNull().default(sql`'{}'`),
   firstSeenAt: integer("first_seen_at").notNull(),
   lastEventAt: integer("last_event_at").notNull(),
+  /**
+   * What the columns above are derived from (worker/ingest/profile-fold.ts, JSON): the
+   * `(occurred_at, id)` behind every latest-wins column, counts, open invoices, attribute versions.
+   * NULL on a row written before it existed: ingest then rebuilds it from the stored events once.
+   */
+  profileState: text("profile_state"),
+  /**
+   * Bumped by one on every profile write; a trigger (migrations/0007) refuses any other change, so a
+   * write computed from a stale read fails and ingest retries it from a fresh read.
+   */
+  profileVersion: integer("profile_version").notNull().default(0),
 });
 
 export type CustomerRow = typeof customers.$inferSelect;

@@ -2,11 +2,14 @@
  * The D1 schema, one file per table. drizzle-kit reads this module to generate migrations/.
  */
 export * from "./api-keys";
+export * from "./archive-days";
 export * from "./campaign-exclusions";
 export * from "./campaign-runs";
 export * from "./customers";
 export * from "./decisions";
 export * from "./dunning-cases";
+export * from "./erasures";
+export * from "./event-days";
 export * from "./events";
 export * from "./outbox";
 export * from "./redemptions";

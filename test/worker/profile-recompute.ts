@@ -1,17 +1,11 @@
 /**
- * The profile recomputation: one SQL statement that rewrites the `customers` rows of the customers a
- * batch touched, from the set of their stored events (docs/data-model.md defines every column).
+ * The oracle of the profile fold: a full recomputation of profiles from the set of stored events,
+ * as one SQL statement (docs/data-model.md defines every column). Until the fold replaced it, ingest
+ * ran this statement on every request, reading the customer's whole history each time; it is kept,
+ * independent of worker/ingest/profile-fold.ts, for test/worker/profile-fold.test.ts to compare
+ * every column of the incremental profile with.
  *
- * It runs in the same D1 batch (= one transaction) as the event insert, after it, so:
- * - order independence holds by construction: each column is a function of the event *set*, with
- *   latest-wins ties broken by (occurred_at, id);
- * - duplicates cannot double-count: a resent event is not inserted twice, and nothing here adds to
- *   a stored value;
- * - concurrent requests cannot interleave: D1 runs one batch at a time per database.
- * `first_seen_at` / `last_event_at` are the exception that reads the request instead of every
- * event: min and max are idempotent and commutative, so combining the stored value with the batch's
- * values equals the value over all events, without scanning a busy customer's whole history.
- * Every other subquery is a seek on `events_customer_type_time`.
+ * Each column is a function of the event *set*, with latest-wins ties broken by (occurred_at, id).
  */
 
 /** Event types as stored; inlined into the SQL below (constants, never user input). */
@@ -95,17 +89,17 @@ const COLUMNS = [
   "last_event_at",
 ] as const;
 
+export const PROFILE_COLUMNS = COLUMNS;
+
 /**
- * Upserts the profiles of the customers whose events this batch inserted. `?1` is the JSON array of
- * the request's events (only `id` is read), `?2` the request's `received_at`: an event stored with
- * that stamp was inserted by this batch (or by a request in the same millisecond, which only costs a
- * redundant, identical rewrite). A batch of pure resends therefore writes no profile at all.
+ * Recomputes the profiles of the customers in `?1` (a JSON array of ids) from all their stored
+ * events into `table`, a table with the columns of COLUMNS and `id` as its primary key.
  */
-export const RECOMPUTE_PROFILES_SQL = `
+export const recomputeProfilesSql = (table: string) => `
 WITH
 touched AS (
   SELECT ev.customer_id AS cid, min(ev.occurred_at) AS batch_first, max(ev.occurred_at) AS batch_last
-  FROM json_each(?1) j JOIN events ev ON ev.id = json_extract(j.value, '$.id') AND ev.received_at = ?2
+  FROM json_each(?1) j JOIN events ev ON ev.customer_id = j.value
   GROUP BY ev.customer_id
 ),
 base AS MATERIALIZED (
@@ -138,9 +132,9 @@ base AS MATERIALIZED (
     ${latestProp([T.failed], "update_url")} AS update_url,
     ${epochMs(latest([T.cardExpiring], prop("expires_at")))} AS card_expires_at,
     coalesce(${attributes}, '{}') AS attributes,
-    min(t.batch_first, coalesce(c.first_seen_at, t.batch_first)) AS first_seen_at,
-    max(t.batch_last, coalesce(c.last_event_at, t.batch_last)) AS last_event_at
-  FROM touched t LEFT JOIN customers c ON c.id = t.cid
+    t.batch_first AS first_seen_at,
+    t.batch_last AS last_event_at
+  FROM touched t
 ),
 money AS MATERIALIZED (
   SELECT b.*,
@@ -156,7 +150,7 @@ money AS MATERIALIZED (
     (SELECT ${prop("invoice_id")} FROM events e WHERE e.id = b.failure_id) AS failed_invoice_id
   FROM base b
 )
-INSERT INTO customers (${COLUMNS.join(", ")})
+INSERT INTO ${table} (${COLUMNS.join(", ")})
 SELECT
   m.cid, m.email, m.first_name, m.country, m.timezone, m.plan, m.mrr, m.currency,
   CASE WHEN m.canceled THEN 'canceled'
