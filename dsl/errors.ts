@@ -74,6 +74,8 @@ export const DIAGNOSTIC_CODES = [
   "template_syntax",
   // expression values
   "unknown_enum_value",
+  // storage
+  "window_beyond_retention",
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

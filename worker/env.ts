@@ -4,6 +4,8 @@
 export interface Env {
   /** Rebound's D1 database (customers, events, keys, decisions, sends). */
   DB: D1Database;
+  /** Archived raw events (worker/archive/): one NDJSON object per day part. */
+  ARCHIVE?: R2Bucket;
   /** Producer for outgoing messages; consumed by the queue handler in worker/index.ts. */
   SENDS: Queue<unknown>;
   /** Shown in message templates as {{company_name}}. */

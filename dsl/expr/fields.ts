@@ -387,6 +387,8 @@ export interface ScopeOptions {
   segments?: readonly SegmentInfo[];
   /** Accept undeclared `x.*` events for count/last (default true). */
   allowCustomEvents?: boolean;
+  /** How long raw events are kept, in ms (undefined: forever). */
+  eventRetentionMs?: number;
 }
 
 /**
@@ -418,6 +420,7 @@ export function buildScope(options: ScopeOptions): Scope {
     eventTypes,
     allowCustomEvents: options.allowCustomEvents ?? true,
     defaultCurrency: options.defaultCurrency,
+    ...(options.eventRetentionMs !== undefined ? { eventRetentionMs: options.eventRetentionMs } : {}),
   };
 }
 

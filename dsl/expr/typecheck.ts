@@ -652,6 +652,21 @@ class Checker {
     } else {
       type = property ? property.type : TIMESTAMP;
     }
+    const retention = this.scope.eventRetentionMs;
+    if (retention !== undefined && (windowMs === null || windowMs > retention)) {
+      const days = Math.floor(retention / 86_400_000);
+      this.error(
+        "window_beyond_retention",
+        windowMs === null
+          ? `\`${fn}\` without a window reads all of a customer's events, but raw events are kept for ${days} days (settings.event_retention)`
+          : `this window is longer than the ${days} days raw events are kept (settings.event_retention)`,
+        windowMs === null ? node.span : node.args[1]!.span,
+        windowMs === null
+          ? `give a window of at most ${days}d, e.g. ${fn}(…, ${days}d), or read a profile field such as order_count`
+          : `use a window of at most ${days}d, or raise settings.event_retention`,
+      );
+      return undefined;
+    }
     this.eventWindowMs = Math.max(this.eventWindowMs, windowMs ?? Number.POSITIVE_INFINITY);
     return this.set(node, {
       type,

@@ -142,4 +142,9 @@ export interface Scope {
   readonly allowCustomEvents: boolean;
   /** ISO 4217 code the `$` sigil means. */
   readonly defaultCurrency: string;
+  /**
+   * How long raw events are kept (ms, `settings.event_retention`); an aggregate whose window is longer,
+   * or that reads all time, is an error. Undefined: events are kept forever.
+   */
+  readonly eventRetentionMs?: number;
 }

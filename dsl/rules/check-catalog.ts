@@ -14,14 +14,37 @@ import type { CheckContext, Entry } from "./check-context";
 import type { YamlNode, YamlScalar } from "./load";
 import type { RulesetIR } from "./ruleset";
 
-export function readSettings(c: CheckContext): { currency: string; defaultTimezone: string } {
-  const result = { currency: "USD", defaultTimezone: "UTC" };
+const DAY_MS = 86_400_000;
+
+export interface Settings {
+  currency: string;
+  defaultTimezone: string;
+  /** `event_retention` in ms; null when the rules keep raw events forever. */
+  eventRetentionMs: number | null;
+}
+
+export function readSettings(c: CheckContext): Settings {
+  const result: Settings = { currency: "USD", defaultTimezone: "UTC", eventRetentionMs: null };
   const found = c.single("settings");
   if (!found) return result;
   const { node, reader } = found;
   const map = reader.map(node, "`settings`");
   if (!map) return result;
-  const fields = reader.fields(map, "`settings`", ["currency", "default_timezone"]);
+  const fields = reader.fields(map, "`settings`", ["currency", "default_timezone", "event_retention"]);
+  const retentionNode = fields.get("event_retention");
+  if (retentionNode) {
+    const ms = reader.duration(retentionNode, "`event_retention`", LIMITS.maxDurationMs);
+    if (ms !== undefined && ms < DAY_MS) {
+      reader.fail(
+        retentionNode,
+        "bad_duration",
+        "`event_retention` must be at least 1d",
+        "raw events are archived by whole days",
+      );
+    } else if (ms !== undefined) {
+      result.eventRetentionMs = ms;
+    }
+  }
   const currencyNode = fields.get("currency");
   if (currencyNode) {
     const code = reader.string(currencyNode, "`currency`");

@@ -133,6 +133,7 @@ export const CHECK_PASSES: readonly CheckPass[] = [
       d.segmentEntries = c.limit(c.mapEntries("segments"), LIMITS.maxSegments, "segments");
       c.scope = buildScope({
         defaultCurrency: c.currency,
+        ...(d.settings!.eventRetentionMs !== null ? { eventRetentionMs: d.settings!.eventRetentionMs } : {}),
         reasons: d.reasons!.map((r) => r.key),
         ...(d.plans ? { plans: d.plans } : {}),
         customFields: d.fields!.map((f) => ({
@@ -189,6 +190,7 @@ function assemble(c: CheckContext, d: Draft): RulesetIR {
     plans: d.plans!,
     fields: fields!.map(({ name, type, description }) => ({ name, type, description })),
     eventWindowMs: Number.isFinite(c.eventWindowMs) ? c.eventWindowMs : null,
+    eventRetentionMs: settings!.eventRetentionMs,
     segments: d.segments!,
     rewards: d.rewards!,
     offers: d.offers!,

@@ -9,7 +9,7 @@ import type { Expr } from "../expr/ast";
 import type { Money } from "../expr/types";
 
 /** Bumped when the IR's shape changes incompatibly. */
-export const RULESET_FORMAT = 2;
+export const RULESET_FORMAT = 3;
 
 /** An expression as checked: its text, its AST, whether SQL can evaluate it, and where it was written. */
 export interface ExpressionIR {
@@ -208,6 +208,11 @@ export interface RulesetIR {
   fields: { name: string; type: string; description: string | null }[];
   /** Longest event window any expression reads, in ms; null when one reads all-time aggregates. */
   eventWindowMs: number | null;
+  /**
+   * How long raw events stay in D1 before the tick archives them (`settings.event_retention`, ms);
+   * null: kept forever. Every event window fits in it (the checker refuses a longer one).
+   */
+  eventRetentionMs: number | null;
   /** Segments in dependency order (a segment comes after the segments it uses). */
   segments: { key: string; description: string | null; when: ExpressionIR }[];
   rewards: RewardIR[];

@@ -16,6 +16,8 @@ const WORKER_LAYERS: readonly (readonly string[])[] = [
   ["index"],
   ["queue", "api"],
   ["tick"],
+  ["privacy"],
+  ["archive"],
   ["decisions", "ingest", "sends"],
   ["auth", "attributes"],
   ["db", "channels"],

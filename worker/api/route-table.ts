@@ -18,6 +18,7 @@ import { floorRoutes } from "./routes/floor";
 import { healthRoutes } from "./routes/healthz";
 import { offerRoutes } from "./routes/offers";
 import { outboxRoutes } from "./routes/outbox";
+import { privacyRoutes } from "./routes/privacy";
 import { sendRoutes } from "./routes/sends";
 
 export const ROUTES: readonly RouteDef[] = [
@@ -28,6 +29,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...sendRoutes,
   ...outboxRoutes,
   ...adminTickRoutes,
+  ...privacyRoutes,
   ...campaignRunRoutes,
   ...dunningCaseRoutes,
   ...decisionRoutes,

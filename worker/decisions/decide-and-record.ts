@@ -27,7 +27,9 @@ import {
   rewardJson,
   withdrawalOf,
 } from "../../dsl";
+import { isErased } from "../customer-key";
 import type { StoredKey } from "../db/api-key-lookup";
+import { ApiError } from "../errors";
 import { newDecisionId } from "../ids";
 import { type DecisionRuleset, decisionRulesetOf } from "./decision-ruleset";
 import { type DecisionState, readDecisionState } from "./read-state";
@@ -222,6 +224,14 @@ export async function decideAndRecord(
       // and this ask is decided as any other, its history counting the answered offer.
       state = full;
     }
+  }
+  if (!state.customer && (await isErased(env.DB, request.customerId))) {
+    // Nothing is recorded for an erased customer, not even an unknown_customer decision with its id.
+    throw new ApiError(
+      404,
+      "customer_not_found",
+      `Customer "${request.customerId}" was erased on request; nothing is decided or recorded for it.`,
+    );
   }
   let fresh = state.customer
     ? evaluate(plan, env, request, state, state.customer)

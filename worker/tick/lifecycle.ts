@@ -122,10 +122,14 @@ export async function runLifecycle(tc: TickContext, watermark: number | null): P
           kind: "card_expiry",
           key: "card_expiry",
           step: `${daysBefore}d-before`,
-          // events_customer_type_time: one seek per candidate, so a card reported after now waits.
+          // A card reported after now waits: the report must be a raw event at or before now
+          // (events_customer_type_time, one seek per candidate), or one of an earlier day, which
+          // the daily history keeps after the archiver has moved the raw event (days before today
+          // are wholly before now).
           where: `c.card_expires_at > ? AND c.card_expires_at <= ? AND c.status <> 'canceled'
-            AND EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.id AND e.type = 'card.expiring' AND e.occurred_at <= ?)`,
-          whereParams: [lower, now + offset, now],
+            AND (EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.id AND e.type = 'card.expiring' AND e.occurred_at <= ?)
+              OR EXISTS (SELECT 1 FROM event_days d WHERE d.customer_id = c.id AND d.type = 'card.expiring' AND d.day < ?))`,
+          whereParams: [lower, now + offset, now, Math.floor(now / DAY_MS)],
           orderKey: "c.card_expires_at",
           index: "customers_card_expires_at",
           occurrenceSql: isoSql("c.card_expires_at"),

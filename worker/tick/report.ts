@@ -2,6 +2,7 @@
  * The tick report: what one tick did, programme by programme. The scheduled handler logs it; the
  * admin tick returns it as JSON so an operator (or a test) sees every claim, exclusion and send.
  */
+import type { ArchiveReport } from "../archive/archive-events";
 import type { RunStats } from "./claims";
 
 export interface CampaignRunReport extends RunStats {
@@ -63,6 +64,8 @@ export interface TickReport {
   lifecycle: LifecycleReport;
   /** Deferred or orphaned sends this tick put on the queue (publishDueSends). */
   republished: number;
+  /** Raw events moved to R2 (worker/archive/); an unfinished day resumes next tick. */
+  archive: ArchiveReport | null;
   queries: number;
   rows_read: number;
   errors: { programme: string; message: string }[];
@@ -81,6 +84,7 @@ export function emptyReport(now: number, catchUpFrom: number): TickReport {
     dunning: { opened: 0, recovered: 0, canceled: 0, final_actions: 0, sent: 0, steps: {}, rows_read: 0 },
     lifecycle: { sent: 0, steps: {}, deferred: 0, no_offer: 0, rows_read: 0, window: null, truncated: false },
     republished: 0,
+    archive: null,
     queries: 0,
     rows_read: 0,
     errors: [],

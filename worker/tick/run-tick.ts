@@ -2,14 +2,18 @@
  * One tick, at a given moment: the scheduled handler and `POST /v1/admin/tick` both call
  * `runTick`. In order: publish sends that came due (deferred past the queue's delay limit, or
  * orphaned by a crash), campaigns (resume lapsed runs, then claim and run due occurrences), dunning,
- * then the windowed lifecycle programmes. A programme that fails is logged and reported and the
- * others still run; the watermarks move only when everything finished, so the next tick catches up.
+ * then the windowed lifecycle programmes, and last the archiver (raw events older than the rules'
+ * retention move to R2, a bounded slice per tick). A programme that fails is logged and reported and
+ * the others still run; the watermarks move only when everything before the archiver finished, so the
+ * next tick catches up (an unfinished archive simply resumes).
  *
  * Flow: scheduled / admin route → runTick → campaigns.ts, dunning.ts, lifecycle.ts → enqueueSends →
  * rebound-sends queue → consumer (worker/sends/consume.ts).
  */
 import type { Ruleset } from "../../dsl";
+import { archiveEvents } from "../archive/archive-events";
 import type { Env } from "../env";
+import { continueErasures } from "../privacy/customer-data";
 import { publishDueSends } from "../sends/publish";
 import { QueryBudget } from "./budget";
 import { runCampaigns } from "./campaigns";
@@ -74,6 +78,14 @@ export async function runTick(bindings: Env, now: number, options: TickOptions):
 
   const paused = report.campaigns.some((run) => run.status === "paused") || budget.exhausted();
   report.clean = report.errors.length === 0 && !paused;
+  await programme("archive", async () => {
+    report.archive = await archiveEvents(env.DB, env.ARCHIVE, {
+      now,
+      retentionMs: ruleset.ir.eventRetentionMs,
+      exhausted: () => budget.exhausted(60),
+    });
+    report.archive.erasure_objects_rewritten = await continueErasures(env.DB, env.ARCHIVE, now);
+  });
   if (report.clean) {
     await env.DB.batch([advanceWatermark(env.DB, "tick", now), advanceWatermark(env.DB, "lifecycle", now)]);
   }

@@ -1,0 +1,34 @@
+/**
+ * A customer's data on request (docs/privacy.md), for the operator (admin scope):
+ * - `GET /v1/admin/customers/:id/export`: everything Rebound holds about the customer as one JSON
+ *   document, archived events included;
+ * - `POST /v1/admin/customers/:id/erase`: deletes all of it, the archive included, keeping only a
+ *   pseudonym that refuses the customer's events from then on. Idempotent: repeat it until `status`
+ *   is `erased` (a large archive is rewritten a bounded slice per call; the tick continues it too).
+ */
+import type { Context } from "hono";
+import { wallClock } from "../../clock";
+import { validationFailed } from "../../errors";
+import { eraseCustomer, exportCustomer } from "../../privacy/customer-data";
+import type { AppEnv, RouteDef } from "../app-env";
+import { pathId } from "../identifiers";
+
+async function getExport(c: Context<AppEnv>): Promise<Response> {
+  const { id, problems } = pathId(c);
+  if (problems.length > 0) throw validationFailed(problems);
+  const document = await exportCustomer(c.env.DB, c.env.ARCHIVE, id, wallClock());
+  return c.json(document, 200, {
+    "content-disposition": `attachment; filename="rebound-customer-export.json"`,
+  });
+}
+
+async function postErase(c: Context<AppEnv>): Promise<Response> {
+  const { id, problems } = pathId(c);
+  if (problems.length > 0) throw validationFailed(problems);
+  return c.json(await eraseCustomer(c.env.DB, c.env.ARCHIVE, id, wallClock()));
+}
+
+export const privacyRoutes: readonly RouteDef[] = [
+  { method: "GET", path: "/v1/admin/customers/:id/export", scope: "admin", handler: getExport },
+  { method: "POST", path: "/v1/admin/customers/:id/erase", scope: "admin", handler: postErase },
+];
