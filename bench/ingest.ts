@@ -1,15 +1,26 @@
 /**
- * Benchmark (not a test): event ingest over HTTP against the real Worker under `wrangler dev`, in
- * batches of 100, with D1's own count of rows written per event. Baselines measured in the same run:
- * GET /healthz round trips (the HTTP floor) and re-sending the same batches (pure duplicates).
+ * Benchmark (not a test): event ingest over HTTP against the real Worker under `wrangler dev`.
  *
- * Usage: npm run bench:ingest [-- --events 20000 --concurrency 4]
+ * 1. Throughput: demo events in batches of 100, sequential and concurrent, with D1's own count of
+ *    rows read and written per event; baselines in the same run: GET /healthz round trips (the HTTP
+ *    floor) and re-sending the same batches (pure duplicates).
+ * 2. Cost against history: one customer's history grown through the API to 100, 1,000, 10,000 and
+ *    100,000 events; at each size one more `activity` and one more `order.completed`, with the rows
+ *    D1 reports. Baseline in the same run: the full recomputation ingest ran before the fold
+ *    (test/worker/profile-recompute.ts) over the same customers, through `wrangler d1 execute`.
+ * 3. Storage: customers sending 10 events a day for a simulated year, then ticks until the archiver
+ *    has moved everything past the rules' retention to R2; D1 bytes per customer from SQLite's own
+ *    page accounting (used pages × page size), against the same database before the year.
+ *
+ * Usage: npm run bench:ingest [-- --events 20000 --concurrency 4 --history 100000 --year-customers 20]
  * The last line printed is a JSON object with every figure.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { Miniflare } from "miniflare";
+import { PROFILE_COLUMNS, recomputeProfilesSql } from "../test/worker/profile-recompute";
 import { type DemoEvent, generateDemoEvents } from "../worker/tools/demo-data";
 import { applyLocalMigrations, freePort, startDevServer } from "../worker/tools/wrangler-dev";
 
@@ -17,11 +28,16 @@ const { values } = parseArgs({
   options: {
     events: { type: "string", default: "20000" },
     concurrency: { type: "string", default: "4" },
+    history: { type: "string", default: "100000" },
+    "year-customers": { type: "string", default: "20" },
   },
 });
 const TARGET_EVENTS = Number(values.events);
 const CONCURRENCY = Number(values.concurrency);
 const BATCH = 100;
+const HISTORY_SIZES = [100, 1_000, 10_000, 100_000].filter((size) => size <= Number(values.history));
+const YEAR_CUSTOMERS = Number(values["year-customers"]);
+const DAY_MS = 86_400_000;
 
 interface BatchStats {
   ms: number;
@@ -103,16 +119,206 @@ async function run(url: string, key: string, batches: readonly DemoEvent[][], co
   };
 }
 
-async function main(): Promise<void> {
-  const stateDir = mkdtempSync(join(tmpdir(), "rebound-bench-"));
-  const adminKey = `bench-${crypto.randomUUID()}`;
-  await applyLocalMigrations({ persistTo: stateDir, quiet: true });
-  const server = await startDevServer({
-    port: await freePort(),
-    persistTo: stateDir,
-    secrets: { REBOUND_ADMIN_KEY: adminKey },
+async function post(url: string, key: string, path: string, body: unknown): Promise<IngestResponse> {
+  const response = await fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as IngestResponse;
+  if (response.status !== 200) throw new Error(`${path} ${response.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+interface HistoryPoint {
+  history: number;
+  activity: { rows_read: number; rows_written: number };
+  order: { rows_read: number; rows_written: number };
+  recomputation_rows_read?: number;
+}
+
+/** Grows one customer per size to that many events, then sends one more of each kind. */
+async function historyCost(url: string, key: string): Promise<HistoryPoint[]> {
+  const points: HistoryPoint[] = [];
+  for (const size of HISTORY_SIZES) {
+    const customer = `history-${size}`;
+    for (let i = 0; i < size; i += 500) {
+      const events = Array.from({ length: Math.min(500, size - i) }, (_, j) => ({
+        id: `${customer}-${i + j}`,
+        type: "activity",
+        customer_id: customer,
+        // Spread over the retention so the archiver leaves them in place.
+        occurred_at: new Date(
+          Date.now() - 60 * DAY_MS + Math.floor(((i + j) / size) * 50 * DAY_MS),
+        ).toISOString(),
+      }));
+      await post(url, key, "/v1/events", { events });
+    }
+    const at = new Date(Date.now() - DAY_MS).toISOString();
+    const activity = await post(url, key, "/v1/events", {
+      id: `${customer}-next`,
+      type: "activity",
+      customer_id: customer,
+      occurred_at: at,
+    });
+    const order = await post(url, key, "/v1/events", {
+      id: `${customer}-order`,
+      type: "order.completed",
+      customer_id: customer,
+      occurred_at: at,
+      properties: { amount: 4900, currency: "USD" },
+    });
+    points.push({ history: size, activity: activity.meta, order: order.meta });
+    console.log(
+      `history ${size}: one more activity read ${activity.meta.rows_read} rows, one more order ${order.meta.rows_read}`,
+    );
+  }
+  return points;
+}
+
+const DATABASE_ID = "00000000-0000-4000-8000-000000000000"; // wrangler.toml's local id
+type BenchDatabase = Awaited<ReturnType<Miniflare["getD1Database"]>>;
+
+/**
+ * The local D1 database of `stateDir` opened the way `wrangler d1 execute --local` opens it, but with
+ * D1's own result meta (rows read, database size), which the CLI does not print. Server stopped.
+ */
+async function withDatabase<T>(stateDir: string, use: (db: BenchDatabase) => Promise<T>): Promise<T> {
+  const mf = new Miniflare({
+    modules: true,
+    script: "",
+    d1Persist: join(stateDir, "v3", "d1"),
+    d1Databases: { DB: DATABASE_ID },
   });
   try {
+    return await use(await mf.getD1Database("DB"));
+  } finally {
+    await mf.dispose();
+  }
+}
+
+/** Rows the pre-fold full recomputation reads for each history customer (the baseline). */
+async function recomputationCost(stateDir: string, points: HistoryPoint[]): Promise<void> {
+  await withDatabase(stateDir, async (db) => {
+    await db
+      .prepare(
+        `CREATE TABLE bench_recomputed (id TEXT PRIMARY KEY, ${PROFILE_COLUMNS.filter((c) => c !== "id").join(", ")})`,
+      )
+      .run();
+    for (const point of points) {
+      const result = await db
+        .prepare(recomputeProfilesSql("bench_recomputed"))
+        .bind(JSON.stringify([`history-${point.history}`]))
+        .run();
+      point.recomputation_rows_read = result.meta.rows_read;
+    }
+  });
+}
+
+/** The database's size as D1 reports it (`meta.size_after`: what counts against its 10 GB). */
+function databaseBytes(stateDir: string): Promise<number> {
+  return withDatabase(stateDir, async (db) => (await db.prepare("SELECT 1").run()).meta.size_after);
+}
+
+/**
+ * A simulated year of 10 events per customer-day, sent day by day with a tick at the end of every
+ * simulated week (as the cron would archive along the way, so freed pages are reused), then ticks
+ * at the wall clock until the archive has caught up.
+ */
+async function simulatedYear(
+  url: string,
+  key: string,
+): Promise<{ events: number; ticks: number; archived: number }> {
+  const end = Date.now() - DAY_MS;
+  const types = [
+    "activity",
+    "activity",
+    "activity",
+    "activity",
+    "activity",
+    "activity",
+    "activity",
+    "x.page_view",
+    "x.page_view",
+    "order.completed",
+  ];
+  let events = 0;
+  let ticks = 0;
+  let archived = 0;
+  const send = async (batch: unknown[]) => {
+    await post(url, key, "/v1/events", { events: batch });
+    events += batch.length;
+  };
+  for (let c = 0; c < YEAR_CUSTOMERS; c++) {
+    await send([
+      {
+        id: `year-${c}-start`,
+        type: "subscription.started",
+        customer_id: `year-${c}`,
+        occurred_at: new Date(end - 365 * DAY_MS).toISOString(),
+        properties: { plan: "pro", mrr: 4900, currency: "USD" },
+      },
+    ]);
+  }
+  for (let day = 364; day >= 0; day--) {
+    const batch: unknown[] = [];
+    for (let c = 0; c < YEAR_CUSTOMERS; c++) {
+      types.forEach((type, n) => {
+        batch.push({
+          id: `year-${c}-${day}-${n}`,
+          type,
+          customer_id: `year-${c}`,
+          occurred_at: new Date(end - day * DAY_MS + n * 3_600_000).toISOString(),
+          ...(type === "order.completed" ? { properties: { amount: 1200, currency: "USD" } } : {}),
+        });
+      });
+    }
+    for (let i = 0; i < batch.length; i += 500) await send(batch.slice(i, i + 500));
+    if (day % 7 === 0) await tick(new Date(end - day * DAY_MS + 23 * 3_600_000).toISOString());
+  }
+  for (;;) {
+    const report = await tick(undefined);
+    if (!report || (report.events === 0 && report.day_in_progress === null)) break;
+  }
+  return { events, ticks, archived };
+
+  async function tick(at: string | undefined) {
+    const { tick } = (await post(url, key, "/v1/admin/tick", at ? { at } : {})) as unknown as {
+      tick: { archive: { events: number; day_in_progress: string | null } | null };
+    };
+    ticks++;
+    archived += tick.archive?.events ?? 0;
+    return tick.archive;
+  }
+}
+
+async function main(): Promise<void> {
+  const stateDir = mkdtempSync(join(tmpdir(), "rebound-bench-"));
+  const yearDir = mkdtempSync(join(tmpdir(), "rebound-bench-year-"));
+  const adminKey = `bench-${crypto.randomUUID()}`;
+  const start = async (persistTo: string) => {
+    await applyLocalMigrations({ persistTo, quiet: true });
+    return startDevServer({ port: await freePort(), persistTo, secrets: { REBOUND_ADMIN_KEY: adminKey } });
+  };
+  let server: Awaited<ReturnType<typeof startDevServer>> | null = null;
+  const stop = async () => {
+    await server?.stop();
+    server = null;
+  };
+  const cleanUp = () => {
+    void stop();
+    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(yearDir, { recursive: true, force: true });
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      cleanUp();
+      process.exit(130);
+    });
+  }
+  try {
+    server = await start(stateDir);
+    const url = server.url;
     // Roughly 32 events per demo customer: enough customers for the target, arriving interleaved.
     const customers = Math.max(10, Math.ceil(TARGET_EVENTS / 32));
     const all = generateDemoEvents({ anchor: Date.UTC(2026, 10, 1), customers, seed: 7 });
@@ -124,13 +330,26 @@ async function main(): Promise<void> {
     // Baseline: the HTTP round trip with no work behind it.
     const healthRounds = 300;
     const healthStarted = performance.now();
-    for (let i = 0; i < healthRounds; i++) await (await fetch(`${server.url}/healthz`)).text();
+    for (let i = 0; i < healthRounds; i++) await (await fetch(`${url}/healthz`)).text();
     const healthzPerSecond = healthRounds / ((performance.now() - healthStarted) / 1000);
 
-    const sequential = await run(server.url, adminKey, batches.slice(0, half), 1);
-    const concurrent = await run(server.url, adminKey, batches.slice(half), CONCURRENCY);
-    const resent = await run(server.url, adminKey, batches.slice(0, half), 1);
+    const sequential = await run(url, adminKey, batches.slice(0, half), 1);
+    const concurrent = await run(url, adminKey, batches.slice(half), CONCURRENCY);
+    const resent = await run(url, adminKey, batches.slice(0, half), 1);
+    const history = await historyCost(url, adminKey);
+    await stop();
+    await recomputationCost(stateDir, history);
 
+    await applyLocalMigrations({ persistTo: yearDir, quiet: true });
+    const emptyBytes = await databaseBytes(yearDir);
+    server = await start(yearDir);
+    const year = await simulatedYear(server.url, adminKey);
+    await stop();
+    const yearBytes = await databaseBytes(yearDir);
+    const bytesPerCustomer = (yearBytes - emptyBytes) / YEAR_CUSTOMERS;
+
+    const largest = history.at(-1);
+    const smallest = history[0];
     const figures = {
       benchmark: "ingest",
       transport: "HTTP to wrangler dev (local D1 in workerd)",
@@ -159,6 +378,20 @@ async function main(): Promise<void> {
       // Each batch costs this many bare HTTP round trips' worth of time.
       batch_cost_in_healthz_round_trips: round((sequential.batchP50Ms * healthzPerSecond) / 1000),
       resend_speed_vs_new: round(resent.eventsPerSecond / sequential.eventsPerSecond),
+      history_cost: history,
+      // Flat means 1: rows read for one more event at the largest history over the smallest.
+      rows_read_largest_vs_smallest_history:
+        largest && smallest ? round(largest.activity.rows_read / smallest.activity.rows_read) : null,
+      recomputation_vs_fold_at_largest_history:
+        largest?.recomputation_rows_read !== undefined
+          ? round(largest.recomputation_rows_read / largest.activity.rows_read)
+          : null,
+      year_customers: YEAR_CUSTOMERS,
+      year_events: year.events,
+      year_archived_events: year.archived,
+      year_ticks: year.ticks,
+      d1_bytes_per_customer_after_a_year: Math.round(bytesPerCustomer),
+      customers_per_10_gb_database: Math.floor(10e9 / bytesPerCustomer),
     };
     console.log(
       `ingest: ${figures.sequential_events_per_second} events/s (1 client), ` +
@@ -166,10 +399,22 @@ async function main(): Promise<void> {
         `${figures.rows_written_per_new_event} D1 rows written per new event, ` +
         `${figures.rows_written_per_resent_event} per resent event`,
     );
+    for (const point of history) {
+      console.log(
+        `history ${point.history}: rows read for one more activity ${point.activity.rows_read} ` +
+          `(full recomputation: ${point.recomputation_rows_read}), for one more order ${point.order.rows_read}`,
+      );
+    }
+    console.log(
+      `a year of 10 events/day: ${figures.d1_bytes_per_customer_after_a_year} D1 bytes per customer ` +
+        `(${year.archived} of ${year.events} events archived to R2 in ${year.ticks} ticks); ` +
+        `one 10 GB database holds ${figures.customers_per_10_gb_database} such customers`,
+    );
     console.log(JSON.stringify(figures));
   } finally {
-    await server.stop();
+    await stop();
     rmSync(stateDir, { recursive: true, force: true });
+    rmSync(yearDir, { recursive: true, force: true });
   }
 }
 

@@ -144,7 +144,7 @@ function normalizeProperties(
         message: "is not a valid ISO 8601 date (2027-04-30) or date-time with a UTC offset",
       });
     } else {
-      // Stored in one shape so SQL can read it back with julianday() (worker/ingest/profile-sql.ts).
+      // Stored in one shape, so every reader (the profile fold, SQL's julianday()) reads one instant.
       properties.expires_at = new Date(expiresAt).toISOString();
     }
   }

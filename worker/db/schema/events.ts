@@ -1,5 +1,6 @@
 /**
- * `events`: the raw stream, keyed by the sender's event id so a resent event is a no-op.
+ * `events`: the raw stream, keyed by the sender's event id so a resent event is a no-op. Raw events
+ * stay for the rules' `settings.event_retention`, then the tick archives them to R2.
  */
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
@@ -15,9 +16,8 @@ export const events = sqliteTable(
     properties: text("properties").notNull(),
   },
   (table) => [
-    // Serves the profile recomputation in worker/ingest/profile-sql.ts (every aggregate is a seek on
-    // customer_id + type, `max(occurred_at)` reads one entry) and the rule language's windowed
-    // aggregates such as count(activity, 30d).
+    // Serves the rule language's windowed aggregates such as count(activity, 30d), the archiver's
+    // read of a day's events per customer and type (worker/archive/), and the decision read.
     index("events_customer_type_time").on(table.customerId, table.type, table.occurredAt),
   ],
 );
