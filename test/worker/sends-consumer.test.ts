@@ -1,6 +1,8 @@
 // Consumer edge cases: malformed messages, deferred sends arriving early, fencing of a consumer
-// whose lease lapsed, the attempt limit under repeated takeovers, and the backoff schedule.
+// whose lease lapsed, the attempt limit under repeated takeovers, the consumer's D1 round trips per
+// batch, and the backoff schedule.
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { retryDelaySeconds } from "../../worker/sends/backoff";
 import { consumeSends } from "../../worker/sends/consume";
@@ -116,6 +118,77 @@ describe("batches", () => {
     const received = await receivedAt(path);
     expect(received).toHaveLength(24);
     expect(new Set(received.map((request) => request.headers["idempotency-key"])).size).toBe(24);
+  });
+});
+
+describe("the consumer's share of D1", () => {
+  /** `env.DB` with its round trips counted: statements run alone, and batches. */
+  function countingDb(options: { failBatches?: boolean } = {}) {
+    const counts = { prepared: 0, batches: 0, batched: 0 };
+    const db = {
+      prepare: (query: string) => {
+        counts.prepared += 1;
+        return env.DB.prepare(query);
+      },
+      batch: async <T>(statements: D1PreparedStatement[]) => {
+        counts.batches += 1;
+        counts.batched += statements.length;
+        if (options.failBatches) throw new Error("D1_ERROR: the database is unavailable");
+        return env.DB.batch<T>(statements);
+      },
+      exec: (query: string) => env.DB.exec(query),
+      withSession: (constraint?: string) => env.DB.withSession(constraint),
+      dump: () => env.DB.dump(),
+    } as D1Database;
+    return { db, roundTrips: () => counts.prepared - counts.batched + counts.batches };
+  }
+
+  async function outboxRows(sendIds: readonly string[]): Promise<number> {
+    const row = await env.DB.prepare(
+      "SELECT count(*) AS n FROM outbox WHERE id IN (SELECT value FROM json_each(?))",
+    )
+      .bind(JSON.stringify(sendIds))
+      .first<{ n: number }>();
+    return row?.n ?? 0;
+  }
+
+  it("a batch of 25 outbox sends costs two D1 round trips: the claim, and one batch storing every message with its sent status", async () => {
+    const counted = countingDb();
+    const testEnv = envWith({ DEFAULT_CHANNEL: "outbox", DB: counted.db });
+    const { createdIds } = await enqueueSends(
+      testEnv,
+      Array.from({ length: 25 }, () => sendRequest()),
+      T0,
+    );
+    const before = counted.roundTrips();
+    const result = await consume(testEnv, createdIds, T0);
+    expect(counted.roundTrips() - before).toBe(2);
+    expect(result.explicitAcks).toHaveLength(25);
+    const rows = await Promise.all(createdIds.map((id) => sendRow(id)));
+    expect(rows.every((row) => row.status === "sent" && row.provider_message_id === row.id)).toBe(true);
+    expect(await outboxRows(createdIds)).toBe(25);
+  });
+
+  it("when the batch that records outcomes fails, nothing of it is stored and the messages come back; the sends are delivered once later", async () => {
+    const failing = countingDb({ failBatches: true });
+    const { createdIds } = await enqueueSends(
+      envWith({ DEFAULT_CHANNEL: "outbox" }),
+      Array.from({ length: 3 }, () => sendRequest()),
+      T0,
+    );
+    const failed = await consume(envWith({ DEFAULT_CHANNEL: "outbox", DB: failing.db }), createdIds, T0);
+    expect(failed.retryMessages).toHaveLength(3);
+    expect(await outboxRows(createdIds)).toBe(0);
+    const held = await Promise.all(createdIds.map((id) => sendRow(id)));
+    expect(held.every((row) => row.status === "sending" && row.attempts === 1)).toBe(true);
+
+    // The redelivered messages take the sends over once the lease lapses (the outbox is idempotent).
+    const later = T0 + sendSettings(envWith({})).leaseMs;
+    const retried = await consume(envWith({ DEFAULT_CHANNEL: "outbox" }), createdIds, later, 2);
+    expect(retried.explicitAcks).toHaveLength(3);
+    const rows = await Promise.all(createdIds.map((id) => sendRow(id)));
+    expect(rows.every((row) => row.status === "sent" && row.attempts === 2)).toBe(true);
+    expect(await outboxRows(createdIds)).toBe(3);
   });
 });
 

@@ -64,4 +64,11 @@ export interface Channel {
    */
   readonly idempotent: boolean;
   deliver(message: OutgoingMessage, context: DeliveryContext): Promise<DeliveryOutcome>;
+  /**
+   * Only for a channel whose delivery is a write to Rebound's own D1 database (the outbox): the
+   * statement that delivers `message`, which always succeeds as `sent` with the send id as provider
+   * message id. The consumer runs it in the D1 batch that records the outcome, so the message and
+   * its `sent` status are stored together, in one round trip for a whole queue batch.
+   */
+  deliveryStatement?(message: OutgoingMessage, context: DeliveryContext): D1PreparedStatement;
 }

@@ -13,14 +13,21 @@
  */
 import { type Ruleset, renderSend, type TemplateValues } from "../../dsl";
 import { channelFor } from "../channels/registry";
-import type { DeliveryOutcome } from "../channels/types";
+import type { DeliveryOutcome, OutgoingMessage } from "../channels/types";
 import type { Env } from "../env";
 import { retryDelaySeconds } from "./backoff";
 import { SEND_LIMITS } from "./limits";
 import { logSendEvent } from "./log";
 import { parseSendQueueMessage } from "./message";
 import { type SendSettings, sendSettings } from "./settings";
-import { claimDueSends, claimSend, markDead, markFailed, markSent } from "./transitions";
+import {
+  changedRows,
+  claimDueSends,
+  claimSend,
+  markDeadStatement,
+  markFailedStatement,
+  markSentStatement,
+} from "./transitions";
 import type { JsonValue, SendRow, TemplateVariables } from "./types";
 
 /** What the consumer needs besides the environment. */
@@ -38,6 +45,12 @@ export interface ConsumeOptions {
  * Consumes one batch from rebound-sends. Every message ends acknowledged or retried with a delay;
  * the messages of a batch are delivered concurrently. Returns what was decided for each message,
  * in batch order (for logs and tests: the queue itself has already been told).
+ *
+ * D1 work is bounded per batch, whatever its size: one statement claims the batch's due sends, and
+ * one D1 batch (a single round trip, one transaction) records every claimed send's outcome, with
+ * the outbox channel's deliveries in it. Only messages the claim did not take (redelivered, busy,
+ * deferred) cost statements of their own. So a batch holds D1 for two short turns, and a decision
+ * request waiting for D1 waits behind at most one of them per consumer invocation (docs/sends.md).
  */
 export async function consumeSends(
   batch: MessageBatch<unknown>,
@@ -56,36 +69,77 @@ export async function consumeSends(
   } catch (error) {
     logSendEvent("send.consumer_error", { queue: batch.queue, error: describe(error) });
   }
-  return Promise.all(
-    batch.messages.map(async (message, index): Promise<MessageDecision> => {
-      let decision: MessageDecision;
+  const steps = await Promise.all(
+    batch.messages.map(async (message, index): Promise<MessageDecision | Attempt> => {
       try {
         const body = bodies[index];
         const row = body?.ok ? claimed.get(body.message.sendId) : undefined;
         if (row) {
           claimed.delete(row.id);
-          decision = await deliverClaimed(row, false, env, options, settings);
-        } else {
-          decision = await processSendMessage(message.body, env, options, settings);
+          return await attemptClaimed(row, false, env, options, settings);
         }
+        return await processSendMessage(message.body, env, options, settings);
       } catch (error) {
         // D1 or the queue failed under us: let the queue redeliver with its own delay; after
         // max_retries the message goes to the dead-letter queue, whose consumer marks the send dead.
         logSendEvent("send.consumer_error", { messageId: message.id, error: describe(error) });
-        message.retry();
-        return { kind: "retry", delaySeconds: null };
+        return RETRY;
       }
-      if (decision.kind === "ack") message.ack();
-      else message.retry(decision.delaySeconds === null ? {} : { delaySeconds: decision.delaySeconds });
-      return decision;
     }),
   );
+  const decisions = await recordAttempts(env.DB, steps, batch.queue);
+  batch.messages.forEach((message, index) => {
+    const decision = decisions[index] ?? RETRY;
+    if (decision.kind === "ack") message.ack();
+    else message.retry(decision.delaySeconds === null ? {} : { delaySeconds: decision.delaySeconds });
+  });
+  return decisions;
 }
 
 /** What to do with a queue message once it has been handled (`null` delay: the queue's default). */
 export type MessageDecision = { kind: "ack" } | { kind: "retry"; delaySeconds: number | null };
 
 const ACK: MessageDecision = { kind: "ack" };
+const RETRY: MessageDecision = { kind: "retry", delaySeconds: null };
+
+/**
+ * A delivery attempt whose outcome is known but not yet stored: the statements that store it (the
+ * outbox channel's delivery, if any, then the conditional UPDATE of the send, always last) and what
+ * to tell the queue once they ran (`recorded`: the UPDATE found the claim still current).
+ */
+interface Attempt {
+  kind: "record";
+  statements: D1PreparedStatement[];
+  settle: (recorded: boolean) => MessageDecision;
+}
+
+/**
+ * Stores the outcomes of a batch's attempts in one D1 batch and turns every step into the queue's
+ * answer. If the D1 batch fails, none of it was stored (it is one transaction): the rows stay
+ * `sending`, and their redelivered messages take them over once the lease lapses.
+ */
+async function recordAttempts(
+  db: D1Database,
+  steps: readonly (MessageDecision | Attempt)[],
+  queue: string,
+): Promise<MessageDecision[]> {
+  const attempts = steps.filter((step): step is Attempt => step.kind === "record");
+  if (attempts.length === 0) return steps as MessageDecision[];
+  let results: D1Result[];
+  try {
+    results = await db.batch(attempts.flatMap((attempt) => attempt.statements));
+  } catch (error) {
+    logSendEvent("send.consumer_error", { queue, error: describe(error) });
+    return steps.map((step) => (step.kind === "record" ? RETRY : step));
+  }
+  let statementIndex = 0;
+  return steps.map((step) => {
+    if (step.kind !== "record") return step;
+    statementIndex += step.statements.length;
+    const update = results[statementIndex - 1];
+    return step.settle(update !== undefined && changedRows(update));
+  });
+}
 
 /**
  * Handles one rebound-sends message body and says whether to acknowledge it or retry it later.
@@ -115,25 +169,46 @@ export async function processSendMessage(
       return retryAt(claim.leaseExpiresAt, options.clock());
     case "early":
       return retryAt(claim.dueAt, options.clock());
-    case "claimed":
-      return deliverClaimed(claim.row, claim.resumed, env, options, settings);
+    case "claimed": {
+      const attempt = await attemptClaimed(claim.row, claim.resumed, env, options, settings);
+      const results = await env.DB.batch(attempt.statements);
+      const update = results.at(-1);
+      return attempt.settle(update !== undefined && changedRows(update));
+    }
   }
 }
 
-async function deliverClaimed(
+/**
+ * Renders and delivers a claimed send, and says how to record the outcome. A channel whose delivery
+ * is a D1 write (the outbox) is not called: its statement goes into the record instead.
+ */
+async function attemptClaimed(
   row: SendRow,
   resumed: boolean,
   env: Env,
   options: ConsumeOptions,
   settings: SendSettings,
-): Promise<MessageDecision> {
+): Promise<Attempt> {
   const channel = channelFor(row.channel, env);
-  const dead = async (error: string): Promise<MessageDecision> => {
-    if (await markDead(env.DB, row, options.clock(), error)) {
-      logSendEvent("send.dead", { sendId: row.id, channel: row.channel, attempts: row.attempts, error });
-    }
-    return ACK;
-  };
+  const dead = (error: string): Attempt => ({
+    kind: "record",
+    statements: [markDeadStatement(env.DB, row, options.clock(), error)],
+    settle: (recorded) => {
+      if (recorded) {
+        logSendEvent("send.dead", { sendId: row.id, channel: row.channel, attempts: row.attempts, error });
+      }
+      return ACK;
+    },
+  });
+  const sent = (now: number, providerMessageId: string | null, delivery: D1PreparedStatement[]): Attempt => ({
+    kind: "record",
+    statements: [...delivery, markSentStatement(env.DB, row, now, providerMessageId)],
+    settle: (recorded) => {
+      // The row is the record of a success; only a superseded claim is worth a log line.
+      if (!recorded) logSendEvent("send.superseded", { sendId: row.id, attempts: row.attempts });
+      return ACK;
+    },
+  });
 
   if (resumed && !channel.idempotent) {
     return dead(
@@ -154,27 +229,30 @@ async function deliverClaimed(
   );
   if (!rendered) return dead(`message "${row.message_key}" is not in the ruleset`);
 
+  const message: OutgoingMessage = {
+    sendId: row.id,
+    customerId: row.customer_id,
+    recipient: row.recipient,
+    messageKey: row.message_key,
+    subject: rendered.subject,
+    text: rendered.body,
+    html: null,
+    programme: {
+      kind: row.programme_kind,
+      key: row.programme_key,
+      occurrence: row.occurrence,
+      step: row.step,
+    },
+    variables,
+  };
+  const context = { now: options.clock(), timeoutMs: settings.deliveryTimeoutMs };
+  if (channel.deliveryStatement) {
+    return sent(context.now, row.id, [channel.deliveryStatement(message, context)]);
+  }
+
   let outcome: DeliveryOutcome;
   try {
-    outcome = await channel.deliver(
-      {
-        sendId: row.id,
-        customerId: row.customer_id,
-        recipient: row.recipient,
-        messageKey: row.message_key,
-        subject: rendered.subject,
-        text: rendered.body,
-        html: null,
-        programme: {
-          kind: row.programme_kind,
-          key: row.programme_key,
-          occurrence: row.occurrence,
-          step: row.step,
-        },
-        variables,
-      },
-      { now: options.clock(), timeoutMs: settings.deliveryTimeoutMs },
-    );
+    outcome = await channel.deliver(message, context);
   } catch (error) {
     // Channels report provider failures as outcomes; a throw is unexpected, so its effect is unknown.
     outcome = {
@@ -187,11 +265,7 @@ async function deliverClaimed(
   const now = options.clock();
   switch (outcome.kind) {
     case "sent":
-      // The row is the record of a success; only a superseded claim is worth a log line.
-      if (!(await markSent(env.DB, row, now, outcome.providerMessageId))) {
-        logSendEvent("send.superseded", { sendId: row.id, attempts: row.attempts });
-      }
-      return ACK;
+      return sent(now, outcome.providerMessageId, []);
     case "permanent":
       return dead(outcome.error);
     case "retryable": {
@@ -211,15 +285,22 @@ async function deliverClaimed(
         outcome.retryAfterSeconds,
         settings.retryBaseSeconds,
       );
-      if (!(await markFailed(env.DB, row, now, outcome.error, now + delaySeconds * 1000))) return ACK;
-      logSendEvent("send.failed", {
-        sendId: row.id,
-        channel: row.channel,
-        attempts: row.attempts,
-        retryInSeconds: delaySeconds,
-        error: outcome.error,
-      });
-      return { kind: "retry", delaySeconds };
+      const error = outcome.error;
+      return {
+        kind: "record",
+        statements: [markFailedStatement(env.DB, row, now, error, now + delaySeconds * 1000)],
+        settle: (recorded) => {
+          if (!recorded) return ACK;
+          logSendEvent("send.failed", {
+            sendId: row.id,
+            channel: row.channel,
+            attempts: row.attempts,
+            retryInSeconds: delaySeconds,
+            error,
+          });
+          return { kind: "retry", delaySeconds };
+        },
+      };
     }
   }
 }

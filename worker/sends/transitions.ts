@@ -101,46 +101,66 @@ export async function markSent(
   now: number,
   providerMessageId: string | null,
 ): Promise<boolean> {
-  const result = await db
+  return changedRows(await markSentStatement(db, claim, now, providerMessageId).run());
+}
+
+/*
+ * The outcomes of a claim, as statements: the consumer records a whole queue batch's outcomes in one
+ * D1 batch (worker/sends/consume.ts). Each changes its row (`changedRows`) only while the claim it
+ * names is current, so an outcome recorded after a takeover changes nothing.
+ */
+
+/** A delivery the channel accepted: `sent`, with the provider's message id. */
+export function markSentStatement(
+  db: D1Database,
+  claim: SendRow,
+  now: number,
+  providerMessageId: string | null,
+): D1PreparedStatement {
+  return db
     .prepare(
       `UPDATE sends SET status = 'sent', sent_at = ?3, provider_message_id = ?4, lease_expires_at = NULL,
          updated_at = ?3
        WHERE id = ?1 AND status = 'sending' AND attempts = ?2`,
     )
-    .bind(claim.id, claim.attempts, now, providerMessageId)
-    .run();
-  return result.meta.changes > 0;
+    .bind(claim.id, claim.attempts, now, providerMessageId);
 }
 
-/** Records a failed attempt whose retry is due at `nextAttemptAt`. */
-export async function markFailed(
+/** A failed attempt whose retry is due at `nextAttemptAt`: `failed`, with the error. */
+export function markFailedStatement(
   db: D1Database,
   claim: SendRow,
   now: number,
   error: string,
   nextAttemptAt: number,
-): Promise<boolean> {
-  const result = await db
+): D1PreparedStatement {
+  return db
     .prepare(
       `UPDATE sends SET status = 'failed', last_error = ?3, next_attempt_at = ?4, lease_expires_at = NULL,
          updated_at = ?5
        WHERE id = ?1 AND status = 'sending' AND attempts = ?2`,
     )
-    .bind(claim.id, claim.attempts, truncateError(error), nextAttemptAt, now)
-    .run();
-  return result.meta.changes > 0;
+    .bind(claim.id, claim.attempts, truncateError(error), nextAttemptAt, now);
 }
 
-/** Gives up on a send this consumer holds, keeping the reason. */
-export async function markDead(db: D1Database, claim: SendRow, now: number, error: string): Promise<boolean> {
-  const result = await db
+/** Giving up on a send this consumer holds: `dead`, keeping the reason. */
+export function markDeadStatement(
+  db: D1Database,
+  claim: SendRow,
+  now: number,
+  error: string,
+): D1PreparedStatement {
+  return db
     .prepare(
       `UPDATE sends SET status = 'dead', last_error = ?3, lease_expires_at = NULL, next_attempt_at = NULL,
          updated_at = ?4
        WHERE id = ?1 AND status = 'sending' AND attempts = ?2`,
     )
-    .bind(claim.id, claim.attempts, truncateError(error), now)
-    .run();
+    .bind(claim.id, claim.attempts, truncateError(error), now);
+}
+
+/** True when a conditional UPDATE changed its row: the claim it names was still current. */
+export function changedRows(result: D1Result): boolean {
   return result.meta.changes > 0;
 }
 

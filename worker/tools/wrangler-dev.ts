@@ -1,7 +1,7 @@
 /**
  * Node-side helpers to run the real Worker under `wrangler dev`: free ports, local D1 migrations, and
- * a dev server that can be started, waited for and stopped. Used by `npm start`, the smoke test and
- * the ingest benchmark.
+ * a dev server that can be started, waited for and stopped. Used by `npm start`, the smoke tests and
+ * the benchmarks.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -79,11 +79,33 @@ export interface DevServerOptions {
 
 export interface DevServer {
   url: string;
-  /** Everything wrangler printed so far (empty when the output is inherited). */
+  /**
+   * The latest of what wrangler printed (at most `OUTPUT_TAIL_CHARS`; empty when the output is
+   * inherited), for error messages.
+   */
   output: () => string;
   /** Resolves when wrangler exits (for npm start, which stays in the foreground). */
   exited: Promise<number | null>;
   stop: () => Promise<void>;
+}
+
+/**
+ * How much of wrangler's output a dev server keeps. Only the end is ever read, and a server in
+ * trouble can print hundreds of megabytes (an error line per failed connection), which kept whole
+ * would stall, then crash, the Node process that started it.
+ */
+export const OUTPUT_TAIL_CHARS = 256 * 1024;
+
+/** The stop functions of dev servers this process started that have not exited yet. */
+const liveServers = new Set<() => Promise<void>>();
+
+/**
+ * Stops every dev server this process started that is still running, one still starting included.
+ * For signal handlers: a dev server runs in a process group of its own, so the Ctrl-C that stops
+ * the process that started it never reaches it.
+ */
+export async function stopDevServers(): Promise<void> {
+  await Promise.all([...liveServers].map((stop) => stop()));
 }
 
 /** Starts `wrangler dev` and resolves once the Worker answers GET /healthz. */
@@ -108,12 +130,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     detached: true,
   });
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
+  const keep = (chunk: Buffer) => {
     output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+    if (output.length > 2 * OUTPUT_TAIL_CHARS) output = output.slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
   let running = true;
   void exited.then(() => {
@@ -130,19 +152,22 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await exited;
     clearTimeout(timeout);
   };
+  liveServers.add(stop);
+  void exited.then(() => liveServers.delete(stop));
 
   const url = `http://127.0.0.1:${options.port}`;
+  const tail = () => output.slice(-OUTPUT_TAIL_CHARS);
   const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
   while (Date.now() < deadline) {
-    if (!running) throw new Error(`wrangler dev exited before it was ready:\n${output}`);
+    if (!running) throw new Error(`wrangler dev exited before it was ready:\n${tail()}`);
     try {
       const response = await fetch(`${url}/healthz`);
-      if (response.ok) return { url, output: () => output, exited, stop };
+      if (response.ok) return { url, output: tail, exited, stop };
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await stop();
-  throw new Error(`wrangler dev did not answer /healthz within the timeout:\n${output}`);
+  throw new Error(`wrangler dev did not answer /healthz within the timeout:\n${tail()}`);
 }
