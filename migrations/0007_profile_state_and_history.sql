@@ -46,7 +46,10 @@ INSERT INTO `event_days` (`customer_id`, `day`, `type`, `currency`, `count`, `am
 SELECT customer_id, day, type, currency, count(*), sum(amount),
 	max(CASE WHEN rank = 1 THEN occurred_at END), max(CASE WHEN rank = 1 THEN id END),
 	max(CASE WHEN rank = 1 AND type LIKE 'subscription.%' THEN json_remove(properties, '$.comment')
-	         WHEN rank = 1 AND type LIKE 'payment.%' THEN json_remove(properties, '$.card_last4', '$.update_url') END)
+	         WHEN rank = 1 AND type LIKE 'payment.%' THEN json_remove(properties, '$.card_last4', '$.update_url')
+	         WHEN rank = 1 AND type = 'customer.updated'
+	              AND (json_type(properties, '$.plan') IS NOT NULL OR json_type(properties, '$.mrr') IS NOT NULL OR json_type(properties, '$.currency') IS NOT NULL)
+	         THEN json_remove(properties, '$.email', '$.first_name', '$.country', '$.timezone', '$.attributes') END)
 FROM (
 	SELECT customer_id, type, id, occurred_at, properties,
 		occurred_at / 86400000 - (occurred_at % 86400000 < 0) AS day,

@@ -26,8 +26,21 @@ export interface DayRow {
   latest: string | null;
 }
 
-/** The latest event's properties as the history keeps them: billing events only, no free text or card. */
+/**
+ * The latest event's properties as the history keeps them: billing events only (what MRR, churn and
+ * reactivation figures need), without free text, card details or contact data.
+ */
 export function historyProperties(type: string, properties: string): string | null {
+  if (type === "customer.updated") {
+    // It may change plan and MRR; everything else on it (email, name, attributes) is left out.
+    const parsed = JSON.parse(properties) as Record<string, unknown>;
+    const kept = Object.fromEntries(
+      ["currency", "mrr", "plan"]
+        .filter((name) => Object.hasOwn(parsed, name))
+        .map((name) => [name, parsed[name]]),
+    );
+    return Object.keys(kept).length > 0 ? canonicalJson(kept) : null;
+  }
   const dropped = type.startsWith("subscription.")
     ? ["comment"]
     : type.startsWith("payment.")

@@ -7,7 +7,8 @@
  * It is what outlives the raw events: metrics read daily MRR movements, cancellations by reason and
  * reactivations from it, a customer's export includes it, and the archiver finds a day's events
  * through it. `latest` holds the latest event's properties for subscription and payment events only
- * (the figures metrics need), without free text (`comment`) or card details.
+ * (the figures metrics need), without free text (`comment`) or card details, and `plan`, `mrr` and
+ * `currency` of customer.updated.
  */
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
@@ -25,7 +26,7 @@ export const eventDays = sqliteTable(
     amount: integer("amount").notNull(),
     latestAt: integer("latest_at").notNull(),
     latestId: text("latest_id").notNull(),
-    /** Canonical JSON properties of the latest event, for subscription.* and payment.* only. */
+    /** Canonical JSON properties of the latest event, for billing events only (see above). */
     latest: text("latest"),
   },
   (table) => [
