@@ -177,3 +177,38 @@ describe("archiving raw events past the retention", () => {
     );
   });
 });
+
+describe("the tick archives with the deployed rules' retention", () => {
+  it("moves events older than settings.event_retention (90 days) and reports it", async () => {
+    const admin = await issueKey(["admin"]);
+    const tickAt = Date.UTC(2026, 8, 1, 12);
+    await ingest(writer, [
+      {
+        id: "tick-old",
+        type: "activity",
+        customer_id: "tick-a",
+        occurred_at: new Date(tickAt - 100 * DAY).toISOString(),
+      },
+      {
+        id: "tick-new",
+        type: "activity",
+        customer_id: "tick-a",
+        occurred_at: new Date(tickAt - 10 * DAY).toISOString(),
+      },
+    ]);
+    const { status, body } = await call("/v1/admin/tick", {
+      method: "POST",
+      key: admin,
+      body: { at: new Date(tickAt).toISOString() },
+    });
+    expect(status).toBe(200);
+    expect(body.tick.archive).toMatchObject({ skipped: null, day_in_progress: null });
+    expect(body.tick.archive.events).toBeGreaterThanOrEqual(1);
+    const left = await env.DB.prepare("SELECT id FROM events WHERE customer_id = 'tick-a'").all();
+    expect(left.results).toEqual([{ id: "tick-new" }]);
+    const lines = await archivedLines();
+    expect(lines.filter((line) => line.customer_id === "tick-a").map((line) => line.id)).toEqual([
+      "tick-old",
+    ]);
+  });
+});
