@@ -23,7 +23,12 @@ export default defineConfig({
           cloudflareTest(async () => ({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { TEST_MIGRATIONS: await readD1Migrations(migrationsDir) },
+              // Tests step through time like `npm start` does (test/worker/tick-future.test.ts
+              // checks the production default, where a future tick is refused).
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations(migrationsDir),
+                REBOUND_ALLOW_FUTURE_TICKS: "true",
+              },
             },
           })),
         ],

@@ -10,6 +10,11 @@ export interface Env {
   SENDS: Queue<unknown>;
   /** Shown in message templates as {{company_name}}. */
   COMPANY_NAME: string;
+  /**
+   * "true" lets `POST /v1/admin/tick` run ticks dated after the wall clock (development only: `npm
+   * start` sets it in .dev.vars). Unset in production, where a future tick is refused.
+   */
+  REBOUND_ALLOW_FUTURE_TICKS?: string;
   /** Bootstrap admin key (local dev: .dev.vars). Stored hashed on first use like any other key. */
   REBOUND_ADMIN_KEY?: string;
   /** Channel for sends whose rules name none (wrangler.toml [vars]; "outbox" locally). */

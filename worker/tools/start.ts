@@ -31,8 +31,17 @@ function ensureAdminKey(): string {
   return key;
 }
 
+/** Lets the local Worker run ticks dated in the future (README: stepping through time). */
+function allowFutureTicks(): void {
+  const existing = readFileSync(DEV_VARS, "utf8");
+  if (/^REBOUND_ALLOW_FUTURE_TICKS\s*=/m.test(existing)) return;
+  const separator = existing.endsWith("\n") ? "" : "\n";
+  writeFileSync(DEV_VARS, `${existing}${separator}REBOUND_ALLOW_FUTURE_TICKS=true\n`, { mode: 0o600 });
+}
+
 async function main(): Promise<void> {
   const adminKey = ensureAdminKey();
+  allowFutureTicks();
   console.log("start: building (request schemas, rules)");
   execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
   console.log("start: applying D1 migrations to the local database");

@@ -19,8 +19,31 @@ async function postTick(c: Context<AppEnv>): Promise<Response> {
     (c.req.header("content-length") ?? "0") !== "0" || c.req.header("content-type") !== undefined;
   const body = hasBody ? await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes) : {};
   const at = readAt(body);
+  refuseFutureTick(at, c.env);
   const report = await runTick(c.env, at, { ruleset: c.get("ruleset") });
   return c.json({ tick: report });
+}
+
+/**
+ * How far past the wall clock a tick may be dated without the development setting: the cron's own
+ * period, so a caller whose clock runs a little ahead is not refused.
+ */
+export const FUTURE_TICK_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * A tick dated after the wall clock writes real effects early: final dunning actions cancel
+ * customers, sends are stored for real. Only a deployment that says so (`npm start` writes
+ * REBOUND_ALLOW_FUTURE_TICKS=true into .dev.vars) runs one; elsewhere it is a 400 at `/at`.
+ */
+function refuseFutureTick(at: number, env: AppEnv["Bindings"]): void {
+  const now = wallClock();
+  if (at <= now + FUTURE_TICK_TOLERANCE_MS || env.REBOUND_ALLOW_FUTURE_TICKS === "true") return;
+  throw validationFailed([
+    {
+      path: "/at",
+      message: `is after the wall clock (${new Date(now).toISOString()}): this deployment runs ticks only up to now, since a future tick writes real effects early (final dunning actions cancel customers, sends are stored). Set REBOUND_ALLOW_FUTURE_TICKS=true in a development deployment to step through time`,
+    },
+  ]);
 }
 
 /** The tick's moment from the body; every problem is a 400 with its JSON Pointer. */
