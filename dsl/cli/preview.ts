@@ -3,12 +3,15 @@
  * campaign consumer would send it. With `--offer [name]` the message carries the offer the rules
  * decide (in `--context`, for `--reason`), exactly as a step with an offer does.
  *
+ * Variables that render as nothing (no value in the customer file, no default in the template) are
+ * named on stderr; with `--strict` they make the preview fail (exit 1), for scripts and CI.
+ *
  * Stage: CLI over dsl/runtime/decide.ts and dsl/runtime/messages.ts.
  */
 
 import { OFFER_CONTEXTS, type OfferContext } from "../rules/ruleset";
 import { decideOffer } from "../runtime/decide";
-import { renderMessage } from "../runtime/messages";
+import { emptyMessageVariables, renderMessage } from "../runtime/messages";
 import { closest } from "../suggest";
 import { type Args, type Command, type Io, UsageError } from "./command";
 import { readCustomerFile } from "./customer-file";
@@ -19,7 +22,7 @@ export const previewCommand: Command = {
   name: "preview",
   synopsis:
     "preview <message> --customer <file> --at <time> [--offer [name]] [--context <context>]\n" +
-    "        [--reason <reason>] [--company <name>] [--dir <dir>]",
+    "        [--reason <reason>] [--company <name>] [--strict] [--dir <dir>]",
   summary: "render a message for one customer",
   options: {
     customer: { type: "string" },
@@ -28,6 +31,7 @@ export const previewCommand: Command = {
     context: { type: "string" },
     reason: { type: "string" },
     company: { type: "string" },
+    strict: { type: "boolean" },
     dir: { type: "string" },
   },
   optionalValues: ["offer"],
@@ -38,6 +42,7 @@ export const previewCommand: Command = {
     ["--context <context>", "where the offer is asked for (default: cancel_flow)"],
     ["--reason <reason>", "the cancellation reason"],
     ["--company <name>", "the company name in the message (default: $COMPANY_NAME or Acme Analytics)"],
+    ["--strict", "fail (exit 1) when a variable renders empty"],
     ["--dir <dir>", "the rule directory (default: rules)"],
   ],
   run: preview,
@@ -74,25 +79,37 @@ function preview(args: Args, json: boolean, io: Io): number {
           history: input.history,
           ...(typeof offerOption === "string" ? { only: [offerOption] } : {}),
         });
-  const rendered = renderMessage(ruleset, messageKey, {
+  const messageInput = {
     customer: input.ctx.customer,
     companyName: String(args.options.get("company") ?? process.env.COMPANY_NAME ?? "Acme Analytics"),
     offer: decision?.offer ?? null,
     // No decision is stored by a preview: show where the real id goes.
     decisionId: decision?.offer ? "dec_preview" : null,
-  });
+  };
+  const rendered = renderMessage(ruleset, messageKey, messageInput);
+  const empty = emptyMessageVariables(ruleset, messageKey, messageInput);
+  const code = empty.length > 0 && args.options.get("strict") === true ? 1 : 0;
   if (json) {
     io.out(
-      `${JSON.stringify({ message: rendered, offer: decision ? { key: decision.offer?.key ?? null, reason_code: decision.reasonCode } : null }, null, 2)}\n`,
+      `${JSON.stringify({ message: rendered, empty_variables: empty, offer: decision ? { key: decision.offer?.key ?? null, reason_code: decision.reasonCode } : null }, null, 2)}\n`,
     );
-    return 0;
+    return code;
   }
   const style = styleFor({ isTTY: io.isTTY });
+  if (empty.length > 0) {
+    const names = empty.map((name) => `{{ ${name} }}`).join(", ");
+    const say = code === 1 ? style.red : style.yellow;
+    io.err(
+      say(
+        `rendered empty: ${names} (no value for this customer and no default; give the customer file a value, or the template a default such as {{ ${empty[0]} | default: "…" }})\n`,
+      ),
+    );
+  }
   if (decision && !decision.offer)
     io.err(
       style.yellow(`no offer (${decision.reasonCode}): ${decision.why}; offer variables render empty\n`),
     );
   if (rendered.subject !== null) io.out(`${style.bold("Subject:")} ${rendered.subject}\n\n`);
   io.out(`${rendered.body}${rendered.body.endsWith("\n") ? "" : "\n"}`);
-  return 0;
+  return code;
 }

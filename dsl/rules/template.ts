@@ -120,6 +120,25 @@ export function variableAvailable(name: string, context: MessageContext): boolea
 }
 
 /**
+ * The variables a template shows as nothing: no value (absent, null or empty) and no default. In
+ * template order, each once.
+ *
+ * @example emptyVariables(parseTemplate("card ending in {{ card_last4 }}"), {}) // ["card_last4"]
+ */
+export function emptyVariables(
+  template: ParsedTemplate,
+  variables: Readonly<Record<string, string | null | undefined>>,
+): string[] {
+  const empty: string[] = [];
+  for (const part of template.parts) {
+    if (part.kind === "text" || part.fallback !== null || empty.includes(part.name)) continue;
+    const value = variables[part.name];
+    if (value === null || value === undefined || value === "") empty.push(part.name);
+  }
+  return empty;
+}
+
+/**
  * Renders a template. A variable with no value (absent, null or empty) renders as its default, or
  * as an empty string when it has none; values are inserted as text, never interpreted.
  */

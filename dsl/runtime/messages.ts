@@ -16,7 +16,7 @@
 
 import type { Money } from "../expr/types";
 import type { RewardIR } from "../rules/ruleset";
-import { renderTemplate } from "../rules/template";
+import { emptyVariables, renderTemplate } from "../rules/template";
 import { isValidTimeZone } from "../time/zones";
 import type { ChosenOffer } from "./decide";
 import { formatMoney } from "./format";
@@ -112,6 +112,21 @@ export function renderSend(
   const rendered = renderWith(ruleset, key, variables);
   if (!rendered) return null;
   return { ...rendered, subject: rendered.subject ?? (companyName ?? variables.company_name ?? "").trim() };
+}
+
+/**
+ * The variables of a message (subject, then body) that render as nothing for this input: a preview
+ * names them, since "card ending in  for ." is easy to miss. Empty for an unknown message key.
+ */
+export function emptyMessageVariables(ruleset: Ruleset, key: string, input: MessageInput): string[] {
+  const message = ruleset.messages.get(key);
+  if (!message) return [];
+  const variables = messageVariables(ruleset, input);
+  const names = [
+    ...(message.subject ? emptyVariables(message.subject, variables) : []),
+    ...emptyVariables(message.body, variables),
+  ];
+  return [...new Set(names)];
 }
 
 function renderWith(ruleset: Ruleset, key: string, variables: TemplateValues): RenderedMessage | null {

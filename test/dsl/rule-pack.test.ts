@@ -259,6 +259,40 @@ describe("the default rule pack", () => {
     expect(none.err).toContain("no offer (ineligible)");
   });
 
+  it("names the variables a preview renders empty, and fails on them with --strict", async () => {
+    const customer = join(scratch, "bare.yaml");
+    writeFileSync(customer, "customer:\n  id: cus_2\n  first_name: Bo\n  status: past_due\n");
+    const args = ["preview", "dunning_day_0", "--customer", customer, "--at", "2026-03-03T15:00:00Z"];
+    const loose = await run(args);
+    expect(loose.code).toBe(0);
+    expect(loose.err).toContain("rendered empty: {{ card_last4 }}");
+    expect(loose.err).toContain("{{ update_url }}");
+    const strict = await run([...args, "--strict"]);
+    expect(strict.code).toBe(1);
+    expect(strict.out).toBe(loose.out);
+    const json = JSON.parse((await run([...args, "--strict", "--format", "json"])).out) as {
+      empty_variables: string[];
+    };
+    expect(json.empty_variables).toEqual(expect.arrayContaining(["card_last4", "update_url"]));
+    // Every variable given: nothing to say, and --strict passes.
+    const full = join(scratch, "full.yaml");
+    writeFileSync(
+      full,
+      "customer:\n  id: cus_3\n  first_name: Bo\n  status: past_due\n  card_last4: '4242'\n  update_url: https://pay.example.com/u\n  failed_amount: $49\n  failed_invoice_id: in_1\n",
+    );
+    const clean = await run([
+      "preview",
+      "dunning_day_0",
+      "--customer",
+      full,
+      "--at",
+      "2026-03-03T15:00:00Z",
+      "--strict",
+    ]);
+    expect(clean.err).toBe("");
+    expect(clean.code).toBe(0);
+  });
+
   it("tells explain and preview alike that a customer file holding no mapping is wrong", async () => {
     const scalar = join(scratch, "scalar.yaml");
     writeFileSync(scalar, "42\n");
