@@ -181,6 +181,7 @@ describe("archiving raw events past the retention", () => {
 describe("the tick archives with the deployed rules' retention", () => {
   it("moves events older than settings.event_retention (90 days) and reports it", async () => {
     const admin = await issueKey(["admin"]);
+    const writer = await issueKey(["events:write"]);
     const tickAt = Date.UTC(2026, 8, 1, 12);
     await ingest(writer, [
       {
@@ -210,5 +211,36 @@ describe("the tick archives with the deployed rules' retention", () => {
     expect(lines.filter((line) => line.customer_id === "tick-a").map((line) => line.id)).toEqual([
       "tick-old",
     ]);
+  });
+});
+
+describe("a profile written before the fold state existed", () => {
+  it("is folded from its events before the archiver moves them, so it keeps counting them", async () => {
+    const admin = await issueKey(["admin"]);
+    const writer = await issueKey(["events:write"]);
+    const reader = await issueKey(["decisions:read"]);
+    const tickAt = Date.UTC(2026, 10, 1, 12);
+    const order = (id: string, daysBefore: number) => ({
+      id,
+      type: "order.completed",
+      customer_id: "legacy-a",
+      occurred_at: new Date(tickAt - daysBefore * DAY).toISOString(),
+      properties: { amount: 1000, currency: "USD" },
+    });
+    await ingest(writer, [order("legacy-o1", 120), order("legacy-o2", 110)]);
+    // As migration 0007 leaves a row it found: columns right, no fold state.
+    await env.DB.prepare("UPDATE customers SET profile_state = NULL WHERE id = 'legacy-a'").run();
+    const tick = await call("/v1/admin/tick", {
+      method: "POST",
+      key: admin,
+      body: { at: new Date(tickAt).toISOString() },
+    });
+    expect(tick.status).toBe(200);
+    const raw = await env.DB.prepare(
+      "SELECT count(*) AS n FROM events WHERE customer_id = 'legacy-a'",
+    ).first<{ n: number }>();
+    expect(raw?.n).toBe(0);
+    await ingest(writer, [order("legacy-o3", 1)]);
+    expect(await profile(reader, "legacy-a")).toMatchObject({ order_count: 3, order_total: 3000, ltv: 3000 });
   });
 });

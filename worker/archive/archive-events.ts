@@ -20,7 +20,7 @@
  *   low); the next tick resumes at the cursor.
  */
 import { DAY_MS, dayOf } from "../ingest/event-days";
-import { SEAL_KEY } from "../ingest/write-events";
+import { foldLegacyProfiles, SEAL_KEY } from "../ingest/write-events";
 
 export const ARCHIVE_LIMITS = Object.freeze({
   /** Events archived per tick (a page may pass it by one (type, customer) pair's events). */
@@ -136,6 +136,8 @@ export async function archiveEvents(
     // Keep the page within the budget: whole pairs, at least one.
     const { taken, last } = takeWithinBudget(events.results, page.results, maxEvents - report.events);
     const part = current.parts + 1;
+    // A profile from before the fold state is rebuilt from its stored events: do it while they are here.
+    await foldLegacyProfiles(db, [...new Set(taken.map((event) => event.customer_id))]);
     if (taken.length > 0) {
       const key = partKey(current.day, part);
       const first = taken[0]!;
