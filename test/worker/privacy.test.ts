@@ -5,7 +5,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { archiveEvents } from "../../worker/archive/archive-events";
 import { customerKey } from "../../worker/customer-key";
-import { continueErasures } from "../../worker/privacy/customer-data";
+import { writeEvents } from "../../worker/ingest/write-events";
+import { continueErasures, eraseCustomer } from "../../worker/privacy/customer-data";
 import { call, ingest, issueKey } from "./helpers";
 
 const DAY = 86_400_000;
@@ -213,6 +214,68 @@ describe("erase", () => {
       .bind(await customerKey("late-1"))
       .first();
     expect(erasure).toEqual({ archive_days: "[]", completed_at: later });
+  });
+});
+
+describe("erase racing ingest", () => {
+  it("never leaves a profile behind, whichever lands first", async () => {
+    for (let round = 0; round < 12; round++) {
+      const customer = `race-${round}`;
+      // In June, well after every archived day of the tests above.
+      const june = (event: Record<string, unknown>) => ({
+        ...event,
+        occurred_at: new Date(Date.parse(event.occurred_at as string) + 150 * DAY).toISOString(),
+      });
+      await ingest(writer, eventsOf(customer, 2).map(june));
+      const late = eventsOf(customer, 6).slice(4).map(june);
+      const [sent, erased] = await Promise.all([
+        call("/v1/events", { method: "POST", key: writer, body: { events: late } }),
+        call(`/v1/admin/customers/${customer}/erase`, { method: "POST", key: admin }),
+      ]);
+      expect(sent.status).toBe(200);
+      expect(erased.status).toBe(200);
+      // Either the events landed before the erase (and were erased) or after it (and were refused).
+      expect(sent.body.accepted + sent.body.erased).toBe(late.length);
+      expect((await call(`/v1/customers/${customer}`, { key: reader })).status).toBe(404);
+      const left = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE customer_id = ?")
+        .bind(customer)
+        .first<{ n: number }>();
+      expect(left?.n).toBe(0);
+    }
+  });
+});
+
+describe("an erasure landing between ingest's read and its write", () => {
+  it("fails the write, which starts again and finds the customer erased", async () => {
+    const customer = "race-exact";
+    const event = (id: string) => ({
+      id,
+      customer_id: customer,
+      type: "activity",
+      occurred_at: Date.UTC(2026, 6, 1),
+      properties: "{}",
+    });
+    await writeEvents(env.DB, [event("race-exact-1")], Date.UTC(2026, 6, 1));
+    // The erasure commits right after ingest's first read batch, before its write batch.
+    let batches = 0;
+    const racing = new Proxy(env.DB, {
+      get(target, name) {
+        if (name !== "batch") return Reflect.get(target, name).bind(target);
+        return async (statements: D1PreparedStatement[]) => {
+          batches++;
+          if (batches === 2) await eraseCustomer(env.DB, env.ARCHIVE, customer, Date.UTC(2026, 6, 2));
+          return target.batch(statements);
+        };
+      },
+    });
+    const written = await writeEvents(racing, [event("race-exact-2")], Date.UTC(2026, 6, 2));
+    expect(written).toMatchObject({ accepted: 0, erasedIds: ["race-exact-2"] });
+    const left = await env.DB.prepare(
+      "SELECT (SELECT count(*) FROM customers WHERE id = ?1) + (SELECT count(*) FROM events WHERE customer_id = ?1) AS n",
+    )
+      .bind(customer)
+      .first<{ n: number }>();
+    expect(left?.n).toBe(0);
   });
 });
 

@@ -12,7 +12,8 @@
  *   INSERT, so an id stored by a concurrent request since the read fails the batch;
  * - concurrency safe: every profile write names the version it was computed from, and a trigger
  *   (migrations/0007) fails the batch when another request wrote the profile in between; the request
- *   then starts again from a fresh read (a few attempts, then 503 `ingest_busy`);
+ *   then starts again from a fresh read (a few attempts, then 503 `ingest_busy`); likewise when one
+ *   of its customers was erased in between, so a racing request cannot bring an erased profile back;
  * - order independent: the fold compares `(occurred_at, id)` with what the state holds.
  */
 
@@ -82,6 +83,15 @@ const SELECT_SEAL_SQL = `SELECT value FROM tick_state WHERE key = '${SEAL_KEY}'`
 
 const SELECT_ERASED_SQL = `
 SELECT customer_key FROM erasures WHERE customer_key IN (SELECT value FROM json_each(?1))`;
+
+/**
+ * Fails the write batch (a primary-key conflict) when one of its customers was erased since the read,
+ * so a request racing an erasure starts again and finds the customer erased instead of bringing the
+ * profile back.
+ */
+const ERASED_SINCE_READ_SQL = `
+INSERT INTO erasures (customer_key, erased_at, archive_days)
+SELECT customer_key, 0, '[]' FROM erasures WHERE customer_key IN (SELECT value FROM json_each(?1))`;
 
 /** A profile row from before fold state existed: rebuilt once from every stored event. */
 const SELECT_HISTORY_SQL = `
@@ -156,12 +166,13 @@ export async function writeEvents(
   }
 }
 
-/** True for the two ways a batch fails because a concurrent request wrote first. */
+/** True for the ways a batch fails because a concurrent request or erasure wrote first. */
 function lostRace(error: unknown): boolean {
   const message = String((error as Error | undefined)?.message ?? error);
   return (
     message.includes("rebound_profile_version_conflict") ||
     message.includes("rebound_event_sealed") ||
+    message.includes("UNIQUE constraint failed: erasures.customer_key") ||
     message.includes("UNIQUE constraint failed: events.id")
   );
 }
@@ -236,6 +247,7 @@ async function attemptWrite(
   }
   const days: DayRow[] = dayRows(fresh);
   const writes = await db.batch([
+    db.prepare(ERASED_SINCE_READ_SQL).bind(JSON.stringify([...keys.keys()])),
     ...chunks(fresh).map((chunk) => db.prepare(INSERT_EVENTS_SQL).bind(JSON.stringify(chunk), receivedAt)),
     ...chunks(profileRows).map((chunk) => db.prepare(UPSERT_PROFILES_SQL).bind(JSON.stringify(chunk))),
     ...chunks(days).map((chunk) => db.prepare(UPSERT_DAYS_SQL).bind(JSON.stringify(chunk))),
