@@ -15,6 +15,7 @@ const root = resolve(import.meta.dirname, "../..");
 const WORKER_LAYERS: readonly (readonly string[])[] = [
   ["index"],
   ["queue", "api"],
+  ["plan"],
   ["tick"],
   ["privacy"],
   ["archive"],

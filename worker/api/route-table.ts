@@ -18,6 +18,7 @@ import { floorRoutes } from "./routes/floor";
 import { healthRoutes } from "./routes/healthz";
 import { offerRoutes } from "./routes/offers";
 import { outboxRoutes } from "./routes/outbox";
+import { planRoutes } from "./routes/plan";
 import { privacyRoutes } from "./routes/privacy";
 import { sendRoutes } from "./routes/sends";
 
@@ -29,6 +30,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...sendRoutes,
   ...outboxRoutes,
   ...adminTickRoutes,
+  ...planRoutes,
   ...privacyRoutes,
   ...campaignRunRoutes,
   ...dunningCaseRoutes,
