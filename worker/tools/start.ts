@@ -1,8 +1,9 @@
 /**
  * `npm start`: Rebound on http://localhost:8787 with everything a newcomer needs. Creates .dev.vars
- * with a random admin key when there is none, builds (schemas and rules), applies the D1 migrations to
- * the local database, starts `wrangler dev`, seeds the demo customers once, and prints the key with a
- * curl line to paste.
+ * with a random admin key when there is none, builds (schemas, CLI and rules), applies the D1
+ * migrations to the local database, starts `wrangler dev`, seeds the demo customers once, and prints
+ * the key with a curl line to paste. While it runs, a saved rule file reloads the Worker's ruleset,
+ * and a rule error is printed once while the last good ruleset keeps answering (watch-rules.ts).
  */
 
 import { execFileSync } from "node:child_process";
@@ -10,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { seedDemoData } from "./seed-demo";
+import { buildRules, watchRules } from "./watch-rules";
 import { applyLocalMigrations, REPO_ROOT, startDevServer } from "./wrangler-dev";
 
 // 8787 is the README's port; PORT overrides it when something else already listens there.
@@ -39,17 +41,36 @@ function allowFutureTicks(): void {
   writeFileSync(DEV_VARS, `${existing}${separator}REBOUND_ALLOW_FUTURE_TICKS=true\n`, { mode: 0o600 });
 }
 
+/**
+ * Builds the rules once before the server starts. A rule error with an earlier build in
+ * worker/generated starts on that last good ruleset (the watcher reloads once the error is fixed);
+ * with none, there is nothing to serve and npm start stops.
+ */
+async function buildStartingRules(): Promise<void> {
+  const result = await buildRules(REPO_ROOT);
+  if (result.ok) return;
+  process.stderr.write(result.output);
+  if (!existsSync(join(REPO_ROOT, "worker/generated/ruleset.ts"))) {
+    throw new Error("start: the rules do not check and no earlier build exists; fix the errors above");
+  }
+  console.log("start: starting with the last good ruleset; saving a fix reloads it");
+}
+
 async function main(): Promise<void> {
   const adminKey = ensureAdminKey();
   allowFutureTicks();
-  console.log("start: building (request schemas, rules)");
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
+  console.log("start: building (request schemas, CLI, rules)");
+  execFileSync("npm", ["run", "--silent", "build:schemas"], { cwd: REPO_ROOT, stdio: "inherit" });
+  execFileSync("npm", ["run", "--silent", "build:cli"], { cwd: REPO_ROOT, stdio: "inherit" });
+  await buildStartingRules();
+  const rulesWatcher = watchRules({ root: REPO_ROOT });
   console.log("start: applying D1 migrations to the local database");
   await applyLocalMigrations({ quiet: true });
 
   console.log(`start: starting wrangler dev on port ${PORT}`);
   const server = await startDevServer({ port: PORT, inheritOutput: true });
   const stop = () => {
+    rulesWatcher.close();
     void server.stop().then(() => process.exit(0));
   };
   process.on("SIGINT", stop);
@@ -73,6 +94,7 @@ Rebound is running on http://localhost:${PORT}
   curl -s http://localhost:${PORT}/v1/customers/demo-0001 -H "Authorization: Bearer ${adminKey}"
 `);
   process.exitCode = (await server.exited) ?? 0;
+  rulesWatcher.close();
 }
 
 main().catch((error: unknown) => {
