@@ -10,7 +10,8 @@
  *   time/                 calendar, zone names, wall clock, quiet hours, cron: parse | occurrences
  *   rules/                rule files: load → read shape → check (ordered passes) → the IR (rules/ruleset.ts)
  *   runtime/              the IR compiled once per isolate: decide, programmes, messages, explain
- *   cli/                  `rebound`: validate, test, build, explain, preview
+ *   cli/                  `rebound`: validate, test, build, explain, preview, plan, tick
+ *   plan-report.ts        the wire format of `POST /v1/admin/plan`, shared with `rebound plan`
  */
 
 // The expression language.
@@ -24,6 +25,20 @@ export { bindSql } from "./expr/sql";
 export { holds } from "./expr/three-valued";
 export type { Closure, EvalContext, EventRecord, ExprType, SqlFragment } from "./expr/types";
 export { children, walk } from "./expr/walk";
+// What a plan answers (the Worker writes it, `rebound plan` reads and merges it).
+export {
+  mergePlanPages,
+  PLAN_EXAMPLES,
+  type PlanCampaignRow,
+  type PlanCampaignStats,
+  type PlanOfferMove,
+  type PlanOfferRow,
+  type PlanProgrammeCounts,
+  type PlanProgrammeKind,
+  type PlanProgrammeRow,
+  type PlanReport,
+  type PlanSegmentRow,
+} from "./plan-report";
 // Rule files and the checked ruleset (the IR).
 export { checkRuleset } from "./rules/check";
 export { OFFER_CONTEXTS, type OfferContext, type RulesetIR, type StepIR } from "./rules/ruleset";

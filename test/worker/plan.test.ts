@@ -314,6 +314,33 @@ describe("the plan route", () => {
     expect(await counts()).toEqual(beforeCounts);
   });
 
+  it("shows a reason's offers moving, and each move's customers get its `from` offer from the API today", async () => {
+    const changed = compile(changedRules());
+    await seed();
+    const report = (await plan({ ruleset: changed.ir, at: isoOf(T0), page_size: 2000 })).body.plan;
+    const price = report.offers.find((row) => row.context === "cancel_flow" && row.reason === "too_expensive")!;
+    // The wider high_value segment moves price churners to the high-value offer.
+    const toHighValue = price.moves.filter((move) => move.to === "price_high_value");
+    expect(toHighValue.reduce((sum, move) => sum + move.customers, 0)).toBeGreaterThan(0);
+    expect(price.cost_before.USD).toBeGreaterThan(0);
+    // A reason whose offers the change does not touch does not move.
+    const hardToUse = report.offers.find((row) => row.context === "cancel_flow" && row.reason === "hard_to_use")!;
+    expect(hardToUse.moves).toEqual([]);
+    expect(hardToUse.unchanged).toBe(report.customers);
+    // The deployed rules are the base: the decision API answers each example with the move's `from`.
+    for (const move of price.moves) {
+      for (const id of move.examples) {
+        const asked = await call("/v1/decisions", {
+          key: adminKey,
+          body: { customer_id: id, context: "cancel_flow", reason: "too_expensive" },
+          headers: { "x-rebound-now": isoOf(T0) },
+        });
+        expect(asked.status).toBe(200);
+        expect(asked.body.offer?.key ?? null, id).toBe(move.from);
+      }
+    }
+  });
+
   it("refuses a body that is not a plan request, with the place of each problem", async () => {
     const answer = await call("/v1/admin/plan", {
       key: adminKey,

@@ -10,9 +10,12 @@
  * longest window, their recent sends, cases and offer decisions: per customer, not per history.
  */
 
-import type { EventRecord, OfferContext, Ruleset } from "../../dsl";
-import { DAY_MS, decideOffer, OFFER_CONTEXTS, rewardCost } from "../../dsl";
 import {
+  DAY_MS,
+  decideOffer,
+  type EventRecord,
+  OFFER_CONTEXTS,
+  type OfferContext,
   PLAN_EXAMPLES,
   type PlanCampaignRow,
   type PlanCampaignStats,
@@ -23,7 +26,9 @@ import {
   type PlanProgrammeRow,
   type PlanReport,
   type PlanSegmentRow,
-} from "../../dsl/plan-report";
+  type Ruleset,
+  rewardCost,
+} from "../../dsl";
 import { parseAttributes } from "../attributes/check-attributes";
 import { decisionRulesetOf } from "../decisions/decision-ruleset";
 import { sendIdFloor } from "../tick/audience";
@@ -102,10 +107,11 @@ export async function planPage(db: D1Database, request: PlanPageRequest): Promis
   const facts = ids.length === 0 ? [] : await readFacts(db, meter, rows, [base, proposed], now, until);
 
   const report = emptyReport(request, until);
-  const tally = new Tally(report, setups);
+  const asks = asksOf([base, proposed]);
+  const tally = new Tally(report, setups, asks);
   for (const customer of facts) {
-    const before = evaluateCustomer(setups[0]!, customer);
-    const after = evaluateCustomer(setups[1]!, customer);
+    const before = evaluateCustomer(setups[0]!, customer, asks);
+    const after = evaluateCustomer(setups[1]!, customer, asks);
     tally.add(customer, before, after);
   }
   tally.finish();
@@ -345,15 +351,37 @@ interface Setup {
 /** What one ruleset makes of one customer. */
 interface CustomerOutcome {
   readonly segments: ReadonlySet<string>;
-  readonly offers: ReadonlyMap<
-    OfferContext,
-    { key: string | null; cost: { amount: number; currency: string } | null }
-  >;
+  /** By askKey. */
+  readonly offers: ReadonlyMap<string, OfferAnswer>;
   readonly holding: boolean;
   readonly projection: Projection;
 }
 
-function evaluateCustomer(setup: Setup, facts: CustomerFacts): CustomerOutcome {
+/** One way a customer can ask for an offer: a context, and in the cancel flow the reason picked. */
+interface Ask {
+  readonly context: OfferContext;
+  readonly reason: string | null;
+}
+
+type OfferAnswer = { key: string | null; cost: { amount: number; currency: string } | null };
+
+function askKey(ask: Ask): string {
+  return `${ask.context}\u0000${ask.reason ?? ""}`;
+}
+
+/**
+ * Every context without a reason, and the cancel flow once per reason either ruleset declares: a
+ * change to the reason-to-reward mapping shows as the moves of that reason's row.
+ */
+function asksOf(rulesets: readonly Ruleset[]): Ask[] {
+  const reasons = [...new Set(rulesets.flatMap((ruleset) => [...ruleset.reasons.keys()]))].sort(compare);
+  return OFFER_CONTEXTS.flatMap((context): Ask[] => [
+    { context, reason: null },
+    ...(context === "cancel_flow" ? reasons.map((reason) => ({ context, reason })) : []),
+  ]);
+}
+
+function evaluateCustomer(setup: Setup, facts: CustomerFacts, asks: readonly Ask[]): CustomerOutcome {
   const { ruleset, now } = setup;
   const ctx = {
     now,
@@ -370,13 +398,10 @@ function evaluateCustomer(setup: Setup, facts: CustomerFacts): CustomerOutcome {
       .filter((event) => event.type === "subscription.canceled" && event.occurred_at <= now)
       .map((event) => event.occurred_at),
   };
-  const offers = new Map<
-    OfferContext,
-    { key: string | null; cost: { amount: number; currency: string } | null }
-  >();
-  for (const context of OFFER_CONTEXTS) {
-    const decision = decideOffer(ruleset, ctx, { context, history });
-    offers.set(context, {
+  const offers = new Map<string, OfferAnswer>();
+  for (const ask of asks) {
+    const decision = decideOffer(ruleset, ctx, { context: ask.context, reason: ask.reason, history });
+    offers.set(askKey(ask), {
       key: decision.offer?.key ?? null,
       cost: decision.offer ? rewardCost(decision.offer.reward, ctx.customer) : null,
     });
@@ -437,13 +462,14 @@ function programmesOf(ruleset: Ruleset): { programme: PlanProgrammeKind; key: st
 class Tally {
   private readonly segments = new Map<string, PlanSegmentRow>();
   private readonly offers = new Map<string, PlanOfferRow>();
-  private readonly moves = new Map<string, { context: string; move: PlanOfferMove }>();
+  private readonly moves = new Map<string, { row: string; move: PlanOfferMove }>();
   private readonly campaigns = new Map<string, PlanCampaignRow>();
   private readonly programmes = new Map<string, PlanProgrammeRow>();
 
   constructor(
     private readonly report: PlanReport,
     setups: readonly Setup[],
+    private readonly asks: readonly Ask[],
   ) {
     const [base, proposed] = [setups[0]!.ruleset, setups[1]!.ruleset];
     for (const key of new Set([...base.segments.keys(), ...proposed.segments.keys()])) {
@@ -457,9 +483,10 @@ class Tally {
         leaving_examples: [],
       });
     }
-    for (const context of OFFER_CONTEXTS) {
-      this.offers.set(context, {
-        context,
+    for (const ask of asks) {
+      this.offers.set(askKey(ask), {
+        context: ask.context,
+        reason: ask.reason,
         moves: [],
         unchanged: 0,
         cost_before: {},
@@ -527,10 +554,11 @@ class Tally {
         example(row.leaving_examples, id);
       }
     }
-    for (const context of OFFER_CONTEXTS) {
-      const row = this.offers.get(context)!;
-      const from = before.offers.get(context)!;
-      const to = after.offers.get(context)!;
+    for (const ask of this.asks) {
+      const rowKey = askKey(ask);
+      const row = this.offers.get(rowKey)!;
+      const from = before.offers.get(rowKey)!;
+      const to = after.offers.get(rowKey)!;
       if (before.holding) row.holding_offer += 1;
       price(row.cost_before, from, () => {
         row.unpriced_before += 1;
@@ -542,10 +570,10 @@ class Tally {
         row.unchanged += 1;
         continue;
       }
-      const key = `${context}\u0000${from.key ?? ""}\u0000${to.key ?? ""}`;
+      const key = `${rowKey}\u0000${from.key ?? ""}\u0000${to.key ?? ""}`;
       let entry = this.moves.get(key);
       if (!entry) {
-        entry = { context, move: { from: from.key, to: to.key, customers: 0, examples: [] } };
+        entry = { row: rowKey, move: { from: from.key, to: to.key, customers: 0, examples: [] } };
         this.moves.set(key, entry);
       }
       entry.move.customers += 1;
@@ -592,7 +620,7 @@ class Tally {
   }
 
   finish(): void {
-    for (const { context, move } of this.moves.values()) this.offers.get(context)!.moves.push(move);
+    for (const { row, move } of this.moves.values()) this.offers.get(row)!.moves.push(move);
     for (const row of this.offers.values()) row.moves.sort((a, b) => b.customers - a.customers);
     this.report.segments = [...this.segments.values()];
     this.report.offers = [...this.offers.values()];
@@ -617,11 +645,7 @@ function example(list: string[], id: string): void {
   if (list.length < PLAN_EXAMPLES) list.push(id);
 }
 
-function price(
-  into: Record<string, number>,
-  offer: { key: string | null; cost: { amount: number; currency: string } | null },
-  unpriced: () => void,
-): void {
+function price(into: Record<string, number>, offer: OfferAnswer, unpriced: () => void): void {
   if (offer.key === null) return;
   if (offer.cost === null) {
     unpriced();
