@@ -48,7 +48,10 @@ export interface Command {
   optionHelp: readonly (readonly [string, string])[];
   /** String options that may also stand alone (`--offer` or `--offer name`): alone they read as `true`. */
   optionalValues?: readonly string[];
-  run(args: Args, json: boolean, io: Io): number;
+  /** The `--format` values it takes besides `human` and `json` (`plan` also writes `markdown`). */
+  extraFormats?: readonly string[];
+  /** Commands that call a Worker answer a promise. */
+  run(args: Args, json: boolean, io: Io): number | Promise<number>;
 }
 
 /** Wrong usage or unreadable input: exit code 2 with a one-line message. */

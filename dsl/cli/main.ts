@@ -1,7 +1,8 @@
 /**
  * The `rebound` command line: `validate`, `test`, `explain`, `preview` and `build` over a rule
- * directory. Human output (colour on a TTY) by default, `--format json` for CI everywhere. Exit codes:
- * 0 ok, 1 rule errors or failing tests, 2 wrong usage or unreadable input.
+ * directory; `plan` and `tick` against a running Worker. Human output (colour on a TTY) by default,
+ * `--format json` for CI everywhere (`plan` also writes markdown). Exit codes: 0 ok, 1 rule errors or
+ * failing tests, 2 wrong usage, unreadable input or a Worker that cannot be reached or refuses.
  *
  * Stage: Node-only front end of the language. Imports point one way: this file picks a command
  * (dsl/cli/<command>.ts), which uses the shared parts (command.ts, args.ts, load-rules.ts).
@@ -12,8 +13,10 @@ import { commandName, parseArgs } from "./args";
 import { buildCommand } from "./build";
 import { COMMON_OPTIONS, type Command, type Io, processIo, UsageError } from "./command";
 import { explainCommand } from "./explain";
+import { planCommand } from "./plan";
 import { previewCommand } from "./preview";
 import { testCommand } from "./test";
+import { tickCommand } from "./tick";
 import { validateCommand } from "./validate";
 
 export type { Io } from "./command";
@@ -24,6 +27,8 @@ const COMMANDS: readonly Command[] = [
   explainCommand,
   previewCommand,
   buildCommand,
+  planCommand,
+  tickCommand,
 ];
 
 const ALL_OPTIONS = Object.assign({}, COMMON_OPTIONS, ...COMMANDS.map((c) => c.options));
@@ -73,10 +78,13 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       return 0;
     }
     const format = args.options.get("format");
-    if (format !== undefined && format !== "json" && format !== "human") {
-      throw new UsageError(`--format is json or human, not ${String(format)}`);
+    const formats = ["json", "human", ...(command.extraFormats ?? [])];
+    if (format !== undefined && !formats.includes(String(format))) {
+      throw new UsageError(
+        `--format is ${formats.join(", ").replace(/, ([^,]*)$/, " or $1")}, not ${String(format)}`,
+      );
     }
-    return command.run(args, format === "json", io);
+    return await command.run(args, format === "json", io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`${error.message}\n`);

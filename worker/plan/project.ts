@@ -97,6 +97,41 @@ export interface ProjectionSetup {
   readonly occurrences: readonly PlannedOccurrence[];
 }
 
+/** A setup's occurrences by the instant the tick runs them, and those instants in order. */
+interface OccurrenceIndex {
+  readonly byTime: ReadonlyMap<number, readonly PlannedOccurrence[]>;
+  readonly times: readonly number[];
+}
+
+const indexes = new WeakMap<ProjectionSetup, OccurrenceIndex>();
+
+function occurrenceIndex(setup: ProjectionSetup): OccurrenceIndex {
+  let index = indexes.get(setup);
+  if (!index) {
+    const byTime = new Map<number, PlannedOccurrence[]>();
+    for (const occurrence of setup.occurrences) {
+      const list = byTime.get(occurrence.runAt) ?? [];
+      list.push(occurrence);
+      byTime.set(occurrence.runAt, list);
+    }
+    index = { byTime, times: [...byTime.keys()].sort((a, b) => a - b) };
+    indexes.set(setup, index);
+  }
+  return index;
+}
+
+/** The first of the ascending `times` after `after`, or undefined. */
+function firstAfter(times: readonly number[], after: number): number | undefined {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (times[middle]! <= after) low = middle + 1;
+    else high = middle;
+  }
+  return times[low];
+}
+
 export type CampaignOutcome = "sent" | "deferred" | "holdout" | "frequency_capped" | "no_offer";
 
 /** One thing the programmes do to the customer within the horizon. */
@@ -198,12 +233,14 @@ class CustomerSimulation {
   private readonly offers: StoredOffer[];
   private readonly effects: ProjectedEffect[] = [];
   private readonly campaigns: CampaignEffect[] = [];
+  private readonly occurrences: OccurrenceIndex;
 
   constructor(
     private readonly setup: ProjectionSetup,
     private readonly facts: CustomerFacts,
   ) {
     this.ruleset = setup.ruleset;
+    this.occurrences = occurrenceIndex(setup);
     this.customer = { ...facts.row, attributes: facts.attributes };
     this.events = [...facts.events];
     for (const send of facts.sends) this.remember({ ...send, at: send.createdAt });
@@ -262,9 +299,7 @@ class CustomerSimulation {
 
   /** One tick at `at`: campaigns, dunning, lifecycle (window (from, at]). */
   private tick(at: number, lifecycleFrom: number): void {
-    for (const occurrence of this.setup.occurrences) {
-      if (occurrence.runAt === at) this.campaignStep(occurrence, at);
-    }
+    for (const occurrence of this.occurrences.byTime.get(at) ?? []) this.campaignStep(occurrence, at);
     this.dunning(at);
     this.lifecycle(lifecycleFrom, at);
   }
@@ -275,7 +310,8 @@ class CustomerSimulation {
     const consider = (at: number) => {
       if (at > after && (next === null || at < next)) next = at;
     };
-    for (const occurrence of this.setup.occurrences) consider(occurrence.runAt);
+    const occurrence = firstAfter(this.occurrences.times, after);
+    if (occurrence !== undefined) consider(occurrence);
     for (const simCase of this.cases) {
       if (!simCase.open) continue;
       const cadence = this.ruleset.dunning.find((candidate) => candidate.ir.key === simCase.cadence);
