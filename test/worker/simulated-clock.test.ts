@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../worker";
 import type { Env } from "../../worker/env";
 import { newSendId } from "../../worker/ids";
+import { advanceSimulatedClock } from "../../worker/tick/state";
 import { call, issueKey } from "./helpers";
 import { sendRow } from "./sends-fixtures";
 import { DAY, events, isoOf, MINUTE, resetTick, sendsOf, subscriber } from "./tick-fixtures";
@@ -52,6 +53,27 @@ async function queueBatch(sendIds: readonly string[], bindings: Env) {
   return getQueueResult(batch, ctx);
 }
 
+/** A queued send due at `at`, written as a tick at `at` stores it (not published to the queue). */
+async function storedSend(at: number, customerId: string): Promise<string> {
+  const sendId = newSendId(at, 0);
+  await env.DB.prepare(
+    `INSERT INTO sends (id, programme_kind, programme_key, occurrence, step, customer_id, channel,
+       message_key, recipient, variables, status, attempts, max_attempts, not_before, enqueued_at,
+       created_at, updated_at)
+     VALUES (?1, 'dunning', 'default', ?2, 'day-0', ?3, 'outbox', 'dunning_day_0',
+       'ada@example.com', ?4, 'queued', 0, 6, ?5, ?5, ?5, ?5)`,
+  )
+    .bind(
+      sendId,
+      `in_${customerId}`,
+      customerId,
+      JSON.stringify({ first_name: "Ada", card_last4: "4242", update_url: "https://pay.example/u" }),
+      at,
+    )
+    .run();
+  return sendId;
+}
+
 describe("a simulated future where the deployment allows future ticks", () => {
   it("delivers each dunning message on its simulated day, in order", async () => {
     const admin = await issueKey(["admin"]);
@@ -91,6 +113,19 @@ describe("a simulated future where the deployment allows future ticks", () => {
     }
     const sends = await sendsOf("cus_sim_dunning");
     expect(sends.map((send) => send.status)).toEqual(["sent", "sent", "sent", "sent"]);
+  });
+
+  it("delivers a send the consumer takes while its future tick is still running", async () => {
+    const future = Date.now() + 10 * DAY;
+    // The simulated clock a future admin tick records before it runs; its watermark is not there yet.
+    await advanceSimulatedClock(env.DB, future).run();
+    const sendId = await storedSend(future, "cus_sim_running");
+    const delivered = await queueBatch([sendId], env);
+    expect(delivered.explicitAcks).toHaveLength(1);
+    expect(await sendRow(sendId)).toMatchObject({ status: "sent", sent_at: future });
+    // Without the setting the same record changes nothing.
+    const later = await storedSend(future + MINUTE, "cus_sim_running_off");
+    expect((await queueBatch([later], production())).retryMessages).toHaveLength(1);
   });
 
   it("keeps the wall clock without the setting: the simulated day's sends stay queued", async () => {

@@ -182,21 +182,9 @@ export async function archiveEvents(
  * before `firstKeptDay` is archived.
  */
 async function dayInProgress(db: D1Database, firstKeptDay: number, now: number): Promise<DayRow | null> {
-  const open = await db
-    .prepare(
-      "SELECT day, cursor_type, cursor_customer_id, parts FROM archive_days WHERE status = 'archiving' ORDER BY day LIMIT 1",
-    )
-    .first<DayRow>();
-  if (open) return open;
-  const next = await db
-    .prepare(
-      `SELECT min(day) AS day FROM event_days
-       WHERE day > coalesce((SELECT max(day) FROM archive_days), -2147483648) AND day < ?1`,
-    )
-    .bind(firstKeptDay)
-    .first<{ day: number | null }>();
-  if (next?.day === null || next?.day === undefined) return null;
-  const day = next.day;
+  const next = await nextDay(db, firstKeptDay);
+  if (next === null || "open" in next) return next?.open ?? null;
+  const day = next.start;
   // Seal first, in the batch that records the day: no event dated before the seal is accepted after.
   await db.batch([
     db
@@ -212,6 +200,45 @@ async function dayInProgress(db: D1Database, firstKeptDay: number, now: number):
       .bind(day, now),
   ]);
   return { day, cursor_type: null, cursor_customer_id: null, parts: 0 };
+}
+
+/** The day being archived (`open`), else the next day to start (`start`), else null. Reads only. */
+async function nextDay(
+  db: D1Database,
+  firstKeptDay: number,
+): Promise<{ open: DayRow } | { start: number } | null> {
+  const open = await db
+    .prepare(
+      "SELECT day, cursor_type, cursor_customer_id, parts FROM archive_days WHERE status = 'archiving' ORDER BY day LIMIT 1",
+    )
+    .first<DayRow>();
+  if (open) return { open };
+  const next = await db
+    .prepare(
+      `SELECT min(day) AS day FROM event_days
+       WHERE day > coalesce((SELECT max(day) FROM archive_days), -2147483648) AND day < ?1`,
+    )
+    .bind(firstKeptDay)
+    .first<{ day: number | null }>();
+  if (next?.day === null || next?.day === undefined) return null;
+  return { start: next.day };
+}
+
+/**
+ * What archiveEvents would work on at `now`, read-only (a dry tick): the day in progress or the
+ * next one it would seal and start (ISO date), or why nothing would be archived. Nothing is sealed,
+ * written or deleted.
+ */
+export async function archivePreview(
+  db: D1Database,
+  hasBucket: boolean,
+  options: Pick<ArchiveOptions, "now" | "retentionMs">,
+): Promise<{ skipped: ArchiveReport["skipped"]; day: string | null }> {
+  if (options.retentionMs === null) return { skipped: "no_retention", day: null };
+  if (!hasBucket) return { skipped: "no_bucket", day: null };
+  const next = await nextDay(db, dayOf(options.now - options.retentionMs));
+  if (next === null) return { skipped: null, day: null };
+  return { skipped: null, day: isoDay("open" in next ? next.open.day : next.start) };
 }
 
 /** The page's events up to the budget, cut after a whole (type, customer) pair, and that pair. */

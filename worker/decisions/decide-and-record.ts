@@ -69,6 +69,13 @@ export interface DecideRequest {
    * so an unknown key or a missing scope throws before anything is decided.
    */
   readonly foldedKey?: FoldedKey | null;
+  /**
+   * Decide without storing (a dry tick, worker/tick/dry-run.ts): every read and the whole
+   * evaluation run, then the answer is returned as it would be (`created` with the decision it
+   * would store, or `outstanding` / `repeated`) and nothing is written. A race with a concurrent
+   * ask, which only the write can detect, is not seen.
+   */
+  readonly dryRun?: boolean;
 }
 
 /**
@@ -297,6 +304,17 @@ export async function decideAndRecord(
       decision: storedDecisionOf(repeated, request.now),
       outcome: "repeated",
       chosenOffer: null,
+      trace: request.explain ? fresh.trace : null,
+      held,
+      rowsRead: firstReadRows + state.rowsRead,
+      rowsWritten: 0,
+    };
+  }
+  if (request.dryRun) {
+    return {
+      decision: storedDecisionOf(fresh.row, request.now),
+      outcome: "created",
+      chosenOffer: fresh.chosen,
       trace: request.explain ? fresh.trace : null,
       held,
       rowsRead: firstReadRows + state.rowsRead,

@@ -316,6 +316,22 @@ async function rewriteArchive(
   return { rewritten, remaining: left.length };
 }
 
+/** Open erasures `continueErasures` takes up per call. */
+const ERASURES_PER_CALL = 20;
+
+/**
+ * How many erasures `continueErasures` would work on (a dry tick reports it and rewrites nothing).
+ */
+export async function erasuresToContinue(db: D1Database, bucket: R2Bucket | undefined): Promise<number> {
+  if (!bucket) return 0;
+  const row = await db
+    .prepare(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM erasures WHERE completed_at IS NULL LIMIT ${ERASURES_PER_CALL})`,
+    )
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
 /** The tick's share: continues erasures with archived days left, matching lines by the pseudonym. */
 export async function continueErasures(
   db: D1Database,
@@ -324,7 +340,9 @@ export async function continueErasures(
 ): Promise<number> {
   if (!bucket) return 0;
   const open = await db
-    .prepare("SELECT customer_key, archive_days FROM erasures WHERE completed_at IS NULL LIMIT 20")
+    .prepare(
+      `SELECT customer_key, archive_days FROM erasures WHERE completed_at IS NULL LIMIT ${ERASURES_PER_CALL}`,
+    )
     .all<{ customer_key: string; archive_days: string }>();
   let rewritten = 0;
   for (const erasure of open.results) {

@@ -1,15 +1,15 @@
 /**
  * The queue consumer's clock where the deployment steps through time (REBOUND_ALLOW_FUTURE_TICKS,
  * which `npm start` sets). A tick dated after the wall clock stores sends dated at its own time; on
- * the wall clock they would wait for the real date. Here the consumer's "now" is the later of the
- * wall clock and the time of the last tick that finished cleanly (the `tick` watermark, worker/tick/
- * state.ts), so what that tick sent is delivered. Elsewhere the consumer runs on the wall clock and
- * this module is not read.
+ * the wall clock they would wait for the real date. Here the consumer's "now" is the latest of the
+ * wall clock, the last clean tick (the `tick` watermark) and the simulated clock a future admin tick
+ * records before it runs (worker/tick/state.ts), so what such a tick sends is delivered, even in a
+ * batch the consumer takes while the tick is still running. Elsewhere the consumer runs on the wall
+ * clock and this module is not read.
  */
-import { readWatermarks } from "../tick/state";
+import { readSimulatedClock } from "../tick/state";
 
-/** The later of `wallNow` and the last clean tick's time: one statement, read once per batch. */
+/** The latest of `wallNow`, the last clean tick and the simulated clock: one statement per batch. */
 export async function simulatedNow(db: D1Database, wallNow: number): Promise<number> {
-  const { tick } = await readWatermarks(db);
-  return Math.max(wallNow, tick ?? 0);
+  return Math.max(wallNow, (await readSimulatedClock(db)) ?? 0);
 }

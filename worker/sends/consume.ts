@@ -323,9 +323,10 @@ function parseVariables(json: string): TemplateVariables {
 
 /**
  * The snapshot as the templates read it: every value as text; `company_name` falls back to the
- * deployment's COMPANY_NAME when the snapshot has none.
+ * deployment's COMPANY_NAME when the snapshot has none. A dry-run tick renders with it too
+ * (worker/tick/dry-run.ts), so it shows exactly what the consumer will deliver.
  */
-function templateValues(variables: TemplateVariables, companyName: string): TemplateValues {
+export function templateValues(variables: TemplateVariables, companyName: string): TemplateValues {
   const values: Record<string, string | null> = { company_name: companyName };
   for (const [name, value] of Object.entries(variables)) values[name] = textOf(value);
   return values;

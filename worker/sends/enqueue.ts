@@ -9,7 +9,7 @@ import { newSendId } from "../ids";
 import { SEND_LIMITS } from "./limits";
 import { type DueSend, publishSends } from "./publish";
 import { sendSettings } from "./settings";
-import type { SendRequest } from "./types";
+import type { ChannelName, SendRequest } from "./types";
 import { findSendRequestProblems, SendRequestError } from "./validate";
 
 /** What one enqueueSends call did. */
@@ -48,23 +48,7 @@ export async function enqueueSends(
   sends: readonly SendRequest[],
   now: number,
 ): Promise<EnqueueResult> {
-  const problems = findSendRequestProblems(sends);
-  if (problems.length > 0) throw new SendRequestError(problems);
-  const { defaultChannel } = sendSettings(env);
-
-  const rows = sends.map((send, index) => ({
-    id: newSendId(now, index),
-    programme_kind: send.programmeKind,
-    programme_key: send.programmeKey,
-    occurrence: send.occurrence,
-    step: send.step,
-    customer_id: send.customerId,
-    channel: send.channel ?? defaultChannel,
-    message_key: send.messageKey,
-    recipient: send.recipient ?? null,
-    variables: JSON.stringify(send.variables),
-    not_before: Math.max(now, Math.floor(send.notBefore ?? now)),
-  }));
+  const rows = sendRows(env, sends, now);
 
   const created: DueSend[] = [];
   for (const chunk of chunkRows(rows)) {
@@ -95,6 +79,70 @@ export async function enqueueSends(
     published,
     deferred: created.length - dueSoon.length,
   };
+}
+
+/** A `sends` row as enqueueSends would write it (`variables` as its JSON text). */
+export interface SendRowDraft {
+  readonly id: string;
+  readonly programme_kind: SendRequest["programmeKind"];
+  readonly programme_key: string;
+  readonly occurrence: string;
+  readonly step: string;
+  readonly customer_id: string;
+  readonly channel: ChannelName;
+  readonly message_key: string;
+  readonly recipient: string | null;
+  readonly variables: string;
+  readonly not_before: number;
+}
+
+/**
+ * What enqueueSends would write for `sends`, read-only (a dry tick, worker/tick/dry-run.ts): the
+ * same validation (a bad request throws `SendRequestError` here too), the same rows, and which of
+ * them a send already stored has taken (`exists`: the INSERT would skip it as a conflict).
+ */
+export async function previewSends(
+  env: Env,
+  sends: readonly SendRequest[],
+  now: number,
+): Promise<{ row: SendRowDraft; exists: boolean }[]> {
+  const rows = sendRows(env, sends, now);
+  const existing = new Set<number>();
+  let offset = 0;
+  for (const chunk of chunkRows(rows)) {
+    // sends_programme_occurrence_step_customer, one probe per row; the keys travel as one bound JSON array.
+    const { results } = await env.DB.prepare(
+      `SELECT r.key AS i FROM json_each(?1) AS r
+       WHERE EXISTS (SELECT 1 FROM sends s WHERE s.programme_kind = r.value ->> 'programme_kind'
+         AND s.programme_key = r.value ->> 'programme_key' AND s.occurrence = r.value ->> 'occurrence'
+         AND s.step = r.value ->> 'step' AND s.customer_id = r.value ->> 'customer_id')`,
+    )
+      .bind(JSON.stringify(chunk))
+      .all<{ i: number }>();
+    for (const { i } of results) existing.add(offset + i);
+    offset += chunk.length;
+  }
+  return rows.map((row, index) => ({ row, exists: existing.has(index) }));
+}
+
+/** The rows for `sends`, after checking every request (nothing is written when one is bad). */
+function sendRows(env: Env, sends: readonly SendRequest[], now: number): SendRowDraft[] {
+  const problems = findSendRequestProblems(sends);
+  if (problems.length > 0) throw new SendRequestError(problems);
+  const { defaultChannel } = sendSettings(env);
+  return sends.map((send, index) => ({
+    id: newSendId(now, index),
+    programme_kind: send.programmeKind,
+    programme_key: send.programmeKey,
+    occurrence: send.occurrence,
+    step: send.step,
+    customer_id: send.customerId,
+    channel: send.channel ?? defaultChannel,
+    message_key: send.messageKey,
+    recipient: send.recipient ?? null,
+    variables: JSON.stringify(send.variables),
+    not_before: Math.max(now, Math.floor(send.notBefore ?? now)),
+  }));
 }
 
 function* chunkRows<T>(rows: readonly T[]): Generator<T[]> {

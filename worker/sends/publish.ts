@@ -53,6 +53,14 @@ export async function publishSends(env: Env, sends: readonly DueSend[], now: num
  * Returns how many were published.
  */
 export async function publishDueSends(env: Env, now: number): Promise<number> {
+  return publishSends(env, await dueUnpublishedSends(env, now), now);
+}
+
+/**
+ * The sends `publishDueSends` would publish at `now`, read-only (a dry tick counts them; it
+ * publishes nothing).
+ */
+export async function dueUnpublishedSends(env: Env, now: number): Promise<DueSend[]> {
   const horizon = now + SEND_LIMITS.maxQueueDelaySeconds * 1000;
   const { results } = await env.DB.prepare(
     `SELECT id, not_before AS notBefore FROM sends
@@ -61,5 +69,5 @@ export async function publishDueSends(env: Env, now: number): Promise<number> {
   )
     .bind(horizon, now - SEND_LIMITS.republishAfterMs, SEND_LIMITS.publishSweepLimit)
     .all<DueSend>();
-  return publishSends(env, results, now);
+  return results;
 }

@@ -23,6 +23,11 @@ export interface AudienceQuery {
   /** Last customer id of the previous page ("" for the first). */
   readonly cursor: string;
   readonly limit: number;
+  /**
+   * A dry tick's customers sent the previous step in this same tick (worker/tick/dry-run.ts): they
+   * pass the previous-step condition although their sends exist only in memory.
+   */
+  readonly alsoSentPreviousStep?: readonly string[];
 }
 
 export type AudienceRow = CustomerRowJson;
@@ -47,6 +52,10 @@ export async function readAudiencePage(db: D1Database, query: AudienceQuery): Pr
     previousStep = `AND EXISTS (SELECT 1 FROM sends p WHERE p.programme_kind = 'campaign' AND p.programme_key = ?
       AND p.occurrence = ? AND p.step = ? AND p.customer_id = c.id AND p.status <> 'dead')`;
     params.push(campaign.key, occurrence, String(stage.step - 1));
+    if (query.alsoSentPreviousStep && query.alsoSentPreviousStep.length > 0) {
+      previousStep = `AND (${previousStep.slice(4)} OR c.id IN (SELECT value FROM json_each(?)))`;
+      params.push(JSON.stringify(query.alsoSentPreviousStep));
+    }
   }
   params.push(limit);
   // Plain `?` placeholders throughout: the audience fragment's own are positional.

@@ -7,14 +7,13 @@
  * Stage: claims.ts → this file → enqueueSends (worker/sends) → queue consumer.
  */
 import { campaignAssignment } from "../../dsl";
-import { enqueueSends } from "../sends/enqueue";
 import type { SendRequest } from "../sends/types";
 import { readAudiencePage, recentSends, sendIdFloor } from "./audience";
 import { finishRun, type HeldRun, type RunStats, releaseRun, saveProgress } from "./claims";
 import type { TickContext } from "./context";
 import type { CampaignRunReport } from "./report";
 import { type CampaignStage, stepOffsets } from "./stages";
-import { stepSend } from "./step-send";
+import { enqueueTickSends, stepSend } from "./step-send";
 
 interface Exclusion {
   customer_id: string;
@@ -51,7 +50,13 @@ export async function runCampaignStage(
   const capActive =
     cap !== null &&
     capRule !== undefined &&
-    (await otherRunsInWindow(tc, run, cap.capCampaigns, now - capRule.perMs));
+    ((await otherRunsInWindow(tc, run, cap.capCampaigns, now - capRule.perMs)) ||
+      (tc.dryRun?.ranOtherRun(cap.capCampaigns, run.row.id) ?? false));
+  tc.dryRun?.noteRun(campaign.key, run.row.id);
+  // A dry tick leaves the run's row as it is: no pause note, no progress, no finish.
+  const release = async (note: string) => {
+    if (!tc.dryRun) await releaseRun(env.DB, run, now, note);
+  };
 
   const report = (status: CampaignRunReport["status"]): CampaignRunReport => ({
     campaign: campaign.key,
@@ -66,7 +71,7 @@ export async function runCampaignStage(
 
   for (;;) {
     if (budget.exhausted()) {
-      await releaseRun(env.DB, run, now, `paused at ${cursor || "the start"}: query budget of one tick used`);
+      await release(`paused at ${cursor || "the start"}: query budget of one tick used`);
       return report("paused");
     }
     const page = await readAudiencePage(env.DB, {
@@ -75,6 +80,9 @@ export async function runCampaignStage(
       at: run.row.due_at,
       cursor,
       limit: tc.audiencePageSize,
+      ...(tc.dryRun && stage.step > 0
+        ? { alsoSentPreviousStep: tc.dryRun.customersSent(campaign.key, occurrence, String(stage.step - 1)) }
+        : {}),
     });
     stats.rows_read += page.rowsRead;
     stats.pages += 1;
@@ -87,7 +95,13 @@ export async function runCampaignStage(
         cap,
       );
       stats.rows_read += recent.rowsRead;
-      capCounts = recent.counts;
+      capCounts = tc.dryRun
+        ? tc.dryRun.withRecordedCampaignSends(
+            recent.counts,
+            page.rows.map((row) => row.id),
+            cap.capCampaigns,
+          )
+        : recent.counts;
     }
 
     const sends: SendRequest[] = [];
@@ -126,6 +140,7 @@ export async function runCampaignStage(
         offerContext: campaign.ir.offerContext,
         quietHours: campaign.quietHours,
         extraVariables: assignment.variant === null ? {} : { variant: assignment.variant },
+        dryRun: tc.dryRun,
       });
       if (outcome.kind === "no_offer") {
         stats.no_offer += 1;
@@ -136,38 +151,42 @@ export async function runCampaignStage(
     }
     const stoppedEarly = handled < page.rows.length;
     if (handled === 0) {
-      await releaseRun(env.DB, run, now, `paused at ${cursor || "the start"}: query budget of one tick used`);
+      await release(`paused at ${cursor || "the start"}: query budget of one tick used`);
       return report("paused");
     }
     cursor = page.rows[handled - 1]!.id;
 
     if (sends.length > 0) {
-      const enqueued = await enqueueSends(env, sends, now);
+      const enqueued = await enqueueTickSends(tc, sends);
       stats.sent += enqueued.createdIds.length;
       stats.already_sent += enqueued.duplicates;
     }
-    const statements: D1PreparedStatement[] = [];
-    if (exclusions.length > 0) {
-      statements.push(
-        env.DB.prepare(
-          `INSERT INTO campaign_exclusions (campaign, occurrence, step, customer_id, reason, detail, at)
+    if (tc.dryRun) {
+      tc.dryRun.recordExclusions({ campaign: campaign.key, occurrence, step }, exclusions);
+    } else {
+      const statements: D1PreparedStatement[] = [];
+      if (exclusions.length > 0) {
+        statements.push(
+          env.DB.prepare(
+            `INSERT INTO campaign_exclusions (campaign, occurrence, step, customer_id, reason, detail, at)
            SELECT ?2, ?3, ?4, x.value ->> 'customer_id', x.value ->> 'reason', x.value ->> 'detail', ?5
            FROM json_each(?1) AS x WHERE true
            ON CONFLICT DO NOTHING`,
-        ).bind(JSON.stringify(exclusions), campaign.key, occurrence, step, now),
-      );
+          ).bind(JSON.stringify(exclusions), campaign.key, occurrence, step, now),
+        );
+      }
+      statements.push(saveProgress(env.DB, run, cursor, stats, now));
+      // The exclusions and the keyset position commit together: a resumed run neither repeats nor loses them.
+      const results = await env.DB.batch(statements);
+      if ((results[results.length - 1]?.meta.changes ?? 0) === 0) return report("lost");
     }
-    statements.push(saveProgress(env.DB, run, cursor, stats, now));
-    // The exclusions and the keyset position commit together: a resumed run neither repeats nor loses them.
-    const results = await env.DB.batch(statements);
-    if ((results[results.length - 1]?.meta.changes ?? 0) === 0) return report("lost");
     if (stoppedEarly) {
-      await releaseRun(env.DB, run, now, `paused at ${cursor}: query budget of one tick used`);
+      await release(`paused at ${cursor}: query budget of one tick used`);
       return report("paused");
     }
     if (page.rows.length < tc.audiencePageSize) break;
   }
-  const finished = await finishRun(env.DB, run, stats, now);
+  const finished = tc.dryRun ? true : await finishRun(env.DB, run, stats, now);
   return report(finished ? "done" : "lost");
 }
 

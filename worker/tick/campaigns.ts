@@ -9,6 +9,7 @@ import { runCampaignStage } from "./campaign-run";
 import {
   type CampaignRunRow,
   claimOccurrence,
+  DRY_RUN_TOKEN,
   expireRun,
   type HeldRun,
   lapsedRuns,
@@ -16,11 +17,12 @@ import {
   type RunStats,
   recordSkipped,
   takeOverRun,
+  wouldClaimOccurrence,
 } from "./claims";
 import type { TickContext } from "./context";
 import { dueOccurrences } from "./due";
 import { TICK_LIMITS } from "./limits";
-import { logTickEvent } from "./log";
+import { logTick } from "./log";
 import { type CampaignStage, campaignStages } from "./stages";
 
 /** Runs every campaign stage due at `tc.now` (caught up from `from`). */
@@ -34,9 +36,13 @@ export async function runCampaigns(tc: TickContext, from: number): Promise<void>
   const lapsed = await lapsedRuns(tc.env.DB, tc.now, 50);
   for (const row of lapsed) {
     if (tc.budget.exhausted()) return;
-    const held = await takeOverRun(tc.env.DB, row.id, tc.now);
+    const held = tc.dryRun
+      ? tc.dryRun.holdRun(row.campaign, row.occurrence, row.step, row.offset_ms)
+        ? { row, token: DRY_RUN_TOKEN, resumed: true }
+        : null
+      : await takeOverRun(tc.env.DB, row.id, tc.now);
     if (!held) continue;
-    logTickEvent("tick.resume", {
+    logTick(tc, "tick.resume", {
       runId: row.id,
       campaign: row.campaign,
       occurrence: row.occurrence,
@@ -50,20 +56,22 @@ export async function runCampaigns(tc: TickContext, from: number): Promise<void>
     const due = dueOccurrences(stage, from, tc.now);
     const step = String(stage.step);
     if (due.skipped.length > 0 || due.beyondWindow > 0) {
-      const recorded = await recordSkipped(
-        tc.env.DB,
-        stage,
-        due.skipped,
-        tc.now,
-        `catch-up: only the newest ${TICK_LIMITS.maxOccurrencesPerTick} due occurrence(s) run per tick`,
-      );
+      const recorded = tc.dryRun
+        ? 0
+        : await recordSkipped(
+            tc.env.DB,
+            stage,
+            due.skipped,
+            tc.now,
+            `catch-up: only the newest ${TICK_LIMITS.maxOccurrencesPerTick} due occurrence(s) run per tick`,
+          );
       tc.report.catch_up.push({
         campaign: stage.campaign.key,
         step,
         skipped: due.skipped.map(occurrenceKey),
         beyond_window: due.beyondWindow,
       });
-      logTickEvent("tick.catch_up_skipped", {
+      logTick(tc, "tick.catch_up_skipped", {
         campaign: stage.campaign.key,
         step,
         skipped: due.skipped.length,
@@ -74,12 +82,12 @@ export async function runCampaigns(tc: TickContext, from: number): Promise<void>
     }
     for (const occurrenceAt of due.run) {
       if (tc.budget.exhausted()) return;
-      const held = await claimOccurrence(tc.env.DB, stage, occurrenceAt, tc.now);
+      const held = await claim(tc, stage, occurrenceAt);
       if (!held) {
         tc.report.already_claimed += 1;
         continue;
       }
-      logTickEvent("tick.claim", {
+      logTick(tc, "tick.claim", {
         campaign: stage.campaign.key,
         occurrence: held.row.occurrence,
         step,
@@ -90,21 +98,32 @@ export async function runCampaigns(tc: TickContext, from: number): Promise<void>
   }
 }
 
+/** Claims a stage occurrence; a dry tick checks whether it would, holding it in memory. */
+async function claim(tc: TickContext, stage: CampaignStage, occurrenceAt: number): Promise<HeldRun | null> {
+  if (!tc.dryRun) return claimOccurrence(tc.env.DB, stage, occurrenceAt, tc.now);
+  const held = await wouldClaimOccurrence(tc.env.DB, stage, occurrenceAt, tc.now);
+  if (!held) return null;
+  const { campaign, occurrence, step, offset_ms } = held.row;
+  return tc.dryRun.holdRun(campaign, occurrence, step, offset_ms) ? held : null;
+}
+
 async function runHeld(tc: TickContext, stage: CampaignStage | undefined, held: HeldRun): Promise<void> {
   const row: CampaignRunRow = held.row;
   if (!stage) {
     // The campaign or its step was removed from the rules since the run began.
-    await expireRun(tc.env.DB, held, tc.now, "the campaign step is no longer in the rules");
-    logTickEvent("tick.run_expired", { campaign: row.campaign, occurrence: row.occurrence, step: row.step });
+    if (!tc.dryRun) await expireRun(tc.env.DB, held, tc.now, "the campaign step is no longer in the rules");
+    logTick(tc, "tick.run_expired", { campaign: row.campaign, occurrence: row.occurrence, step: row.step });
     return;
   }
   if (tc.now - row.due_at > TICK_LIMITS.staleRunMs) {
-    await expireRun(
-      tc.env.DB,
-      held,
-      tc.now,
-      "unfinished for longer than a day after it was due; not sent late",
-    );
+    if (!tc.dryRun) {
+      await expireRun(
+        tc.env.DB,
+        held,
+        tc.now,
+        "unfinished for longer than a day after it was due; not sent late",
+      );
+    }
     tc.report.campaigns.push({
       campaign: row.campaign,
       occurrence: row.occurrence,
@@ -115,12 +134,12 @@ async function runHeld(tc: TickContext, stage: CampaignStage | undefined, held: 
       ...(JSON.parse(row.stats) as RunStats),
       rows_read_per_selected: null,
     });
-    logTickEvent("tick.run_expired", { campaign: row.campaign, occurrence: row.occurrence, step: row.step });
+    logTick(tc, "tick.run_expired", { campaign: row.campaign, occurrence: row.occurrence, step: row.step });
     return;
   }
   const result = await runCampaignStage(tc, stage, held);
   tc.report.campaigns.push(result);
-  logTickEvent("tick.run", {
+  logTick(tc, "tick.run", {
     campaign: result.campaign,
     occurrence: result.occurrence,
     step: result.step,

@@ -134,6 +134,52 @@ export async function claimOccurrence(
   return taken ? { row: taken, token, resumed: true } : null;
 }
 
+/**
+ * What `claimOccurrence` would do, read-only (a dry tick): the run it would create (not stored), the
+ * lapsed run it would take over, or null when the run is finished or another tick holds it.
+ */
+export async function wouldClaimOccurrence(
+  db: D1Database,
+  stage: CampaignStage,
+  occurrenceAt: number,
+  now: number,
+): Promise<HeldRun | null> {
+  const occurrence = occurrenceKey(occurrenceAt);
+  const existing = await db
+    .prepare(
+      `SELECT * FROM campaign_runs WHERE campaign = ?1 AND occurrence = ?2 AND step = ?3 AND offset_ms = ?4`,
+    )
+    .bind(stage.campaign.key, occurrence, String(stage.step), stage.offsetMs)
+    .first<CampaignRunRow>();
+  if (existing) {
+    const lapsed =
+      existing.status === "running" && existing.lease_expires_at !== null && existing.lease_expires_at <= now;
+    return lapsed ? { row: existing, token: DRY_RUN_TOKEN, resumed: true } : null;
+  }
+  const row: CampaignRunRow = {
+    id: newRunId(now),
+    campaign: stage.campaign.key,
+    occurrence,
+    step: String(stage.step),
+    offset_ms: stage.offsetMs,
+    due_at: occurrenceAt + stage.offsetMs,
+    status: "running",
+    lease_token: DRY_RUN_TOKEN,
+    lease_expires_at: now + TICK_LIMITS.leaseMs,
+    attempts: 1,
+    cursor: null,
+    stats: JSON.stringify(EMPTY_STATS),
+    note: null,
+    claimed_at: now,
+    updated_at: now,
+    finished_at: null,
+  };
+  return { row, token: DRY_RUN_TOKEN, resumed: false };
+}
+
+/** The lease token of a dry tick's claims: never stored, so it matches no row. */
+export const DRY_RUN_TOKEN = "dry-run";
+
 /** Runs left `running` by a tick that died or paused (lease lapsed at `now`), oldest first. */
 export async function lapsedRuns(db: D1Database, now: number, limit: number): Promise<CampaignRunRow[]> {
   const { results } = await db

@@ -6,6 +6,7 @@
 import type { Ruleset } from "../../dsl";
 import type { Env } from "../env";
 import type { QueryBudget } from "./budget";
+import type { DryRunEffects } from "./dry-run";
 import type { TickReport } from "./report";
 
 export interface TickContext {
@@ -19,6 +20,11 @@ export interface TickContext {
   readonly report: TickReport;
   /** Customers per audience page. */
   readonly audiencePageSize: number;
+  /**
+   * A dry run's recorder (`POST /v1/admin/tick {"dry_run": true}`), null for a real tick. Every
+   * programme takes the same path either way; only the write sites branch on it (dry-run.ts).
+   */
+  readonly dryRun: DryRunEffects | null;
 }
 
 /** A `customers` row as `SELECT c.*` returns it (attributes still JSON text). */

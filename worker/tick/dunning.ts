@@ -22,14 +22,14 @@
 import type { CompiledDunning } from "../../dsl";
 import { DAY_MS, dunningPosition } from "../../dsl";
 import { writeEvents } from "../ingest/write-events";
-import { enqueueSends } from "../sends/enqueue";
 import type { SendRequest } from "../sends/types";
 import type { CustomerRowJson, TickContext } from "./context";
+import type { DryOpenedCase } from "./dry-run";
 import { evalContexts } from "./eval-context";
 import { TICK_LIMITS } from "./limits";
-import { logTickEvent } from "./log";
+import { logTick } from "./log";
 import { count } from "./report";
-import { stepSend } from "./step-send";
+import { enqueueTickSends, stepSend } from "./step-send";
 
 /** Runs the dunning programme for one tick. */
 export async function runDunning(tc: TickContext): Promise<void> {
@@ -76,7 +76,10 @@ async function openCases(tc: TickContext): Promise<void> {
         currency: typeof row.currency === "string" ? row.currency : ruleset.currency,
       });
     }
-    if (cases.length > 0) {
+    if (cases.length > 0 && tc.dryRun) {
+      for (const opened of cases) tc.dryRun.openCase(opened);
+      tc.report.dunning.opened += cases.length;
+    } else if (cases.length > 0) {
       const inserted = await env.DB.prepare(
         `INSERT INTO dunning_cases (customer_id, invoice_id, cadence, status, failed_at, amount, currency, opened_at)
          SELECT x.value ->> 'customer_id', x.value ->> 'invoice_id', x.value ->> 'cadence', 'open',
@@ -104,6 +107,11 @@ interface CaseRow extends CustomerRowJson {
   case_paid_at: number | null;
 }
 
+/** When a payment for the case's invoice succeeded, at or before the tick (null: not yet). */
+const paidAtSql = (customerId: string, invoiceId: string, now: string) =>
+  `(SELECT min(s.occurred_at) FROM events s WHERE s.customer_id = ${customerId} AND s.type = 'payment.succeeded'
+     AND s.occurred_at <= ${now} AND json_extract(s.properties, '$.invoice_id') = ${invoiceId})`;
+
 async function progressCases(tc: TickContext): Promise<void> {
   const { env, now, budget } = tc;
   let cursor: [number, number] = [Number.MIN_SAFE_INTEGER, 0];
@@ -113,8 +121,7 @@ async function progressCases(tc: TickContext): Promise<void> {
     const { results, meta } = await env.DB.prepare(
       `SELECT c.*, d.rowid AS case_rowid, d.invoice_id AS case_invoice_id, d.cadence AS case_cadence,
          d.failed_at AS case_failed_at, d.amount AS case_amount, d.last_step AS case_last_step,
-         (SELECT min(s.occurred_at) FROM events s WHERE s.customer_id = d.customer_id AND s.type = 'payment.succeeded'
-            AND s.occurred_at <= ?4 AND json_extract(s.properties, '$.invoice_id') = d.invoice_id) AS case_paid_at
+         ${paidAtSql("d.customer_id", "d.invoice_id", "?4")} AS case_paid_at
        FROM dunning_cases d JOIN customers c ON c.id = d.customer_id
        WHERE d.status = 'open' AND (d.failed_at, d.rowid) > (?1, ?2) AND d.failed_at <= ?4
        ORDER BY d.failed_at, d.rowid LIMIT ?3`,
@@ -122,42 +129,71 @@ async function progressCases(tc: TickContext): Promise<void> {
       .bind(cursor[0], cursor[1], TICK_LIMITS.lifecyclePageSize, now)
       .all<CaseRow>();
     tc.report.dunning.rows_read += meta.rows_read ?? 0;
-    if (results.length === 0) return;
-    const sends: { request: SendRequest; row: CaseRow }[] = [];
-    // A case reaching its final day closes only once its final sends are stored: closed first, a
-    // failed enqueue would leave it closed with its last message never sent, and no tick retries.
-    const finalCloses: (() => Promise<void>)[] = [];
-    for (const row of results) {
-      const outcome = await progressCase(tc, row);
-      sends.push(...outcome.requests.map((request) => ({ request, row })));
-      if (outcome.closeFinal) finalCloses.push(outcome.closeFinal);
-    }
-    if (sends.length > 0) {
-      const enqueued = await enqueueSends(
-        env,
-        sends.map((send) => send.request),
-        now,
-      );
-      tc.report.dunning.sent += enqueued.createdIds.length;
-      for (const send of sends)
-        count(tc.report.dunning.steps, `${send.request.programmeKey}/${send.request.step}`);
-      const stepUpdates = sends
-        .filter((send) => send.request.step.startsWith("day-"))
-        .map((send) => ({ rowid: send.row.case_rowid, step: send.request.step }));
-      if (stepUpdates.length > 0) {
-        await env.DB.prepare(
-          `UPDATE dunning_cases SET last_step = u.value ->> 'step', last_step_at = ?2
-           FROM json_each(?1) AS u WHERE dunning_cases.rowid = u.value ->> 'rowid' AND dunning_cases.status = 'open'`,
-        )
-          .bind(JSON.stringify(stepUpdates), now)
-          .run();
-      }
-    }
-    for (const closeFinal of finalCloses) await closeFinal();
+    if (results.length === 0) break;
+    await progressPage(tc, results);
     const last = results[results.length - 1]!;
     cursor = [last.case_failed_at, last.case_rowid];
-    if (results.length < TICK_LIMITS.lifecyclePageSize) return;
+    if (results.length < TICK_LIMITS.lifecyclePageSize) break;
   }
+  if (tc.dryRun) await progressOpenedInMemory(tc, tc.dryRun.casesOpened());
+}
+
+/**
+ * A dry tick's own cases: openCases recorded them instead of inserting them, so they are read as
+ * progressCases reads a stored case (the customer row, a payment since), with no step sent yet.
+ */
+async function progressOpenedInMemory(tc: TickContext, opened: readonly DryOpenedCase[]): Promise<void> {
+  for (let start = 0; start < opened.length; start += TICK_LIMITS.lifecyclePageSize) {
+    if (tc.budget.exhausted()) return;
+    const page = opened.slice(start, start + TICK_LIMITS.lifecyclePageSize);
+    const { results, meta } = await tc.env.DB.prepare(
+      `SELECT c.*, -1 - x.key AS case_rowid, x.value ->> 'invoice_id' AS case_invoice_id,
+         x.value ->> 'cadence' AS case_cadence, x.value ->> 'failed_at' AS case_failed_at,
+         x.value ->> 'amount' AS case_amount, NULL AS case_last_step,
+         ${paidAtSql("c.id", "x.value ->> 'invoice_id'", "?2")} AS case_paid_at
+       FROM json_each(?1) AS x JOIN customers c ON c.id = x.value ->> 'customer_id'
+       ORDER BY x.key`,
+    )
+      .bind(JSON.stringify(page), tc.now)
+      .all<CaseRow>();
+    tc.report.dunning.rows_read += meta.rows_read ?? 0;
+    await progressPage(tc, results);
+  }
+}
+
+/** Progresses one page of open cases: their sends, step marks and final closes. */
+async function progressPage(tc: TickContext, results: readonly CaseRow[]): Promise<void> {
+  const { env, now } = tc;
+  const sends: { request: SendRequest; row: CaseRow }[] = [];
+  // A case reaching its final day closes only once its final sends are stored: closed first, a
+  // failed enqueue would leave it closed with its last message never sent, and no tick retries.
+  const finalCloses: (() => Promise<void>)[] = [];
+  for (const row of results) {
+    const outcome = await progressCase(tc, row);
+    sends.push(...outcome.requests.map((request) => ({ request, row })));
+    if (outcome.closeFinal) finalCloses.push(outcome.closeFinal);
+  }
+  if (sends.length > 0) {
+    const enqueued = await enqueueTickSends(
+      tc,
+      sends.map((send) => send.request),
+    );
+    tc.report.dunning.sent += enqueued.createdIds.length;
+    for (const send of sends)
+      count(tc.report.dunning.steps, `${send.request.programmeKey}/${send.request.step}`);
+    const stepUpdates = sends
+      .filter((send) => send.request.step.startsWith("day-"))
+      .map((send) => ({ rowid: send.row.case_rowid, step: send.request.step }));
+    if (stepUpdates.length > 0 && !tc.dryRun) {
+      await env.DB.prepare(
+        `UPDATE dunning_cases SET last_step = u.value ->> 'step', last_step_at = ?2
+           FROM json_each(?1) AS u WHERE dunning_cases.rowid = u.value ->> 'rowid' AND dunning_cases.status = 'open'`,
+      )
+        .bind(JSON.stringify(stepUpdates), now)
+        .run();
+    }
+  }
+  for (const closeFinal of finalCloses) await closeFinal();
 }
 
 /**
@@ -169,7 +205,18 @@ async function progressCase(
   row: CaseRow,
 ): Promise<{ requests: SendRequest[]; closeFinal?: () => Promise<void> }> {
   const { env, ruleset, now } = tc;
+  const cadence = ruleset.dunning.find((candidate) => candidate.ir.key === row.case_cadence);
   const close = async (status: "recovered" | "canceled" | "final", extra: string, params: unknown[]) => {
+    if (tc.dryRun) {
+      tc.dryRun.closeCase({
+        customer_id: row.id,
+        invoice_id: row.case_invoice_id,
+        cadence: row.case_cadence,
+        status,
+        actions: status === "final" ? [...(cadence?.ir.final.actions ?? [])] : null,
+      });
+      return true;
+    }
     const result = await env.DB.prepare(
       `UPDATE dunning_cases SET status = ?2, closed_at = ?3 ${extra} WHERE rowid = ?1 AND status = 'open'`,
     )
@@ -187,7 +234,7 @@ async function progressCase(
       ])
     ) {
       tc.report.dunning.recovered += 1;
-      logTickEvent("tick.dunning_recovered", {
+      logTick(tc, "tick.dunning_recovered", {
         customerId: row.id,
         invoiceId: row.case_invoice_id,
         afterStep: row.case_last_step,
@@ -196,9 +243,8 @@ async function progressCase(
     }
     return { requests: [] };
   }
-  const cadence = ruleset.dunning.find((candidate) => candidate.ir.key === row.case_cadence);
   if (!cadence) {
-    logTickEvent("tick.dunning_error", {
+    logTick(tc, "tick.dunning_error", {
       customerId: row.id,
       invoiceId: row.case_invoice_id,
       error: `cadence "${row.case_cadence}" is no longer in the rules; the case stays open`,
@@ -220,7 +266,7 @@ async function progressCase(
     const closeFinal = async () => {
       if (await close("final", ", final_actions = ?4", [JSON.stringify(cadence.ir.final.actions)])) {
         tc.report.dunning.final_actions += 1;
-        logTickEvent("tick.dunning_final", {
+        logTick(tc, "tick.dunning_final", {
           customerId: row.id,
           invoiceId: row.case_invoice_id,
           actions: cadence.ir.final.actions.join(","),
@@ -248,6 +294,7 @@ async function progressCase(
     content: { message: step.message, offer: null, fallbackMessage: null },
     offerContext: "dunning",
     extraVariables: caseVariables,
+    dryRun: tc.dryRun,
   });
   return { requests: outcome.kind === "send" ? [outcome.request] : [] };
 }
@@ -272,7 +319,9 @@ async function finalActions(
   const final = cadence.ir.final;
   const requests: SendRequest[] = [];
   const variables = { invoice_id: row.case_invoice_id, dunning_actions: final.actions.join(",") };
-  if (final.actions.includes("cancel") && row.status !== "canceled") {
+  if (final.actions.includes("cancel") && row.status !== "canceled" && tc.dryRun) {
+    tc.dryRun.cancel({ customer_id: row.id, invoice_id: row.case_invoice_id, cadence: cadence.ir.key });
+  } else if (final.actions.includes("cancel") && row.status !== "canceled") {
     // Through ingest, like any cancellation, so the profile (status, canceled_at, churn_reason) stays
     // a function of the event set; the id makes a repeat a no-op.
     await writeEvents(
@@ -302,6 +351,7 @@ async function finalActions(
       programme: programme("final"),
       content: { message: final.message, offer: null, fallbackMessage: null },
       offerContext: "dunning",
+      dryRun: tc.dryRun,
       extraVariables: variables,
     });
     if (outcome.kind === "send") requests.push(outcome.request);
@@ -316,6 +366,7 @@ async function finalActions(
       programme: programme("final-webhook"),
       content: { message, offer: null, fallbackMessage: null },
       offerContext: "dunning",
+      dryRun: tc.dryRun,
       extraVariables: { ...variables, event: "dunning.final" },
     });
     if (outcome.kind === "send") requests.push({ ...outcome.request, channel: "webhook" });

@@ -19,14 +19,13 @@
 
 import type { StepIR } from "../../dsl";
 import { inactivityDue, winbackPosition } from "../../dsl";
-import { enqueueSends } from "../sends/enqueue";
 import type { ProgrammeKind, SendRequest } from "../sends/types";
 import type { CustomerRowJson, TickContext } from "./context";
 import { evalContexts } from "./eval-context";
 import { TICK_LIMITS } from "./limits";
-import { logTickEvent } from "./log";
+import { logTick } from "./log";
 import { count } from "./report";
-import { stepSend } from "./step-send";
+import { enqueueTickSends, stepSend } from "./step-send";
 
 const DAY_MS = 86_400_000;
 
@@ -51,7 +50,7 @@ export async function runLifecycle(tc: TickContext, watermark: number | null): P
   tc.report.lifecycle.window = { from: new Date(from).toISOString(), to: new Date(now).toISOString() };
   if (wanted < floor) {
     tc.report.lifecycle.truncated = true;
-    logTickEvent("tick.lifecycle_catch_up_truncated", {
+    logTick(tc, "tick.lifecycle_catch_up_truncated", {
       watermark: watermark === null ? null : new Date(watermark).toISOString(),
       from: new Date(from).toISOString(),
     });
@@ -207,6 +206,9 @@ async function scan(
       // watermark stays, so the next tick's window still holds the rest.
       if (budget.exhausted(20)) break;
       handled += 1;
+      // The dunning final action of this dry tick canceled the customer: the real tick's scan,
+      // reading after that write, would not have found them (it asks for a status they no longer have).
+      if (spec.kind !== "winback" && tc.dryRun?.canceled(row.id)) continue;
       const choice = await choose(row, contexts[index]!);
       if (!choice) continue;
       const outcome = await stepSend({
@@ -217,6 +219,7 @@ async function scan(
         programme: { kind: spec.kind, key: spec.key, occurrence: choice.occurrence, step: spec.step },
         content: choice.content,
         offerContext: choice.offerContext,
+        dryRun: tc.dryRun,
       });
       if (outcome.kind === "no_offer") {
         tc.report.lifecycle.no_offer += 1;
@@ -227,7 +230,7 @@ async function scan(
       count(tc.report.lifecycle.steps, `${spec.kind}/${spec.key}/${spec.step}`);
     }
     if (sends.length > 0) {
-      const enqueued = await enqueueSends(env, sends, now);
+      const enqueued = await enqueueTickSends(tc, sends);
       tc.report.lifecycle.sent += enqueued.createdIds.length;
     }
     if (handled < results.length) return;

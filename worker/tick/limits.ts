@@ -36,4 +36,6 @@ export const TICK_LIMITS = Object.freeze({
   lifecycleCatchUpMs: 7 * DAY_MS,
   /** Customers per lifecycle page. */
   lifecyclePageSize: 200,
+  /** Entries per list in a dry run's answer (sends, decisions, …); the rest are counted, not listed. */
+  dryRunListLimit: 500,
 });

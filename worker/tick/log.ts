@@ -12,3 +12,12 @@ export function logTickEvent(event: string, fields: Record<string, LogValue>): v
   if (event.endsWith("error") || event.endsWith("skipped") || event.endsWith("truncated")) console.warn(line);
   else console.log(line);
 }
+
+/** Logs one event of the tick `tc`; a dry run's lines say so (`dryRun: true`), as nothing happened. */
+export function logTick(
+  tc: { readonly dryRun: unknown },
+  event: string,
+  fields: Record<string, LogValue>,
+): void {
+  logTickEvent(event, tc.dryRun ? { ...fields, dryRun: true } : fields);
+}

@@ -7,22 +7,28 @@
  * the others still run; the watermarks move only when everything before the archiver finished, so the
  * next tick catches up (an unfinished archive simply resumes).
  *
+ * A dry run (`options.dryRun`, the admin route's `"dry_run": true`) runs the same code with a
+ * recorder in place of every write (dry-run.ts) and handles that refuse writes (read-only-db.ts):
+ * it reports what the tick would do and leaves D1, the queue, R2 and the watermarks as they were.
+ *
  * Flow: scheduled / admin route → runTick → campaigns.ts, dunning.ts, lifecycle.ts → enqueueSends →
  * rebound-sends queue → consumer (worker/sends/consume.ts).
  */
 import type { Ruleset } from "../../dsl";
-import { archiveEvents } from "../archive/archive-events";
+import { archiveEvents, archivePreview } from "../archive/archive-events";
 import type { Env } from "../env";
-import { continueErasures } from "../privacy/customer-data";
-import { publishDueSends } from "../sends/publish";
+import { continueErasures, erasuresToContinue } from "../privacy/customer-data";
+import { dueUnpublishedSends, publishDueSends } from "../sends/publish";
 import { QueryBudget } from "./budget";
 import { runCampaigns } from "./campaigns";
 import type { TickContext } from "./context";
+import type { DryRunEffects } from "./dry-run";
 import { catchUpFrom } from "./due";
 import { runDunning } from "./dunning";
 import { runLifecycle } from "./lifecycle";
 import { TICK_LIMITS } from "./limits";
-import { logTickEvent } from "./log";
+import { logTick } from "./log";
+import { REFUSING_QUEUE, ReadOnlyD1 } from "./read-only-db";
 import { emptyReport, type TickReport } from "./report";
 import { advanceWatermark, readWatermarks } from "./state";
 
@@ -36,6 +42,11 @@ export interface TickOptions {
   queryBudget?: number;
   /** Customers per audience page (default TICK_LIMITS.audiencePageSize). */
   audiencePageSize?: number;
+  /**
+   * Run dry: record what the tick would write here instead of writing it (the report then holds
+   * the counts the tick would have). Nothing is written to D1, the queue or R2.
+   */
+  dryRun?: DryRunEffects | null;
 }
 
 /**
@@ -45,9 +56,12 @@ export interface TickOptions {
  */
 export async function runTick(bindings: Env, now: number, options: TickOptions): Promise<TickReport> {
   const ruleset = options.ruleset;
+  const dryRun = options.dryRun ?? null;
   // The budget is the tick's database handle: everything below queries through it and is counted there.
-  const budget = new QueryBudget(bindings.DB, options.queryBudget);
-  const env: Env = { ...bindings, DB: budget };
+  const budget = new QueryBudget(dryRun ? new ReadOnlyD1(bindings.DB) : bindings.DB, options.queryBudget);
+  const env: Env = dryRun
+    ? { ...bindings, DB: budget, SENDS: REFUSING_QUEUE, ARCHIVE: undefined }
+    : { ...bindings, DB: budget };
   const marks = await readWatermarks(env.DB);
   const from = catchUpFrom(marks.tick, now);
   const report = emptyReport(now, from);
@@ -58,6 +72,7 @@ export async function runTick(bindings: Env, now: number, options: TickOptions):
     budget,
     report,
     audiencePageSize: options.audiencePageSize ?? TICK_LIMITS.audiencePageSize,
+    dryRun,
   };
 
   const programme = async (name: string, run: () => Promise<void>): Promise<void> => {
@@ -66,11 +81,12 @@ export async function runTick(bindings: Env, now: number, options: TickOptions):
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       report.errors.push({ programme: name, message });
-      logTickEvent("tick.programme_error", { programme: name, error: message, at: report.at });
+      logTick(tc, "tick.programme_error", { programme: name, error: message, at: report.at });
     }
   };
   await programme("publish", async () => {
-    report.republished = await publishDueSends(env, now);
+    if (dryRun) dryRun.republish = report.republished = (await dueUnpublishedSends(env, now)).length;
+    else report.republished = await publishDueSends(env, now);
   });
   await programme("campaigns", () => runCampaigns(tc, from));
   await programme("dunning", () => runDunning(tc));
@@ -79,6 +95,18 @@ export async function runTick(bindings: Env, now: number, options: TickOptions):
   const paused = report.campaigns.some((run) => run.status === "paused") || budget.exhausted();
   report.clean = report.errors.length === 0 && !paused;
   await programme("archive", async () => {
+    if (dryRun) {
+      const preview = await archivePreview(env.DB, bindings.ARCHIVE !== undefined, {
+        now,
+        retentionMs: ruleset.ir.eventRetentionMs,
+      });
+      dryRun.archive = {
+        ...preview,
+        erasures_to_continue: await erasuresToContinue(env.DB, bindings.ARCHIVE),
+        note: "a dry run archives nothing and rewrites no archive object: this is where the tick would start",
+      };
+      return;
+    }
     report.archive = await archiveEvents(env.DB, env.ARCHIVE, {
       now,
       retentionMs: ruleset.ir.eventRetentionMs,
@@ -86,12 +114,12 @@ export async function runTick(bindings: Env, now: number, options: TickOptions):
     });
     report.archive.erasure_objects_rewritten = await continueErasures(env.DB, env.ARCHIVE, now);
   });
-  if (report.clean) {
+  if (report.clean && !dryRun) {
     await env.DB.batch([advanceWatermark(env.DB, "tick", now), advanceWatermark(env.DB, "lifecycle", now)]);
   }
   report.queries = budget.queries;
   report.rows_read = budget.rowsRead;
-  logTickEvent("tick.done", {
+  logTick(tc, "tick.done", {
     at: report.at,
     clean: report.clean,
     runs: report.campaigns.length,

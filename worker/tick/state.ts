@@ -25,3 +25,26 @@ export function advanceWatermark(db: D1Database, key: WatermarkKey, value: numbe
     )
     .bind(key, value);
 }
+
+/**
+ * Where a deployment that steps through time has got to: a real `POST /v1/admin/tick` dated after the
+ * wall clock records its `at` here before it runs (only where REBOUND_ALLOW_FUTURE_TICKS allows such a
+ * tick), so the queue consumer can deliver what that tick sends while it is still running
+ * (worker/queue/simulated-clock.ts). It only moves forward.
+ */
+export function advanceSimulatedClock(db: D1Database, at: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO tick_state (key, value, updated_at) VALUES ('simulated_clock', ?1, ?1)
+       ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value), updated_at = excluded.updated_at`,
+    )
+    .bind(at);
+}
+
+/** The later of the last clean tick and the simulated clock (null: neither was ever set). */
+export async function readSimulatedClock(db: D1Database): Promise<number | null> {
+  const row = await db
+    .prepare("SELECT max(value) AS reached FROM tick_state WHERE key IN ('tick', 'simulated_clock')")
+    .first<{ reached: number | null }>();
+  return row?.reached ?? null;
+}

@@ -5,7 +5,8 @@
  * there is none, snapshots the template variables, picks the channel, and defers the send past
  * quiet hours in the customer's zone.
  *
- * Flow: programme (campaign-run.ts, dunning.ts, lifecycle.ts) → stepSend → enqueueSends.
+ * Flow: programme (campaign-run.ts, dunning.ts, lifecycle.ts) → stepSend → enqueueTickSends →
+ * enqueueSends (a dry tick: DryRunEffects.recordSends).
  */
 
 import type { OfferContext, Ruleset } from "../../dsl";
@@ -13,7 +14,10 @@ import { isQuiet, isValidTimeZone, messageVariables, nextAllowedTime, type Quiet
 import { decideAndRecord } from "../decisions/decide-and-record";
 import type { Env } from "../env";
 import { channelForRulesChannel } from "../sends/channel-choice";
+import { type EnqueueResult, enqueueSends } from "../sends/enqueue";
 import type { ProgrammeKind, SendRequest, TemplateVariables } from "../sends/types";
+import type { TickContext } from "./context";
+import type { DryRunEffects } from "./dry-run";
 
 /** The parts of a step that decide what is sent (StepIR, or a dunning step's message). */
 export interface StepContent {
@@ -41,6 +45,8 @@ export interface StepSendInput {
   readonly quietHours?: QuietHours | null;
   /** Extra template variables (dunning: the case's invoice and amount). */
   readonly extraVariables?: TemplateVariables;
+  /** A dry tick's recorder: the offer is decided without storing it, and the decision recorded. */
+  readonly dryRun?: DryRunEffects | null;
 }
 
 export type StepSendOutcome =
@@ -63,9 +69,11 @@ export async function stepSend(input: StepSendInput): Promise<StepSendOutcome> {
         now: input.now,
         only: content.offer === "best" ? null : [content.offer],
         source: "campaign",
+        dryRun: input.dryRun != null,
       },
       ruleset,
     );
+    input.dryRun?.recordDecision(result);
     if (result.decision.offer && result.chosenOffer) {
       offer = result.chosenOffer;
       messageKey ??= offer.message;
@@ -106,6 +114,13 @@ export async function stepSend(input: StepSendInput): Promise<StepSendOutcome> {
     notBefore,
   };
   return { kind: "send", request, deferred: notBefore > input.now };
+}
+
+/** Stores a tick's sends (enqueueSends); a dry tick records them instead, rendered. */
+export function enqueueTickSends(tc: TickContext, sends: readonly SendRequest[]): Promise<EnqueueResult> {
+  return tc.dryRun
+    ? tc.dryRun.recordSends(tc.env, tc.ruleset, sends, tc.now)
+    : enqueueSends(tc.env, sends, tc.now);
 }
 
 /**

@@ -4,12 +4,37 @@
  * read per selected customer), catch-up, dunning and lifecycle sends. The same code as the Cron
  * Trigger, so local use and tests move through time instead of waiting. Ticking the same moment
  * twice claims nothing new and sends nothing new.
+ *
+ * `{"at": "…", "dry_run": true}` answers what that tick would do and writes nothing (no D1 row, no
+ * queue message, no R2 object; the watermarks stay): the same programmes run, with every write
+ * recorded instead (worker/tick/dry-run.ts). Since it writes nothing, a dry run may be dated after
+ * the wall clock where a real tick may not. The answer:
+ *
+ *   { "tick": <the report, with the counts the tick would have>, "dry_run": true,
+ *     "effects": {
+ *       "sends": [{ programme_kind, programme_key, occurrence, step, customer_id, channel,
+ *                   message_key, send_at, offer_key, subject, body }],   // rendered as delivered
+ *       "decisions": [{ customer_id, context, offer_key, expires_at, outcome }],
+ *       "dunning": { "opened": [{ customer_id, invoice_id, cadence }],
+ *                    "closed": [{ customer_id, invoice_id, cadence, status, actions }],
+ *                    "cancellations": [{ customer_id, invoice_id, cadence }] },
+ *       "exclusions": [{ campaign, occurrence, step, customer_id, reason, detail }],
+ *       "republish": <sends the tick would put on the queue>,
+ *       "archive": { skipped, day, erasures_to_continue, note } },
+ *     "truncated": { "sends": <left out>, "decisions": …, "exclusions": …, "dunning_opened": …,
+ *                    "dunning_closed": …, "dunning_cancellations": … } }
+ *
+ * Each list holds at most TICK_LIMITS.dryRunListLimit entries; `truncated` says how many more there
+ * were, and the report's counts stay exact. A decision the tick would create has an id it never
+ * stores, so a rendered accept link shows an id that will differ from the real tick's.
  */
 import type { Context } from "hono";
 import { wallClock } from "../../clock";
 import { type ErrorDetail, validationFailed } from "../../errors";
 import { REQUEST_LIMITS } from "../../limits";
+import { DryRunEffects } from "../../tick/dry-run";
 import { runTick } from "../../tick/run-tick";
+import { advanceSimulatedClock } from "../../tick/state";
 import { parseInstant } from "../../timestamps";
 import type { AppEnv, RouteDef } from "../app-env";
 import { readJsonBody } from "../json-body";
@@ -18,8 +43,17 @@ async function postTick(c: Context<AppEnv>): Promise<Response> {
   const hasBody =
     (c.req.header("content-length") ?? "0") !== "0" || c.req.header("content-type") !== undefined;
   const body = hasBody ? await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes) : {};
-  const at = readAt(body);
+  const { at, dryRun } = readTickRequest(body);
+  if (dryRun) {
+    const effects = new DryRunEffects();
+    const report = await runTick(c.env, at, { ruleset: c.get("ruleset"), dryRun: effects });
+    return c.json({ tick: report, dry_run: true, ...effects.toJSON() });
+  }
   refuseFutureTick(at, c.env);
+  // Past refuseFutureTick a tick after the wall clock is allowed here: record how far the simulated
+  // clock has got first, so the queue consumer delivers this tick's sends while it still runs.
+  if (at > wallClock() && c.env.REBOUND_ALLOW_FUTURE_TICKS === "true")
+    await advanceSimulatedClock(c.env.DB, at).run();
   const report = await runTick(c.env, at, { ruleset: c.get("ruleset") });
   return c.json({ tick: report });
 }
@@ -46,8 +80,10 @@ function refuseFutureTick(at: number, env: AppEnv["Bindings"]): void {
   ]);
 }
 
-/** The tick's moment from the body; every problem is a 400 with its JSON Pointer. */
-function readAt(body: unknown): number {
+const TICK_FIELDS = new Set(["at", "dry_run"]);
+
+/** The tick's moment and mode from the body; every problem is a 400 with its JSON Pointer. */
+function readTickRequest(body: unknown): { at: number; dryRun: boolean } {
   const problems: ErrorDetail[] = [];
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw validationFailed([
@@ -55,8 +91,15 @@ function readAt(body: unknown): number {
     ]);
   }
   for (const key of Object.keys(body)) {
-    if (key !== "at")
-      problems.push({ path: `/${key}`, message: "is not a field of a tick request (only `at`)" });
+    if (!TICK_FIELDS.has(key))
+      problems.push({
+        path: `/${key}`,
+        message: "is not a field of a tick request (only `at` and `dry_run`)",
+      });
+  }
+  const dryRun: unknown = (body as { dry_run?: unknown }).dry_run;
+  if (dryRun !== undefined && typeof dryRun !== "boolean") {
+    problems.push({ path: "/dry_run", message: "must be true or false" });
   }
   const at: unknown = (body as { at?: unknown }).at;
   let instant = wallClock();
@@ -73,7 +116,7 @@ function readAt(body: unknown): number {
     }
   }
   if (problems.length > 0) throw validationFailed(problems);
-  return instant;
+  return { at: instant, dryRun: dryRun === true };
 }
 
 export const adminTickRoutes: readonly RouteDef[] = [
