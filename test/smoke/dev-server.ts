@@ -28,8 +28,11 @@ export interface SmokeServer {
   ): Promise<{ status: number; body: Json }>;
 }
 
-/** Registers the server's start and stop around the calling test file's tests. */
-export function useDevServer(statePrefix: string): SmokeServer {
+/**
+ * Registers the server's start and stop around the calling test file's tests. `vars` are further
+ * variables for the Worker (e.g. REBOUND_ALLOW_FUTURE_TICKS).
+ */
+export function useDevServer(statePrefix: string, vars: Record<string, string> = {}): SmokeServer {
   let server: DevServer | undefined;
   let stateDir: string | undefined;
   const adminKey = `smoke-admin-${crypto.randomUUID()}`;
@@ -40,7 +43,7 @@ export function useDevServer(statePrefix: string): SmokeServer {
     server = await startDevServer({
       port: await freePort(),
       persistTo: stateDir,
-      secrets: { REBOUND_ADMIN_KEY: adminKey },
+      secrets: { ...vars, REBOUND_ADMIN_KEY: adminKey },
     });
   });
 
