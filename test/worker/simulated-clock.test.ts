@@ -12,7 +12,7 @@ import { newSendId } from "../../worker/ids";
 import { advanceSimulatedClock } from "../../worker/tick/state";
 import { call, issueKey } from "./helpers";
 import { sendRow } from "./sends-fixtures";
-import { DAY, events, isoOf, MINUTE, resetTick, sendsOf, subscriber } from "./tick-fixtures";
+import { DAY, events, HOUR, isoOf, MINUTE, resetTick, sendsOf, subscriber } from "./tick-fixtures";
 
 beforeEach(resetTick);
 
@@ -35,6 +35,25 @@ async function adminTick(key: string, at: number, bindings: Env) {
     ctx,
   );
   expect(response.status).toBe(200);
+}
+
+/** POST /v1/admin/tick at `at` and its report. */
+async function adminTickReport(key: string, at: number, bindings: Env) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(
+    new Request("http://rebound.test/v1/admin/tick", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        at: isoOf(at),
+        ...(bindings.REBOUND_ALLOW_FUTURE_TICKS ? {} : { dry_run: true }),
+      }),
+    }),
+    bindings,
+    ctx,
+  );
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { tick: { republished: number } }).tick;
 }
 
 /** Hands `sendIds` to the Worker's queue entry point as one rebound-sends batch, as the queue does. */
@@ -126,6 +145,23 @@ describe("a simulated future where the deployment allows future ticks", () => {
     // Without the setting the same record changes nothing.
     const later = await storedSend(future + MINUTE, "cus_sim_running_off");
     expect((await queueBatch([later], production())).retryMessages).toHaveLength(1);
+  });
+
+  it("republishes a send deferred past quiet hours once the simulated clock reaches it", async () => {
+    const admin = await issueKey(["admin"]);
+    const tickAt = Date.now() + 10 * DAY;
+    const sendId = await storedSend(tickAt, "cus_sim_quiet");
+    // Published by its tick with a queue delay to the end of the customer's night: nine real hours.
+    await env.DB.prepare("UPDATE sends SET not_before = ?2 WHERE id = ?1")
+      .bind(sendId, tickAt + 9 * HOUR)
+      .run();
+    // Not yet at eight simulated hours, and republished at the simulated day after.
+    const before = await adminTickReport(admin, tickAt + 8 * HOUR, env);
+    expect(before.republished).toBe(0);
+    const report = await adminTickReport(admin, tickAt + DAY, env);
+    expect(report.republished).toBe(1);
+    await queueBatch([sendId], env);
+    expect(await sendRow(sendId)).toMatchObject({ status: "sent" });
   });
 
   it("keeps the wall clock without the setting: the simulated day's sends stay queued", async () => {

@@ -71,3 +71,22 @@ export async function dueUnpublishedSends(env: Env, now: number): Promise<DueSen
     .all<DueSend>();
   return results;
 }
+
+/**
+ * Where the deployment steps through time (REBOUND_ALLOW_FUTURE_TICKS, as `npm start` sets): sends a
+ * future tick put on the queue with a delay (deferred past the customer's quiet hours), which the
+ * queue counts in real time, once the simulated clock has reached them. They are published again
+ * without a delay; a message published twice is harmless (the consumer claims each row once), and
+ * a send already attempted is left to its retry schedule. Returns how many were published.
+ */
+export async function publishSimulatedDueSends(env: Env, now: number): Promise<number> {
+  const { results } = await env.DB.prepare(
+    `SELECT id, not_before AS notBefore FROM sends
+     WHERE status = 'queued' AND attempts = 0 AND enqueued_at IS NOT NULL AND enqueued_at < not_before
+       AND not_before <= ?1
+     ORDER BY not_before LIMIT ?2`,
+  )
+    .bind(now, SEND_LIMITS.publishSweepLimit)
+    .all<DueSend>();
+  return publishSends(env, results, now);
+}

@@ -18,7 +18,7 @@ import type { Ruleset } from "../../dsl";
 import { archiveEvents, archivePreview } from "../archive/archive-events";
 import type { Env } from "../env";
 import { continueErasures, erasuresToContinue } from "../privacy/customer-data";
-import { dueUnpublishedSends, publishDueSends } from "../sends/publish";
+import { dueUnpublishedSends, publishDueSends, publishSimulatedDueSends } from "../sends/publish";
 import { QueryBudget } from "./budget";
 import { runCampaigns } from "./campaigns";
 import type { TickContext } from "./context";
@@ -86,7 +86,12 @@ export async function runTick(bindings: Env, now: number, options: TickOptions):
   };
   await programme("publish", async () => {
     if (dryRun) dryRun.republish = report.republished = (await dueUnpublishedSends(env, now)).length;
-    else report.republished = await publishDueSends(env, now);
+    else {
+      report.republished = await publishDueSends(env, now);
+      // Stepping through time locally: quiet-hours deferrals the simulated clock has reached.
+      if (env.REBOUND_ALLOW_FUTURE_TICKS === "true")
+        report.republished += await publishSimulatedDueSends(env, now);
+    }
   });
   await programme("campaigns", () => runCampaigns(tc, from));
   await programme("dunning", () => runDunning(tc));
