@@ -7,6 +7,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, Scalar } from "yaml";
 import type { Diagnostic, DiagnosticCode, Span } from "../errors";
+import { INDENTATION_ERROR_CODES, INDENTATION_HINT, indentationProblem } from "./indentation";
 
 /** One rule file as text, with the offsets where its lines start (for offset → line:col). */
 export interface SourceFile {
@@ -110,17 +111,57 @@ export function loadRuleFile(path: string, text: string): LoadedFile {
   for (const error of doc.errors) {
     const code: DiagnosticCode = error.code === "DUPLICATE_KEY" ? "duplicate_key" : "yaml_syntax";
     const [lineStart, end] = error.pos;
-    // yaml places a mis-indented line's error at the start of the line; the caret belongs under the
-    // key that is out of line, which is what the author has to move.
-    const start = error.code === "BAD_INDENT" ? skipSpaces(text, lineStart) : lineStart;
-    diagnostics.push(
-      diagnosticAt(source, { start, end: Math.max(end, start + 1) }, code, firstLine(error.message)),
+    const message = firstLine(error.message);
+    const diagnostic = indentationDiagnostic(source, error.code, message, lineStart) ?? {
+      // yaml places a mis-indented line's error at the start of the line; the caret belongs under
+      // the key that is out of line, which is what the author has to move.
+      start: error.code === "BAD_INDENT" ? skipSpaces(text, lineStart) : lineStart,
+      end,
+      message,
+      hint: undefined,
+    };
+    const located = diagnosticAt(
+      source,
+      { start: diagnostic.start, end: Math.max(diagnostic.end, diagnostic.start + 1) },
+      code,
+      diagnostic.message,
+      diagnostic.hint,
     );
+    // One mistake often yields two parser errors at one place: report it once.
+    if (!diagnostics.some((d) => d.code === code && d.line === located.line && d.column === located.column))
+      diagnostics.push(located);
   }
   const hasSyntaxError = diagnostics.some((d) => d.code === "yaml_syntax");
   const root =
     hasSyntaxError || doc.contents === null ? null : convert(doc.contents, doc, source, diagnostics);
   return { source, root, diagnostics };
+}
+
+/**
+ * An indentation mistake explained at the line that is out of place (the parser often blames the
+ * line before it, in its own terms), or with a general hint when no single line is to blame.
+ * Undefined for errors that are not about indentation.
+ */
+function indentationDiagnostic(
+  source: SourceFile,
+  code: string,
+  message: string,
+  at: number,
+): { start: number; end: number; message: string; hint: string } | undefined {
+  const aboutIndentation =
+    INDENTATION_ERROR_CODES.has(code) &&
+    (code !== "MISSING_CHAR" || /without - indicator|followed by map values/.test(message));
+  if (!aboutIndentation) return undefined;
+  const problem = indentationProblem(source.text, at);
+  if (problem) return problem;
+  if (code === "MISSING_CHAR" && !/without - indicator/.test(message)) return undefined;
+  const end = source.text.indexOf("\n", at);
+  return {
+    start: skipSpaces(source.text, at),
+    end: end === -1 ? source.text.length : end,
+    message,
+    hint: INDENTATION_HINT,
+  };
 }
 
 function skipSpaces(text: string, from: number): number {

@@ -85,7 +85,18 @@ describe("expression positions inside YAML scalars", () => {
       expect.objectContaining({ code: "schema_violation", file: "rules/offers.yaml", line: 2, column: 5 }),
       expect.objectContaining({ code: "yaml_syntax", file: "rules/segments.yaml", line: 4, column: 4 }),
     ]);
-    expect(result.diagnostics[1]?.hint).toMatch(/references are checked then/);
+    // An indentation mistake is explained as one; the references still wait for the file to parse.
+    expect(result.diagnostics[1]?.message).toContain("`when` is indented 3 spaces");
+    expect(result.diagnostics[1]?.hint).toMatch(/indent `when` exactly like the keys it belongs with/);
+    const unclosed = checkRuleset([
+      {
+        path: "rules/offers.yaml",
+        text: "offers:\n  - key: vip_offer\n    segment: vip\n    reward: nope\n    message: m\n",
+      },
+      { path: "rules/segments.yaml", text: 'segments:\n  vip: "ltv >= $500\n' },
+    ]);
+    expect(unclosed.diagnostics.map((d) => d.code)).toEqual(["yaml_syntax"]);
+    expect(unclosed.diagnostics[0]?.hint).toMatch(/references are checked then/);
   });
 
   it("still reports every reference error when every file parses", () => {

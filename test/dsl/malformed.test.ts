@@ -66,6 +66,25 @@ describe("the malformed rule corpus", () => {
     });
   }
 
+  it("explains an indentation mistake as one, at the line that is out of place", () => {
+    const indentation = cases.filter((c) => /^yaml-(bad-indentation|key-less-indented|indent-)/.test(c.name));
+    expect(indentation.length).toBeGreaterThanOrEqual(6);
+    for (const c of indentation) {
+      const [diagnostic] = checkRuleset([{ path: c.path, text: c.text }]).diagnostics;
+      expect(diagnostic?.hint, c.name).toMatch(/indent/);
+      expect(diagnostic?.hint, c.name).not.toContain("not known until it parses");
+    }
+    const [misplaced] = checkRuleset([
+      { path: "rules/segments.yaml", text: "segments:\n  vip: ltv >= $500\n   big: ltv >= $900\n" },
+    ]).diagnostics;
+    expect(misplaced?.message).toContain("`big` is indented 3 spaces, more than `vip` above it (2)");
+    // Not every syntax error is about indentation: an unclosed quote keeps the parser's words.
+    const [quote] = checkRuleset([
+      { path: "rules/q.yaml", text: 'segments:\n  vip: "ltv >= $500\n' },
+    ]).diagnostics;
+    expect(quote?.hint).not.toMatch(/indent/);
+  });
+
   it("fails `rebound validate --format json` with the same located errors for every case", async () => {
     for (const c of cases) {
       const dir = join(scratch, c.name);
