@@ -1,7 +1,7 @@
 /**
  * Ingest stage 2 of 3 (validate → normalise → write): turns schema-valid events into the rows the
  * `events` table stores, and finds the problems a JSON Schema cannot express (timestamps that name
- * no real instant, unknown time zones, cancellation reasons the rules do not declare, custom
+ * no real instant, unknown time zones, cancellation reasons and plans the rules do not declare, custom
  * attributes of the wrong declared type, one id used for two different events, properties nested
  * too deep or holding a lone surrogate).
  *
@@ -61,6 +61,8 @@ export interface IncomingItem {
 export interface NormalizeOptions {
   /** The cancellation reason keys of the deployed rules (`reasons:`), in rule order. */
   readonly reasons: readonly string[];
+  /** The plan keys of the deployed rules (`plans:`), in rule order; null: the rules declare none. */
+  readonly plans: readonly string[] | null;
   /** The custom attributes the deployed rules declare (`fields:`), by name, with their types. */
   readonly attributes: ReadonlyMap<string, ExprType>;
 }
@@ -132,7 +134,20 @@ function normalizeProperties(
     if (!options.reasons.includes(properties.reason)) {
       details.push({
         path: `${at}/reason`,
-        message: `is not a cancellation reason of the rules; use one of: ${options.reasons.join(", ")}`,
+        message: `is not a cancellation reason of the rules; use one of: ${options.reasons.join(", ")} (or declare it under \`reasons:\` in the rules)`,
+      });
+    }
+  }
+  // The same for plans: the rules compare `plan` with their declared keys, so an undeclared plan
+  // would silently match no segment, offer or inactivity rule. Rules that declare no plans treat
+  // `plan` as free text, and then any plan is accepted.
+  if (options.plans !== null && PLAN_PROPERTIES[type] !== undefined) {
+    for (const name of PLAN_PROPERTIES[type]) {
+      const plan = properties[name];
+      if (typeof plan !== "string" || options.plans.includes(plan)) continue;
+      details.push({
+        path: `${at}/${name}`,
+        message: `is not a plan of the rules; use one of: ${options.plans.join(", ")} (or declare it under \`plans:\` in the rules)`,
       });
     }
   }
@@ -164,6 +179,14 @@ function normalizeProperties(
   }
   return details;
 }
+
+/** The properties that carry a plan key, by event type (docs/data-model.md). */
+const PLAN_PROPERTIES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  "customer.updated": ["plan"],
+  "subscription.started": ["plan"],
+  "subscription.changed": ["plan", "previous_plan"],
+  "subscription.reactivated": ["plan"],
+});
 
 /** An attributes object; the event schema has checked that its values are primitives. */
 function isAttributes(value: unknown): value is Record<string, AttributeValue> {

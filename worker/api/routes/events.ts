@@ -27,10 +27,12 @@ import type { AppEnv, RouteDef } from "../app-env";
 import { readJsonBody } from "../json-body";
 import { schemaProblems } from "../validation";
 
-/** What events are checked against: the rules' `reasons:` and `fields:`. */
+/** What events are checked against: the rules' `reasons:`, `plans:` and `fields:`. */
 interface EventRules {
   /** The reasons `subscription.canceled` may carry. */
   readonly reasons: readonly string[];
+  /** The plans events may carry; null: the rules declare none, so any plan is accepted. */
+  readonly plans: readonly string[] | null;
   /** The custom attributes `customer.updated` is checked against. */
   readonly attributes: ReadonlyMap<string, ExprType>;
 }
@@ -43,6 +45,7 @@ function eventRules(ruleset: Ruleset): EventRules {
   if (!rules) {
     rules = {
       reasons: Object.freeze(ruleset.ir.reasons.map((reason) => reason.key)),
+      plans: ruleset.ir.plans ? Object.freeze([...ruleset.ir.plans]) : null,
       attributes: declaredAttributes(ruleset.ir),
     };
     eventRulesCache.set(ruleset, rules);
