@@ -76,6 +76,12 @@ export const DIAGNOSTIC_CODES = [
   "unknown_enum_value",
   // storage
   "window_beyond_retention",
+  // test files: a campaign, win-back sequence, inactivity rule or dunning cadence the rules lack
+  "unknown_rule",
+  // warnings: a definition nothing in the rules uses
+  "unused_segment",
+  "unused_reward",
+  "unused_message",
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

@@ -1,6 +1,6 @@
 // `npm run build:cli`: bundles the `rebound` CLI into one ES module, dist/cli/rebound.mjs, which
 // dsl/cli/bin.mjs runs while it is newer than every language source, so the CLI starts without
-// loading TypeScript. The rule-file schema's validator is generated here by ajv's standalone code
+// loading TypeScript. The schema validators (rule files, test files) are generated here by ajv's standalone code
 // (same options as dsl/cli/schema-validator.ts, which compiles it at run time from source) and
 // bundled in its place, so the built CLI does not compile the schema at every start either.
 //
@@ -16,12 +16,17 @@ const outfile = `${root}dist/cli/rebound.mjs`;
 
 // Kept equal to RULES_VALIDATOR_OPTIONS in dsl/cli/schema-validator.ts (test/dsl/cli.test.ts compares the outputs).
 const ajv = new Ajv({ allErrors: false, strict: false, code: { source: true, esm: true } });
-const schema = JSON.parse(readFileSync(`${root}dsl/rules.schema.json`, "utf8"));
-// ajv compiles the schema here, in Node, so the bundle carries generated code, not ajv.compile.
-const compiled = ajv.compile(schema); // build-time
-const validatorCode = `${standaloneCode(ajv, compiled)}
+const rulesSchema = JSON.parse(readFileSync(`${root}dsl/rules.schema.json`, "utf8"));
+const testSchema = JSON.parse(readFileSync(`${root}dsl/rules-test.schema.json`, "utf8"));
+// ajv compiles the schemas here, in Node, so the bundle carries generated code, not ajv.compile.
+ajv.addSchema(rulesSchema); // build-time
+ajv.addSchema(testSchema); // build-time
+const validatorCode = `${standaloneCode(ajv, { rulesSchemaValidator: rulesSchema.$id, testSchemaValidator: testSchema.$id })}
 export function rulesValidator() {
-  return validate; // the name standaloneCode exports its validator under
+  return rulesSchemaValidator;
+}
+export function rulesTestValidator() {
+  return testSchemaValidator;
 }
 `;
 

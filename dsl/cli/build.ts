@@ -8,7 +8,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Args, Command, Io } from "./command";
-import { loadRulesOrFail, reportDiagnostics } from "./load-rules";
+import { diagnosticsJson } from "./format-diagnostics";
+import { loadRulesOrFail, reportDiagnostics, reportWarnings } from "./load-rules";
 
 export const buildCommand: Command = {
   name: "build",
@@ -38,7 +39,14 @@ function build(dir: string, args: Args, json: boolean, io: Io): number {
       `export const ruleset = data as unknown as RulesetIR;\n` +
       `export const rulesetVersion = ${JSON.stringify(ir.version)};\n`,
   );
-  if (json) io.out(`${JSON.stringify({ ok: true, version: ir.version, out: join(out, "ruleset.json") })}\n`);
-  else io.out(`built ${join(out, "ruleset.json")} (${ir.version})\n`);
+  const warnings = loaded.warnings ?? [];
+  if (json)
+    io.out(
+      `${JSON.stringify({ ok: true, version: ir.version, out: join(out, "ruleset.json"), warnings: diagnosticsJson(warnings) })}\n`,
+    );
+  else {
+    reportWarnings(warnings, loaded.texts, io);
+    io.out(`built ${join(out, "ruleset.json")} (${ir.version})\n`);
+  }
   return 0;
 }

@@ -1,19 +1,40 @@
 /**
  * Customers written by hand (test cases, `rebound explain --customer`): friendly YAML in, the
  * evaluation context the runtime sees out. Timestamps may be ISO dates or relative to the case's
- * moment (`10d ago`, `in 3d`); money may be `$800` or `800 EUR`; booleans are true/false; custom
- * fields may sit at the top level or under `attributes`.
+ * moment (`10d ago`, `in 3d`); money is written with its currency (`$800`, `€49.50`, `800 EUR`), never
+ * as a bare number, which would be ambiguous (300 dollars, or 300 cents as the API counts?);
+ * booleans are true/false; custom fields may sit at the top level or under `attributes`.
  *
- * Stage: CLI input → dsl/runtime/decide.ts and friends. Errors are thrown as `InputError` with the key path.
+ * Stage: CLI input → dsl/runtime/decide.ts and friends. Errors are thrown as `InputError` with the
+ * key path, so a test case or a customer file can point at the value (file:line:col).
  */
 
-import { isKnownCurrency } from "../expr/fields";
+import { currencyDigits, isKnownCurrency } from "../expr/fields";
 import type { EvalContext, EventRecord, ExprType } from "../expr/types";
 import type { OfferHistory } from "../runtime/decide";
 import type { Ruleset } from "../runtime/ruleset";
 import { closest } from "../suggest";
 
-export class InputError extends Error {}
+/** A path into the input, from its top: `["customer", "ltv"]`, `["events", 0, "properties", "amount"]`. */
+export type InputPath = readonly (string | number)[];
+
+/** Input written wrongly: the message names the key path; `path` locates it, `hint` says how to write it. */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    readonly path: InputPath = [],
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** `customer.attributes.seats`, `events[0].properties.amount`: a path as the messages name it. */
+export function pathText(path: InputPath): string {
+  return path
+    .map((part, index) => (typeof part === "number" ? `[${part}]` : index === 0 ? part : `.${part}`))
+    .join("");
+}
 
 export interface CustomerInput {
   ctx: EvalContext;
@@ -66,47 +87,111 @@ export function parseMoment(value: unknown, at: number, where: string): number {
   throw new InputError(`${where}: "${text}" is not a time (use 2026-03-01T12:00:00Z, "10d ago" or "in 3d")`);
 }
 
-/** Reads money: an integer of minor units, `$800`, `$19.99`, `€5`, `800 EUR`. */
+const SIGIL_CURRENCY: Readonly<Record<string, string | null>> = { $: null, "€": "EUR", "£": "GBP" };
+const AMOUNT = String.raw`(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?`;
+const SIGIL_RE = new RegExp(`^([$€£]) ?${AMOUNT}$`);
+const CODED_RE = new RegExp(`^${AMOUNT} ?([A-Z]{3})$`);
+
+/**
+ * Reads money written with its currency: `$800` (`$` is the ruleset currency), `$19.99`, `€49.50`,
+ * `£5`, `800 EUR`, `$1,200`; → integer minor units and the currency. `0` alone is zero. A bare number
+ * is refused with a hint: `ltv: 300` could mean $300 or 300 cents ($3.00, as the API counts).
+ *
+ * @example parseMoneyInput("$19.99", "USD", ["customer", "ltv"]) // → { amount: 1999, currency: "USD" }
+ * @throws InputError located at `path`
+ */
 export function parseMoneyInput(
   value: unknown,
-  currency: string,
-  where: string,
+  rulesetCurrency: string,
+  path: InputPath,
 ): { amount: number; currency: string } {
-  if (typeof value === "number" && Number.isInteger(value)) return { amount: value, currency };
-  if (typeof value === "string") {
-    const sigil = /^([$€£])(\d+(?:\.\d+)?)$/.exec(value.trim());
-    const coded = /^(\d+(?:\.\d+)?) ?([A-Z]{3})$/.exec(value.trim());
-    const amount = sigil?.[2] ?? coded?.[1];
-    const code = sigil ? ({ $: currency, "€": "EUR", "£": "GBP" }[sigil[1]!] ?? currency) : coded?.[2];
-    if (code !== undefined && !isKnownCurrency(code))
-      throw new InputError(`${where}: unknown currency \`${code}\``);
-    if (amount !== undefined && code !== undefined) {
-      const digits =
-        new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions()
-          .maximumFractionDigits ?? 2;
-      return { amount: Math.round(Number(amount) * 10 ** digits), currency: code };
-    }
+  const where = pathText(path);
+  if (value === 0) return { amount: 0, currency: rulesetCurrency };
+  if (typeof value === "number") {
+    throw new InputError(
+      `${where}: ${value} is a bare number; write money with its currency`,
+      path,
+      `write "$${value}" for ${value} ${rulesetCurrency} ($ is the ruleset currency), "${value} EUR" for euros, or "$${(value / 100).toFixed(2)}" if you meant ${value} minor units (cents)`,
+    );
   }
-  throw new InputError(`${where}: expected money such as $800 or 800 EUR, found ${JSON.stringify(value)}`);
+  const text = typeof value === "string" ? value.trim() : null;
+  const sigil = text === null ? null : SIGIL_RE.exec(text);
+  const coded = text === null ? null : CODED_RE.exec(text);
+  const whole = sigil?.[2] ?? coded?.[1];
+  const fraction = (sigil ? sigil[3] : coded?.[2]) ?? "";
+  const currency = sigil ? (SIGIL_CURRENCY[sigil[1]!] ?? rulesetCurrency) : coded?.[3];
+  if (whole === undefined || currency === undefined) {
+    throw new InputError(
+      `${where}: expected money such as $800 or 800 EUR, found ${JSON.stringify(value)}`,
+      path,
+      'write "$800" ($ is the ruleset currency), "€49.50", "£5" or "800 EUR"',
+    );
+  }
+  if (!isKnownCurrency(currency)) throw new InputError(`${where}: unknown currency \`${currency}\``, path);
+  const digits = currencyDigits(currency);
+  if (fraction.length > digits) {
+    throw new InputError(
+      `${where}: ${currency} has ${digits} decimal places; ${JSON.stringify(text)} has ${fraction.length}`,
+      path,
+    );
+  }
+  const amount = Number(whole.replace(/,/g, "")) * 10 ** digits + Number(fraction.padEnd(digits, "0") || "0");
+  return { amount, currency };
 }
 
-function convert(type: ExprType, value: unknown, at: number, currency: string, where: string): unknown {
+/** Money for a field or property whose amounts are in `expected` (the customer's or the event's). */
+function moneyIn(
+  value: unknown,
+  rulesetCurrency: string,
+  expected: string,
+  path: InputPath,
+  whose: string,
+): number {
+  const money = parseMoneyInput(value, rulesetCurrency, path);
+  if (money.amount === 0 || money.currency === expected) return money.amount;
+  throw new InputError(
+    `${pathText(path)}: ${JSON.stringify(value)} is in ${money.currency}, but ${whose} amounts are in ${expected}`,
+    path,
+    whose === "the customer's"
+      ? `give the customer \`currency: ${money.currency}\`, or write the amount in ${expected}`
+      : `give the event \`currency: ${money.currency}\` in its properties, or write the amount in ${expected}`,
+  );
+}
+
+function convert(
+  type: ExprType,
+  value: unknown,
+  at: number,
+  currencies: { ruleset: string; customer: string },
+  path: InputPath,
+): unknown {
   if (value === null) return null;
+  const where = pathText(path);
   switch (type.kind) {
     case "timestamp":
-      return parseMoment(value, at, where);
+      return parseMomentAt(value, at, path);
     case "money":
-      return parseMoneyInput(value, type.currency ?? currency, where).amount;
+      return moneyIn(value, currencies.ruleset, type.currency ?? currencies.customer, path, "the customer's");
     case "boolean":
-      if (typeof value !== "boolean") throw new InputError(`${where}: expected true or false`);
+      if (typeof value !== "boolean") throw new InputError(`${where}: expected true or false`, path);
       return value;
     case "number":
     case "duration":
-      if (typeof value !== "number") throw new InputError(`${where}: expected a number`);
+      if (typeof value !== "number") throw new InputError(`${where}: expected a number`, path);
       return value;
     default:
-      if (typeof value !== "string") throw new InputError(`${where}: expected text`);
+      if (typeof value !== "string") throw new InputError(`${where}: expected text`, path);
       return value;
+  }
+}
+
+/** parseMoment, located. */
+function parseMomentAt(value: unknown, at: number, path: InputPath): number {
+  try {
+    return parseMoment(value, at, pathText(path));
+  } catch (error) {
+    if (error instanceof InputError) throw new InputError(error.message, path);
+    throw error;
   }
 }
 
@@ -120,55 +205,77 @@ export function customerInput(
   input: { customer?: unknown; events?: unknown; history?: unknown },
   at: number,
 ): CustomerInput {
-  const raw = record(input.customer ?? {}, "customer");
+  const raw = record(input.customer ?? {}, ["customer"]);
   const customFields = new Map(ruleset.ir.fields.map((f) => [f.name, f]));
   const currency = typeof raw.currency === "string" ? raw.currency : ruleset.currency;
+  const currencies = { ruleset: ruleset.currency, customer: currency };
   const customer: Record<string, unknown> = { id: "test_customer", ...DEFAULTS, currency };
   const attributes: Record<string, unknown> = {};
-  const put = (name: string, value: unknown, where: string): void => {
+  const put = (name: string, value: unknown, path: InputPath): void => {
     const field = ruleset.scope.fields.get(name);
     if (!field) {
       const suggestion = closest(name, ruleset.scope.fields.keys());
       throw new InputError(
-        `${where}: unknown field \`${name}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`,
+        `${pathText(path)}: unknown field \`${name}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`,
+        path,
       );
     }
-    const converted = convert(field.type, value, at, currency, where);
+    const converted = convert(field.type, value, at, currencies, path);
     if (customFields.has(name)) attributes[name] = converted;
     else
       customer[name] = field.type.kind === "boolean" && converted !== null ? (converted ? 1 : 0) : converted;
   };
   for (const [name, value] of Object.entries(raw)) {
     if (name === "attributes") {
-      for (const [attr, attrValue] of Object.entries(record(value, "customer.attributes"))) {
-        put(attr, attrValue, `customer.attributes.${attr}`);
+      for (const [attr, attrValue] of Object.entries(record(value, ["customer", "attributes"]))) {
+        put(attr, attrValue, ["customer", "attributes", attr]);
       }
-    } else put(name, value, `customer.${name}`);
+    } else put(name, value, ["customer", name]);
   }
   customer.attributes = attributes;
   customer.first_seen_at ??= at;
   customer.last_event_at ??= at;
-  const events = list(input.events ?? [], "events").map((item, index) =>
-    eventInput(item, index, at, currency),
+  const events = list(input.events ?? [], ["events"]).map((item, index) =>
+    eventInput(ruleset, item, index, at, currencies),
   );
   return { ctx: { now: at, customer, events }, history: historyInput(ruleset, input.history, at) };
 }
 
-function eventInput(item: unknown, index: number, at: number, currency: string): EventRecord {
-  const where = `events[${index}]`;
-  const event = record(item, where);
-  if (typeof event.type !== "string") throw new InputError(`${where}: needs a \`type\``);
+/**
+ * One event of a case. A money property of a built-in event type (`order.completed.amount`) is read
+ * like a customer's money, in the event's `currency` (else the customer's); a free property that
+ * looks like money (`$20`, `20 EUR`) becomes minor units.
+ */
+function eventInput(
+  ruleset: Ruleset,
+  item: unknown,
+  index: number,
+  at: number,
+  currencies: { ruleset: string; customer: string },
+): EventRecord {
+  const path: InputPath = ["events", index];
+  const event = record(item, path);
+  if (typeof event.type !== "string") throw new InputError(`${pathText(path)}: needs a \`type\``, path);
+  const declared = ruleset.scope.eventTypes.get(event.type)?.properties;
+  const written = record(event.properties ?? {}, [...path, "properties"]);
+  const eventCurrency = typeof written.currency === "string" ? written.currency : currencies.customer;
   const properties: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(record(event.properties ?? {}, `${where}.properties`))) {
-    properties[name] =
-      typeof value === "string" && /^[$€£]|\d [A-Z]{3}$/.test(value)
-        ? parseMoneyInput(value, currency, `${where}.properties.${name}`).amount
-        : value;
+  for (const [name, value] of Object.entries(written)) {
+    const where: InputPath = [...path, "properties", name];
+    if (declared?.get(name)?.type.kind === "money" && value !== null) {
+      properties[name] = moneyIn(value, currencies.ruleset, eventCurrency, where, "the event's");
+    } else {
+      properties[name] =
+        typeof value === "string" && /^[$€£]|\d ?[A-Z]{3}$/.test(value)
+          ? parseMoneyInput(value, currencies.ruleset, where).amount
+          : value;
+    }
   }
+  const atKey = event.at !== undefined ? "at" : event.occurred_at !== undefined ? "occurred_at" : "at";
   return {
     id: typeof event.id === "string" ? event.id : `evt_${String(index + 1).padStart(4, "0")}`,
     type: event.type,
-    occurred_at: parseMoment(event.at ?? event.occurred_at ?? "now", at, `${where}.at`),
+    occurred_at: parseMomentAt(event.at ?? event.occurred_at ?? "now", at, [...path, atKey]),
     properties,
   };
 }
@@ -180,46 +287,48 @@ function eventInput(item: unknown, index: number, at: number, currency: string):
  */
 function historyInput(ruleset: Ruleset, value: unknown, at: number): OfferHistory {
   if (value === undefined || value === null) return { offers: [] };
-  const history = record(value, "history");
-  const offers = list(history.offers ?? [], "history.offers").map((item, index) => {
-    const where = `history.offers[${index}]`;
-    const offer = record(item, where);
-    if (typeof offer.offer !== "string") throw new InputError(`${where}: needs \`offer\` (the offer key)`);
+  const history = record(value, ["history"]);
+  const offers = list(history.offers ?? [], ["history", "offers"]).map((item, index) => {
+    const path: InputPath = ["history", "offers", index];
+    const offer = record(item, path);
+    if (typeof offer.offer !== "string")
+      throw new InputError(`${pathText(path)}: needs \`offer\` (the offer key)`, path);
     return {
       offerKey: offer.offer,
-      rewardKind: pastRewardKind(ruleset, offer.offer, offer.reward, `${where}.reward`),
-      at: parseMoment(offer.at, at, `${where}.at`),
+      rewardKind: pastRewardKind(ruleset, offer.offer, offer.reward, [...path, "reward"]),
+      at: parseMomentAt(offer.at, at, [...path, "at"]),
       redeemedAt:
-        offer.redeemed_at == null ? null : parseMoment(offer.redeemed_at, at, `${where}.redeemed_at`),
+        offer.redeemed_at == null ? null : parseMomentAt(offer.redeemed_at, at, [...path, "redeemed_at"]),
     };
   });
-  const cancellations = list(history.cancellations ?? [], "history.cancellations").map((item, index) =>
-    parseMoment(item, at, `history.cancellations[${index}]`),
+  const cancellations = list(history.cancellations ?? [], ["history", "cancellations"]).map((item, index) =>
+    parseMomentAt(item, at, ["history", "cancellations", index]),
   );
   return { offers, cancellations };
 }
 
-function pastRewardKind(ruleset: Ruleset, offerKey: string, reward: unknown, where: string): string | null {
+function pastRewardKind(ruleset: Ruleset, offerKey: string, reward: unknown, path: InputPath): string | null {
   if (reward === undefined || reward === null) {
     const rule = ruleset.offers.find((offer) => offer.key === offerKey);
     return rule ? (ruleset.rewards.get(rule.ir.reward)?.kind ?? null) : null;
   }
-  if (typeof reward !== "string") throw new InputError(`${where}: expected a reward key`);
+  if (typeof reward !== "string") throw new InputError(`${pathText(path)}: expected a reward key`, path);
   const known = ruleset.rewards.get(reward);
   if (known) return known.kind;
   const suggestion = closest(reward, ruleset.rewards.keys());
   throw new InputError(
-    `${where}: unknown reward \`${reward}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`,
+    `${pathText(path)}: unknown reward \`${reward}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ""}`,
+    path,
   );
 }
 
-function record(value: unknown, where: string): Record<string, unknown> {
+function record(value: unknown, path: InputPath): Record<string, unknown> {
   if (typeof value === "object" && value !== null && !Array.isArray(value))
     return value as Record<string, unknown>;
-  throw new InputError(`${where}: expected a mapping`);
+  throw new InputError(`${pathText(path)}: expected a mapping`, path);
 }
 
-function list(value: unknown, where: string): unknown[] {
+function list(value: unknown, path: InputPath): unknown[] {
   if (Array.isArray(value)) return value;
-  throw new InputError(`${where}: expected a list`);
+  throw new InputError(`${pathText(path)}: expected a list`, path);
 }

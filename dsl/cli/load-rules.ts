@@ -18,7 +18,10 @@ import { styleFor } from "./style";
 export interface LoadedRules {
   rules: RuleSource[];
   tests: RuleSource[];
+  /** Errors: any one means no ruleset. */
   diagnostics: Diagnostic[];
+  /** Advice that does not stop the rules (definitions nothing uses); shown, never failing. Absent: none. */
+  warnings?: Diagnostic[];
   ruleset?: Ruleset;
   texts: Map<string, string>;
 }
@@ -29,8 +32,9 @@ export function loadRules(dir: string): LoadedRules {
   const checked = checkRuleset(rules);
   const diagnostics = [...checked.diagnostics, ...schemaDiagnostics(rules, checked.diagnostics)];
   const texts = new Map([...rules, ...tests].map((f) => [f.path, f.text]));
-  if (diagnostics.length > 0 || !checked.ruleset) return { rules, tests, diagnostics, texts };
-  return { rules, tests, diagnostics, texts, ruleset: loadRuleset(checked.ruleset) };
+  if (diagnostics.length > 0 || !checked.ruleset) return { rules, tests, diagnostics, warnings: [], texts };
+  const warnings = checked.warnings;
+  return { rules, tests, diagnostics, warnings, texts, ruleset: loadRuleset(checked.ruleset) };
 }
 
 /** Loads a directory, turning a missing one into a usage error. */
@@ -49,7 +53,9 @@ export function loadRulesOrFail(dir: string): LoadedRules {
 export function reportDiagnostics(loaded: LoadedRules, json: boolean, io: Io): boolean {
   if (loaded.diagnostics.length === 0) return false;
   if (json)
-    io.out(`${JSON.stringify({ ok: false, diagnostics: diagnosticsJson(loaded.diagnostics) }, null, 2)}\n`);
+    io.out(
+      `${JSON.stringify({ ok: false, diagnostics: diagnosticsJson(loaded.diagnostics), warnings: diagnosticsJson(loaded.warnings ?? []) }, null, 2)}\n`,
+    );
   else {
     const style = styleFor({ isTTY: io.isTTY });
     io.err(formatDiagnostics(loaded.diagnostics, loaded.texts, style));
@@ -57,4 +63,19 @@ export function reportDiagnostics(loaded: LoadedRules, json: boolean, io: Io): b
     io.err(style.red(`${count} error${count === 1 ? "" : "s"}\n`));
   }
   return true;
+}
+
+/**
+ * Prints warnings for people, on stderr, with a count; JSON output carries them as `warnings`
+ * (`severity: "warning"`) in the command's own report instead. Warnings never change the exit code.
+ */
+export function reportWarnings(
+  warnings: readonly Diagnostic[],
+  texts: ReadonlyMap<string, string>,
+  io: Io,
+): void {
+  if (warnings.length === 0) return;
+  const style = styleFor({ isTTY: io.isTTY });
+  io.err(formatDiagnostics(warnings, texts, style));
+  io.err(style.yellow(`${warnings.length} warning${warnings.length === 1 ? "" : "s"}\n`));
 }

@@ -1,37 +1,37 @@
 /**
  * `rebound test`: runs the `*.test.yaml` cases kept beside the rules. A case gives a customer (with
- * events and offer history) and a moment, and expects segment membership, the next offer per
- * context (or none, with its reason code), campaign audience membership and variant, the dunning
- * step, due inactivity nudges and the win-back step. See docs/rules.md#testing-rules.
+ * events and offer history) and a moment, and expects what the customer would see: segment
+ * membership, the next offer per context (its reward, message, expiry and rendered subject and
+ * body, or none with its reason code), campaign audience membership and variant, the dunning step,
+ * due inactivity nudges, the win-back step, and the whole schedule of programme steps (which message
+ * on which day, and the final action). See docs/rules.md#testing-rules.
  *
- * Stage: CLI, after check + runtime. A malformed test file is a located diagnostic, never a crash.
+ * Every answer comes from the runtime's pure functions (dsl/runtime/decide.ts, programmes.ts,
+ * messages.ts), the ones the Worker calls. A failure is located at the expectation that failed.
+ *
+ * Stage: CLI, after dsl/cli/test-file-check.ts has checked the files (a malformed case is a located
+ * diagnostic there, never run here).
  */
 
 import type { Diagnostic } from "../errors";
-import { parseTimestampText } from "../expr/lexer";
+import type { EvalContext } from "../expr/types";
 import type { RuleSource } from "../rules/check";
-import {
-  diagnosticAt,
-  loadRuleFile,
-  positionOf,
-  type SourceFile,
-  type YamlMap,
-  type YamlNode,
-} from "../rules/load";
+import { getPair, positionOf, type YamlNode } from "../rules/load";
 import type { OfferContext } from "../rules/ruleset";
-import { OFFER_CONTEXTS } from "../rules/ruleset";
-import { decideOffer, type OfferDecision } from "../runtime/decide";
+import { type ChosenOffer, decideOffer, type OfferDecision, type OfferHistory } from "../runtime/decide";
+import { renderMessage } from "../runtime/messages";
 import {
   campaignAssignment,
   cardRemindersDue,
+  DAY_MS,
   dunningPosition,
   inactivityDue,
   inCampaignAudience,
   winbackPosition,
 } from "../runtime/programmes";
 import { type Ruleset, segmentsOf } from "../runtime/ruleset";
-import { closest } from "../suggest";
-import { customerInput, InputError, isRelativeMoment } from "./customer-input";
+import { checkTestFiles, plain, type TestCase } from "./test-file-check";
+import { programmeSteps, type ScheduledStep } from "./test-steps";
 
 export interface CaseFailure {
   what: string;
@@ -39,6 +39,9 @@ export interface CaseFailure {
   actual: string;
   /** Why the actual result came out as it did (e.g. the offer decision's `why`). */
   detail?: string;
+  /** Where the failing expectation is written. */
+  line: number;
+  column: number;
 }
 
 export interface CaseResult {
@@ -55,265 +58,161 @@ export interface TestRun {
   diagnostics: Diagnostic[];
 }
 
-/** When a case gives no `at`: fixed, so a case without one is still deterministic. */
-const DEFAULT_AT = Date.UTC(2026, 0, 1);
-const CASE_FIELDS = ["name", "at", "customer", "events", "history", "expect"];
-const EXPECT_FIELDS = [
-  "segments",
-  "offer",
-  "campaigns",
-  "dunning",
-  "card_reminders",
-  "inactivity",
-  "winback",
-];
-const OFFER_FIELDS = ["context", "reason", "key", "reward", "message", "variant", "none"];
+/** The company name messages render with in a test (`{{ company_name }}`): fixed, so cases are stable. */
+export const TEST_COMPANY_NAME = "Acme Analytics";
+/** The decision id an offer message renders with in a test (`{{ decision_id }}`). */
+export const TEST_DECISION_ID = "dec_test";
 
-/** Runs every case of every test file against a compiled ruleset. */
+/** Checks every test file, then runs every case that passed the checks. */
 export function runRuleTests(ruleset: Ruleset, files: readonly RuleSource[]): TestRun {
-  const results: CaseResult[] = [];
-  const diagnostics: Diagnostic[] = [];
-  for (const file of files) {
-    const loaded = loadRuleFile(file.path, file.text);
-    diagnostics.push(...loaded.diagnostics);
-    if (!loaded.root) continue;
-    const fail = (node: YamlNode, message: string, hint?: string) =>
-      diagnostics.push(
-        diagnosticAt(
-          loaded.source,
-          { start: node.start, end: lineEnd(loaded.source, node) },
-          "schema_violation",
-          message,
-          hint,
-        ),
-      );
-    const root = loaded.root;
-    const testsNode =
-      root.kind === "map" ? root.pairs.find((p) => p.key.value === "tests")?.value : undefined;
-    if (root.kind !== "map" || !testsNode || testsNode.kind !== "seq") {
-      fail(root, "a test file has `tests:`, a list of cases");
-      continue;
-    }
-    for (const caseNode of testsNode.items) {
-      const result = runCase(ruleset, loaded.source, caseNode, fail, (d) => diagnostics.push(d));
-      if (result) results.push(result);
-    }
-  }
-  return { results, diagnostics };
+  const checked = checkTestFiles(ruleset, files);
+  return { results: checked.cases.map((c) => runCase(ruleset, c)), diagnostics: checked.diagnostics };
 }
 
-function lineEnd(source: SourceFile, node: YamlNode): number {
-  const newline = source.text.indexOf("\n", node.start);
-  return Math.max(node.start + 1, Math.min(node.end, newline === -1 ? source.text.length : newline));
-}
+type Fail = (node: YamlNode, failure: Omit<CaseFailure, "line" | "column">) => void;
 
-function runCase(
-  ruleset: Ruleset,
-  source: SourceFile,
-  caseNode: YamlNode,
-  fail: (node: YamlNode, message: string, hint?: string) => void,
-  report: (diagnostic: Diagnostic) => void,
-): CaseResult | undefined {
-  if (caseNode.kind !== "map") {
-    fail(caseNode, "a test case is a mapping with name, at, customer and expect");
-    return undefined;
+function runCase(ruleset: Ruleset, testCase: TestCase): CaseResult {
+  const { ctx, history } = testCase.input;
+  const failures: CaseFailure[] = [];
+  const fail: Fail = (node, failure) => {
+    const { line, column } = positionOf(testCase.source, node.start);
+    failures.push({ ...failure, line, column });
+  };
+  const expect = testCase.expect;
+  const node = (name: string) => getPair(expect, name)?.value;
+  const segments = node("segments");
+  if (segments) {
+    const expected = (plain(segments) as string[]).map(String).sort();
+    const actual = segmentsOf(ruleset, ctx).sort();
+    if (expected.join(",") !== actual.join(","))
+      fail(segments, { what: "segments", expected: show(expected), actual: show(actual) });
   }
-  if (!checkKeys(caseNode, CASE_FIELDS, "a test case", fail)) return undefined;
-  const data = plain(caseNode) as Record<string, unknown>;
-  const line = positionOf(source, caseNode.start).line;
-  const name = typeof data.name === "string" ? data.name : `case at line ${line}`;
-  const result: CaseResult = { file: source.path, line, name, ok: true, failures: [] };
-  const expectNode = field(caseNode, "expect");
-  if (!expectNode || expectNode.kind !== "map") {
-    fail(caseNode, "a test case needs `expect:`");
-    return undefined;
+  const offer = node("offer");
+  if (offer) {
+    const items = offer.kind === "seq" ? offer.items : [offer];
+    for (const item of items) checkOffer(ruleset, ctx, history, item, fail);
   }
-  if (!checkKeys(expectNode, EXPECT_FIELDS, "`expect`", fail)) return undefined;
-  const atNode = field(caseNode, "at");
-  const at = atNode ? caseMoment(source, atNode, report) : DEFAULT_AT;
-  if (at === null) return undefined;
-  try {
-    const { ctx, history } = customerInput(ruleset, data, at);
-    const expect = data.expect as Record<string, unknown>;
-    const failures = result.failures;
-    if (expect.segments !== undefined) {
-      const expected = asList(expect.segments, "expect.segments").map(String).sort();
-      for (const key of expected) {
-        if (!ruleset.segments.has(key)) throw new InputError(`expect.segments: unknown segment \`${key}\``);
-      }
-      const actual = segmentsOf(ruleset, ctx).sort();
-      if (expected.join(",") !== actual.join(",")) {
-        failures.push({ what: "segments", expected: show(expected), actual: show(actual) });
-      }
-    }
-    if (expect.offer !== undefined) {
-      const offerNode = field(expectNode, "offer")!;
-      const items = offerNode.kind === "seq" ? offerNode.items : [offerNode];
-      for (const item of items) {
-        if (item.kind === "map" && !checkKeys(item, OFFER_FIELDS, "an offer expectation", fail))
-          return undefined;
-        checkOffer(ruleset, ctx, history, plain(item), failures);
-      }
-    }
-    if (expect.campaigns !== undefined) {
-      for (const [key, want] of Object.entries(asRecord(expect.campaigns, "expect.campaigns"))) {
-        const campaign = ruleset.campaigns.get(key);
-        if (!campaign) throw new InputError(`expect.campaigns: unknown campaign \`${key}\``);
-        const inAudience = inCampaignAudience(campaign, ctx);
-        const assignment = campaignAssignment(campaign, String(ctx.customer.id));
-        const wanted =
-          typeof want === "boolean" ? { audience: want } : asRecord(want, `expect.campaigns.${key}`);
-        if (wanted.audience !== undefined && wanted.audience !== inAudience) {
-          failures.push({
-            what: `campaign ${key} audience`,
-            expected: String(wanted.audience),
-            actual: String(inAudience),
-          });
-        }
-        if (wanted.holdout !== undefined && wanted.holdout !== assignment.holdout) {
-          failures.push({
-            what: `campaign ${key} holdout`,
-            expected: String(wanted.holdout),
-            actual: String(assignment.holdout),
-          });
-        }
-        if (wanted.variant !== undefined && wanted.variant !== assignment.variant) {
-          failures.push({
-            what: `campaign ${key} variant`,
-            expected: String(wanted.variant),
-            actual: String(assignment.variant),
+  const campaigns = node("campaigns");
+  if (campaigns?.kind === "map") {
+    for (const pair of campaigns.pairs) {
+      const key = String(pair.key.value);
+      const campaign = ruleset.campaigns.get(key)!;
+      const inAudience = inCampaignAudience(campaign, ctx);
+      const assignment = campaignAssignment(campaign, String(ctx.customer.id));
+      const want = plain(pair.value);
+      const wanted = (typeof want === "boolean" ? { audience: want } : want) as Record<string, unknown>;
+      const at = (name: string) =>
+        (pair.value.kind === "map" ? getPair(pair.value, name)?.value : undefined) ?? pair.value;
+      for (const [name, actual] of [
+        ["audience", inAudience],
+        ["holdout", assignment.holdout],
+        ["variant", assignment.variant],
+      ] as const) {
+        if (wanted[name] !== undefined && wanted[name] !== actual) {
+          fail(at(name), {
+            what: `campaign ${key} ${name}`,
+            expected: String(wanted[name]),
+            actual: String(actual),
           });
         }
       }
     }
-    if (expect.dunning !== undefined) {
-      const position = dunningPosition(ruleset, ctx);
-      const actual = !position
-        ? "none"
-        : position.final
-          ? "final"
-          : position.stepIndex === null
-            ? "none"
-            : `day ${position.cadence.ir.steps[position.stepIndex]!.day}`;
-      const want = expect.dunning;
-      const expected =
-        typeof want === "object" && want !== null && "day" in want
-          ? `day ${(want as { day: unknown }).day}`
-          : String(want);
-      if (expected !== actual) failures.push({ what: "dunning step", expected, actual });
-    }
-    if (expect.card_reminders !== undefined) {
-      const expected = asList(expect.card_reminders, "expect.card_reminders").map(String);
-      const actual = cardRemindersDue(ruleset, ctx).map((reminder) => String(reminder.daysBefore));
-      if (expected.join(",") !== actual.join(",")) {
-        failures.push({
-          what: "card-expiry reminders due (days before)",
-          expected: show(expected),
-          actual: show(actual),
-        });
-      }
-    }
-    if (expect.inactivity !== undefined) {
-      const expected = asList(expect.inactivity, "expect.inactivity").map(String).sort();
-      const actual = inactivityDue(ruleset, ctx)
-        .map((due) => due.rule.ir.key)
-        .sort();
-      if (expected.join(",") !== actual.join(",")) {
-        failures.push({ what: "inactivity nudges due", expected: show(expected), actual: show(actual) });
-      }
-    }
-    if (expect.winback !== undefined) {
-      const position = winbackPosition(ruleset, ctx);
-      const actual =
-        !position || position.stepIndex === null
+  }
+  const dunning = node("dunning");
+  if (dunning) {
+    const position = dunningPosition(ruleset, ctx);
+    const actual = !position
+      ? "none"
+      : position.final
+        ? "final"
+        : position.stepIndex === null
           ? "none"
-          : `${position.sequence.ir.key} day ${position.schedule[position.stepIndex]!.day}`;
-      const want = expect.winback;
-      const expected =
-        typeof want === "object" && want !== null
-          ? `${(want as Record<string, unknown>).sequence} day ${(want as Record<string, unknown>).day}`
-          : String(want);
-      if (expected !== actual) failures.push({ what: "win-back step", expected, actual });
-    }
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    fail(caseNode, `test case "${name}": ${error.message}`);
-    return undefined;
+          : `day ${position.cadence.ir.steps[position.stepIndex]!.day}`;
+    const want = plain(dunning);
+    const expected =
+      typeof want === "object" && want !== null && "day" in want
+        ? `day ${(want as { day: unknown }).day}`
+        : String(want);
+    if (expected !== actual) fail(dunning, { what: "dunning step", expected, actual });
   }
-  result.ok = result.failures.length === 0;
-  return result;
-}
-
-/**
- * The moment a case runs at, or null once a bad one is reported. Only an absolute ISO 8601 time is
- * accepted: `now` or `10d ago` would move with the clock (or, measured from nothing, land in 1970),
- * and a case must give the same answer on every machine and every day.
- */
-function caseMoment(
-  source: SourceFile,
-  atNode: YamlNode,
-  report: (diagnostic: Diagnostic) => void,
-): number | null {
-  const text = atNode.kind === "scalar" && typeof atNode.value === "string" ? atNode.value.trim() : null;
-  const ms = text === null ? null : parseTimestampText(text);
-  if (ms !== null) return ms;
-  const written =
-    atNode.kind === "scalar"
-      ? JSON.stringify(atNode.value)
-      : `a ${atNode.kind === "map" ? "mapping" : "list"}`;
-  const relative = text !== null && isRelativeMoment(text);
-  report(
-    diagnosticAt(
-      source,
-      { start: atNode.start, end: lineEnd(source, atNode) },
-      "bad_timestamp",
-      relative
-        ? `\`at\`: ${written} depends on when the test runs; a test case runs at a fixed time`
-        : `\`at\`: ${written} is not an absolute ISO 8601 time`,
-      'write a date (2026-03-03) or a date-time with a zone (2026-03-03T15:00:00Z); times inside the case may be relative to it ("10d ago")',
-    ),
-  );
-  return null;
+  const cardReminders = node("card_reminders");
+  if (cardReminders) {
+    const expected = (plain(cardReminders) as unknown[]).map(String);
+    const actual = cardRemindersDue(ruleset, ctx).map((reminder) => String(reminder.daysBefore));
+    if (expected.join(",") !== actual.join(",")) {
+      fail(cardReminders, {
+        what: "card-expiry reminders due (days before)",
+        expected: show(expected),
+        actual: show(actual),
+      });
+    }
+  }
+  const inactivity = node("inactivity");
+  if (inactivity) {
+    const expected = (plain(inactivity) as unknown[]).map(String).sort();
+    const actual = inactivityDue(ruleset, ctx)
+      .map((due) => due.rule.ir.key)
+      .sort();
+    if (expected.join(",") !== actual.join(","))
+      fail(inactivity, { what: "inactivity nudges due", expected: show(expected), actual: show(actual) });
+  }
+  const winback = node("winback");
+  if (winback) {
+    const position = winbackPosition(ruleset, ctx);
+    const actual =
+      !position || position.stepIndex === null
+        ? "none"
+        : `${position.sequence.ir.key} day ${position.schedule[position.stepIndex]!.day}`;
+    const want = plain(winback);
+    const expected =
+      typeof want === "object" && want !== null
+        ? `${(want as Record<string, unknown>).sequence} day ${(want as Record<string, unknown>).day}`
+        : String(want);
+    if (expected !== actual) fail(winback, { what: "win-back step", expected, actual });
+  }
+  const steps = node("steps");
+  if (steps?.kind === "seq") checkSteps(ruleset, ctx, history, steps.items, steps, fail);
+  return {
+    file: testCase.source.path,
+    line: testCase.line,
+    name: testCase.name,
+    ok: failures.length === 0,
+    failures,
+  };
 }
 
 function checkOffer(
   ruleset: Ruleset,
-  ctx: Parameters<typeof decideOffer>[1],
-  history: NonNullable<Parameters<typeof decideOffer>[2]["history"]>,
-  value: unknown,
-  failures: CaseFailure[],
+  ctx: EvalContext,
+  history: OfferHistory,
+  node: YamlNode,
+  fail: Fail,
 ): void {
-  const want = value === "none" ? { none: true } : asRecord(value, "expect.offer");
+  const want = (node.kind === "scalar" ? { none: true } : plain(node)) as Record<string, unknown>;
   const context = (want.context ?? "cancel_flow") as OfferContext;
-  if (!OFFER_CONTEXTS.includes(context))
-    throw new InputError(`expect.offer.context: unknown context \`${context}\``);
   const reason = typeof want.reason === "string" ? want.reason : null;
-  if (reason !== null && !ruleset.reasons.has(reason))
-    throw new InputError(`expect.offer.reason: unknown reason \`${reason}\``);
   const decision = decideOffer(ruleset, ctx, { context, reason, history, explain: true });
   const label = `offer (${context}${reason ? `, ${reason}` : ""})`;
   const actual = describeDecision(decision);
-  const detail = decision.why;
+  const at = (name: string) => (node.kind === "map" ? getPair(node, name)?.value : undefined) ?? node;
   if (want.none !== undefined && want.none !== false) {
     const code = want.none === true ? null : String(want.none);
     if (decision.offer !== null || (code !== null && decision.reasonCode !== code)) {
-      failures.push({ what: label, expected: code ? `none (${code})` : "none", actual, detail });
+      fail(at("none"), {
+        what: label,
+        expected: code ? `none (${code})` : "none",
+        actual,
+        detail: decision.why,
+      });
     }
     return;
   }
-  if (typeof want.key === "string" && !ruleset.offers.some((o) => o.key === want.key)) {
-    throw new InputError(
-      `expect.offer.key: unknown offer \`${want.key}\`${hint(
-        String(want.key),
-        ruleset.offers.map((o) => o.key),
-      )}`,
-    );
-  }
+  const chosen = decision.offer;
   const mismatch =
-    decision.offer === null ||
-    (want.key !== undefined && decision.offer.key !== want.key) ||
-    (want.reward !== undefined && decision.offer.reward.key !== want.reward) ||
-    (want.message !== undefined && decision.offer.message !== want.message) ||
+    chosen === null ||
+    (want.key !== undefined && chosen.key !== want.key) ||
+    (want.reward !== undefined && chosen.reward.key !== want.reward) ||
+    (want.message !== undefined && chosen.message !== want.message) ||
     (want.variant !== undefined && decision.variant !== want.variant);
   if (mismatch) {
     const expected = [
@@ -324,8 +223,169 @@ function checkOffer(
     ]
       .filter(Boolean)
       .join(", ");
-    failures.push({ what: label, expected, actual, detail: failingTrace(decision) ?? detail });
+    const first = ["key", "reward", "message", "variant"].find((name) => want[name] !== undefined);
+    fail(first ? at(first) : node, {
+      what: label,
+      expected,
+      actual,
+      detail: failingTrace(decision) ?? decision.why,
+    });
+    return;
   }
+  checkExpiry(ctx.now, chosen, node, want, label, fail);
+  if (want.subject !== undefined || want.body !== undefined) {
+    const rendered = renderMessage(ruleset, chosen.message, {
+      customer: ctx.customer,
+      companyName: TEST_COMPANY_NAME,
+      offer: chosen,
+      decisionId: TEST_DECISION_ID,
+    });
+    checkText(rendered.subject, at("subject"), want.subject, `${label} subject`, fail);
+    checkText(rendered.body, at("body"), want.body, `${label} body`, fail);
+  }
+}
+
+/** `expires_at` (a fixed time) or `expires_in` (a duration from the case's `at`). */
+function checkExpiry(
+  now: number,
+  chosen: ChosenOffer,
+  node: YamlNode,
+  want: Record<string, unknown>,
+  label: string,
+  fail: Fail,
+): void {
+  const at = (name: string) => (node.kind === "map" ? getPair(node, name)?.value : undefined) ?? node;
+  const actual = new Date(chosen.expiresAt).toISOString();
+  if (typeof want.expires_at === "string") {
+    const expected = Date.parse(/T/.test(want.expires_at) ? want.expires_at : `${want.expires_at}T00:00:00Z`);
+    if (expected !== chosen.expiresAt) {
+      fail(at("expires_at"), {
+        what: `${label} expiry`,
+        expected: new Date(expected).toISOString(),
+        actual: `${actual} (${durationText(chosen.expiresAt - now)} after the case's at)`,
+      });
+    }
+  }
+  if (typeof want.expires_in === "string") {
+    const expected = durationMs(want.expires_in);
+    if (expected !== chosen.expiresAt - now) {
+      fail(at("expires_in"), {
+        what: `${label} expiry`,
+        expected: `in ${want.expires_in}`,
+        actual: `in ${durationText(chosen.expiresAt - now)} (${actual})`,
+      });
+    }
+  }
+}
+
+/** A rendered subject or body against `text` (exact) or `{ contains: text | [texts] }`. */
+function checkText(actual: string | null, node: YamlNode, want: unknown, what: string, fail: Fail): void {
+  if (want === undefined) return;
+  const shown = actual === null ? "(no subject)" : JSON.stringify(actual);
+  if (typeof want === "string") {
+    if (actual === null || normalise(actual) !== normalise(want))
+      fail(node, { what, expected: JSON.stringify(want), actual: shown });
+    return;
+  }
+  const contains = (want as { contains: unknown }).contains;
+  for (const piece of Array.isArray(contains) ? contains : [contains]) {
+    if (actual === null || !normalise(actual).includes(normalise(String(piece)))) {
+      fail(node, { what, expected: `contains ${JSON.stringify(piece)}`, actual: shown });
+    }
+  }
+}
+
+/** Line breaks and runs of spaces compare as one space: YAML folds long text across lines. */
+function normalise(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/**
+ * `steps:`: every step of the programmes the customer is in (dunning, card expiry, inactivity,
+ * win-back), in order, compared field by field with the expected list.
+ */
+function checkSteps(
+  ruleset: Ruleset,
+  ctx: EvalContext,
+  history: OfferHistory,
+  items: readonly YamlNode[],
+  listNode: YamlNode,
+  fail: Fail,
+): void {
+  const actual = programmeSteps(ruleset, ctx, history, {
+    companyName: TEST_COMPANY_NAME,
+    decisionId: TEST_DECISION_ID,
+  });
+  const schedule = actual.map(describeStep).join("\n");
+  items.forEach((item, index) => {
+    const want = plain(item) as Record<string, unknown>;
+    const step = actual[index];
+    const at = (name: string) => (item.kind === "map" ? getPair(item, name)?.value : undefined) ?? item;
+    if (!step) {
+      fail(item, {
+        what: `step ${index + 1}`,
+        expected: describeWanted(want),
+        actual: "no such step",
+        detail: `the schedule:\n${schedule || "(none)"}`,
+      });
+      return;
+    }
+    const fields: [string, unknown, unknown][] = [
+      ["programme", want.programme, step.programme],
+      ["day", want.day, step.day],
+      ["days_before", want.days_before, step.daysBefore],
+      ["rule", want.rule, step.rule],
+      ["message", want.message, step.message],
+      ["offer", want.offer, step.offer ?? "none"],
+    ];
+    const wrong = fields.find(([, expected, got]) => expected !== undefined && expected !== got);
+    const finalWrong =
+      want.final !== undefined &&
+      [want.final].flat().map(String).sort().join(",") !== (step.final ?? []).slice().sort().join(",");
+    if (wrong || finalWrong) {
+      fail(at(wrong ? wrong[0] : "final"), {
+        what: `step ${index + 1}`,
+        expected: describeWanted(want),
+        actual: describeStep(step),
+        detail: `the schedule:\n${schedule}`,
+      });
+      return;
+    }
+    checkText(
+      step.subject,
+      at("subject"),
+      want.subject,
+      `step ${index + 1} (${describeStep(step)}) subject`,
+      fail,
+    );
+    checkText(step.body, at("body"), want.body, `step ${index + 1} (${describeStep(step)}) body`, fail);
+  });
+  if (actual.length > items.length) {
+    fail(listNode, {
+      what: "programme steps",
+      expected: `${items.length} step${items.length === 1 ? "" : "s"}`,
+      actual: `${actual.length} steps`,
+      detail: `the schedule:\n${schedule}`,
+    });
+  }
+}
+
+function describeStep(step: ScheduledStep): string {
+  const when = step.daysBefore !== null ? `${step.daysBefore} days before` : `day ${step.day}`;
+  const parts = [
+    `${step.programme}${step.rule ? ` ${step.rule}` : step.sequence ? ` ${step.sequence}` : ""} ${when}`,
+    step.message ? `message ${step.message}` : "no message",
+    step.offer !== undefined ? `offer ${step.offer ?? "none"}` : "",
+    step.final ? `final ${step.final.join(", ") || "(no action)"}` : "",
+  ];
+  return parts.filter(Boolean).join(", ");
+}
+
+function describeWanted(want: Record<string, unknown>): string {
+  return Object.entries(want)
+    .filter(([name]) => name !== "subject" && name !== "body")
+    .map(([name, value]) => `${name} ${Array.isArray(value) ? value.join(", ") : String(value)}`)
+    .join(", ");
 }
 
 function describeDecision(decision: OfferDecision): string {
@@ -347,53 +407,18 @@ function failingTrace(decision: OfferDecision): string | undefined {
   return lines.length > 0 ? `${decision.why}\n${lines.join("\n")}` : undefined;
 }
 
-function hint(word: string, candidates: string[]): string {
-  const suggestion = closest(word, candidates);
-  return suggestion ? ` (did you mean \`${suggestion}\`?)` : "";
+const UNIT_MS: Record<string, number> = { w: 604_800_000, d: DAY_MS, h: 3_600_000, m: 60_000, s: 1_000 };
+
+function durationMs(text: string): number {
+  let ms = 0;
+  for (const part of text.matchAll(/(\d+)([wdhms])/g)) ms += Number(part[1]) * UNIT_MS[part[2]!]!;
+  return ms;
 }
 
-function checkKeys(
-  map: YamlMap,
-  allowed: readonly string[],
-  what: string,
-  fail: (node: YamlNode, message: string, hint?: string) => void,
-): boolean {
-  let ok = true;
-  for (const pair of map.pairs) {
-    const key = String(pair.key.value);
-    if (!allowed.includes(key)) {
-      const suggestion = closest(key, allowed);
-      fail(
-        pair.key,
-        `unknown field \`${key}\` in ${what}`,
-        suggestion ? `did you mean \`${suggestion}\`?` : `allowed: ${allowed.join(", ")}`,
-      );
-      ok = false;
-    }
-  }
-  return ok;
-}
-
-function field(map: YamlMap, key: string): YamlNode | undefined {
-  return map.pairs.find((p) => p.key.value === key)?.value;
-}
-
-/** The plain JavaScript value of a positioned YAML node. */
-export function plain(node: YamlNode): unknown {
-  if (node.kind === "scalar") return node.value;
-  if (node.kind === "seq") return node.items.map(plain);
-  return Object.fromEntries(node.pairs.map((p) => [String(p.key.value), plain(p.value)]));
-}
-
-function asList(value: unknown, where: string): unknown[] {
-  if (Array.isArray(value)) return value;
-  throw new InputError(`${where}: expected a list`);
-}
-
-function asRecord(value: unknown, where: string): Record<string, unknown> {
-  if (typeof value === "object" && value !== null && !Array.isArray(value))
-    return value as Record<string, unknown>;
-  throw new InputError(`${where}: expected a mapping`);
+function durationText(ms: number): string {
+  const days = Math.floor(ms / DAY_MS);
+  const hours = Math.round((ms - days * DAY_MS) / 3_600_000);
+  return `${days > 0 ? `${days}d` : ""}${hours > 0 || days === 0 ? `${hours}h` : ""}`;
 }
 
 function show(keys: readonly string[]): string {

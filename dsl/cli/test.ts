@@ -6,7 +6,7 @@
  */
 import type { Command, Io } from "./command";
 import { diagnosticsJson, formatDiagnostics } from "./format-diagnostics";
-import { loadRulesOrFail, reportDiagnostics } from "./load-rules";
+import { loadRulesOrFail, reportDiagnostics, reportWarnings } from "./load-rules";
 import { runRuleTests } from "./rule-tests";
 import { styleFor } from "./style";
 
@@ -23,6 +23,7 @@ function test(dir: string, json: boolean, io: Io): number {
   const loaded = loadRulesOrFail(dir);
   if (reportDiagnostics(loaded, json, io)) return 1;
   const run = runRuleTests(loaded.ruleset!, loaded.tests);
+  const warnings = loaded.warnings ?? [];
   const passed = run.results.filter((r) => r.ok).length;
   const failed = run.results.length - passed;
   const ok = failed === 0 && run.diagnostics.length === 0 && run.results.length > 0;
@@ -35,6 +36,7 @@ function test(dir: string, json: boolean, io: Io): number {
           failed,
           cases: run.results,
           diagnostics: diagnosticsJson(run.diagnostics),
+          warnings: diagnosticsJson(warnings),
         },
         null,
         2,
@@ -43,6 +45,7 @@ function test(dir: string, json: boolean, io: Io): number {
     return ok ? 0 : 1;
   }
   const style = styleFor({ isTTY: io.isTTY });
+  reportWarnings(warnings, loaded.texts, io);
   for (const result of run.results) {
     const where = style.dim(`${result.file}:${result.line}`);
     if (result.ok) {
@@ -51,7 +54,9 @@ function test(dir: string, json: boolean, io: Io): number {
     }
     io.out(`${style.red("FAIL")} ${result.name} ${where}\n`);
     for (const failure of result.failures) {
-      io.out(`     ${style.bold(failure.what)}\n`);
+      io.out(
+        `     ${style.bold(failure.what)} ${style.dim(`${result.file}:${failure.line}:${failure.column}`)}\n`,
+      );
       io.out(`       expected: ${style.green(failure.expected)}\n`);
       io.out(`       actual:   ${style.red(failure.actual)}\n`);
       if (failure.detail) io.out(`${failure.detail.replace(/^/gm, "         ")}\n`);

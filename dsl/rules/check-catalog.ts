@@ -227,7 +227,7 @@ export function readSegments(c: CheckContext, entries: Entry[]): RulesetIR["segm
 }
 
 /** Segment names an expression refers to (bare names that are segments, outside call arguments). */
-function segmentRefs(
+export function segmentRefs(
   ast: Expr,
   segments: ReadonlyMap<string, unknown>,
 ): { name: string; span: { start: number; end: number } }[] {

@@ -6,7 +6,7 @@
  * Stage: part of check (dsl/rules/check.ts drives it; dsl/check-*.ts read one kind of rule each).
  */
 
-import type { ExprDiagnostic } from "../errors";
+import type { Diagnostic, ExprDiagnostic } from "../errors";
 import { parseExpression } from "../expr/parser";
 import { expressionToSql, membershipSql, SqlTranslationError } from "../expr/sql";
 import { checkExpression } from "../expr/typecheck";
@@ -86,6 +86,14 @@ export class CheckContext {
 
   readonly segmentSql = new Map<string, SqlFragment>();
   readonly declared = { rewards: [] as string[], messages: [] as string[], offers: [] as string[] };
+  /** Where each segment, reward and message is defined, for warnings about ones nothing uses. */
+  readonly definitions = {
+    segments: new Map<string, Entry>(),
+    rewards: new Map<string, Entry>(),
+    messages: new Map<string, Entry>(),
+  };
+  /** Advice that does not stop the ruleset (dsl/rules/check-unused.ts); never part of `report`. */
+  readonly warnings: Diagnostic[] = [];
 
   constructor(readonly files: readonly RuleSource[]) {}
 

@@ -15,6 +15,7 @@ export function readMessages(c: CheckContext): MessageIR[] {
   const messages: MessageIR[] = [];
   for (const entry of c.limit(c.mapEntries("messages"), LIMITS.maxMessages, "messages")) {
     c.declared.messages.push(entry.key);
+    c.definitions.messages.set(entry.key, entry);
     const { reader } = entry;
     const map = reader.map(entry.value, `message \`${entry.key}\``);
     if (!map) continue;

@@ -107,6 +107,7 @@ export function readRewards(c: CheckContext): RewardIR[] {
   const rewards: RewardIR[] = [];
   for (const entry of c.limit(c.mapEntries("rewards"), LIMITS.maxRewards, "rewards")) {
     c.declared.rewards.push(entry.key);
+    c.definitions.rewards.set(entry.key, entry);
     const reward = readReward(c, entry.key, entry.value, entry.reader);
     if (reward) rewards.push(reward);
   }

@@ -21,6 +21,7 @@ import { readDunning } from "./check-dunning";
 import { readInactivity } from "./check-inactivity";
 import { checkTemplateVariables, readMessages } from "./check-messages";
 import { readFrequencyCaps, readOfferPolicy, readOffers, readRewards } from "./check-offers";
+import { usesOf, warnUnused } from "./check-unused";
 import { readWinback } from "./check-winback";
 import type { SourceFile } from "./load";
 import { RULESET_FORMAT, type RulesetIR } from "./ruleset";
@@ -31,7 +32,13 @@ export type { RuleSource };
 export interface CheckResult {
   /** Present only when there are no errors. */
   ruleset?: RulesetIR;
+  /** The errors: any one of them means no ruleset. */
   diagnostics: Diagnostic[];
+  /**
+   * Advice that does not stop the ruleset (`severity: "warning"`): segments, rewards and messages
+   * nothing uses. Only for a ruleset without errors.
+   */
+  warnings: Diagnostic[];
 }
 
 /**
@@ -62,15 +69,15 @@ function run(c: CheckContext): CheckResult {
   }
   const ir = c.report.diagnostics.length > 0 ? undefined : assemble(c, draft);
   const diagnostics = sortDiagnostics(withoutEchoesOfUnreadableFiles(c.report.diagnostics));
-  if (diagnostics.some((d) => d.severity === "error") || !ir) return { diagnostics };
-  return { ruleset: ir, diagnostics };
+  if (diagnostics.some((d) => d.severity === "error") || !ir) return { diagnostics, warnings: [] };
+  return { ruleset: ir, diagnostics, warnings: sortDiagnostics(c.warnings) };
 }
 
 /**
  * What the passes have read so far. A pass fills its own sections; later passes read earlier ones
  * (the order below is what makes each section's references resolvable when it is read).
  */
-interface Draft {
+export interface Draft {
   settings?: ReturnType<typeof readSettings>;
   reasons?: RulesetIR["reasons"];
   plans?: RulesetIR["plans"];
@@ -131,6 +138,7 @@ export const CHECK_PASSES: readonly CheckPass[] = [
     name: "scope",
     run(c, d) {
       d.segmentEntries = c.limit(c.mapEntries("segments"), LIMITS.maxSegments, "segments");
+      for (const entry of d.segmentEntries) c.definitions.segments.set(entry.key, entry);
       c.scope = buildScope({
         defaultCurrency: c.currency,
         ...(d.settings!.eventRetentionMs !== null ? { eventRetentionMs: d.settings!.eventRetentionMs } : {}),
@@ -176,6 +184,13 @@ export const CHECK_PASSES: readonly CheckPass[] = [
     readCampaigns(c, d.refs!, new Set(d.frequencyCaps!.map((cap) => cap.key))),
   ),
   { name: "template_variables", run: (c) => checkTemplateVariables(c) },
+  // Last, and only for rules without errors: a reference that failed would make its target look unused.
+  {
+    name: "unused",
+    run(c, d) {
+      if (c.report.diagnostics.length === 0) warnUnused(c, usesOf(d as Required<Draft>));
+    },
+  },
 ];
 
 /** The IR from a draft every pass has filled without an error. */

@@ -299,7 +299,7 @@ describe("the default rule pack", () => {
     for (const command of [["explain"], ["preview", "offer_price"]]) {
       const result = await run([...command, "--customer", scalar, "--at", "2026-03-03T15:00:00Z"]);
       expect(result.code).not.toBe(0);
-      expect(result.err).toContain(`${scalar}: customer: expected a mapping`);
+      expect(result.err).toContain(`${scalar}:1:1: customer: expected a mapping`);
     }
   });
 
@@ -354,11 +354,12 @@ describe("the default rule pack", () => {
     expect(report.ok).toBe(false);
     expect(report.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
       ["schema_violation", 4, 15],
-      ["schema_violation", 5, 5],
+      // At the misspelt key itself, not at the case's `name:`.
+      ["unknown_offer", 6, 29],
       ["bad_timestamp", 8, 9],
     ]);
     expect(report.diagnostics[0]!.hint).toBe("did you mean `offer`?");
-    expect(report.diagnostics[1]!.message).toContain("did you mean `price_high_value`?");
+    expect(report.diagnostics[1]!.hint).toBe("did you mean `price_high_value`?");
     expect(report.diagnostics[2]!.message).toContain('"next tuesday"');
   });
 
