@@ -46,14 +46,19 @@ function allowFutureTicks(): void {
  * worker/generated starts on that last good ruleset (the watcher reloads once the error is fixed);
  * with none, there is nothing to serve and npm start stops.
  */
-async function buildStartingRules(): Promise<void> {
+async function buildStartingRules(): Promise<string | undefined> {
   const result = await buildRules(REPO_ROOT);
-  if (result.ok) return;
+  if (result.ok) {
+    // Warnings (a segment nothing uses) do not stop anything, but the author should see them once.
+    if (/warning\[/.test(result.output)) process.stderr.write(result.output);
+    return result.version;
+  }
   process.stderr.write(result.output);
   if (!existsSync(join(REPO_ROOT, "worker/generated/ruleset.ts"))) {
     throw new Error("start: the rules do not check and no earlier build exists; fix the errors above");
   }
   console.log("start: starting with the last good ruleset; saving a fix reloads it");
+  return undefined;
 }
 
 async function main(): Promise<void> {
@@ -62,8 +67,8 @@ async function main(): Promise<void> {
   console.log("start: building (request schemas, CLI, rules)");
   execFileSync("npm", ["run", "--silent", "build:schemas"], { cwd: REPO_ROOT, stdio: "inherit" });
   execFileSync("npm", ["run", "--silent", "build:cli"], { cwd: REPO_ROOT, stdio: "inherit" });
-  await buildStartingRules();
-  const rulesWatcher = watchRules({ root: REPO_ROOT });
+  const initialVersion = await buildStartingRules();
+  const rulesWatcher = watchRules({ root: REPO_ROOT, initialVersion });
   console.log("start: applying D1 migrations to the local database");
   await applyLocalMigrations({ quiet: true });
 

@@ -37,8 +37,9 @@ export async function buildRules(root: string, rulesDir = "rules"): Promise<Rule
   });
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
   if (code !== 0) return { ok: false, output };
-  // `rebound build` prints "built worker/generated/ruleset.json (<version>)".
-  const version = /\(([^)\s]+)\)\s*$/.exec(output.trim())?.[1] ?? "unknown";
+  // `rebound build` prints "built worker/generated/ruleset.json (<version>)" on stdout; warnings
+  // (stderr) may come before or after it.
+  const version = /^built \S+ \(([^)\s]+)\)$/m.exec(output)?.[1] ?? "unknown";
   return { ok: true, version, output };
 }
 
@@ -53,6 +54,8 @@ export interface WatchRulesOptions {
   /** Where messages go (npm start: the terminal). */
   log?: (text: string) => void;
   debounceMs?: number;
+  /** The version the server started with: a rebuild that comes out the same says nothing. */
+  initialVersion?: string;
 }
 
 /**
@@ -68,6 +71,7 @@ export function watchRules(options: WatchRulesOptions): RulesWatcher {
   let building = false;
   let pending = false;
   let printedFailure: string | undefined;
+  let version = options.initialVersion;
 
   const build = async (): Promise<void> => {
     if (building) {
@@ -86,8 +90,9 @@ export function watchRules(options: WatchRulesOptions): RulesWatcher {
         }
       } else {
         if (printedFailure !== undefined) log(`rules: fixed; reloading with ruleset ${result.version}\n`);
-        else log(`rules: reloading with ruleset ${result.version}\n`);
+        else if (result.version !== version) log(`rules: reloading with ruleset ${result.version}\n`);
         printedFailure = undefined;
+        version = result.version;
       }
     } finally {
       building = false;
