@@ -373,8 +373,12 @@ function programmeHeadline(row: PlanProgrammeRow, days: number, withDays = true)
     return `${name} (new): ${what(after!)}${on(after!.final_actions > 0 ? "final_actions" : "sends")}`;
   if (!after)
     return `${name} (removed): ${what(before)} no more${on(before.final_actions > 0 ? "final_actions" : "sends")}`;
-  if (after.final_actions + before.final_actions > 0) {
+  if (after.final_actions !== before.final_actions) {
     return `${name}: final actions ${count(after.final_actions)} within ${days} days, were ${count(before.final_actions)}${on("final_actions")}`;
+  }
+  if (after.final_actions > 0 && daysOf(after, "final_actions") !== daysOf(before, "final_actions")) {
+    // As many accounts closed, but on other days (a shorter cadence closes them sooner).
+    return `${name}: final actions ${count(after.final_actions)} within ${days} days as before, on other days${on("final_actions")}; sends ${count(after.sends)}, were ${count(before.sends)}`;
   }
   return `${name}: sends ${count(after.sends)} within ${days} days, were ${count(before.sends)}${on("sends")}`;
 }

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadRules } from "../../dsl/cli/load-rules";
+import { programmeLines } from "../../dsl/cli/plan-format";
 import type { PlanProgrammeCounts, PlanReport } from "../../dsl/plan-report";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -728,5 +729,30 @@ describe("rebound tick against a running Worker", () => {
     } finally {
       await worker.close();
     }
+  });
+});
+
+describe("a programme's headline", () => {
+  it("says when as many accounts close as before, but on other days, and what the sends did", () => {
+    const line = programmeLines(
+      {
+        programme: "dunning",
+        key: "standard",
+        before: counts({
+          sends: 93,
+          final_actions: 2,
+          by_day: { "2026-12-20": { sends: 1, final_actions: 2 } },
+        }),
+        after: counts({
+          sends: 35,
+          final_actions: 2,
+          by_day: { "2026-12-04": { sends: 2, final_actions: 2 } },
+        }),
+      },
+      30,
+    )[0];
+    expect(line).toBe(
+      "dunning standard: final actions 2 within 30 days as before, on other days (days 2026-12-04: 2; were 2026-12-20: 2); sends 35, were 93",
+    );
   });
 });
