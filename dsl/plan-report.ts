@@ -53,6 +53,10 @@ export interface PlanCampaignStats {
   no_offer: number;
 }
 
+/**
+ * One stage occurrence: a campaign, an occurrence, a step and when it is due. A step whose delay
+ * (`after:`) differs between the rulesets, or between experiment variants, is one row per due time.
+ */
 export interface PlanCampaignRow {
   campaign: string;
   /** The occurrence (ISO 8601), as `campaign_runs.occurrence` names it. */
@@ -152,7 +156,7 @@ export function mergePlanPages(pages: readonly PlanReport[]): PlanReport {
     for (const row of page.segments) mergeInto(segments, row.segment, row, mergeSegment);
     for (const row of page.offers) mergeInto(offers, keyOf(row.context, row.reason ?? ""), row, mergeOffer);
     for (const row of page.campaigns) {
-      mergeInto(campaigns, keyOf(row.campaign, row.occurrence, row.step), row, mergeCampaign);
+      mergeInto(campaigns, keyOf(row.campaign, row.occurrence, row.step, row.due_at), row, mergeCampaign);
     }
     for (const row of page.programmes)
       mergeInto(programmes, keyOf(row.programme, row.key), row, mergeProgramme);

@@ -318,13 +318,17 @@ describe("the plan route", () => {
     const changed = compile(changedRules());
     await seed();
     const report = (await plan({ ruleset: changed.ir, at: isoOf(T0), page_size: 2000 })).body.plan;
-    const price = report.offers.find((row) => row.context === "cancel_flow" && row.reason === "too_expensive")!;
+    const price = report.offers.find(
+      (row) => row.context === "cancel_flow" && row.reason === "too_expensive",
+    )!;
     // The wider high_value segment moves price churners to the high-value offer.
     const toHighValue = price.moves.filter((move) => move.to === "price_high_value");
     expect(toHighValue.reduce((sum, move) => sum + move.customers, 0)).toBeGreaterThan(0);
     expect(price.cost_before.USD).toBeGreaterThan(0);
     // A reason whose offers the change does not touch does not move.
-    const hardToUse = report.offers.find((row) => row.context === "cancel_flow" && row.reason === "hard_to_use")!;
+    const hardToUse = report.offers.find(
+      (row) => row.context === "cancel_flow" && row.reason === "hard_to_use",
+    )!;
     expect(hardToUse.moves).toEqual([]);
     expect(hardToUse.unchanged).toBe(report.customers);
     // The deployed rules are the base: the decision API answers each example with the move's `from`.
@@ -355,4 +359,73 @@ describe("the plan route", () => {
     const decisionsKey = await issueKey(["decisions:read"]);
     expect((await call("/v1/admin/plan", { key: decisionsKey, body: {} })).status).toBe(403);
   });
+
+  it("plans rules without card reminders", async () => {
+    const dunning = SHIPPED["rules/dunning.yaml"]!;
+    const withoutCards = compile({
+      ...SHIPPED,
+      "rules/dunning.yaml": dunning.slice(0, dunning.indexOf("card_expiry:")),
+    });
+    expect(withoutCards.ruleset.cardExpiry).toBeNull();
+    await seed();
+    const answer = await plan({ ruleset: withoutCards.ir, base: withoutCards.ir, at: isoOf(T0) });
+    expect(answer.status).toBe(200);
+    expect(answer.body.plan.customers).toBe(160);
+  });
+
+  it("shows a step whose delay changed as a row per due time", async () => {
+    const later = compile({
+      ...SHIPPED,
+      "rules/campaigns.yaml": replaced(
+        SHIPPED["rules/campaigns.yaml"]!,
+        "      - after: 5d\n        message: winback_offer",
+        "      - after: 6d\n        message: winback_offer",
+      ),
+    });
+    await seed();
+    const report = (await plan({ ruleset: later.ir, at: isoOf(T0), days: 30 })).body.plan;
+    // The long-copy variant's second step moves to day 6, a row the shipped rules do not have; the
+    // short-copy variant keeps its own day-5 step, a row on both sides.
+    const secondSteps = report.campaigns.filter((row) => row.step === "1");
+    const delay = (row: { due_at: string; occurrence: string }) =>
+      Date.parse(row.due_at) - Date.parse(row.occurrence);
+    const moved = secondSteps.filter((row) => delay(row) === 6 * DAY);
+    expect(moved.length).toBeGreaterThan(0);
+    for (const row of moved) expect(row).toMatchObject({ before: null, after: expect.any(Object) });
+    for (const row of secondSteps.filter((r) => delay(r) === 5 * DAY))
+      expect(row).toMatchObject({ before: expect.any(Object), after: expect.any(Object) });
+  });
+});
+
+describe("a plan over a case part-way through its cadence", () => {
+  it("counts no step the tick drops as sent long ago, when a changed cadence makes it due again", async () => {
+    const shipped = compile(SHIPPED);
+    // Without its day-14 step, a case whose last step was day 14 is at day 7 again: sent 9 days ago.
+    const noDay14 = compile({
+      ...SHIPPED,
+      "rules/dunning.yaml": replaced(
+        SHIPPED["rules/dunning.yaml"]!,
+        "      - { day: 14, message: dunning_day_14 }\n",
+        "",
+      ),
+    });
+    const failedAt = T0 - 16 * DAY;
+    await events(
+      ["customer.updated", "cus_mid", failedAt - 90 * DAY, { email: "mid@example.com" }],
+      ["subscription.started", "cus_mid", failedAt - 90 * DAY, { plan: "pro", mrr: 4900, currency: "USD" }],
+      [
+        "payment.failed",
+        "cus_mid",
+        failedAt,
+        { invoice_id: "in_mid", amount: 4900, currency: "USD", update_url: "https://pay.example/u" },
+      ],
+    );
+    for (const day of [0, 3, 7, 14])
+      await runTick(env, failedAt + day * DAY + HOUR, { ruleset: shipped.ruleset });
+    const report = (await plan({ ruleset: noDay14.ir, at: isoOf(T0), days: DAYS, page_size: 2000 })).body
+      .plan;
+    const after = await tickThrough(noDay14.ruleset);
+    expect(withAudience(after)).toEqual(predicted(report, "after"));
+    expect(after.steps.get("dunning/standard/day-7")).toBeUndefined();
+  }, 120_000);
 });

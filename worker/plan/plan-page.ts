@@ -1,7 +1,7 @@
 /**
- * One page of a plan: the next `pageSize` customers (keyset on id), read from D1 in six statements
- * whatever the page size (the page, their events, sends, dunning cases and offers, and the campaign
- * runs the horizon touches), then evaluated in memory under the base and the proposed ruleset:
+ * One page of a plan: the next `pageSize` customers (keyset on id), read from D1 in seven statements
+ * whatever the page size (the watermarks, the campaign runs the horizon touches, the page, and the
+ * page's events, sends, dunning cases and offers), then evaluated in memory under the base and the proposed ruleset:
  * segment memberships now, the offer each context would give now, and the projection of every
  * scheduled programme over the horizon (worker/plan/project.ts). Nothing is written. The answer is
  * counts that add across pages (dsl/plan-report.ts); `rebound plan` follows `next_cursor`.
@@ -89,19 +89,22 @@ export async function planPage(db: D1Database, request: PlanPageRequest): Promis
     occurrences: plannedOccurrences(ruleset, now, until, marks.tick, runs),
   }));
 
+  // A card-expiry reminder needs the card's report at or before now (lifecycle.ts); only customers
+  // with a card expiry are probed (the daily history's probe walks a customer's days).
   const hasCardExpiry = base.cardExpiry !== null || proposed.cardExpiry !== null;
+  const cardReported = hasCardExpiry
+    ? `CASE WHEN c.card_expires_at IS NULL THEN 0 ELSE (
+         EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.id AND e.type = 'card.expiring' AND e.occurred_at <= ?3)
+         OR EXISTS (SELECT 1 FROM event_days d WHERE d.customer_id = c.id AND d.type = 'card.expiring' AND d.day < ?4)) END`
+    : "0";
+  const pageParams: (string | number)[] = [request.cursor, request.pageSize];
+  if (hasCardExpiry) pageParams.push(now, Math.floor(now / DAY_MS));
   const rows = await meter.all<CustomerRowJson & { _card_reported: number }>(
     db
       .prepare(
-        `SELECT c.*, ${
-          hasCardExpiry
-            ? `(EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.id AND e.type = 'card.expiring' AND e.occurred_at <= ?3)
-                OR EXISTS (SELECT 1 FROM event_days d WHERE d.customer_id = c.id AND d.type = 'card.expiring' AND d.day < ?4))`
-            : "0"
-        } AS _card_reported
-         FROM customers c WHERE c.id > ?1 ORDER BY c.id LIMIT ?2`,
+        `SELECT c.*, ${cardReported} AS _card_reported FROM customers c WHERE c.id > ?1 ORDER BY c.id LIMIT ?2`,
       )
-      .bind(request.cursor, request.pageSize, now, Math.floor(now / DAY_MS)),
+      .bind(...pageParams),
   );
   const ids = rows.map((row) => row.id);
   const facts = ids.length === 0 ? [] : await readFacts(db, meter, rows, [base, proposed], now, until);
@@ -204,14 +207,20 @@ async function readFacts(
     meter.all<{ customer_id: string; id: string; type: string; occurred_at: number; properties: string }>(
       db
         .prepare(
+          // Two ranges, so each seek is bounded on both sides: the window's types within it, and
+          // the cancellations of all time.
           `SELECT customer_id, id, type, occurred_at, properties FROM events
            WHERE customer_id IN (SELECT value FROM json_each(?1)) AND type IN (SELECT value FROM json_each(?2))
-             AND (occurred_at > ?3 OR type = 'subscription.canceled') AND occurred_at <= ?4
+             AND occurred_at > ?3 AND occurred_at <= ?4
+           UNION ALL
+           SELECT customer_id, id, type, occurred_at, properties FROM events
+           WHERE customer_id IN (SELECT value FROM json_each(?1)) AND type = 'subscription.canceled'
+             AND occurred_at <= ?4
            ORDER BY customer_id, occurred_at, id`,
         )
         .bind(
           ids,
-          JSON.stringify([...types]),
+          JSON.stringify([...types].filter((type) => type !== "subscription.canceled")),
           windowMs === null ? Number.MIN_SAFE_INTEGER : now - windowMs,
           until,
         ),
@@ -228,9 +237,16 @@ async function readFacts(
     }>(
       db
         .prepare(
+          // And every send of an open dunning case, however old: the tick's enqueue drops a step
+          // sent before, even one a changed cadence makes due again (sends_programme_occurrence_step_customer).
           `SELECT customer_id, programme_kind, programme_key, occurrence, step, status, created_at
            FROM sends INDEXED BY sends_customer_id
-           WHERE customer_id IN (SELECT value FROM json_each(?1)) AND id >= ?2`,
+           WHERE customer_id IN (SELECT value FROM json_each(?1)) AND id >= ?2
+           UNION ALL
+           SELECT s.customer_id, s.programme_kind, s.programme_key, s.occurrence, s.step, s.status, s.created_at
+           FROM dunning_cases d JOIN sends s ON s.programme_kind = 'dunning' AND s.programme_key = d.cadence
+             AND s.occurrence = d.invoice_id AND s.customer_id = d.customer_id
+           WHERE d.customer_id IN (SELECT value FROM json_each(?1)) AND d.status = 'open' AND s.id < ?2`,
         )
         .bind(ids, sendIdFloor(now - sendsMs)),
     ),
@@ -512,7 +528,8 @@ class Tally {
 
   private campaignRow(planned: PlannedOccurrence): PlanCampaignRow {
     const occurrence = new Date(planned.occurrenceAt).toISOString();
-    const key = `${planned.stage.campaign.key}\u0000${occurrence}\u0000${planned.stage.step}`;
+    // The due time is part of the key: a step whose delay changed is another row on each side.
+    const key = `${planned.stage.campaign.key}\u0000${occurrence}\u0000${planned.stage.step}\u0000${planned.dueAt}`;
     let row = this.campaigns.get(key);
     if (!row) {
       row = {
