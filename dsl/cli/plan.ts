@@ -99,6 +99,13 @@ async function plan(args: Args, io: Io): Promise<number> {
     proposed: dir,
     base: typeof baseRef === "string" ? `${baseRef}:${dir}` : "the deployed ruleset",
   };
+  if (typeof baseRef !== "string" && merged.base.version === merged.proposed.version) {
+    // Under `npm start` the Worker reloads rules/ on every save: planning rules/ against it
+    // compares the edit with itself.
+    io.err(
+      `rebound plan: the Worker already runs these rules (${merged.base.version.slice(0, 19)}), so nothing changes. Under npm start it reloads rules/ on every save: compare with git (--base HEAD, --base main) or plan an edited copy of rules/.\n`,
+    );
+  }
   if (format === "json") io.out(`${JSON.stringify(merged, null, 2)}\n`);
   else if (format === "markdown") io.out(formatPlanMarkdown(merged, labels));
   else io.out(formatPlanHuman(merged, labels, styleFor({ isTTY: io.isTTY })));
@@ -199,15 +206,20 @@ const TEST = /\.test\.ya?ml$/;
 export function loadRulesAtRef(ref: string, dir: string): LoadedRules {
   const cwd = process.cwd();
   const local = posix.normalize((isAbsolute(dir) ? relative(cwd, dir) : dir).split("\\").join("/"));
-  if (local.startsWith("../"))
-    throw new UsageError(`--base reads ${dir} from git: it must be inside this repository`);
   const prefix = git(["rev-parse", "--show-prefix"], `--base ${ref}`).trim();
   git(
     ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`],
     `--base ${ref}: no such commit, branch or tag`,
   );
+  // Relative to the repository's top, so `../rules` from a subdirectory is fine; only a path that
+  // leaves the repository is refused.
   const inRepo = posix.normalize(`${prefix}${local}`).replace(/\/$/, "");
-  const listed = git(["ls-tree", "-r", "-z", "--full-name", "--name-only", ref, "--", local], `--base ${ref}`)
+  if (inRepo === ".." || inRepo.startsWith("../"))
+    throw new UsageError(`--base reads ${dir} from git: it must be inside this repository`);
+  const listed = git(
+    ["ls-tree", "-r", "-z", "--full-tree", "--name-only", ref, "--", inRepo === "." ? "." : inRepo],
+    `--base ${ref}`,
+  )
     .split("\0")
     .filter((path) => path !== "");
   const rules: RuleSource[] = [];

@@ -4,7 +4,7 @@
 // these tests pin the CLI's side (paging, merging, output, errors); the Worker's own route is tested
 // against wrangler dev end to end.
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -592,11 +592,44 @@ describe("rebound plan against a running Worker", () => {
       expect(body.at).toBe("2026-03-03T15:00:00.000Z");
       expect(result.out).toContain("against HEAD:rules");
 
+      // From a subdirectory, `../rules` is still inside the repository.
+      mkdirSync(join(cwd, "sub"), { recursive: true });
+      const fromSub = await rebound(
+        ["plan", "../rules", "--base", "HEAD", "--url", worker.url, "--key", "k", "--format", "json"],
+        { cwd: join(cwd, "sub") },
+      );
+      expect(fromSub.err).toBe("");
+      expect(fromSub.code).toBe(0);
+      expect((worker.received.at(-1)!.body.base as { version: string }).version).toBe(original);
+
       const unknown = await rebound(["plan", "--base", "no-such-branch", "--url", worker.url, "--key", "k"], {
         cwd,
       });
       expect(unknown.code).toBe(2);
       expect(unknown.err).toContain("--base no-such-branch: no such commit, branch or tag");
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("says so when the Worker already runs the rules being planned (npm start reloads them on save)", async () => {
+    const version = loadRules(join(root, "rules")).ruleset!.version;
+    const same = (request: Received) => {
+      const answer = pagedPlan(request);
+      const plan = (answer.body as { plan?: PlanReport }).plan;
+      return plan
+        ? {
+            status: 200,
+            body: { plan: { ...plan, base: { version, source: "deployed" }, proposed: { version } } },
+          }
+        : answer;
+    };
+    const worker = await fakeWorker(same);
+    try {
+      const result = await rebound(["plan", join(root, "rules"), "--url", worker.url, "--key", "k"]);
+      expect(result.code).toBe(0);
+      expect(result.err).toContain("the Worker already runs these rules");
+      expect(result.err).toContain("--base HEAD");
     } finally {
       await worker.close();
     }
