@@ -108,10 +108,15 @@ export function parseMoneyInput(
   const where = pathText(path);
   if (value === 0) return { amount: 0, currency: rulesetCurrency };
   if (typeof value === "number") {
+    const digits = currencyDigits(rulesetCurrency);
+    const asMinorUnits =
+      digits === 0
+        ? ""
+        : `, or "$${(value / 10 ** digits).toFixed(digits)}" if you meant ${value} minor units of ${rulesetCurrency}`;
     throw new InputError(
       `${where}: ${value} is a bare number; write money with its currency`,
       path,
-      `write "$${value}" for ${value} ${rulesetCurrency} ($ is the ruleset currency), "${value} EUR" for euros, or "$${(value / 100).toFixed(2)}" if you meant ${value} minor units (cents)`,
+      `write "$${value}" for ${value} ${rulesetCurrency} ($ is the ruleset currency) or "${value} EUR" for euros${asMinorUnits}`,
     );
   }
   const text = typeof value === "string" ? value.trim() : null;
@@ -136,6 +141,9 @@ export function parseMoneyInput(
     );
   }
   const amount = Number(whole.replace(/,/g, "")) * 10 ** digits + Number(fraction.padEnd(digits, "0") || "0");
+  if (!Number.isSafeInteger(amount)) {
+    throw new InputError(`${where}: ${JSON.stringify(text)} is too large an amount to count exactly`, path);
+  }
   return { amount, currency };
 }
 
@@ -265,8 +273,9 @@ function eventInput(
     if (declared?.get(name)?.type.kind === "money" && value !== null) {
       properties[name] = moneyIn(value, currencies.ruleset, eventCurrency, where, "the event's");
     } else {
+      // Only a whole value written as money is money: "SAVE20NOW" or "$HOME" stay text.
       properties[name] =
-        typeof value === "string" && /^[$€£]|\d ?[A-Z]{3}$/.test(value)
+        typeof value === "string" && (SIGIL_RE.test(value.trim()) || CODED_RE.test(value.trim()))
           ? parseMoneyInput(value, currencies.ruleset, where).amount
           : value;
     }

@@ -143,6 +143,40 @@ describe("money in a test customer", () => {
     expect(parseMoneyInput("$300", "EUR", ["x"])).toEqual({ amount: 30_000, currency: "EUR" });
     expect(parseMoneyInput(0, "USD", ["x"])).toEqual({ amount: 0, currency: "USD" });
     expect(() => parseMoneyInput("$10.005", "USD", ["x"])).toThrow(/2 decimal places/);
+    expect(() => parseMoneyInput("$99999999999999999999", "USD", ["x"])).toThrow(/too large/);
+  });
+
+  it("hints at minor units in the ruleset's own currency, and not at all for one without them", () => {
+    const hintFor = (currency: string) => {
+      try {
+        parseMoneyInput(300, currency, ["customer", "ltv"]);
+      } catch (error) {
+        return (error as { hint?: string }).hint ?? "";
+      }
+      throw new Error("a bare number was accepted");
+    };
+    expect(hintFor("USD")).toContain('"$3.00" if you meant 300 minor units');
+    expect(hintFor("KWD")).toContain('"$0.300" if you meant 300 minor units');
+    expect(hintFor("JPY")).not.toContain("minor units");
+  });
+
+  it("keeps a free event property that only ends like money as text", async () => {
+    const dir = rulesWithTest("money-text", [
+      "tests:",
+      "  - name: a coupon code and a path are text",
+      "    at: 2026-03-03T15:00:00Z",
+      "    customer: { status: active }",
+      "    events:",
+      '      - { type: x.page_viewed, at: 1d ago, properties: { coupon: "SAVE20NOW", sku: "A100XYZ", note: "$HOME" } }',
+      "    expect: { segments: [fading, low_value] }",
+    ]);
+    const result = await run(["test", dir, "--format", "json"]);
+    const report = JSON.parse(result.out) as {
+      diagnostics: JsonDiagnostic[];
+      cases: { name: string; ok: boolean }[];
+    };
+    expect(report.diagnostics).toEqual([]);
+    expect(report.cases.find((c) => c.name === "a coupon code and a path are text")?.ok).toBe(true);
   });
 
   it("refuses a bare number at the number, saying how to write it", async () => {
