@@ -72,8 +72,10 @@ export function watchRules(options: WatchRulesOptions): RulesWatcher {
   let pending = false;
   let printedFailure: string | undefined;
   let version = options.initialVersion;
+  let closed = false;
 
   const build = async (): Promise<void> => {
+    if (closed) return;
     if (building) {
       pending = true;
       return;
@@ -115,6 +117,7 @@ export function watchRules(options: WatchRulesOptions): RulesWatcher {
   );
   return {
     close() {
+      closed = true;
       clearTimeout(timer);
       for (const watcher of watchers) watcher.close();
     },
