@@ -429,3 +429,40 @@ describe("a plan over a case part-way through its cadence", () => {
     expect(after.steps.get("dunning/standard/day-7")).toBeUndefined();
   }, 120_000);
 });
+
+describe("a plan while a campaign run is unfinished", () => {
+  it("counts the rest of a run an earlier tick left part-way, as the next tick resumes it", async () => {
+    const shipped = compile(SHIPPED);
+    await seed();
+    const occurrence = at("2031-05-06T14:00:00Z");
+    // A tick with a small budget pauses the occurrence part-way through its audience.
+    const paused = await runTick(env, occurrence + 5 * 60_000, {
+      ruleset: shipped.ruleset,
+      queryBudget: 52,
+      audiencePageSize: 5,
+    });
+    expect(paused.campaigns.find((run) => run.campaign === "spring_winback")?.status).toBe("paused");
+    const sentBefore = await campaignSends();
+
+    const later = occurrence + 4 * HOUR;
+    const report = (await plan({ ruleset: shipped.ir, at: isoOf(later), days: 1, page_size: 2000 })).body
+      .plan;
+    const row = report.campaigns.find(
+      (r) => r.campaign === "spring_winback" && r.occurrence === isoOf(occurrence) && r.step === "0",
+    );
+    expect(row?.after?.sent).toBeGreaterThan(0);
+
+    for (let hour = 0; hour <= 24; hour++)
+      await runTick(env, later + hour * HOUR, { ruleset: shipped.ruleset });
+    expect((await campaignSends()) - sentBefore).toBe(row!.after!.sent);
+  }, 120_000);
+});
+
+/** Step-0 sends of the spring campaign's occurrence of 2031-05-06. */
+async function campaignSends(): Promise<number> {
+  const row = await env.DB.prepare(
+    `SELECT count(*) AS n FROM sends WHERE programme_kind = 'campaign' AND programme_key = 'spring_winback'
+       AND occurrence = '2031-05-06T14:00:00.000Z' AND step = '0'`,
+  ).first<{ n: number }>();
+  return row?.n ?? 0;
+}

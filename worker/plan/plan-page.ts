@@ -45,6 +45,7 @@ import {
   runKey,
   type StoredCase,
   type StoredOffer,
+  type StoredRun,
   type StoredSend,
 } from "./project";
 
@@ -138,7 +139,7 @@ async function readRuns(
   now: number,
   until: number,
   lastCleanTick: number | null,
-): Promise<Map<string, { status: string; cursor: string | null }>> {
+): Promise<Map<string, StoredRun>> {
   const keys = new Map<string, [string, string, string, number]>();
   for (const ruleset of rulesets) {
     for (const planned of plannedOccurrences(ruleset, now, until, lastCleanTick, new Map())) {
@@ -151,9 +152,10 @@ async function readRuns(
       ]);
     }
   }
-  const runs = new Map<string, { status: string; cursor: string | null }>();
-  if (keys.size === 0) return runs;
-  // campaign_runs_occurrence_step: one seek per occurrence the plan covers.
+  const runs = new Map<string, StoredRun>();
+  if (rulesets.every((ruleset) => ruleset.campaigns.size === 0)) return runs;
+  // campaign_runs_occurrence_step: one seek per occurrence the plan covers; and every run still
+  // `running` (campaign_runs_status_lease), which the first tick resumes whatever its occurrence.
   const found = await meter.all<{
     campaign: string;
     occurrence: string;
@@ -166,13 +168,16 @@ async function readRuns(
       .prepare(
         `SELECT r.campaign, r.occurrence, r.step, r.offset_ms, r.status, r.cursor
          FROM json_each(?1) AS k JOIN campaign_runs r ON r.campaign = k.value ->> 0
-           AND r.occurrence = k.value ->> 1 AND r.step = k.value ->> 2 AND r.offset_ms = k.value ->> 3`,
+           AND r.occurrence = k.value ->> 1 AND r.step = k.value ->> 2 AND r.offset_ms = k.value ->> 3
+         UNION
+         SELECT campaign, occurrence, step, offset_ms, status, cursor FROM campaign_runs
+         WHERE status = 'running'`,
       )
       .bind(JSON.stringify([...keys.values()])),
   );
   for (const run of found) {
     const key = `${run.campaign}\u0000${run.occurrence}\u0000${run.step}\u0000${run.offset_ms}`;
-    runs.set(key, { status: run.status, cursor: run.cursor });
+    runs.set(key, { status: run.status, cursor: run.cursor, occurrenceAt: Date.parse(run.occurrence) });
   }
   return runs;
 }
@@ -238,13 +243,15 @@ async function readFacts(
       db
         .prepare(
           // And every send of an open dunning case, however old: the tick's enqueue drops a step
-          // sent before, even one a changed cadence makes due again (sends_programme_occurrence_step_customer).
+          // sent before, even one a changed cadence makes due again. CROSS JOIN keeps the cases
+          // first (a plain join walked every dunning send), each a seek on the sends' unique key.
           `SELECT customer_id, programme_kind, programme_key, occurrence, step, status, created_at
            FROM sends INDEXED BY sends_customer_id
            WHERE customer_id IN (SELECT value FROM json_each(?1)) AND id >= ?2
            UNION ALL
            SELECT s.customer_id, s.programme_kind, s.programme_key, s.occurrence, s.step, s.status, s.created_at
-           FROM dunning_cases d JOIN sends s ON s.programme_kind = 'dunning' AND s.programme_key = d.cadence
+           FROM dunning_cases d CROSS JOIN sends s INDEXED BY sends_programme_occurrence_step_customer
+             ON s.programme_kind = 'dunning' AND s.programme_key = d.cadence
              AND s.occurrence = d.invoice_id AND s.customer_id = d.customer_id
            WHERE d.customer_id IN (SELECT value FROM json_each(?1)) AND d.status = 'open' AND s.id < ?2`,
         )

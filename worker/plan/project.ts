@@ -161,7 +161,7 @@ export function plannedOccurrences(
   now: number,
   until: number,
   lastCleanTick: number | null,
-  runs: ReadonlyMap<string, { status: string; cursor: string | null }>,
+  runs: ReadonlyMap<string, StoredRun>,
 ): PlannedOccurrence[] {
   const planned: PlannedOccurrence[] = [];
   const from = lastCleanTick === null || lastCleanTick >= now ? null : lastCleanTick;
@@ -178,7 +178,20 @@ export function plannedOccurrences(
         until - stage.offsetMs,
         10_000,
       ).map((at) => ({ at, runAt: at + stage.offsetMs }));
-      for (const { at, runAt } of [...first, ...later]) {
+      // Runs an earlier tick left unfinished (it died or ran out of budget) are resumed by the first
+      // tick (campaigns.ts lapsedRuns), from their cursor, unless they are stale by then.
+      const resumed = [...runs.entries()]
+        .filter(
+          ([key, run]) =>
+            run.status === "running" &&
+            run.occurrenceAt !== undefined &&
+            key === runKey(campaign.key, run.occurrenceAt, stage),
+        )
+        .map(([, run]) => ({ at: run.occurrenceAt!, runAt: now }));
+      const seen = new Set<number>();
+      for (const { at, runAt } of [...resumed, ...first, ...later]) {
+        if (seen.has(at)) continue;
+        seen.add(at);
         const run = runs.get(runKey(campaign.key, at, stage));
         if (run && run.status !== "running") continue;
         planned.push({
@@ -192,6 +205,14 @@ export function plannedOccurrences(
     }
   }
   return planned;
+}
+
+/** A `campaign_runs` row the plan looked at (runKey → this). */
+export interface StoredRun {
+  readonly status: string;
+  readonly cursor: string | null;
+  /** The occurrence instant (set for every row read). */
+  readonly occurrenceAt?: number;
 }
 
 /** The `campaign_runs` key of an occurrence of a stage. */
