@@ -1,9 +1,11 @@
 // Smoke test: the built Worker under a real `wrangler dev`, spoken to over real HTTP. The Workers
 // vitest pool would hide runtime code generation (ajv compiling at run time, eval); this would not.
 import { describe, expect, it } from "vitest";
+import { checkHealth, expectedHealth } from "../../worker/tools/cloudflare-account";
 import { useDevServer } from "./dev-server";
 
-const { adminKey, request } = useDevServer("rebound-smoke-");
+const smoke = useDevServer("rebound-smoke-");
+const { adminKey, request } = smoke;
 
 const batch = [
   {
@@ -35,6 +37,19 @@ describe("the Worker under wrangler dev", () => {
     const refused = await request("POST", "/v1/events", undefined, batch);
     expect(refused.status).toBe(401);
     expect(refused.body.error.code).toBe("unauthorized");
+  });
+
+  it("reports on /healthz the ruleset and migration this checkout built, as the deploy check expects", async () => {
+    const expected = expectedHealth();
+    expect(await checkHealth(smoke.url, expected, { timeoutMs: 0 })).toEqual({
+      ok: true,
+      ruleset_version: expected.rulesetVersion,
+      last_migration: expected.lastMigration,
+    });
+    const stale = { ...expected, rulesetVersion: "sha256:the-ruleset-before" };
+    await expect(checkHealth(smoke.url, stale, { timeoutMs: 0 })).rejects.toThrow(
+      `did not report ruleset_version sha256:the-ruleset-before`,
+    );
   });
 
   it("ingests a batch, reads the profile back, and counts a resend as duplicates", async () => {
