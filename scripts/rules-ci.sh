@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The CI recipe of a rules pull request, one stage per call. .github/workflows/rules.yml only calls
+# it with its secrets, so what CI does can be run, and is tested, here (test/smoke/rules-ci.test.ts).
+#
+#   scripts/rules-ci.sh validate [rules-dir]  every rule and test file checks (rebound validate)
+#   scripts/rules-ci.sh test [rules-dir]      the rule tests pass (rebound test)
+#   scripts/rules-ci.sh plan [rules-dir]      what the change does to production's customers
+#                                             (rebound plan --format markdown), printed, and posted as
+#                                             one pull-request comment, updated on each push, when
+#                                             GITHUB_TOKEN, GITHUB_REPOSITORY and PR_NUMBER are set
+#   scripts/rules-ci.sh deploy                remote migrations, wrangler deploy, then /healthz must
+#                                             report the ruleset `rebound build` wrote (npm run deploy)
+#
+# plan needs REBOUND_URL and REBOUND_ADMIN_KEY (an admin key: the plan route is admin-only);
+# deploy needs CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID (REBOUND_URL: where to check /healthz,
+# when not the workers.dev URL). docs/deploy.md describes the secrets.
+set -euo pipefail
+
+usage() {
+  echo "usage: scripts/rules-ci.sh validate|test|plan [rules-dir] | deploy" >&2
+  exit 2
+}
+
+stage=${1:-}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# A rules directory given here is relative to where the script was called from.
+rules=rules
+if [[ $# -ge 2 ]]; then
+  rules=$(cd "$2" && pwd)
+fi
+cd "$root"
+
+rebound() {
+  node dsl/cli/bin.mjs "$@"
+}
+
+# The marker that finds the comment to update, so a pull request carries one plan, the latest.
+COMMENT_MARKER='<!-- rebound-plan -->'
+# GitHub refuses comments over 65,536 characters; the whole plan stays in the job log.
+COMMENT_LIMIT=60000
+
+# Creates or updates the pull request's plan comment with the markdown in file $1.
+post_plan_comment() {
+  local plan_file=$1
+  local api="${GITHUB_API_URL:-https://api.github.com}/repos/${GITHUB_REPOSITORY}/issues"
+  local auth="Authorization: Bearer ${GITHUB_TOKEN}"
+  local body
+  body=$(printf '%s\n%s' "$COMMENT_MARKER" "$(cat "$plan_file")")
+  if [[ ${#body} -gt $COMMENT_LIMIT ]]; then
+    body="${body:0:$COMMENT_LIMIT}"$'\n\n… (cut: the whole plan is in the log of this job)'
+  fi
+  local payload
+  payload=$(jq -n --arg body "$body" '{body: $body}')
+
+  local page=1 comment_id="" comments
+  while :; do
+    comments=$(curl -fsS -H "$auth" -H "Accept: application/vnd.github+json" \
+      "$api/${PR_NUMBER}/comments?per_page=100&page=${page}")
+    comment_id=$(jq -r --arg marker "$COMMENT_MARKER" \
+      '[.[] | select(.body | startswith($marker))][0].id // empty' <<<"$comments")
+    if [[ -n $comment_id || $(jq length <<<"$comments") -lt 100 ]]; then
+      break
+    fi
+    page=$((page + 1))
+  done
+
+  if [[ -n $comment_id ]]; then
+    curl -fsS -o /dev/null -X PATCH -H "$auth" -H "Accept: application/vnd.github+json" \
+      "$api/comments/${comment_id}" -d "$payload"
+    echo "rules-ci: updated the plan comment on pull request #${PR_NUMBER}" >&2
+  else
+    curl -fsS -o /dev/null -X POST -H "$auth" -H "Accept: application/vnd.github+json" \
+      "$api/${PR_NUMBER}/comments" -d "$payload"
+    echo "rules-ci: posted the plan on pull request #${PR_NUMBER}" >&2
+  fi
+}
+
+case $stage in
+validate)
+  rebound validate "$rules"
+  ;;
+test)
+  rebound test "$rules"
+  ;;
+plan)
+  : "${REBOUND_URL:?rules-ci plan: set REBOUND_URL to the production Worker, e.g. https://rebound.example.workers.dev}"
+  : "${REBOUND_ADMIN_KEY:?rules-ci plan: set REBOUND_ADMIN_KEY to an admin key of that Worker}"
+  plan_file=$(mktemp)
+  trap 'rm -f "$plan_file"' EXIT
+  rebound plan "$rules" --url "$REBOUND_URL" --key "$REBOUND_ADMIN_KEY" --format markdown >"$plan_file"
+  cat "$plan_file"
+  if [[ -n ${GITHUB_TOKEN:-} && -n ${PR_NUMBER:-} && -n ${GITHUB_REPOSITORY:-} ]]; then
+    post_plan_comment "$plan_file"
+  fi
+  ;;
+deploy)
+  [[ $# -le 1 ]] || usage
+  npm run --silent deploy
+  ;;
+*)
+  usage
+  ;;
+esac
