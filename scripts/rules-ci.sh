@@ -34,47 +34,6 @@ rebound() {
   node dsl/cli/bin.mjs "$@"
 }
 
-# The marker that finds the comment to update, so a pull request carries one plan, the latest.
-COMMENT_MARKER='<!-- rebound-plan -->'
-# GitHub refuses comments over 65,536 characters; the whole plan stays in the job log.
-COMMENT_LIMIT=60000
-
-# Creates or updates the pull request's plan comment with the markdown in file $1.
-post_plan_comment() {
-  local plan_file=$1
-  local api="${GITHUB_API_URL:-https://api.github.com}/repos/${GITHUB_REPOSITORY}/issues"
-  local auth="Authorization: Bearer ${GITHUB_TOKEN}"
-  local body
-  body=$(printf '%s\n%s' "$COMMENT_MARKER" "$(cat "$plan_file")")
-  if [[ ${#body} -gt $COMMENT_LIMIT ]]; then
-    body="${body:0:$COMMENT_LIMIT}"$'\n\n… (cut: the whole plan is in the log of this job)'
-  fi
-  local payload
-  payload=$(jq -n --arg body "$body" '{body: $body}')
-
-  local page=1 comment_id="" comments
-  while :; do
-    comments=$(curl -fsS -H "$auth" -H "Accept: application/vnd.github+json" \
-      "$api/${PR_NUMBER}/comments?per_page=100&page=${page}")
-    comment_id=$(jq -r --arg marker "$COMMENT_MARKER" \
-      '[.[] | select(.body | startswith($marker))][0].id // empty' <<<"$comments")
-    if [[ -n $comment_id || $(jq length <<<"$comments") -lt 100 ]]; then
-      break
-    fi
-    page=$((page + 1))
-  done
-
-  if [[ -n $comment_id ]]; then
-    curl -fsS -o /dev/null -X PATCH -H "$auth" -H "Accept: application/vnd.github+json" \
-      "$api/comments/${comment_id}" -d "$payload"
-    echo "rules-ci: updated the plan comment on pull request #${PR_NUMBER}" >&2
-  else
-    curl -fsS -o /dev/null -X POST -H "$auth" -H "Accept: application/vnd.github+json" \
-      "$api/${PR_NUMBER}/comments" -d "$payload"
-    echo "rules-ci: posted the plan on pull request #${PR_NUMBER}" >&2
-  fi
-}
-
 case $stage in
 validate)
   rebound validate "$rules"
@@ -90,7 +49,8 @@ plan)
   rebound plan "$rules" --url "$REBOUND_URL" --key "$REBOUND_ADMIN_KEY" --format markdown >"$plan_file"
   cat "$plan_file"
   if [[ -n ${GITHUB_TOKEN:-} && -n ${PR_NUMBER:-} && -n ${GITHUB_REPOSITORY:-} ]]; then
-    post_plan_comment "$plan_file"
+    # One comment per pull request, the latest plan (scripts/post-plan-comment.mjs).
+    node scripts/post-plan-comment.mjs "$plan_file"
   fi
   ;;
 deploy)
