@@ -3,7 +3,7 @@
 // saved with a typo must leave the server answering at once with the last good ruleset, print the
 // located error once and no stack trace, and the fix must reload the new ruleset.
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,11 +64,21 @@ async function decisionRuleset(): Promise<string> {
   return body.ruleset;
 }
 
-function editRule(file: string, from: string, to: string): void {
+/**
+ * Saves a rule file: in place, or as `sed -i`, `git checkout` and editors' atomic saves do, by
+ * writing a temporary file beside it and renaming it over the file (a new inode).
+ */
+function editRule(file: string, from: string, to: string, save: "in-place" | "rename" = "in-place"): void {
   const path = join(project, "rules", file);
   const text = readFileSync(path, "utf8");
   expect(text).toContain(from);
-  writeFileSync(path, text.replace(from, to));
+  if (save === "in-place") {
+    writeFileSync(path, text.replace(from, to));
+    return;
+  }
+  const temporary = join(project, "rules", `.sed${Math.random().toString(36).slice(2, 8)}`);
+  writeFileSync(temporary, text.replace(from, to));
+  renameSync(temporary, path);
 }
 
 beforeAll(async () => {
@@ -116,12 +126,13 @@ describe("npm start while a rule file is being edited", () => {
   it("keeps the last good ruleset through a typo, prints the located error once, and reloads the fix", async () => {
     const good = await decisionRuleset();
 
-    editRule("offers.yaml", "reward: twenty_off", "reward: twentty_off");
+    // Broken by a save that replaces the file (sed -i): later saves of it must still be seen.
+    editRule("offers.yaml", "reward: twenty_off", "reward: twentty_off", "rename");
     await waitFor("the located error", 30_000, async () =>
       output.includes("error[unknown_reward]") ? true : undefined,
     );
     // Saved again, still broken: nothing new to say.
-    editRule("offers.yaml", "reward: twentty_off", "reward: twentty_off");
+    editRule("offers.yaml", "reward: twentty_off", "reward: twentty_off", "rename");
 
     const started = Date.now();
     const health = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(PROMPT_MS) });
@@ -136,6 +147,12 @@ describe("npm start while a rule file is being edited", () => {
       return version !== good ? version : undefined;
     });
     expect(output).toContain(`reloading with ruleset ${reloaded}`);
+
+    // Replaced once more, back to the first reward: the server is back on the first version.
+    editRule("offers.yaml", "reward: ten_off", "reward: twenty_off", "rename");
+    await waitFor("the first ruleset to be served again", 60_000, async () =>
+      (await decisionRuleset()) === good ? true : undefined,
+    );
 
     // The error, located at the typo, was printed exactly once, and no build printed a stack trace.
     expect(output.match(/error\[unknown_reward\]/g)).toHaveLength(1);

@@ -9,7 +9,7 @@
  * wrangler dev's [build] watch → the Worker reloads.
  */
 import { spawn } from "node:child_process";
-import { type FSWatcher, watch } from "node:fs";
+import { type Dirent, type FSWatcher, readdirSync, watch } from "node:fs";
 import { join } from "node:path";
 
 /** How long the watcher waits after the last change before it builds (an editor's save is several events). */
@@ -105,21 +105,61 @@ export function watchRules(options: WatchRulesOptions): RulesWatcher {
     }
   };
 
-  const changed = (_event: string, file: string | Buffer | null): void => {
-    // Editors write swap and backup files next to the one saved; only the sources matter.
-    const name = String(file ?? "");
-    if (name !== "" && !/\.(ya?ml|ts|mjs|json)$/.test(name)) return;
+  // Every change in a watched directory triggers a (debounced) build: a build whose result is the
+  // ruleset already served says nothing and writes nothing (rebound build writes only what changed),
+  // so an editor's swap file costs one quiet build. Names are not filtered: a file saved by rename
+  // (sed -i, git checkout, an editor's atomic save) shows only as the temporary file's name.
+  const changed = (): void => {
     clearTimeout(timer);
     timer = setTimeout(() => void build(), debounceMs);
   };
-  const watchers: FSWatcher[] = ["rules", "dsl"].map((dir) =>
-    watch(join(options.root, dir), { recursive: true }, changed),
-  );
+  // Each directory is watched on its own, not with { recursive: true }: on Linux, Node 20 makes a
+  // recursive watch out of one watcher per file, which stays on the old file once it is replaced by
+  // rename, so later saves of that file went unseen. A directory's own watch sees its entries by name
+  // whatever their inode. New directories are picked up at the next change.
+  const watchers = new Map<string, FSWatcher>();
+  const watchTree = (): void => {
+    for (const dir of directoriesUnder(options.root, ["rules", "dsl"])) {
+      if (watchers.has(dir)) continue;
+      try {
+        watchers.set(
+          dir,
+          watch(dir, () => {
+            watchTree();
+            changed();
+          }),
+        );
+      } catch {
+        // The directory went away between listing and watching: nothing to watch.
+      }
+    }
+  };
+  watchTree();
   return {
     close() {
       closed = true;
       clearTimeout(timer);
-      for (const watcher of watchers) watcher.close();
+      for (const watcher of watchers.values()) watcher.close();
     },
   };
+}
+
+/** `dirs` under `root` and every directory below them (dot-directories and node_modules left out). */
+function directoriesUnder(root: string, dirs: readonly string[]): string[] {
+  const found: string[] = [];
+  const visit = (dir: string): void => {
+    found.push(dir);
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules")
+        visit(join(dir, entry.name));
+    }
+  };
+  for (const dir of dirs) visit(join(root, dir));
+  return found;
 }
