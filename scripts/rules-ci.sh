@@ -22,10 +22,19 @@ usage() {
 }
 
 stage=${1:-}
+case $stage in
+validate | test | plan) [[ $# -le 2 ]] || usage ;;
+deploy) [[ $# -eq 1 ]] || usage ;;
+*) usage ;;
+esac
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # A rules directory given here is relative to where the script was called from.
 rules=rules
 if [[ $# -ge 2 ]]; then
+  if [[ ! -d $2 ]]; then
+    echo "rules-ci: $2 is not a directory of rules" >&2
+    exit 2
+  fi
   rules=$(cd "$2" && pwd)
 fi
 cd "$root"
@@ -54,7 +63,6 @@ plan)
   fi
   ;;
 deploy)
-  [[ $# -le 1 ]] || usage
   npm run --silent deploy
   ;;
 *)

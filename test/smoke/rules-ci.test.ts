@@ -52,5 +52,13 @@ describe("scripts/rules-ci.sh", () => {
     const wrong = await rulesCi(["publish"]);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toContain("validate|test|plan");
+    // An argument a stage does not take, or a rules directory that is not there: usage, not bash.
+    const extra = await rulesCi(["deploy", "extra"]);
+    expect(extra.status).toBe(2);
+    expect(extra.stderr).toContain("usage: scripts/rules-ci.sh");
+    const missing = await rulesCi(["plan", "./no-such-rules"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("./no-such-rules is not a directory of rules");
+    expect(missing.stderr).not.toContain("No such file or directory");
   });
 });
