@@ -125,6 +125,11 @@ export interface PlanReport {
   proposed: { version: string };
   /** Customers evaluated (erased ones are not customers any more). */
   customers: number;
+  /**
+   * Customers whose offer changes in at least one of the offer rows (each customer counted once, where
+   * the rows' moves count them once per context and reason).
+   */
+  customers_with_offer_moves: number;
   segments: PlanSegmentRow[];
   offers: PlanOfferRow[];
   campaigns: PlanCampaignRow[];
@@ -168,6 +173,7 @@ export function mergePlanPages(pages: readonly PlanReport[]): PlanReport {
     base: { ...first.base },
     proposed: { ...first.proposed },
     customers: sum(pages, (page) => page.customers),
+    customers_with_offer_moves: sum(pages, (page) => page.customers_with_offer_moves ?? 0),
     segments: [...segments.values()].sort((a, b) => compareCodePoints(a.segment, b.segment)),
     offers: [...offers.values()].sort(
       (a, b) =>

@@ -85,7 +85,10 @@ export function planSummary(plan: PlanReport): string {
     );
   }
   if (offers.changed.length > 0) {
-    const moving = total(offers.changed, (row) => total(row.moves, (move) => move.customers));
+    // Each customer once, however many contexts and reasons their offer moves in.
+    const moving =
+      plan.customers_with_offer_moves ??
+      total(offers.changed, (row) => total(row.moves, (move) => move.customers));
     const contexts = [...new Set(offers.changed.map((row) => row.context))].join(", ");
     parts.push(
       moving > 0
@@ -103,13 +106,13 @@ export function planSummary(plan: PlanReport): string {
     (a, b) => finalActionsChange(b) - finalActionsChange(a),
   );
   for (const row of programmesFirst.slice(0, SUMMARY_PROGRAMMES)) {
-    parts.push(programmeHeadline(row, plan.days, false));
+    parts.push(programmeHeadline(row, plan.days, false, plan.at.slice(0, 10)));
   }
   if (programmesFirst.length > SUMMARY_PROGRAMMES) {
     parts.push(`${plural(programmesFirst.length - SUMMARY_PROGRAMMES, "more programme")} change`);
   }
   if (parts.length === 0)
-    return `No change for ${plural(plan.customers, "customer")} within ${plan.days} days.`;
+    return `No change for ${plural(plan.customers, "customer")} within ${plural(plan.days, "day")}.`;
   return `${parts.join("; ")}.`;
 }
 
@@ -145,7 +148,7 @@ export function formatPlanHuman(plan: PlanReport, labels: PlanLabels, style: Sty
     for (const row of parts.offers.changed) {
       const moving = total(row.moves, (move) => move.customers);
       out.push(
-        `  ${style.cyan(label(row))}: ${plural(moving, "customer")} move${moving === 1 ? "s" : ""}, ${count(row.unchanged)} unchanged${row.holding_offer > 0 ? `, ${count(row.holding_offer)} holding a live offer` : ""}`,
+        `  ${style.cyan(label(row))}: ${plural(moving, "customer")} move${moving === 1 ? "s" : ""}, ${count(row.unchanged)} unchanged${row.holding_offer > 0 ? ` (${count(row.holding_offer)} of all hold a live offer, which they keep seeing until it expires)` : ""}`,
       );
       if (row.moves.length > 0) {
         out.push(
@@ -167,13 +170,13 @@ export function formatPlanHuman(plan: PlanReport, labels: PlanLabels, style: Sty
     }
   }
   if (parts.campaigns.changed.length > 0) {
-    out.push("", style.bold(`Campaigns (due within ${plan.days} days; old → new)`));
+    out.push("", style.bold(`Campaigns (due within ${plural(plan.days, "day")}; old → new)`));
     out.push(...campaignTable(parts.campaigns.changed).map((line) => `  ${line}`));
   }
   if (parts.programmes.changed.length > 0) {
-    out.push("", style.bold(`Programmes (within ${plan.days} days)`));
+    out.push("", style.bold(`Programmes (within ${plural(plan.days, "day")})`));
     for (const row of parts.programmes.changed) {
-      const [headline, ...rest] = programmeLines(row, plan.days);
+      const [headline, ...rest] = programmeLines(row, plan.days, plan.at.slice(0, 10));
       out.push(`  ${headline}`, ...rest.map((line) => `    ${line}`));
     }
   }
@@ -286,7 +289,7 @@ function markdownSections(
     );
   }
   if (campaigns.length > 0) {
-    out.push("", `#### Campaigns (due within ${plan.days} days; old → new)`, "");
+    out.push("", `#### Campaigns (due within ${plural(plan.days, "day")}; old → new)`, "");
     out.push(
       ...markdownTable(
         ["Campaign", "Occurrence", "Step", "Due", ...CAMPAIGN_COLUMNS.map(([title]) => capitalise(title))],
@@ -304,12 +307,12 @@ function markdownSections(
     );
   }
   if (programmes.length > 0) {
-    out.push("", `#### Programmes (within ${plan.days} days; old → new)`, "");
+    out.push("", `#### Programmes (within ${plural(plan.days, "day")}; old → new)`, "");
     out.push(
       ...markdownTable(
         ["Programme", "Sends", "Final actions", "Cancels", "Customers", "Days"],
         programmes.map((row) => [
-          `${row.programme} ${code(row.key)}`,
+          row.key === row.programme ? code(row.key) : `${row.programme} ${code(row.key)}`,
           change(row.before?.sends ?? null, row.after?.sends ?? null),
           change(row.before?.final_actions ?? null, row.after?.final_actions ?? null),
           change(row.before?.cancels ?? null, row.after?.cancels ?? null),
@@ -341,13 +344,13 @@ function campaignTable(rows: readonly PlanCampaignRow[]): string[] {
  * A programme in a few lines, final actions first:
  * `dunning payment_failed: final actions 14 within 30 days, were 0 (days 2026-03-05: 4, …)`.
  */
-export function programmeLines(row: PlanProgrammeRow, days: number): string[] {
-  const lines = [programmeHeadline(row, days)];
+export function programmeLines(row: PlanProgrammeRow, days: number, firstDay?: string): string[] {
+  const lines = [programmeHeadline(row, days, true, firstDay)];
   const { before, after } = row;
   if (before && after) {
     if (after.final_actions + before.final_actions > 0) {
       lines.push(
-        `sends ${count(after.sends)} within ${days} days, were ${count(before.sends)}${dayList(row, "sends")}`,
+        `sends ${count(after.sends)} within ${plural(days, "day")}, were ${count(before.sends)}${dayList(row, "sends")}`,
       );
     }
     if (after.cancels !== before.cancels)
@@ -363,24 +366,31 @@ export function programmeLines(row: PlanProgrammeRow, days: number): string[] {
 }
 
 /** The programme's change in one line; `withDays` adds the days (the summary line leaves them out). */
-function programmeHeadline(row: PlanProgrammeRow, days: number, withDays = true): string {
-  const name = `${row.programme} ${row.key}`;
+function programmeHeadline(row: PlanProgrammeRow, days: number, withDays = true, firstDay?: string): string {
+  const name = programmeName(row);
   const { before, after } = row;
   const on = (field: "sends" | "final_actions") => (withDays ? dayList(row, field) : "");
   const what = (counts: PlanProgrammeCounts) =>
-    `${plural(counts.sends, "send")}${counts.final_actions > 0 ? `, ${plural(counts.final_actions, "final action")}` : ""} within ${days} days`;
+    `${plural(counts.sends, "send")}${counts.final_actions > 0 ? `, ${plural(counts.final_actions, "final action")}` : ""} within ${plural(days, "day")}`;
   if (!before)
     return `${name} (new): ${what(after!)}${on(after!.final_actions > 0 ? "final_actions" : "sends")}`;
   if (!after)
     return `${name} (removed): ${what(before)} no more${on(before.final_actions > 0 ? "final_actions" : "sends")}`;
+  // What the first tick does at once is the news: a shorter cadence closes its overdue cases today.
+  const onFirstDay = (counts: PlanProgrammeCounts) =>
+    firstDay === undefined ? 0 : (counts.by_day[firstDay]?.final_actions ?? 0);
+  const firstDayNote =
+    onFirstDay(after) !== onFirstDay(before)
+      ? `, ${count(onFirstDay(after))} on the first day (were ${count(onFirstDay(before))})`
+      : "";
   if (after.final_actions !== before.final_actions) {
-    return `${name}: final actions ${count(after.final_actions)} within ${days} days, were ${count(before.final_actions)}${on("final_actions")}`;
+    return `${name}: final actions ${count(after.final_actions)} within ${plural(days, "day")}, were ${count(before.final_actions)}${firstDayNote}${on("final_actions")}`;
   }
   if (after.final_actions > 0 && daysOf(after, "final_actions") !== daysOf(before, "final_actions")) {
     // As many accounts closed, but on other days (a shorter cadence closes them sooner).
-    return `${name}: final actions ${count(after.final_actions)} within ${days} days as before, on other days${on("final_actions")}; sends ${count(after.sends)}, were ${count(before.sends)}`;
+    return `${name}: final actions ${count(after.final_actions)} within ${plural(days, "day")} as before, on other days${firstDayNote}${on("final_actions")}; sends ${count(after.sends)}, were ${count(before.sends)}`;
   }
-  return `${name}: sends ${count(after.sends)} within ${days} days, were ${count(before.sends)}${on("sends")}`;
+  return `${name}: sends ${count(after.sends)} within ${plural(days, "day")}, were ${count(before.sends)}${on("sends")}`;
 }
 
 /** ` (days 2026-03-05: 4, …; were 2026-03-20: 14)`: the days of the new counts, and of the old ones when they differ. */
@@ -405,12 +415,33 @@ function daysOf(counts: PlanProgrammeCounts | null, field: "sends" | "final_acti
 function programmeDays(row: PlanProgrammeRow): string {
   const field =
     (row.after?.final_actions ?? 0) + (row.before?.final_actions ?? 0) > 0 ? "final_actions" : "sends";
-  return dayList(row, field).replace(/^ \((.*)\)$/, "$1");
+  return dayList(row, field)
+    .replace(/^ \((.*)\)$/, "$1")
+    .replace(/^days /, "");
+}
+
+/**
+ * Steps in the order a customer meets them: by their number (`day-3` before `day-14`, `30d-before`
+ * before `7d-before`, since the reminder 30 days before comes first), `final` and `final-webhook` last.
+ */
+function byStepOrder(a: string, b: string): number {
+  const rank = (step: string): [number, number, string] => {
+    if (step.startsWith("final")) return [2, 0, step];
+    const days = /^day-(\d+)$/.exec(step);
+    if (days) return [0, Number(days[1]), step];
+    const before = /^(\d+)d-before$/.exec(step);
+    if (before) return [0, -Number(before[1]), step];
+    return [1, 0, step];
+  };
+  const [x, y] = [rank(a), rank(b)];
+  return x[0] - y[0] || x[1] - y[1] || (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : 0);
 }
 
 /** `day-0 12, day-2 10 (was 0)`: every step, with its old count where it differs. */
 function stepChanges(before: PlanProgrammeCounts | null, after: PlanProgrammeCounts | null): string {
-  const names = [...new Set([...Object.keys(after?.steps ?? {}), ...Object.keys(before?.steps ?? {})])];
+  const names = [...new Set([...Object.keys(after?.steps ?? {}), ...Object.keys(before?.steps ?? {})])].sort(
+    byStepOrder,
+  );
   if (names.length === 0) return "";
   return names
     .map((name) => {
@@ -423,13 +454,13 @@ function stepChanges(before: PlanProgrammeCounts | null, after: PlanProgrammeCou
 
 /**
  * Names an offer row: the context, with the cancellation reason asked with (`cancel_flow
- * (too_expensive)`); the ask without a reason is `(no reason)` where the context has reason rows.
+ * (reason: too_expensive)`); the ask without a reason is `(no reason)` where the context has reason rows.
  */
 function offerLabel(plan: PlanReport): (row: PlanOfferRow) => string {
   const withReasons = new Set(plan.offers.filter((row) => row.reason !== null).map((row) => row.context));
   return (row) =>
     row.reason !== null
-      ? `${row.context} (${row.reason})`
+      ? `${row.context} (reason: ${row.reason})`
       : withReasons.has(row.context)
         ? `${row.context} (no reason)`
         : row.context;
@@ -443,7 +474,7 @@ function costRows(row: PlanOfferRow): string[][] {
     money(row.cost_after[currency] ?? 0, currency),
   ]);
   if (row.unpriced_before > 0 || row.unpriced_after > 0) {
-    rows.push(["unpriced", count(row.unpriced_before), count(row.unpriced_after)]);
+    rows.push(["offers of unknown cost", count(row.unpriced_before), count(row.unpriced_after)]);
   }
   if (rows.length === 0) rows.push(["none", "–", "–"]);
   return rows;
@@ -581,4 +612,9 @@ function markdownTable(
 
 function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+/** `dunning standard`; the card reminders, whose key is their programme, once: `card_expiry`. */
+function programmeName(row: PlanProgrammeRow): string {
+  return row.key === row.programme ? row.programme : `${row.programme} ${row.key}`;
 }

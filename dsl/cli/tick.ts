@@ -142,7 +142,7 @@ function effectLines(effects: Json, style: Style): string[] {
   }
   out.push(...itemSection("Exclusions", effects.exclusions, style));
   if (typeof effects.republish === "number")
-    out.push("", `Sends it would put on the queue: ${effects.republish}`);
+    out.push("", `Earlier sends it would put back on the queue (deferred or orphaned): ${effects.republish}`);
   return out;
 }
 
@@ -165,10 +165,17 @@ function describe(item: unknown): string {
   return entries.map(([key, value]) => `${key}=${String(value)}`).join(" ") || JSON.stringify(item);
 }
 
+/** What a report's count means where its key alone reads wrong. */
+const COUNT_LABELS: Readonly<Record<string, string>> = {
+  // dunning.canceled: cases closed because the customer canceled on their own, not by the cadence.
+  canceled: "closed (customer canceled)",
+  final_actions: "final actions",
+};
+
 function counts(source: Json, keys: readonly string[]): string {
   return keys
     .filter((key) => typeof source[key] === "number")
-    .map((key) => `${key.replace(/_/g, " ")} ${String(source[key])}`)
+    .map((key) => `${COUNT_LABELS[key] ?? key.replace(/_/g, " ")} ${String(source[key])}`)
     .join(", ");
 }
 

@@ -122,6 +122,7 @@ function page(over: Partial<PlanReport>): PlanReport {
     base: { version: "sha256:1111111111111111aaaa", source: "deployed" },
     proposed: { version: "sha256:2222222222222222bbbb" },
     customers: 0,
+    customers_with_offer_moves: 0,
     segments: [],
     offers: [],
     campaigns: [],
@@ -140,6 +141,7 @@ function page(over: Partial<PlanReport>): PlanReport {
 const PAGES: PlanReport[] = [
   page({
     customers: 4,
+    customers_with_offer_moves: 1,
     segments: [
       {
         segment: "at_risk",
@@ -209,6 +211,7 @@ const PAGES: PlanReport[] = [
   }),
   page({
     customers: 4,
+    customers_with_offer_moves: 6,
     segments: [
       {
         segment: "at_risk",
@@ -401,8 +404,10 @@ describe("rebound plan against a running Worker", () => {
       expect(out).toMatch(/at_risk\s+1\s+3\s+\+2\s+0\s+entering cus_0002, cus_0005/);
       expect(out).toMatch(/pause_offer\s+discount_offer\s+3\s+cus_0003, cus_0006, cus_0007/);
       expect(out).toMatch(/USD\s+\$0\s+\$37\.50/);
-      expect(out).toContain("cancel_flow (no reason): 3 customers move, 5 unchanged, 1 holding a live offer");
-      expect(out).toContain("cancel_flow (too_expensive): 4 customers move, 0 unchanged");
+      expect(out).toContain(
+        "cancel_flow (no reason): 3 customers move, 5 unchanged (1 of all hold a live offer, which they keep seeing until it expires)",
+      );
+      expect(out).toContain("cancel_flow (reason: too_expensive): 4 customers move, 0 unchanged");
       expect(out).toMatch(/USD\s+\$0\s+\$80/);
       expect(out).toContain("Unchanged: 1 segment, 0 offer contexts, 1 campaign step, 0 programmes");
       expect(out).toContain("Cost: 30 rows read, 6 queries, 3 pages");
@@ -426,7 +431,9 @@ describe("rebound plan against a running Worker", () => {
       expect(lines[0]).toMatch(/^\*\*Rebound plan:\*\* /);
       expect(lines[0]).toContain("1 segment changes (2 entering, 0 leaving)");
       expect(lines[0]).toContain("7 customers get another offer (cancel_flow)");
-      expect(lines).toContain("| `cancel_flow (too_expensive)` | pause_offer | price_offer | 4 | cus_0005 |");
+      expect(lines).toContain(
+        "| `cancel_flow (reason: too_expensive)` | pause_offer | price_offer | 4 | cus_0005 |",
+      );
       expect(lines[0]).toContain("dunning payment_failed: final actions 14 within 30 days, were 0");
       for (const heading of [
         "#### Segments",
@@ -747,7 +754,7 @@ describe("rebound tick against a running Worker", () => {
       expect(worker.received[0]!.body).toEqual({});
       expect(result.out).toContain("spring_sale 0 (2026-03-05T09:00:00.000Z): done");
       expect(result.out).toContain("audience 3, sent 2, holdout 1");
-      expect(result.out).toContain("Dunning: opened 1, recovered 0, canceled 1, final actions 1, sent 1");
+      expect(result.out).toContain("Dunning: opened 1, recovered 0, closed (customer canceled) 1, final actions 1, sent 1");
     } finally {
       await worker.close();
     }

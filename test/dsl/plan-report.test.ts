@@ -240,6 +240,9 @@ function countPage(
     base: { version: "sha256:base", source: "deployed" },
     proposed: { version: "sha256:proposed" },
     customers: customers.length,
+    customers_with_offer_moves: customers.filter((customer) =>
+      Object.values(customer.offers).some((offer) => offer.from !== offer.to),
+    ).length,
     segments: shuffle(segments),
     offers: shuffle(offers),
     campaigns: shuffle(campaigns),

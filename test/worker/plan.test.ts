@@ -299,6 +299,9 @@ describe("the plan route", () => {
     }
     expect(pages.length).toBe(5);
     expect(pages.reduce((sum, page) => sum + page.customers, 0)).toBe(whole.customers);
+    expect(pages.reduce((sum, page) => sum + page.customers_with_offer_moves, 0)).toBe(
+      whole.customers_with_offer_moves,
+    );
     const sum = (pick: (page: PlanReport) => number) => pages.reduce((total, page) => total + pick(page), 0);
     for (const row of whole.programmes) {
       const find = (page: PlanReport) =>
@@ -325,6 +328,13 @@ describe("the plan route", () => {
     const toHighValue = price.moves.filter((move) => move.to === "price_high_value");
     expect(toHighValue.reduce((sum, move) => sum + move.customers, 0)).toBeGreaterThan(0);
     expect(price.cost_before.USD).toBeGreaterThan(0);
+    // Each customer once, however many asks their offer moves in.
+    const moveCount = report.offers.reduce(
+      (sum, row) => sum + row.moves.reduce((n, move) => n + move.customers, 0),
+      0,
+    );
+    expect(report.customers_with_offer_moves).toBeGreaterThan(0);
+    expect(report.customers_with_offer_moves).toBeLessThan(moveCount);
     // A reason whose offers the change does not touch does not move.
     const hardToUse = report.offers.find(
       (row) => row.context === "cancel_flow" && row.reason === "hard_to_use",

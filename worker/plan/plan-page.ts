@@ -443,6 +443,7 @@ function emptyReport(request: PlanPageRequest, until: number): PlanReport {
     base: { version: request.base.version, source: request.baseSource },
     proposed: { version: request.proposed.version },
     customers: 0,
+    customers_with_offer_moves: 0,
     segments: [],
     offers: [],
     campaigns: [],
@@ -578,6 +579,7 @@ class Tally {
         example(row.leaving_examples, id);
       }
     }
+    let offerMoved = false;
     for (const ask of this.asks) {
       const rowKey = askKey(ask);
       const row = this.offers.get(rowKey)!;
@@ -602,7 +604,9 @@ class Tally {
       }
       entry.move.customers += 1;
       example(entry.move.examples, id);
+      offerMoved = true;
     }
+    if (offerMoved) this.report.customers_with_offer_moves += 1;
     for (const [side, outcome] of [
       [0, before],
       [1, after],

@@ -41,6 +41,12 @@ export async function deployRelease(
         "(docs/deploy.md) and commit wrangler.toml",
     );
   }
+  if (wrangler.dryRun && target.database.id === PLACEHOLDER_DATABASE_ID) {
+    print(
+      "note: wrangler.toml still has the placeholder database_id, so a real deploy would stop here: " +
+        "run `npm run setup:cloudflare` once (docs/deploy.md) and commit wrangler.toml\n",
+    );
+  }
   await wrangler.change(["d1", "migrations", "apply", target.database.name, "--remote"]);
 
   const secretNames = Object.keys(options.secrets ?? {});
