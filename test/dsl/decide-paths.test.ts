@@ -11,6 +11,7 @@ import { checkExpression } from "../../dsl/expr/typecheck";
 import type { EvalContext, EventRecord, ExprType, Scope } from "../../dsl/expr/types";
 import { checkRuleset } from "../../dsl/rules/check";
 import { OFFER_CONTEXTS, type OfferContext } from "../../dsl/rules/ruleset";
+import { inHoldout } from "../../dsl/runtime/bucket";
 import { decideOffer, type OfferDecision, type OfferRequest, type PastOffer } from "../../dsl/runtime/decide";
 import { loadRuleset, type Ruleset } from "../../dsl/runtime/ruleset";
 import { prng } from "../prng";
@@ -257,10 +258,14 @@ describe("the compiled and the traced decision agree", () => {
   it("builds no trace without explain, and compiles the offer list once per ruleset", () => {
     const ruleset = shippedPack();
     const ask: OfferRequest = { context: "cancel_flow", reason: "too_expensive" };
+    // Someone outside the price test's 10% holdout, so the offer is made.
+    const offered = Array.from({ length: 100 }, (_, i) => `cus_${i + 1}`).find(
+      (id) => !inHoldout("offer_price_high_value", id, 10),
+    )!;
     const ctx: EvalContext = {
       now: NOW,
       customer: {
-        id: "cus_1",
+        id: offered,
         status: "active",
         plan: "pro",
         ltv: 80_000,

@@ -238,7 +238,8 @@ describe("the default rule pack", () => {
     const customer = join(scratch, "ada.yaml");
     writeFileSync(
       customer,
-      "customer:\n  id: cus_1\n  first_name: Ada\n  status: active\n  ltv: $800\n  mrr: $49\n  timezone: Pacific/Auckland\n",
+      // cus_3 is in the price test's `twenty` variant (cus_1 is held out: rules/offers.test.yaml).
+      "customer:\n  id: cus_3\n  first_name: Ada\n  status: active\n  ltv: $800\n  mrr: $49\n  timezone: Pacific/Auckland\n",
     );
     const args = [
       "preview",

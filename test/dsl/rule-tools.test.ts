@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseMoneyInput } from "../../dsl/cli/customer-input";
 import { type Io, main } from "../../dsl/cli/main";
+import { assignVariant, inHoldout } from "../../dsl/runtime/bucket";
 
 const scratch = mkdtempSync(join(tmpdir(), "rebound-tools-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -252,11 +253,21 @@ describe("rule tests assert what a customer sees", () => {
   });
 
   it("fails at the expectation that does not hold: expiry, subject, body, step", async () => {
+    // A customer the price test shows its `twenty` variant ($20 off), asked of the bucketing.
+    const priceVariants = [
+      { key: "twenty", weight: 50 },
+      { key: "habit", weight: 50 },
+    ];
+    const twenty = Array.from({ length: 100 }, (_, i) => `cus_${i + 1}`).find(
+      (id) =>
+        !inHoldout("offer_price_high_value", id, 10) &&
+        assignVariant("offer_price_high_value", id, priceVariants)!.key === "twenty",
+    )!;
     const dir = rulesWithTest("assertions", [
       "tests:",
       "  - name: wrong expiry and text",
       "    at: 2026-03-03T15:00:00Z",
-      "    customer: { id: cus_1, status: active, first_name: Ada, ltv: $800, mrr: $49 }",
+      `    customer: { id: ${twenty}, status: active, first_name: Ada, ltv: $800, mrr: $49 }`,
       "    expect:",
       "      offer:",
       "        reason: too_expensive",

@@ -62,10 +62,14 @@ describe("the next-offer decision", () => {
   });
 
   it("shows both price variants with their own reward, as dsl/runtime/bucket.ts assigns them", async () => {
-    // cus_1 and cus_4 sit in the two variants (rules/offers.test.yaml says so too).
+    // The first offered customer in each variant, asked of the bucketing.
+    const inVariant = (key: string) =>
+      offeredIds("variants", 100).find(
+        (id) => assignVariant(PRICE_EXPERIMENT, id, priceVariants)!.key === key,
+      )!;
     for (const [id, reward] of [
-      ["cus_1", "twenty_off"],
-      ["cus_4", "half_off_three_months"],
+      [inVariant("twenty"), "twenty_off"],
+      [inVariant("habit"), "half_off_three_months"],
     ] as const) {
       await payingCustomer(keys.writer, id);
       const { body } = await decide(id, "cancel_flow", { key: keys.admin, reason: "too_expensive" });
