@@ -57,6 +57,21 @@ export {
 } from "./runtime/decide";
 export { type OfferInputs, offerInputs } from "./runtime/explain";
 export {
+  criticalValue,
+  type GroupCounts,
+  type Interval,
+  katzRiskRatioInterval,
+  LIFT_DEFAULTS,
+  type LiftEstimate,
+  type LiftGroups,
+  type LiftOptions,
+  type LiftResult,
+  liftAgainstHoldout,
+  newcombeInterval,
+  normalQuantile,
+  wilsonInterval,
+} from "./runtime/lift";
+export {
   messageVariables,
   type RenderedMessage,
   type RenderedSend,
