@@ -754,7 +754,9 @@ describe("rebound tick against a running Worker", () => {
       expect(worker.received[0]!.body).toEqual({});
       expect(result.out).toContain("spring_sale 0 (2026-03-05T09:00:00.000Z): done");
       expect(result.out).toContain("audience 3, sent 2, holdout 1");
-      expect(result.out).toContain("Dunning: opened 1, recovered 0, closed (customer canceled) 1, final actions 1, sent 1");
+      expect(result.out).toContain(
+        "Dunning: opened 1, recovered 0, closed (customer canceled) 1, final actions 1, sent 1",
+      );
     } finally {
       await worker.close();
     }
