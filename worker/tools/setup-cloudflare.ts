@@ -57,9 +57,13 @@ async function setUp(): Promise<void> {
   }
   const who = await wrangler.read(["whoami", "--json"]);
   if (who && !who.ok) {
+    // With a token set, the usual cause is not the login: the token, or the network to Cloudflare.
     throw new Error(
-      "wrangler is not logged in: run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN " +
-        `(and CLOUDFLARE_ACCOUNT_ID) as docs/deploy.md says.\n${who.output.trim()}`,
+      process.env.CLOUDFLARE_API_TOKEN
+        ? "wrangler could not use CLOUDFLARE_API_TOKEN: check the token's permissions (docs/deploy.md) " +
+            `and that this machine reaches api.cloudflare.com; wrangler said:\n${who.output.trim()}`
+        : "wrangler is not logged in: run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN " +
+            `(and CLOUDFLARE_ACCOUNT_ID) as docs/deploy.md says.\n${who.output.trim()}`,
     );
   }
 
