@@ -29,7 +29,7 @@ async function dryRun(script: string, env: Record<string, string> = {}): Promise
     cwd: REPO_ROOT,
     env: { ...process.env, ...NO_SECRETS, REBOUND_URL: "", ...env },
   });
-  return stdout.split("\n").filter((line) => line.startsWith("wrangler ") || line.startsWith("GET "));
+  return stdout.split("\n").filter((line) => line.startsWith("npx wrangler ") || line.startsWith("GET "));
 }
 
 /** The command part of a planned line: no trailing `# unless …`. */
@@ -41,18 +41,18 @@ describe("npm run setup:cloudflare -- --dry-run", () => {
   it("plans every resource wrangler.toml names, migrations before the deploy, and runs nothing", async () => {
     const plan = await dryRun("setup-cloudflare.ts");
     expect(plan.map(command)).toEqual([
-      "wrangler whoami --json",
-      "wrangler d1 list --json",
-      "wrangler d1 create rebound",
-      "wrangler queues info rebound-sends",
-      "wrangler queues create rebound-sends",
-      "wrangler queues info rebound-sends-dlq",
-      "wrangler queues create rebound-sends-dlq",
-      "wrangler r2 bucket list",
-      "wrangler r2 bucket create rebound-archive",
-      "wrangler secret list --format json",
-      "wrangler d1 migrations apply rebound --remote",
-      "wrangler deploy --secrets-file <a temporary file with REBOUND_ADMIN_KEY, WEBHOOK_SECRET>",
+      "npx wrangler whoami --json",
+      "npx wrangler d1 list --json",
+      "npx wrangler d1 create rebound",
+      "npx wrangler queues info rebound-sends",
+      "npx wrangler queues create rebound-sends",
+      "npx wrangler queues info rebound-sends-dlq",
+      "npx wrangler queues create rebound-sends-dlq",
+      "npx wrangler r2 bucket list",
+      "npx wrangler r2 bucket create rebound-archive",
+      "npx wrangler secret list --format json",
+      "npx wrangler d1 migrations apply rebound --remote",
+      "npx wrangler deploy --secrets-file <a temporary file with REBOUND_ADMIN_KEY, WEBHOOK_SECRET>",
       "GET <the workers.dev URL wrangler deploy prints, or REBOUND_URL>/healthz",
     ]);
     // Each creation says when a re-run skips it.
@@ -65,9 +65,9 @@ describe("npm run setup:cloudflare -- --dry-run", () => {
       RESEND_API_KEY: "re_secret_value",
       REBOUND_URL: "https://rebound.acme.example",
     });
-    const deploy = plan.find((line) => line.startsWith("wrangler deploy"));
+    const deploy = plan.find((line) => line.startsWith("npx wrangler deploy"));
     expect(deploy).toBe(
-      "wrangler deploy --secrets-file <a temporary file with REBOUND_ADMIN_KEY, WEBHOOK_SECRET, RESEND_API_KEY>",
+      "npx wrangler deploy --secrets-file <a temporary file with REBOUND_ADMIN_KEY, WEBHOOK_SECRET, RESEND_API_KEY>",
     );
     expect(plan.join("\n")).not.toContain("re_secret_value");
     expect(plan.at(-1)).toMatch(/^GET https:\/\/rebound\.acme\.example\/healthz/);
@@ -75,8 +75,8 @@ describe("npm run setup:cloudflare -- --dry-run", () => {
 
   it("plans a later deploy as migrations, deploy and the health check", async () => {
     expect((await dryRun("deploy.ts")).map(command)).toEqual([
-      "wrangler d1 migrations apply rebound --remote",
-      "wrangler deploy",
+      "npx wrangler d1 migrations apply rebound --remote",
+      "npx wrangler deploy",
       "GET <the workers.dev URL wrangler deploy prints, or REBOUND_URL>/healthz",
     ]);
   });
@@ -84,8 +84,8 @@ describe("npm run setup:cloudflare -- --dry-run", () => {
   it("uses only commands and flags the installed wrangler knows", async () => {
     const plan = await dryRun("setup-cloudflare.ts");
     const names = new Set(["rebound", "rebound-sends", "rebound-sends-dlq", "rebound-archive"]);
-    for (const line of plan.filter((line) => line.startsWith("wrangler "))) {
-      const words = command(line).split(" ").slice(1);
+    for (const line of plan.filter((line) => line.startsWith("npx wrangler "))) {
+      const words = command(line).split(" ").slice(2);
       const end = words.findIndex((word) => names.has(word) || word.startsWith("-") || word.startsWith("<"));
       const path = end < 0 ? words : words.slice(0, end);
       const flags = words.filter((word) => word.startsWith("--"));

@@ -78,7 +78,7 @@ export class Wrangler {
   /** A command that only reads the account (lists, info). Failure is the caller's to interpret. */
   async read(args: readonly string[]): Promise<WranglerResult | null> {
     if (this.dryRun) {
-      this.print(`wrangler ${args.join(" ")}`);
+      this.print(`npx wrangler ${args.join(" ")}`);
       return null;
     }
     return await runWrangler(args, { echo: false });
@@ -95,7 +95,7 @@ export class Wrangler {
     args: readonly string[],
     options: { when?: string; tolerate?: RegExp; shown?: readonly string[] } = {},
   ): Promise<WranglerResult | null> {
-    const command = `wrangler ${(options.shown ?? args).join(" ")}`;
+    const command = `npx wrangler ${(options.shown ?? args).join(" ")}`;
     if (this.dryRun) {
       this.print(options.when ? `${command}    # ${options.when}` : command);
       return null;
