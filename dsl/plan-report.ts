@@ -130,6 +130,11 @@ export interface PlanReport {
    * the rows' moves count them once per context and reason).
    */
   customers_with_offer_moves: number;
+  /**
+   * Open dunning cases whose cadence a ruleset does not have (renamed or removed): the tick leaves
+   * such a case open and sends it nothing more. Optional in answers from older Workers.
+   */
+  open_cases_without_cadence?: { before: number; after: number };
   segments: PlanSegmentRow[];
   offers: PlanOfferRow[];
   campaigns: PlanCampaignRow[];
@@ -174,6 +179,10 @@ export function mergePlanPages(pages: readonly PlanReport[]): PlanReport {
     proposed: { ...first.proposed },
     customers: sum(pages, (page) => page.customers),
     customers_with_offer_moves: sum(pages, (page) => page.customers_with_offer_moves ?? 0),
+    open_cases_without_cadence: {
+      before: sum(pages, (page) => page.open_cases_without_cadence?.before ?? 0),
+      after: sum(pages, (page) => page.open_cases_without_cadence?.after ?? 0),
+    },
     segments: [...segments.values()].sort((a, b) => compareCodePoints(a.segment, b.segment)),
     offers: [...offers.values()].sort(
       (a, b) =>

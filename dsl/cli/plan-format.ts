@@ -125,6 +125,8 @@ export function formatPlanHuman(plan: PlanReport, labels: PlanLabels, style: Sty
     "",
     `${style.bold("Changes:")} ${planSummary(plan)}`,
   ];
+  const stranded = strandedCasesWarning(plan);
+  if (stranded) out.push("", style.red(`Warning: ${stranded}`));
   if (parts.segments.changed.length > 0) {
     out.push("", style.bold("Segments"));
     out.push(
@@ -188,8 +190,10 @@ export function formatPlanHuman(plan: PlanReport, labels: PlanLabels, style: Sty
 /** The plan as a pull-request comment: a summary line, then GitHub tables, unchanged rows folded. */
 export function formatPlanMarkdown(plan: PlanReport, labels: PlanLabels): string {
   const parts = split(plan);
+  const stranded = strandedCasesWarning(plan);
   const out: string[] = [
     `**Rebound plan:** ${planSummary(plan)}`,
+    ...(stranded ? ["", `> **Warning:** ${stranded}`] : []),
     "",
     `### Rebound plan: \`${labels.proposed}\` against ${labels.base}`,
     "",
@@ -617,4 +621,14 @@ function escapeCell(text: string): string {
 /** `dunning standard`; the card reminders, whose key is their programme, once: `card_expiry`. */
 function programmeName(row: PlanProgrammeRow): string {
   return row.key === row.programme ? row.programme : `${row.programme} ${row.key}`;
+}
+
+/**
+ * Open dunning cases whose cadence the proposed rules lack (a cadence renamed or removed): the tick
+ * leaves them open and sends them nothing more. Null when there are none.
+ */
+function strandedCasesWarning(plan: PlanReport): string | null {
+  const stranded = plan.open_cases_without_cadence;
+  if (!stranded || stranded.after === 0 || stranded.after <= stranded.before) return null;
+  return `${plural(stranded.after, "open dunning case")} belong${stranded.after === 1 ? "s" : ""} to a cadence the proposed rules do not have (renamed or removed): the tick would leave ${stranded.after === 1 ? "it" : "them"} open and send ${stranded.after === 1 ? "it" : "them"} nothing more. Keep the cadence's key, or close those cases first.`;
 }

@@ -774,6 +774,38 @@ describe("rebound tick against a running Worker", () => {
   });
 });
 
+describe("a plan that strands open dunning cases", () => {
+  it("warns first, in the terminal and in the pull-request comment", async () => {
+    const stranding = (request: Received) => {
+      const answer = pagedPlan(request);
+      const plan = (answer.body as { plan?: PlanReport }).plan;
+      return plan
+        ? { status: 200, body: { plan: { ...plan, open_cases_without_cadence: { before: 0, after: 2 } } } }
+        : answer;
+    };
+    const worker = await fakeWorker(stranding);
+    try {
+      const human = await rebound(["plan", join(root, "rules"), "--url", worker.url, "--key", "k"]);
+      expect(human.out).toContain(
+        "Warning: 6 open dunning cases belong to a cadence the proposed rules do not have",
+      );
+      const markdown = await rebound([
+        "plan",
+        join(root, "rules"),
+        "--url",
+        worker.url,
+        "--key",
+        "k",
+        "--format",
+        "markdown",
+      ]);
+      expect(markdown.out).toContain("> **Warning:** 6 open dunning cases");
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
 describe("a programme's headline", () => {
   it("says when as many accounts close as before, but on other days, and what the sends did", () => {
     const line = programmeLines(

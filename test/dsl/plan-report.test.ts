@@ -240,6 +240,11 @@ function countPage(
     base: { version: "sha256:base", source: "deployed" },
     proposed: { version: "sha256:proposed" },
     customers: customers.length,
+    // Per customer, so it adds across pages like every other count.
+    open_cases_without_cadence: {
+      before: customers.filter((customer) => customer.id.length % 2 === 0).length,
+      after: customers.filter((customer) => customer.id.length % 3 === 0).length,
+    },
     customers_with_offer_moves: customers.filter((customer) =>
       Object.values(customer.offers).some((offer) => offer.from !== offer.to),
     ).length,

@@ -476,3 +476,24 @@ async function campaignSends(): Promise<number> {
   ).first<{ n: number }>();
   return row?.n ?? 0;
 }
+
+describe("a plan that renames a dunning cadence", () => {
+  it("counts the open cases the renamed cadence would strand", async () => {
+    const shipped = compile(SHIPPED);
+    const renamed = compile({
+      ...SHIPPED,
+      "rules/dunning.yaml": replaced(
+        SHIPPED["rules/dunning.yaml"]!,
+        "  - key: standard",
+        "  - key: standard_v2",
+      ),
+    });
+    await events(
+      ["subscription.started", "cus_open", T0 - 90 * DAY, { plan: "pro", mrr: 4900, currency: "USD" }],
+      ["payment.failed", "cus_open", T0 - 2 * DAY, { invoice_id: "in_open", amount: 4900, currency: "USD" }],
+    );
+    await runTick(env, T0 - DAY, { ruleset: shipped.ruleset });
+    const report = (await plan({ ruleset: renamed.ir, at: isoOf(T0), page_size: 2000 })).body.plan;
+    expect(report.open_cases_without_cadence).toEqual({ before: 0, after: 1 });
+  });
+});

@@ -113,7 +113,13 @@ export async function planPage(db: D1Database, request: PlanPageRequest): Promis
   const report = emptyReport(request, until);
   const asks = asksOf([base, proposed]);
   const tally = new Tally(report, setups, asks);
+  const stranded = report.open_cases_without_cadence!;
   for (const customer of facts) {
+    for (const stored of customer.cases) {
+      if (stored.status !== "open") continue;
+      if (!base.dunning.some((cadence) => cadence.ir.key === stored.cadence)) stranded.before += 1;
+      if (!proposed.dunning.some((cadence) => cadence.ir.key === stored.cadence)) stranded.after += 1;
+    }
     const before = evaluateCustomer(setups[0]!, customer, asks);
     const after = evaluateCustomer(setups[1]!, customer, asks);
     tally.add(customer, before, after);
@@ -444,6 +450,7 @@ function emptyReport(request: PlanPageRequest, until: number): PlanReport {
     proposed: { version: request.proposed.version },
     customers: 0,
     customers_with_offer_moves: 0,
+    open_cases_without_cadence: { before: 0, after: 0 },
     segments: [],
     offers: [],
     campaigns: [],
