@@ -380,11 +380,7 @@ class CustomerSimulation {
     const capKey = campaign.ir.frequencyCap;
     const cap = capKey === null ? undefined : this.ruleset.frequencyCaps.get(capKey);
     if (cap) {
-      const capCampaigns = new Set(
-        [...this.ruleset.campaigns.values()]
-          .filter((other) => other.ir.frequencyCap === capKey)
-          .map((other) => other.key),
-      );
+      const capCampaigns = capClasses(this.ruleset).get(capKey!)!;
       const recent = this.sent.filter(
         (send) =>
           !send.dead && send.kind === "campaign" && capCampaigns.has(send.key) && send.at >= at - cap.perMs,
@@ -586,6 +582,29 @@ class CustomerSimulation {
       }
     }
   }
+}
+
+const capClassCache = new WeakMap<Ruleset, ReadonlyMap<string, ReadonlySet<string>>>();
+
+/**
+ * The campaigns of each frequency-cap class, once per ruleset (every customer of every page asks for
+ * them at every capped occurrence).
+ */
+function capClasses(ruleset: Ruleset): ReadonlyMap<string, ReadonlySet<string>> {
+  let classes = capClassCache.get(ruleset);
+  if (!classes) {
+    const built = new Map<string, Set<string>>();
+    for (const campaign of ruleset.campaigns.values()) {
+      const key = campaign.ir.frequencyCap;
+      if (key === null) continue;
+      const members = built.get(key) ?? new Set<string>();
+      members.add(campaign.key);
+      built.set(key, members);
+    }
+    classes = built;
+    capClassCache.set(ruleset, classes);
+  }
+  return classes;
 }
 
 function spellStart(customer: Record<string, unknown>): number | null {
