@@ -29,6 +29,14 @@ export interface LoadedRules {
 /** Reads, checks (checker + published schema) and compiles a rule directory. */
 export function loadRules(dir: string): LoadedRules {
   const { rules, tests } = readRuleDirectory(dir);
+  return checkRuleSources(rules, tests);
+}
+
+/**
+ * Checks (checker + published schema) and compiles rule files read from anywhere: a directory, or a
+ * git ref (`rebound plan --base`).
+ */
+export function checkRuleSources(rules: RuleSource[], tests: RuleSource[]): LoadedRules {
   const checked = checkRuleset(rules);
   const diagnostics = [...checked.diagnostics, ...schemaDiagnostics(rules, checked.diagnostics)];
   const texts = new Map([...rules, ...tests].map((f) => [f.path, f.text]));

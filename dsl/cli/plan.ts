@@ -11,16 +11,14 @@
  */
 import { execFileSync } from "node:child_process";
 import { isAbsolute, posix, relative } from "node:path";
-import type { Diagnostic } from "../errors";
 import { mergePlanPages, type PlanReport } from "../plan-report";
-import { checkRuleset, type RuleSource } from "../rules/check";
+import type { RuleSource } from "../rules/check";
 import type { RulesetIR } from "../rules/ruleset";
-import { loadRuleset } from "../runtime/ruleset";
 import { type Args, type Command, type Io, UsageError } from "./command";
 import { InputError, parseAtOption } from "./customer-input";
-import { type LoadedRules, loadRulesOrFail, reportDiagnostics } from "./load-rules";
+import { checkRuleSources, type LoadedRules, loadRulesOrFail, reportDiagnostics } from "./load-rules";
 import { formatPlanHuman, formatPlanMarkdown, type PlanLabels } from "./plan-format";
-import { schemaDiagnostics } from "./schema-check";
+import { ruleFileKind } from "./rule-files";
 import { styleFor } from "./style";
 import {
   postJson,
@@ -192,9 +190,6 @@ function readAt(text: string): string {
   }
 }
 
-const YAML = /\.ya?ml$/;
-const TEST = /\.test\.ya?ml$/;
-
 /**
  * The rule directory `dir` (relative to the working directory) as it was at git `ref`, checked and
  * compiled like the working tree's: the same files (YAML, not tests, no dot-folders), the same
@@ -226,20 +221,13 @@ export function loadRulesAtRef(ref: string, dir: string): LoadedRules {
   const tests: RuleSource[] = [];
   for (const path of listed.sort(byPathComponents)) {
     const name = posix.relative(inRepo === "." ? "" : inRepo, path);
-    const parts = name.split("/");
-    if (!YAML.test(path) || parts.some((part) => part.startsWith(".") || part === "node_modules")) continue;
+    const kind = ruleFileKind(name);
+    if (kind === null) continue;
     const text = git(["cat-file", "blob", `${ref}:${path}`], `--base ${ref}: ${path}`);
-    (TEST.test(path) ? tests : rules).push({ path: `${ref}:${posix.join(local, name)}`, text, name });
+    (kind === "tests" ? tests : rules).push({ path: `${ref}:${posix.join(local, name)}`, text, name });
   }
   if (rules.length === 0) throw new UsageError(`--base ${ref}: no rule files under ${dir} at that ref`);
-  const checked = checkRuleset(rules);
-  const diagnostics: Diagnostic[] = [
-    ...checked.diagnostics,
-    ...schemaDiagnostics(rules, checked.diagnostics),
-  ];
-  const texts = new Map([...rules, ...tests].map((file) => [file.path, file.text]));
-  if (diagnostics.length > 0 || !checked.ruleset) return { rules, tests, diagnostics, texts };
-  return { rules, tests, diagnostics, texts, ruleset: loadRuleset(checked.ruleset) };
+  return checkRuleSources(rules, tests);
 }
 
 /** Folder by folder, names sorted within each, as dsl/cli/rule-files.ts walks a directory. */

@@ -5,7 +5,7 @@
  * Stage: CLI input → dsl/rules/check.ts.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, sep } from "node:path";
 import type { RuleSource } from "../rules/check";
 
 export interface RuleDirectory {
@@ -16,13 +16,25 @@ export interface RuleDirectory {
 const YAML = /\.ya?ml$/;
 const TEST = /\.test\.ya?ml$/;
 
+/**
+ * Which of the files under a rule directory are read, by their path relative to it (`/`-separated):
+ * YAML files outside dot-folders and node_modules; `rules` or `tests` (`*.test.yaml`), or null.
+ */
+export function ruleFileKind(relativePath: string): "rules" | "tests" | null {
+  const parts = relativePath.split("/");
+  if (!YAML.test(relativePath) || parts.some((part) => part.startsWith(".") || part === "node_modules"))
+    return null;
+  return TEST.test(relativePath) ? "tests" : "rules";
+}
+
 /** Every rule and test file under `dir` (recursively), sorted by path. */
 export function readRuleDirectory(dir: string): RuleDirectory {
   const rules: RuleSource[] = [];
   const tests: RuleSource[] = [];
   for (const path of walk(dir)) {
-    const source: RuleSource = { path, text: readFileSync(path, "utf8"), name: relative(dir, path) };
-    (TEST.test(path) ? tests : rules).push(source);
+    const name = relative(dir, path);
+    const source: RuleSource = { path, text: readFileSync(path, "utf8"), name };
+    (ruleFileKind(name.split(sep).join("/")) === "tests" ? tests : rules).push(source);
   }
   return { rules, tests };
 }
