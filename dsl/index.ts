@@ -90,7 +90,9 @@ export {
 } from "./runtime/programmes";
 export type { Reads, RulesetReads } from "./runtime/reads";
 export { type CompiledCampaign, type CompiledDunning, loadRuleset, type Ruleset } from "./runtime/ruleset";
+export { civilFromDays, daysFromCivil } from "./time/calendar";
 // Time.
 export { latestOccurrences, occurrencesBetween, previousOccurrence } from "./time/cron-occurrences";
 export { isQuiet, nextAllowedTime, type QuietHours } from "./time/quiet-hours";
+export { utcOffsetMs, zonedTimeToInstant } from "./time/wall-clock";
 export { isValidTimeZone } from "./time/zones";

@@ -20,6 +20,8 @@ export const LIMITS = Object.freeze({
   maxEventAggregates: 12,
   /** Longest duration literal or aggregate window: 10 years. */
   maxDurationMs: 3_650 * 86_400_000,
+  /** Longest attribution window a campaign's `conversion.within` may set. */
+  maxConversionWindowMs: 365 * 86_400_000,
   /** Bound parameters one compiled WHERE fragment may use (D1 allows 100 per statement; some are kept for paging). */
   maxSqlParams: 80,
   /** Segment references may nest this deep (segment → segment → ...). */

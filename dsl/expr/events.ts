@@ -61,6 +61,12 @@ export function builtinEventTypes(reasonType: ExprType, planType: ExprType): Eve
   ];
 }
 
+/**
+ * A custom event type's name as ingest accepts it (worker/api/schemas/event.schema.json): `x.`, then
+ * up to 64 letters, digits, `_`, `.`, `:` or `-`, starting with a letter or digit.
+ */
+export const CUSTOM_EVENT_TYPE = /^x\.[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
 /** Declares a custom event type (`x.<name>`) with typed properties, e.g. from a rule file. */
 export function customEventType(
   name: string,

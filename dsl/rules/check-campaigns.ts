@@ -1,11 +1,14 @@
 /**
  * Checking the `campaigns` section: scheduled campaigns with a cron schedule in a zone, a SQL
- * audience, quiet hours, frequency caps, experiments and holdouts, and their steps.
+ * audience, quiet hours, frequency caps, experiments and holdouts, their steps, and the conversion
+ * their metrics count.
  *
  * Stage: part of check (a pass in dsl/rules/check.ts), after offers and messages are known.
  */
 
+import { CUSTOM_EVENT_TYPE } from "../expr/events";
 import { LIMITS } from "../limits";
+import { closest } from "../suggest";
 import { parseCron } from "../time/cron-parse";
 import { parseQuietHours } from "../time/quiet-hours";
 import type { CheckContext, References } from "./check-context";
@@ -16,6 +19,7 @@ import type { Reader } from "./reader";
 import {
   type CampaignIR,
   type CampaignVariantIR,
+  type ConversionIR,
   OFFER_CONTEXTS,
   type OfferContext,
   type StepIR,
@@ -64,6 +68,7 @@ export function readCampaigns(c: CheckContext, refs: References, capKeys: Set<st
         "quiet_hours",
         "steps",
         "experiment",
+        "conversion",
       ],
       ["schedule", "timezone", "audience", "steps"],
     );
@@ -141,8 +146,11 @@ export function readCampaigns(c: CheckContext, refs: References, capKeys: Set<st
           ["steps"],
         )
       : null;
+    const conversionNode = fields.get("conversion");
+    const conversion = conversionNode ? readConversion(c, conversionNode, reader, what) : null;
     if (
       !ok ||
+      conversion === undefined ||
       schedule === undefined ||
       !timezone ||
       !audience ||
@@ -162,7 +170,46 @@ export function readCampaigns(c: CheckContext, refs: References, capKeys: Set<st
       quietHours,
       steps,
       experiment,
+      conversion,
     });
   }
   return campaigns;
+}
+
+/**
+ * `conversion: { event, within }`: the event that counts as the campaign working (a built-in type
+ * or an `x.` custom one) and the attribution window after a send, at most a year.
+ */
+function readConversion(
+  c: CheckContext,
+  node: YamlNode,
+  reader: Reader,
+  what: string,
+): ConversionIR | undefined {
+  const where = `the conversion of ${what}`;
+  const map = reader.map(node, where);
+  if (!map) return undefined;
+  const fields = reader.fields(map, where, ["event", "within"], ["event", "within"]);
+  const eventNode = fields.get("event");
+  const event = eventNode ? conversionEvent(c, eventNode, reader) : undefined;
+  const withinNode = fields.get("within");
+  const withinMs = withinNode
+    ? reader.duration(withinNode, "`within`", LIMITS.maxConversionWindowMs)
+    : undefined;
+  if (event === undefined || withinMs === undefined) return undefined;
+  return { event, within: String((withinNode as YamlScalar).value), withinMs };
+}
+
+function conversionEvent(c: CheckContext, node: YamlNode, reader: Reader): string | undefined {
+  const type = reader.string(node, "a conversion event");
+  if (type === undefined) return undefined;
+  const known = c.scope.eventTypes;
+  if (known.has(type) || CUSTOM_EVENT_TYPE.test(type)) return type;
+  const suggestion = closest(type, known.keys());
+  return reader.fail(
+    node,
+    "unknown_event_type",
+    `unknown event type \`${type}\``,
+    suggestion ? `did you mean \`${suggestion}\`?` : "custom events are named x.<name>",
+  );
 }

@@ -12,25 +12,43 @@ import { walk } from "../expr/walk";
 import { LIMITS } from "../limits";
 import type { CheckContext, Entry } from "./check-context";
 import type { YamlNode, YamlScalar } from "./load";
+import type { Reader } from "./reader";
 import type { RulesetIR } from "./ruleset";
 
 const DAY_MS = 86_400_000;
+/** `settings.metrics.winback_window` when the rules set none. */
+const DEFAULT_WINBACK_WINDOW_MS = 90 * DAY_MS;
 
 export interface Settings {
   currency: string;
   defaultTimezone: string;
   /** `event_retention` in ms; null when the rules keep raw events forever. */
   eventRetentionMs: number | null;
+  /** `metrics`, with its defaults applied (the zone defaults to `defaultTimezone`). */
+  metrics: RulesetIR["metrics"];
 }
 
+/** `settings.metrics.timezone` may name this instead of a zone: each customer's own zone. */
+const CUSTOMER_ZONE = "customer";
+
 export function readSettings(c: CheckContext): Settings {
-  const result: Settings = { currency: "USD", defaultTimezone: "UTC", eventRetentionMs: null };
+  const result: Settings = {
+    currency: "USD",
+    defaultTimezone: "UTC",
+    eventRetentionMs: null,
+    metrics: { timezone: "UTC", winbackWindowMs: DEFAULT_WINBACK_WINDOW_MS },
+  };
   const found = c.single("settings");
   if (!found) return result;
   const { node, reader } = found;
   const map = reader.map(node, "`settings`");
   if (!map) return result;
-  const fields = reader.fields(map, "`settings`", ["currency", "default_timezone", "event_retention"]);
+  const fields = reader.fields(map, "`settings`", [
+    "currency",
+    "default_timezone",
+    "event_retention",
+    "metrics",
+  ]);
   const retentionNode = fields.get("event_retention");
   if (retentionNode) {
     const ms = reader.duration(retentionNode, "`event_retention`", LIMITS.maxDurationMs);
@@ -62,7 +80,35 @@ export function readSettings(c: CheckContext): Settings {
     const zone = c.timeZone(zoneNode, reader);
     if (zone) result.defaultTimezone = zone;
   }
+  result.metrics = readMetrics(c, fields.get("metrics"), reader, result.defaultTimezone);
   return result;
+}
+
+/** `settings.metrics`: the reports' zone (a zone or `customer`) and the win-back attribution window. */
+function readMetrics(
+  c: CheckContext,
+  node: YamlNode | undefined,
+  reader: Reader,
+  defaultTimezone: string,
+): Settings["metrics"] {
+  const metrics = { timezone: defaultTimezone, winbackWindowMs: DEFAULT_WINBACK_WINDOW_MS };
+  const map = node ? reader.map(node, "`settings.metrics`") : undefined;
+  if (!map) return metrics;
+  const fields = reader.fields(map, "`settings.metrics`", ["timezone", "winback_window"]);
+  const zoneNode = fields.get("timezone");
+  if (zoneNode) {
+    const zone =
+      zoneNode.kind === "scalar" && zoneNode.value === CUSTOMER_ZONE
+        ? CUSTOMER_ZONE
+        : c.timeZone(zoneNode, reader);
+    if (zone) metrics.timezone = zone;
+  }
+  const windowNode = fields.get("winback_window");
+  if (windowNode) {
+    const ms = reader.duration(windowNode, "`winback_window`", LIMITS.maxDurationMs);
+    if (ms !== undefined) metrics.winbackWindowMs = ms;
+  }
+  return metrics;
 }
 
 export function readReasons(c: CheckContext): RulesetIR["reasons"] {

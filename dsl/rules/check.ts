@@ -206,6 +206,7 @@ function assemble(c: CheckContext, d: Draft): RulesetIR {
     fields: fields!.map(({ name, type, description }) => ({ name, type, description })),
     eventWindowMs: Number.isFinite(c.eventWindowMs) ? c.eventWindowMs : null,
     eventRetentionMs: settings!.eventRetentionMs,
+    metrics: settings!.metrics,
     segments: d.segments!,
     rewards: d.rewards!,
     offers: d.offers!,

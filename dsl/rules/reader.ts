@@ -210,7 +210,11 @@ export class Reader {
     let ms = 0;
     for (const part of text.matchAll(/(\d+)(w|d|h|m|s)/g)) ms += Number(part[1]) * UNIT_MS[part[2]!]!;
     if (ms <= 0 || ms > maxMs)
-      return this.fail(node, "bad_duration", `${what} must be longer than zero and at most 3650d`);
+      return this.fail(
+        node,
+        "bad_duration",
+        `${what} must be longer than zero and at most ${maxMs / UNIT_MS.d!}d`,
+      );
     return ms;
   }
 

@@ -9,7 +9,7 @@ import type { Expr } from "../expr/ast";
 import type { Money } from "../expr/types";
 
 /** Bumped when the IR's shape changes incompatibly. */
-export const RULESET_FORMAT = 3;
+export const RULESET_FORMAT = 4;
 
 /** An expression as checked: its text, its AST, whether SQL can evaluate it, and where it was written. */
 export interface ExpressionIR {
@@ -188,6 +188,31 @@ export interface CampaignIR {
   quietHours: string | null;
   steps: StepIR[];
   experiment: ExperimentIR<CampaignVariantIR> | null;
+  /** What counts as the campaign working, and for how long after a send (null: not measured). */
+  conversion: ConversionIR | null;
+}
+
+/**
+ * `conversion: { event, within }`: a customer converts when an `event` comes within `within` of
+ * their send (the attribution window the metrics count conversions in).
+ */
+export interface ConversionIR {
+  /** A built-in event type or an `x.` custom type. */
+  event: string;
+  /** The window as written (`14d`), for reports. */
+  within: string;
+  withinMs: number;
+}
+
+/** `settings.metrics`: how reports count. */
+export interface MetricsIR {
+  /**
+   * The IANA zone whose local dates are the days, weeks and months of every report, or `customer`
+   * (each customer's own zone; `defaultTimezone` when unknown). Defaults to `defaultTimezone`.
+   */
+  timezone: string;
+  /** A reactivation counts for win-back when it comes within this after the first win-back message. */
+  winbackWindowMs: number;
 }
 
 export interface MessageIR {
@@ -213,6 +238,7 @@ export interface RulesetIR {
    * null: kept forever. Every event window fits in it (the checker refuses a longer one).
    */
   eventRetentionMs: number | null;
+  metrics: MetricsIR;
   /** Segments in dependency order (a segment comes after the segments it uses). */
   segments: { key: string; description: string | null; when: ExpressionIR }[];
   rewards: RewardIR[];

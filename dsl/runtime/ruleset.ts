@@ -97,6 +97,10 @@ export interface Ruleset {
   readonly version: string;
   readonly currency: string;
   readonly defaultTimezone: string;
+  /** The zone of the reports' days (`settings.metrics.timezone`): an IANA zone, or `customer`. */
+  readonly metricsTimezone: string;
+  /** `settings.metrics.winback_window` in ms. */
+  readonly winbackWindowMs: number;
   /** Events the closures need: at least those newer than `now - eventWindowMs`; null: all of them. */
   readonly eventWindowMs: number | null;
   readonly scope: Scope;
@@ -236,6 +240,8 @@ export function loadRuleset(ir: RulesetIR): Ruleset {
     version: ir.version,
     currency: ir.currency,
     defaultTimezone: ir.defaultTimezone,
+    metricsTimezone: ir.metrics.timezone,
+    winbackWindowMs: ir.metrics.winbackWindowMs,
     eventWindowMs: ir.eventWindowMs,
     scope,
     segments,
