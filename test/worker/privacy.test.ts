@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { archiveEvents } from "../../worker/archive/archive-events";
 import { customerKey } from "../../worker/customer-key";
+import { deployedRuleset } from "../../worker/deployed-ruleset";
 import { writeEvents } from "../../worker/ingest/write-events";
 import { continueErasures, eraseCustomer } from "../../worker/privacy/customer-data";
 import { call, ingest, issueKey } from "./helpers";
@@ -255,7 +256,7 @@ describe("an erasure landing between ingest's read and its write", () => {
       occurred_at: Date.UTC(2026, 6, 1),
       properties: "{}",
     });
-    await writeEvents(env.DB, [event("race-exact-1")], Date.UTC(2026, 6, 1));
+    await writeEvents(env.DB, [event("race-exact-1")], Date.UTC(2026, 6, 1), deployedRuleset());
     // The erasure commits right after ingest's first read batch, before its write batch.
     let batches = 0;
     const racing = new Proxy(env.DB, {
@@ -268,7 +269,12 @@ describe("an erasure landing between ingest's read and its write", () => {
         };
       },
     });
-    const written = await writeEvents(racing, [event("race-exact-2")], Date.UTC(2026, 6, 2));
+    const written = await writeEvents(
+      racing,
+      [event("race-exact-2")],
+      Date.UTC(2026, 6, 2),
+      deployedRuleset(),
+    );
     expect(written).toMatchObject({ accepted: 0, erasedIds: ["race-exact-2"] });
     const left = await env.DB.prepare(
       "SELECT (SELECT count(*) FROM customers WHERE id = ?1) + (SELECT count(*) FROM events WHERE customer_id = ?1) AS n",

@@ -31,6 +31,7 @@ import { isErased } from "../customer-key";
 import type { StoredKey } from "../db/api-key-lookup";
 import { ApiError } from "../errors";
 import { newDecisionId } from "../ids";
+import { localDay, reportingZone } from "../metrics/days";
 import { type DecisionRuleset, decisionRulesetOf } from "./decision-ruleset";
 import { type DecisionState, readDecisionState } from "./read-state";
 import {
@@ -130,9 +131,12 @@ export interface DecisionResult {
 const EXPIRE_SQL = "UPDATE decisions SET status = 'expired' WHERE id = ?1 AND status = 'outstanding'";
 
 // An answer that commits first wins: an offer accepted or declined meanwhile stays so.
-const WITHDRAW_SQL = "UPDATE decisions SET status = 'withdrawn' WHERE id = ?1 AND status = 'outstanding'";
+// ?2: the reporting day of the change, for the metrics trigger (migrations/0008_metrics.sql).
+const WITHDRAW_SQL =
+  "UPDATE decisions SET status = 'withdrawn', closed_day = ?2 WHERE id = ?1 AND status = 'outstanding'";
 
-const SUPERSEDE_SQL = "UPDATE decisions SET status = 'superseded' WHERE id = ?1 AND status = 'outstanding'";
+const SUPERSEDE_SQL =
+  "UPDATE decisions SET status = 'superseded', closed_day = ?2 WHERE id = ?1 AND status = 'outstanding'";
 
 // ?21: for a new offer, the read's `offerSeq`. An offer decision stored after the read (by a
 // concurrent ask, and already answered, so decisions_one_outstanding did not stop this one) was not
@@ -140,11 +144,12 @@ const SUPERSEDE_SQL = "UPDATE decisions SET status = 'superseded' WHERE id = ?1 
 // NULL for a decision without an offer, which no cap or cooldown concerns.
 // ?22: the offer this one supersedes (NULL otherwise). The batch superseded it just before, unless
 // the customer answered it meanwhile: then they have their answer, and nothing is stored.
+// ?23, ?24: the reporting days of created_at and expires_at, for the metrics triggers.
 const INSERT_SQL = `
 INSERT INTO decisions (id, customer_id, context, reason, offer_key, reward, message, reason_code, why,
   experiment, variant, holdout, ruleset_version, inputs, cost, cost_currency, source, created_at,
-  expires_at, status, responded_at)
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, NULL
+  expires_at, status, responded_at, day, expires_day)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, NULL, ?23, ?24
 WHERE (?21 IS NULL OR NOT EXISTS (
   SELECT 1 FROM decisions WHERE customer_id = ?2 AND offer_key IS NOT NULL AND rowid > ?21))
   AND (?22 IS NULL OR EXISTS (SELECT 1 FROM decisions WHERE id = ?22 AND status = 'superseded'))
@@ -323,7 +328,15 @@ export async function decideAndRecord(
   }
   const offerSeq = fresh.row.status === "outstanding" ? state.offerSeq : null;
   const superseding = replacing?.as === "superseded" ? replacing.row.id : null;
-  const insert = env.DB.prepare(INSERT_SQL).bind(...insertParams(fresh.row), offerSeq, superseding);
+  const zone = reportingZone(ruleset, state.customer?.timezone);
+  const dayOf = (at: number | null) => (at === null ? null : localDay(at, zone));
+  const insert = env.DB.prepare(INSERT_SQL).bind(
+    ...insertParams(fresh.row),
+    offerSeq,
+    superseding,
+    dayOf(fresh.row.created_at),
+    dayOf(fresh.row.expires_at),
+  );
   // A lone INSERT skips batch()'s extra cost. An outstanding row still here is closed in the same
   // batch (which frees decisions_one_outstanding for the INSERT): withdrawn, superseded, or expired
   // if it lapsed.
@@ -333,9 +346,11 @@ export async function decideAndRecord(
       : replacing?.as === "superseded"
         ? SUPERSEDE_SQL
         : EXPIRE_SQL;
-  const results = state.outstanding
-    ? await env.DB.batch([env.DB.prepare(close).bind(replacing?.row.id ?? state.outstanding.id), insert])
-    : [await insert.run()];
+  const closing = env.DB.prepare(close);
+  const closeStatement = replacing
+    ? closing.bind(replacing.row.id, dayOf(request.now))
+    : closing.bind(state.outstanding?.id ?? null);
+  const results = state.outstanding ? await env.DB.batch([closeStatement, insert]) : [await insert.run()];
   let rowsRead =
     firstReadRows + state.rowsRead + results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0);
   const rowsWritten = results.reduce((sum, result) => sum + (result.meta.rows_written ?? 0), 0);

@@ -7,6 +7,7 @@
  * The guards live in the UPDATE's WHERE clause, so a concurrent accept and decline cannot both win:
  * whichever commits first changes the status, the other finds it changed and reports that.
  */
+import { localDay, type ReportingZoneSettings, reportingZone } from "../metrics/days";
 import { type DecisionRow, type StoredDecision, storedDecisionOf } from "./stored-decision";
 
 export type OfferResponse = "accept" | "decline";
@@ -33,12 +34,13 @@ export interface Redemption {
   readonly redeemedAt: number;
 }
 
+// ?3: the reporting day of the answer, for the metrics trigger (migrations/0008_metrics.sql).
 const ACCEPT_SQL = `
-UPDATE decisions SET status = 'accepted', responded_at = ?2
+UPDATE decisions SET status = 'accepted', responded_at = ?2, closed_day = ?3
 WHERE id = ?1 AND status = 'outstanding' AND expires_at > ?2`;
 
 const DECLINE_SQL = `
-UPDATE decisions SET status = 'declined', responded_at = ?2
+UPDATE decisions SET status = 'declined', responded_at = ?2, closed_day = ?3
 WHERE id = ?1 AND status = 'outstanding' AND expires_at > ?2`;
 
 // ON CONFLICT on the primary key: a second accept records nothing new.
@@ -53,6 +55,10 @@ const EXPIRE_SQL = `
 UPDATE decisions SET status = 'expired'
 WHERE id = ?1 AND status = 'outstanding' AND expires_at <= ?2`;
 
+// Only when each customer reports in their own zone (settings.metrics.timezone: customer).
+const CUSTOMER_ZONE_SQL = `
+SELECT c.timezone FROM decisions d JOIN customers c ON c.id = d.customer_id WHERE d.id = ?1`;
+
 const READ_SQL = `
 SELECT d.*, r.redeemed_at AS redemption_redeemed_at, r.cost AS redemption_cost,
        r.currency AS redemption_currency
@@ -66,32 +72,42 @@ interface AnsweredRow extends DecisionRow {
 }
 
 /**
- * Records the customer's answer to the offer of decision `decisionId` at `now`.
+ * Records the customer's answer to the offer of decision `decisionId` at `now`; `zones` says which
+ * reporting day the answer is counted on.
  *
- * @example const outcome = await respondToOffer(env.DB, "dec_…", "accept", Date.now());
+ * @example const outcome = await respondToOffer(env.DB, "dec_…", "accept", Date.now(), ruleset);
  */
 export async function respondToOffer(
   db: D1Database,
   decisionId: string,
   response: OfferResponse,
   now: number,
+  zones: ReportingZoneSettings,
 ): Promise<ResponseOutcome & { readonly rowsRead: number; readonly rowsWritten: number }> {
+  let zoneRowsRead = 0;
+  let customerTimezone: unknown = null;
+  if (zones.metricsTimezone === "customer") {
+    const zone = await db.prepare(CUSTOMER_ZONE_SQL).bind(decisionId).run<{ timezone: string | null }>();
+    zoneRowsRead = zone.meta.rows_read ?? 0;
+    customerTimezone = zone.results[0]?.timezone ?? null;
+  }
+  const day = localDay(now, reportingZone(zones, customerTimezone));
   const statements =
     response === "accept"
       ? [
-          db.prepare(ACCEPT_SQL).bind(decisionId, now),
+          db.prepare(ACCEPT_SQL).bind(decisionId, now, day),
           db.prepare(REDEEM_SQL).bind(decisionId),
           db.prepare(EXPIRE_SQL).bind(decisionId, now),
           db.prepare(READ_SQL).bind(decisionId),
         ]
       : [
-          db.prepare(DECLINE_SQL).bind(decisionId, now),
+          db.prepare(DECLINE_SQL).bind(decisionId, now, day),
           db.prepare(EXPIRE_SQL).bind(decisionId, now),
           db.prepare(READ_SQL).bind(decisionId),
         ];
   const results = await db.batch(statements);
   const accounting = {
-    rowsRead: results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0),
+    rowsRead: zoneRowsRead + results.reduce((sum, result) => sum + (result.meta.rows_read ?? 0), 0),
     rowsWritten: results.reduce((sum, result) => sum + (result.meta.rows_written ?? 0), 0),
   };
   const row = results[results.length - 1]?.results[0] as AnsweredRow | undefined;

@@ -22,6 +22,11 @@
  * batch splits, duplicates and concurrent requests.
  */
 
+import { compareIds } from "./compare-ids";
+import { addToTimeline, type Movement, type TimelineEntry, timelineEntry } from "./movements";
+
+export { compareIds };
+
 /** One stored event as the fold reads it (properties as canonical JSON text). */
 export interface FoldEvent {
   id: string;
@@ -83,6 +88,13 @@ export interface ProfileState {
   ticketBalance: number;
   firstSeenAt: number | null;
   lastEventAt: number | null;
+  /**
+   * The subscription timeline in `(occurred_at, id)` order (worker/ingest/movements.ts), or null for
+   * a state stored before it existed: write-events.ts rebuilds it from the daily history.
+   */
+  timeline: TimelineEntry[] | null;
+  /** The MRR movements already added to `metric_days` for this customer. */
+  counted: Movement[];
 }
 
 export function emptyProfileState(): ProfileState {
@@ -99,24 +111,9 @@ export function emptyProfileState(): ProfileState {
     ticketBalance: 0,
     firstSeenAt: null,
     lastEventAt: null,
+    timeline: [],
+    counted: [],
   };
-}
-
-/**
- * Compares ids the way SQLite's BINARY collation does (UTF-8 bytes, i.e. code points), not the way
- * JavaScript's `<` does (UTF-16 code units): the two disagree above U+FFFF.
- */
-export function compareIds(a: string, b: string): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    // A surrogate (U+D800-U+DFFF) encodes a code point above U+FFFF, greater than any unit above it.
-    const rank = (unit: number) => (unit >= 0xd800 && unit <= 0xdfff ? unit + 0x10000 : unit);
-    return rank(x) - rank(y);
-  }
-  return a.length - b.length;
 }
 
 /** True when the event `(at, id)` is newer than the slot's. */
@@ -140,7 +137,13 @@ const PLAN_TYPES = new Set([
 
 /** Folds `events` (each inserted for the first time) into `state`, in place. */
 export function foldEvents(state: ProfileState, events: Iterable<FoldEvent>): ProfileState {
-  for (const event of events) foldEvent(state, event);
+  const entries: TimelineEntry[] = [];
+  for (const event of events) {
+    foldEvent(state, event);
+    const entry = timelineEntry(event);
+    if (entry) entries.push(entry);
+  }
+  if (state.timeline !== null) addToTimeline(state.timeline, entries);
   return state;
 }
 
@@ -370,7 +373,9 @@ export function profileColumns(state: ProfileState): ProfileColumns {
 
 // Stored form (customers.profile_state): JSON with arrays for maps, so names such as `__proto__`
 // stay data. Version 1; a reader meeting another version rebuilds the state from the events.
-const STATE_VERSION = 1;
+// Version 2 added the subscription timeline and the counted movements; a version 1 state is read
+// with `timeline: null` (rebuilt from the daily history) and nothing counted.
+const STATE_VERSION = 2;
 
 interface StoredInvoice {
   id: string;
@@ -393,6 +398,8 @@ interface StoredState {
   ticketBalance: number;
   firstSeenAt: number | null;
   lastEventAt: number | null;
+  timeline?: TimelineEntry[];
+  counted?: Movement[];
 }
 
 export function serializeProfileState(state: ProfileState): string {
@@ -415,6 +422,8 @@ export function serializeProfileState(state: ProfileState): string {
     ticketBalance: state.ticketBalance,
     firstSeenAt: state.firstSeenAt,
     lastEventAt: state.lastEventAt,
+    ...(state.timeline ? { timeline: state.timeline } : {}),
+    counted: state.counted,
   };
   return JSON.stringify(stored);
 }
@@ -423,7 +432,7 @@ export function serializeProfileState(state: ProfileState): string {
 export function parseProfileState(text: string | null): ProfileState | null {
   if (text === null) return null;
   const stored = JSON.parse(text) as StoredState;
-  if (stored.v !== STATE_VERSION) return null;
+  if (stored.v !== STATE_VERSION && stored.v !== 1) return null;
   const slots: Slots = {};
   for (const [name, slot] of Object.entries(stored.slots)) {
     if (slot) slots[name as keyof Slots] = slot as never;
@@ -451,5 +460,7 @@ export function parseProfileState(text: string | null): ProfileState | null {
     ticketBalance: stored.ticketBalance,
     firstSeenAt: stored.firstSeenAt,
     lastEventAt: stored.lastEventAt,
+    timeline: stored.v === 1 ? null : (stored.timeline ?? []),
+    counted: stored.counted ?? [],
   };
 }

@@ -14,12 +14,23 @@
  *   (migrations/0007) fails the batch when another request wrote the profile in between; the request
  *   then starts again from a fresh read (a few attempts, then 503 `ingest_busy`); likewise when one
  *   of its customers was erased in between, so a racing request cannot bring an erased profile back;
- * - order independent: the fold compares `(occurred_at, id)` with what the state holds.
+ * - order independent: the fold compares `(occurred_at, id)` with what the state holds;
+ * - metrics exact: the MRR movements the touched customers' timelines now make replace, as deltas
+ *   to `metric_days` in the same batch, the ones counted before (worker/ingest/movements.ts).
  */
 
 import { customerKey } from "../customer-key";
 import { ApiError } from "../errors";
+import { localDay, monthOfDay, type ReportingZoneSettings, reportingZone, yearOfDay } from "../metrics/days";
 import { type DayRow, dayRows } from "./event-days";
+import {
+  addToTimeline,
+  type MetricDelta,
+  movementDeltas,
+  movementsOf,
+  type TimelineEntry,
+  timelineEntry,
+} from "./movements";
 import { type NormalizedEvent, sameEvent } from "./normalize";
 import {
   emptyProfileState,
@@ -129,6 +140,34 @@ ON CONFLICT (customer_id, day, type, currency) DO UPDATE SET
   latest_id = CASE WHEN (excluded.latest_at, excluded.latest_id) > (latest_at, latest_id) THEN excluded.latest_id ELSE latest_id END,
   latest_at = CASE WHEN (excluded.latest_at, excluded.latest_id) > (latest_at, latest_id) THEN excluded.latest_at ELSE latest_at END`;
 
+const UPSERT_METRICS_SQL = `
+INSERT INTO metric_days (metric, grain, period, currency, k1, k2, k3, k4, count, amount)
+SELECT value ->> 'metric', value ->> 'grain', value ->> 'period', value ->> 'currency', value ->> 'k1',
+       value ->> 'k2', value ->> 'k3', value ->> 'k4', value ->> 'count', value ->> 'amount'
+FROM json_each(?1) WHERE true
+ON CONFLICT DO UPDATE SET count = count + excluded.count, amount = amount + excluded.amount`;
+
+/**
+ * The daily history's rows that rebuild the subscription timeline of a state stored before it
+ * existed (profile state version 1): the latest event of each day and type, with its properties.
+ */
+const SELECT_TIMELINE_HISTORY_SQL = `
+SELECT customer_id, type, latest_at, latest_id, latest FROM event_days
+WHERE customer_id IN (SELECT value FROM json_each(?1))
+  AND type IN ('subscription.started', 'subscription.reactivated', 'subscription.changed', 'subscription.canceled', 'customer.updated')`;
+
+/** Event types that can change a customer's movements: the timeline's, and the currency's sources. */
+const MOVING_TYPES = new Set([
+  "subscription.started",
+  "subscription.reactivated",
+  "subscription.changed",
+  "subscription.canceled",
+  "customer.updated",
+  "payment.succeeded",
+  "payment.failed",
+  "order.completed",
+]);
+
 /** Statements bind one JSON array each; arrays are split below D1's 2 MB value limit. */
 const MAX_JSON_BYTES = 512 * 1024;
 
@@ -136,11 +175,13 @@ const MAX_JSON_BYTES = 512 * 1024;
  * Stores `events` (unique ids, already normalised) and updates the profiles they touch.
  *
  * @param receivedAt wall-clock time of the request, stored as `events.received_at`
+ * @param zones the rules' reporting zone settings: which local day a movement is counted on
  */
 export async function writeEvents(
   db: D1Database,
   events: readonly NormalizedEvent[],
   receivedAt: number,
+  zones: ReportingZoneSettings,
 ): Promise<WriteResult> {
   const result = emptyWriteResult();
   if (events.length === 0) return result;
@@ -150,7 +191,7 @@ export async function writeEvents(
   );
   for (let attempt = 1; ; attempt++) {
     try {
-      return await attemptWrite(db, events, receivedAt, customerIds, keys, result);
+      return await attemptWrite(db, events, receivedAt, zones, customerIds, keys, result);
     } catch (error) {
       if (!lostRace(error)) throw error;
       if (attempt < WRITE_ATTEMPTS) {
@@ -187,6 +228,7 @@ async function attemptWrite(
   db: D1Database,
   events: readonly NormalizedEvent[],
   receivedAt: number,
+  zones: ReportingZoneSettings,
   customerIds: readonly string[],
   /** Erasure pseudonym → customer id, for the request's customers. */
   keys: ReadonlyMap<string, string>,
@@ -235,12 +277,16 @@ async function attemptWrite(
   const touched = new Set(fresh.map((event) => event.customer_id));
   const states = await profileStates(db, profiles.results, touched, result);
   const profileRows: Record<string, unknown>[] = [];
+  const metrics: MetricDelta[] = [];
   for (const [customerId, newEvents] of groupBy(fresh, (event) => event.customer_id)) {
     const read = states.get(customerId);
     const state = foldEvents(read?.state ?? emptyProfileState(), newEvents);
+    const columns = profileColumns(state);
+    if (newEvents.some((event) => MOVING_TYPES.has(event.type)))
+      metrics.push(...recount(state, columns, zones));
     profileRows.push({
       id: customerId,
-      ...profileColumns(state),
+      ...columns,
       profile_state: serializeProfileState(state),
       profile_version: (read?.version ?? 0) + 1,
     });
@@ -251,9 +297,28 @@ async function attemptWrite(
     ...chunks(fresh).map((chunk) => db.prepare(INSERT_EVENTS_SQL).bind(JSON.stringify(chunk), receivedAt)),
     ...chunks(profileRows).map((chunk) => db.prepare(UPSERT_PROFILES_SQL).bind(JSON.stringify(chunk))),
     ...chunks(days).map((chunk) => db.prepare(UPSERT_DAYS_SQL).bind(JSON.stringify(chunk))),
+    ...chunks(metrics).map((chunk) => db.prepare(UPSERT_METRICS_SQL).bind(JSON.stringify(chunk))),
   ]);
   count(result, writes);
   return result;
+}
+
+/**
+ * The customer's movements as its timeline now stands, counted in its reporting zone, and the
+ * `metric_days` deltas from what was counted before; the state then records them as counted.
+ */
+function recount(
+  state: ProfileState,
+  columns: ReturnType<typeof profileColumns>,
+  zones: ReportingZoneSettings,
+): MetricDelta[] {
+  if (state.timeline === null) return [];
+  const zone = reportingZone(zones, columns.timezone);
+  const currency = typeof columns.currency === "string" ? columns.currency : "";
+  const current = movementsOf(state.timeline, currency, (at) => localDay(at, zone));
+  const deltas = movementDeltas(state.counted, current, monthOfDay, yearOfDay);
+  state.counted = current;
+  return deltas;
 }
 
 /**
@@ -273,6 +338,33 @@ async function profileStates(
     const state = parseProfileState(row.profile_state);
     if (state) states.set(row.id, { state, version: row.profile_version });
     else rebuild.push(row);
+  }
+  const untimed = [...states].filter(([, { state }]) => state.timeline === null).map(([id]) => id);
+  if (untimed.length > 0) {
+    const history = await db.prepare(SELECT_TIMELINE_HISTORY_SQL).bind(JSON.stringify(untimed)).all<{
+      customer_id: string;
+      type: string;
+      latest_at: number;
+      latest_id: string;
+      latest: string | null;
+    }>();
+    count(result, [history]);
+    const byCustomer = groupBy(history.results, (row) => row.customer_id);
+    for (const id of untimed) {
+      const entries = (byCustomer.get(id) ?? [])
+        .map((row) =>
+          timelineEntry({
+            id: row.latest_id,
+            type: row.type,
+            occurred_at: row.latest_at,
+            properties: row.latest ?? "{}",
+          }),
+        )
+        .filter((entry): entry is TimelineEntry => entry !== null);
+      const state = states.get(id)!.state;
+      state.timeline = [];
+      addToTimeline(state.timeline, entries);
+    }
   }
   if (rebuild.length > 0) {
     const history = await db

@@ -22,6 +22,7 @@
 import type { CompiledDunning } from "../../dsl";
 import { DAY_MS, dunningPosition } from "../../dsl";
 import { writeEvents } from "../ingest/write-events";
+import { localDay, reportingZone } from "../metrics/days";
 import type { SendRequest } from "../sends/types";
 import type { CustomerRowJson, TickContext } from "./context";
 import type { DryOpenedCase } from "./dry-run";
@@ -80,16 +81,32 @@ async function openCases(tc: TickContext): Promise<void> {
       for (const opened of cases) tc.dryRun.openCase(opened);
       tc.report.dunning.opened += cases.length;
     } else if (cases.length > 0) {
+      // What the metrics trigger counts (migrations/0008_metrics.sql): the failure's decline code,
+      // the MRR at risk, and the reporting day the case opened on.
+      const customers = new Map(results.map((row) => [row.id, row]));
+      const stored = cases.map((opened) => {
+        const customer = customers.get(opened.customer_id);
+        return {
+          ...opened,
+          decline_code: typeof customer?.decline_code === "string" ? customer.decline_code : null,
+          mrr_at_risk: typeof customer?.mrr === "number" ? customer.mrr : null,
+          opened_day: localDay(now, reportingZone(ruleset, customer?.timezone)),
+        };
+      });
       const inserted = await env.DB.prepare(
-        `INSERT INTO dunning_cases (customer_id, invoice_id, cadence, status, failed_at, amount, currency, opened_at)
+        `INSERT INTO dunning_cases (customer_id, invoice_id, cadence, status, failed_at, amount, currency, opened_at,
+           decline_code, mrr_at_risk, opened_day)
          SELECT x.value ->> 'customer_id', x.value ->> 'invoice_id', x.value ->> 'cadence', 'open',
-           x.value ->> 'failed_at', x.value ->> 'amount', x.value ->> 'currency', ?2
+           x.value ->> 'failed_at', x.value ->> 'amount', x.value ->> 'currency', ?2,
+           x.value ->> 'decline_code', x.value ->> 'mrr_at_risk', x.value ->> 'opened_day'
          FROM json_each(?1) AS x WHERE true
-         ON CONFLICT DO NOTHING`,
+         ON CONFLICT DO NOTHING
+         RETURNING 1`,
       )
-        .bind(JSON.stringify(cases), now)
+        .bind(JSON.stringify(stored), now)
         .run();
-      tc.report.dunning.opened += inserted.meta.changes;
+      // Rows returned, not meta.changes: D1 counts the metrics trigger's writes as changes too.
+      tc.report.dunning.opened += inserted.results.length;
     }
     const last = results[results.length - 1]!;
     cursor = [Number(last.payment_failed_at), last.rebound_rowid];
@@ -217,10 +234,15 @@ async function progressCase(
       });
       return true;
     }
+    // The reporting day it is counted on: a recovery's when the invoice was paid, others' now.
+    const closedAt = status === "recovered" && row.case_paid_at !== null ? row.case_paid_at : now;
+    const closedDay = localDay(closedAt, reportingZone(ruleset, row.timezone));
     const result = await env.DB.prepare(
-      `UPDATE dunning_cases SET status = ?2, closed_at = ?3 ${extra} WHERE rowid = ?1 AND status = 'open'`,
+      `UPDATE dunning_cases SET status = ?2, closed_at = ?3,
+         closed_day = max(?${params.length + 4}, coalesce(opened_day, ?${params.length + 4})) ${extra}
+       WHERE rowid = ?1 AND status = 'open'`,
     )
-      .bind(row.case_rowid, status, now, ...params)
+      .bind(row.case_rowid, status, now, ...params, closedDay)
       .run();
     return result.meta.changes > 0;
   };
@@ -340,6 +362,7 @@ async function finalActions(
         },
       ],
       now,
+      ruleset,
     );
   }
   if (final.message !== null) {

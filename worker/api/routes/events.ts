@@ -60,10 +60,12 @@ async function postEvents(c: Context<AppEnv>): Promise<Response> {
   details.push(...normalized.details);
   if (details.length > 0) throw validationFailed(details.sort(byItem));
 
-  const written = await writeEvents(c.env.DB, normalized.events, wallClock()).catch((error: unknown) => {
-    if (!(error instanceof SealedEventsError)) throw error;
-    throw validationFailed(sealedDetails(error, items, c.get("ruleset")));
-  });
+  const written = await writeEvents(c.env.DB, normalized.events, wallClock(), c.get("ruleset")).catch(
+    (error: unknown) => {
+      if (!(error instanceof SealedEventsError)) throw error;
+      throw validationFailed(sealedDetails(error, items, c.get("ruleset")));
+    },
+  );
   const duplicateIds = [...normalized.duplicateIdsInRequest, ...written.duplicateIds];
   return c.json({
     accepted: written.accepted,

@@ -21,7 +21,7 @@ function answer(response: OfferResponse) {
     const now = requestNow(c);
     const decisionId = c.req.param("decision_id") ?? "";
     if (!isDecisionId(decisionId)) throw notFound(decisionId);
-    const outcome = await respondToOffer(c.env.DB, decisionId, response, now);
+    const outcome = await respondToOffer(c.env.DB, decisionId, response, now, c.get("ruleset"));
     c.header("X-Rebound-Rows-Read", String(outcome.rowsRead));
     const meta = { rows_read: outcome.rowsRead, rows_written: outcome.rowsWritten };
     switch (outcome.kind) {

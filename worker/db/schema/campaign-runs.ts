@@ -47,6 +47,8 @@ export const campaignRuns = sqliteTable(
       table.step,
       table.offsetMs,
     ),
+    // GET /v1/metrics/campaigns: the runs due in a period.
+    index("campaign_runs_due").on(table.dueAt),
     // Resuming: runs whose lease lapsed, and GET /v1/admin/campaign-runs?status=.
     index("campaign_runs_status_lease").on(table.status, table.leaseExpiresAt),
   ],

@@ -65,6 +65,14 @@ export const decisions = sqliteTable(
     status: text("status", { enum: DECISION_STATUSES }).notNull(),
     /** When the customer accepted or declined. */
     respondedAt: integer("responded_at"),
+    /**
+     * Reporting days (worker/metrics/days.ts) for the metrics triggers (migrations/0008): of
+     * `created_at`, of `expires_at`, and of the answer, withdrawal or supersession. NULL on rows from
+     * before metrics existed and, for the last two, until they apply.
+     */
+    day: integer("day"),
+    expiresDay: integer("expires_day"),
+    closedDay: integer("closed_day"),
   },
   (table) => [
     // Stable answers: the decision read looks up the customer's outstanding offer by this index, and
@@ -81,6 +89,8 @@ export const decisions = sqliteTable(
     // Repeated asks without an offer (an in-app banner polling on every page): the decision read
     // takes the customer's latest no-offer decision in the asked context, and an evaluation that
     // comes out the same returns it instead of storing a copy.
+    // GET /v1/metrics/offers/decisions and /v1/metrics/decisions/recent: decisions by time.
+    index("decisions_created").on(table.createdAt, table.id),
     index("decisions_customer_context_no_offer")
       .on(table.customerId, table.context, table.createdAt)
       .where(sql`${table.status} = 'no_offer'`),

@@ -34,10 +34,27 @@ export const dunningCases = sqliteTable(
     recoveredAfterStep: text("recovered_after_step"),
     /** final: the actions that ran (JSON array, e.g. ["cancel","webhook"]). */
     finalActions: text("final_actions"),
+    /** The failure's decline code and the customer's MRR when the case opened (what is at risk). */
+    declineCode: text("decline_code"),
+    mrrAtRisk: integer("mrr_at_risk"),
+    /**
+     * Reporting days (worker/metrics/days.ts) for the metrics triggers (migrations/0008): of
+     * `opened_at`, and of the close (`recovered_at` for a recovery, `closed_at` otherwise).
+     */
+    openedDay: integer("opened_day"),
+    closedDay: integer("closed_day"),
   },
   (table) => [
     primaryKey({ columns: [table.customerId, table.invoiceId] }),
     index("dunning_cases_open").on(table.failedAt).where(sql`${table.status} = 'open'`),
+    // GET /v1/metrics/dunning/cases: cases by the time that puts them in a period's figure.
+    index("dunning_cases_opened").on(table.openedAt, table.customerId, table.invoiceId),
+    index("dunning_cases_closed")
+      .on(table.closedAt, table.customerId, table.invoiceId)
+      .where(sql`${table.closedAt} IS NOT NULL`),
+    index("dunning_cases_recovered")
+      .on(table.recoveredAt, table.customerId, table.invoiceId)
+      .where(sql`${table.recoveredAt} IS NOT NULL`),
   ],
 );
 

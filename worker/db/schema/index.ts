@@ -11,6 +11,7 @@ export * from "./dunning-cases";
 export * from "./erasures";
 export * from "./event-days";
 export * from "./events";
+export * from "./metric-days";
 export * from "./outbox";
 export * from "./redemptions";
 export * from "./sends";

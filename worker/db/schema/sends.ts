@@ -62,6 +62,10 @@ export const sends = sqliteTable(
     index("sends_customer_id").on(table.customerId, table.id),
     // publishDueSends: rows written but not yet on the queue (deferred past the queue's 12-hour
     // delay limit, or whose enqueuing invocation died before sendBatch), in due order.
+    // Win-back metrics: the period's win-back messages (a partial index: other sends write no row).
+    index("sends_winback_created")
+      .on(table.createdAt)
+      .where(sql`${table.programmeKind} = 'winback'`),
     index("sends_unpublished")
       .on(table.notBefore)
       .where(sql`${table.status} = 'queued' AND ${table.enqueuedAt} IS NULL`),
