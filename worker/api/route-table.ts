@@ -16,6 +16,8 @@ import { dunningCaseRoutes } from "./routes/dunning-cases";
 import { eventRoutes } from "./routes/events";
 import { floorRoutes } from "./routes/floor";
 import { healthRoutes } from "./routes/healthz";
+import { metricsCohortRoutes } from "./routes/metrics-cohorts";
+import { metricsFlowRoutes } from "./routes/metrics-flows";
 import { offerRoutes } from "./routes/offers";
 import { outboxRoutes } from "./routes/outbox";
 import { planRoutes } from "./routes/plan";
@@ -36,5 +38,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...dunningCaseRoutes,
   ...decisionRoutes,
   ...offerRoutes,
+  ...metricsFlowRoutes,
+  ...metricsCohortRoutes,
   ...floorRoutes,
 ];

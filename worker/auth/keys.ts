@@ -4,7 +4,7 @@
  */
 
 /** What a key may do. `admin` includes every other scope. */
-export const SCOPES = ["events:write", "decisions:read", "admin"] as const;
+export const SCOPES = ["events:write", "decisions:read", "metrics:read", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 const KEY_PREFIX = "rbk_";

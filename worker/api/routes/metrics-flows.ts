@@ -1,0 +1,118 @@
+/**
+ * The metrics read from the daily `metric_days` aggregate (docs/metrics.md defines every figure):
+ * - `GET /v1/metrics/retention`: customers and MRR at the start and end of each interval, their
+ *   movements, churn and revenue retention rates;
+ * - `GET /v1/metrics/cancellations`: cancellations by reason, plan and tenure, with the MRR lost;
+ * - `GET /v1/metrics/offers?by=offer|reason|variant|context`: offers shown and what became of them;
+ * - `GET /v1/metrics/dunning`: failed-payment cases opened, recovered, closed, by step and code.
+ * Common parameters `from`, `to`, `interval`, `currency` (worker/metrics/period.ts); every answer
+ * names its zone and period and ends with what it cost in D1 (`cost: { queries, rows_read }`).
+ */
+import type { Context } from "hono";
+import { CountedD1 } from "../../db/counted";
+import { type ErrorDetail, validationFailed } from "../../errors";
+import { type MetricsPeriod, PERIOD_PARAMETERS, periodHeader, readPeriod } from "../../metrics/period";
+import { readCancellations } from "../../metrics/read-cancellations";
+import { readDunning } from "../../metrics/read-dunning";
+import { OFFER_GROUPINGS, type OfferGrouping, readOffers } from "../../metrics/read-offers";
+import { readRetention } from "../../metrics/read-retention";
+import type { AppEnv, RouteDef } from "../app-env";
+import { queryParameterProblems } from "../query-parameters";
+import { requestNow } from "./request-now";
+
+/**
+ * The period of a metrics request, or a 400 naming every bad parameter. `extra` lists the route's
+ * own parameters; `without` common ones it has no use for.
+ */
+function periodOf(
+  c: Context<AppEnv>,
+  options: {
+    extra?: readonly string[];
+    without?: readonly string[];
+    check?: (problems: ErrorDetail[]) => void;
+  } = {},
+): MetricsPeriod {
+  const allowed = [...PERIOD_PARAMETERS, ...(options.extra ?? [])].filter(
+    (name) => !options.without?.includes(name),
+  );
+  const problems = queryParameterProblems(c.req.url, allowed);
+  const { period, problems: valueProblems } = readPeriod(c.req.url, c.get("ruleset"), requestNow(c));
+  problems.push(...valueProblems.filter((problem) => !problems.some((known) => known.path === problem.path)));
+  options.check?.(problems);
+  if (problems.length > 0) throw validationFailed(problems);
+  return period;
+}
+
+function costOf(db: CountedD1): { queries: number; rows_read: number } {
+  return { queries: db.queries, rows_read: db.rowsRead };
+}
+
+async function retention(c: Context<AppEnv>): Promise<Response> {
+  const period = periodOf(c);
+  const db = new CountedD1(c.env.DB);
+  const figures = await readRetention(db, period);
+  return c.json({
+    ...periodHeader(period),
+    interval: period.interval,
+    currency: period.currency,
+    ...figures,
+    cost: costOf(db),
+  });
+}
+
+async function cancellations(c: Context<AppEnv>): Promise<Response> {
+  const period = periodOf(c);
+  const db = new CountedD1(c.env.DB);
+  const figures = await readCancellations(db, period);
+  return c.json({
+    ...periodHeader(period),
+    interval: period.interval,
+    currency: period.currency,
+    ...figures,
+    cost: costOf(db),
+  });
+}
+
+const GROUPINGS = Object.keys(OFFER_GROUPINGS) as OfferGrouping[];
+
+async function offers(c: Context<AppEnv>): Promise<Response> {
+  const by = (c.req.query("by") ?? "offer") as OfferGrouping;
+  // Offers are counted across currencies (an offer's cost may be in any); costs are listed per currency.
+  const period = periodOf(c, {
+    extra: ["by"],
+    without: ["currency"],
+    check: (problems) => {
+      if (!GROUPINGS.includes(by))
+        problems.push({ path: "?by", message: `must be one of ${GROUPINGS.join(", ")}` });
+    },
+  });
+  const db = new CountedD1(c.env.DB);
+  const figures = await readOffers(db, period, by);
+  return c.json({
+    ...periodHeader(period),
+    interval: period.interval,
+    by,
+    ...figures,
+    cost: costOf(db),
+  });
+}
+
+async function dunning(c: Context<AppEnv>): Promise<Response> {
+  const period = periodOf(c);
+  const db = new CountedD1(c.env.DB);
+  const figures = await readDunning(db, period);
+  return c.json({
+    ...periodHeader(period),
+    interval: period.interval,
+    currency: period.currency,
+    ...figures,
+    cost: costOf(db),
+  });
+}
+
+export const metricsFlowRoutes: readonly RouteDef[] = [
+  { method: "GET", path: "/v1/metrics/retention", scope: "metrics:read", handler: retention },
+  { method: "GET", path: "/v1/metrics/cancellations", scope: "metrics:read", handler: cancellations },
+  { method: "GET", path: "/v1/metrics/offers", scope: "metrics:read", handler: offers },
+  { method: "GET", path: "/v1/metrics/dunning", scope: "metrics:read", handler: dunning },
+];
