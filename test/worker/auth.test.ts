@@ -1,7 +1,9 @@
-// API keys: every route but /healthz needs one; scopes decide what it may do; admins manage keys.
+// API keys: every route but /healthz and the dashboard's page needs one; scopes decide what it may
+// do; admins manage keys; the dashboard's session cookie reads the metrics and nothing else.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../worker/api/app";
+import { presentedCredential } from "../../worker/auth/authenticate";
 import { storedDecisions } from "./decision-fixtures";
 import { call, event, issueKey } from "./helpers";
 
@@ -15,8 +17,22 @@ function registeredRoutes(): { method: string; path: string }[] {
   return [...seen.values()];
 }
 
+/**
+ * The routes a request without a key may reach, and what they answer one. The dashboard's page, its
+ * script and style, and its sign-in are public because a browser arrives without a key and the
+ * sign-in is how it presents one; none of them answers a figure (the "dashboard" tests below check
+ * the page holds no data). A keyless sign-in is refused like any keyless request.
+ */
+const PUBLIC_ROUTES: Readonly<Record<string, number>> = {
+  "GET /healthz": 200,
+  "GET /dashboard": 200,
+  "GET /dashboard/app.js": 200,
+  "GET /dashboard/app.css": 200,
+  "POST /dashboard/session/end": 303,
+};
+
 describe("authentication", () => {
-  it("refuses every registered route without a key, except GET /healthz", async () => {
+  it("refuses every registered route without a key, except GET /healthz and the dashboard's page", async () => {
     const routes = registeredRoutes();
     expect(routes.length).toBeGreaterThanOrEqual(5);
     for (const { method, path } of routes) {
@@ -25,8 +41,9 @@ describe("authentication", () => {
         method,
         headers: { "content-type": "application/json" },
         body: method === "GET" || method === "HEAD" ? undefined : "{}",
+        redirect: "manual",
       });
-      const expected = method === "GET" && path === "/healthz" ? 200 : 401;
+      const expected = PUBLIC_ROUTES[`${method} ${path}`] ?? 401;
       expect({ route: `${method} ${path}`, status: response.status }).toEqual({
         route: `${method} ${path}`,
         status: expected,
@@ -40,7 +57,7 @@ describe("authentication", () => {
 
   it("refuses every registered route an unknown key, whether it looks the key up itself or in its read", async () => {
     for (const { method, path } of registeredRoutes()) {
-      if (path === "/healthz") continue;
+      if (`${method} ${path}` in PUBLIC_ROUTES) continue;
       const url = `http://rebound.test${path.replaceAll(/:(\w+)/g, "sample-$1")}`;
       const response = await exports.default.fetch(url, {
         method,
@@ -252,5 +269,146 @@ describe("the key lookup folded into the decision read", () => {
     expect((await ask(bootstrapKey)).status).toBe(200);
     expect((await ask(`${bootstrapKey}x`)).status).toBe(401);
     expect(await storedDecisions("folded-bootstrap")).toBe(1);
+  });
+});
+
+// The dashboard (worker/api/routes/dashboard.ts): a public page that holds no figure, a sign-in that
+// keeps the key in an HttpOnly cookie, and that cookie accepted for reading the metrics only.
+describe("the dashboard's page and session", () => {
+  const page = (path: string, init: RequestInit = {}) =>
+    exports.default.fetch(`http://rebound.test${path}`, init);
+  const signIn = (key: string, headers: Record<string, string> = {}) =>
+    page("/dashboard/session", {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+      body: new URLSearchParams({ key }).toString(),
+    });
+
+  it("serves a shell that holds no data, under a CSP without inline script, never cached", async () => {
+    const writer = await issueKey(["events:write"]);
+    await call("/v1/events", {
+      key: writer,
+      body: event("subscription.started", "shell-secret-customer", "2026-03-01T00:00:00Z", {
+        plan: "shell-secret-plan",
+        mrr: 987_654,
+        currency: "USD",
+      }),
+    });
+    const reader = await issueKey(["metrics:read"]);
+    for (const cookie of [undefined, `rebound_session=${reader}`]) {
+      const response = await page("/dashboard", { headers: cookie ? { cookie } : {} });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      const csp = response.headers.get("content-security-policy") ?? "";
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain("unsafe-inline");
+      const html = await response.text();
+      expect(html).toContain(`data-session="${cookie ? "signed-in" : "signed-out"}"`);
+      expect(html).toContain('<form method="post" action="/dashboard/session">');
+      expect(html).not.toMatch(/<script>|<script [^>]*>[^<]/);
+      expect(html).not.toContain("data-metric");
+      for (const secret of ["shell-secret", "987654", "9,876.54", reader]) expect(html).not.toContain(secret);
+    }
+  });
+
+  it("serves its script and style with an ETag, for good under the versioned URL the shell links", async () => {
+    const html = await (await page("/dashboard")).text();
+    for (const [path, type] of [
+      ["/dashboard/app.js", "text/javascript; charset=utf-8"],
+      ["/dashboard/app.css", "text/css; charset=utf-8"],
+    ] as const) {
+      const linked = new RegExp(`${path.replace(".", "\\.")}\\?v=[0-9a-f]+`).exec(html)?.[0];
+      expect(linked).toBeDefined();
+      const cached = await page(linked!);
+      expect(cached.status).toBe(200);
+      expect(cached.headers.get("content-type")).toBe(type);
+      expect(cached.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect(cached.headers.get("x-content-type-options")).toBe("nosniff");
+      expect((await cached.text()).length).toBeGreaterThan(1000);
+      const etag = cached.headers.get("etag")!;
+      expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+      const unversioned = await page(path);
+      expect(unversioned.headers.get("cache-control")).toBe("no-cache");
+      const again = await page(path, { headers: { "if-none-match": etag } });
+      expect(again.status).toBe(304);
+    }
+  });
+
+  it("signs in a metrics:read or admin key into an HttpOnly, Secure, SameSite=Strict cookie", async () => {
+    for (const key of [await issueKey(["metrics:read"]), await issueKey(["admin"])]) {
+      const response = await signIn(key, { origin: "http://rebound.test" });
+      expect(response.status).toBe(303);
+      expect(response.headers.get("location")).toBe("/dashboard");
+      expect(response.headers.get("set-cookie")).toBe(
+        `rebound_session=${key}; HttpOnly; Secure; SameSite=Strict; Path=/`,
+      );
+    }
+    const json = await page("/dashboard/session", {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ key: await issueKey(["metrics:read"]) }),
+    });
+    expect(json.status).toBe(303);
+    expect(json.headers.get("set-cookie")).toMatch(/^rebound_session=rbk_/);
+  });
+
+  it("shows the form again with the reason for a wrong key, a key without the scope, or another site's post", async () => {
+    const cases: { key: string; headers: Record<string, string>; status: number; says: string }[] = [
+      { key: "rbk_not-a-real-key", headers: {}, status: 401, says: "unknown or revoked" },
+      { key: "", headers: {}, status: 401, says: "Enter an API key" },
+      { key: await issueKey(["events:write"]), headers: {}, status: 403, says: "metrics:read" },
+      {
+        key: await issueKey(["metrics:read"]),
+        headers: { origin: "https://elsewhere.example" },
+        status: 403,
+        says: "Sign in from this page",
+      },
+    ];
+    for (const { key, headers, status, says } of cases) {
+      const response = await signIn(key, headers);
+      expect({ key, status: response.status }).toEqual({ key, status });
+      expect(response.headers.get("set-cookie")).toBeNull();
+      const html = await response.text();
+      expect(html).toContain('data-session="signed-out"');
+      expect(html).toContain(says);
+      if (key) expect(html).not.toContain(key);
+    }
+  });
+
+  it("signs out by clearing the cookie", async () => {
+    const response = await page("/dashboard/session/end", { method: "POST", redirect: "manual" });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/dashboard");
+    expect(response.headers.get("set-cookie")).toBe(
+      "rebound_session=; Max-Age=0; HttpOnly; Secure; SameSite=Strict; Path=/",
+    );
+  });
+
+  it("lets the cookie stand in for the key on GET /v1/metrics/... only", async () => {
+    const at = (method: string, path: string, headers: Record<string, string>) =>
+      presentedCredential(new Request(`http://rebound.test${path}`, { method, headers }));
+    const cookie = { cookie: "theme=dark; rebound_session=rbk_abc" };
+    expect(at("GET", "/v1/metrics/retention?interval=month", cookie)).toBe("Bearer rbk_abc");
+    expect(at("GET", "/v1/metrics/winback/customers", cookie)).toBe("Bearer rbk_abc");
+    expect(at("POST", "/v1/metrics/retention", cookie)).toBeUndefined();
+    expect(at("GET", "/v1/customers/c1", cookie)).toBeUndefined();
+    expect(at("GET", "/v1/metricsx", cookie)).toBeUndefined();
+    expect(at("GET", "/v1/metrics/retention", { ...cookie, authorization: "Bearer rbk_header" })).toBe(
+      "Bearer rbk_header",
+    );
+
+    const reader = await issueKey(["metrics:read"]);
+    const withCookie = (path: string, key: string) =>
+      page(path, { headers: { cookie: `rebound_session=${key}` } });
+    expect((await withCookie("/v1/metrics/retention", reader)).status).toBe(200);
+    expect((await withCookie("/v1/metrics/retention", "rbk_not-a-real-key")).status).toBe(401);
+    expect((await withCookie("/v1/metrics/retention", await issueKey(["events:write"]))).status).toBe(403);
+    const admin = await issueKey(["admin"]);
+    expect((await withCookie("/v1/customers/shell-secret-customer", admin)).status).toBe(401);
   });
 });

@@ -8,7 +8,13 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Ruleset } from "../../dsl";
-import { authenticate, FoldedKeyCheck, presentedKey, requireScope } from "../auth/authenticate";
+import {
+  authenticate,
+  FoldedKeyCheck,
+  presentedCredential,
+  presentedKey,
+  requireScope,
+} from "../auth/authenticate";
 import type { Scope } from "../auth/keys";
 import { deployedRuleset } from "../deployed-ruleset";
 import type { AppEnv, RouteDef } from "./app-env";
@@ -20,7 +26,8 @@ import { refuseHead, unmatchedRoute } from "./unmatched-route";
 /** Middleware that admits a request only with a key carrying `scope` (or `admin`). */
 function withKey(scope: Scope) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const principal = await authenticate(c.req.header("authorization"), c.env);
+    // The header, or the dashboard's session cookie on GET /v1/metrics/... (worker/auth/authenticate.ts).
+    const principal = await authenticate(presentedCredential(c.req.raw), c.env);
     requireScope(principal, scope);
     c.set("principal", principal);
     await next();

@@ -11,6 +11,7 @@ import { adminTickRoutes } from "./routes/admin-tick";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { campaignRunRoutes } from "./routes/campaign-runs";
 import { customerRoutes } from "./routes/customers";
+import { dashboardRoutes } from "./routes/dashboard";
 import { decisionRoutes } from "./routes/decisions";
 import { dunningCaseRoutes } from "./routes/dunning-cases";
 import { eventRoutes } from "./routes/events";
@@ -40,5 +41,6 @@ export const ROUTES: readonly RouteDef[] = [
   ...offerRoutes,
   ...metricsFlowRoutes,
   ...metricsCohortRoutes,
+  ...dashboardRoutes,
   ...floorRoutes,
 ];

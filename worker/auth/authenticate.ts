@@ -11,6 +11,9 @@
  *   anything is evaluated or written (the decision read takes a callback for that:
  *   worker/api/routes/decisions.ts connects the two); worker/api/app.ts settles any check a handler
  *   left open, so no response goes out for an unverified key.
+ *
+ * The dashboard (worker/api/routes/dashboard.ts) keeps its key in the `rebound_session` cookie;
+ * `presentedCredential` lets that cookie stand in for the header on `GET /v1/metrics/...` only.
  */
 import { lookUpKey, type StoredKey } from "../db/api-key-lookup";
 import type { Env } from "../env";
@@ -25,6 +28,40 @@ export interface Principal {
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** The cookie the dashboard's sign-in sets to the key (HttpOnly, Secure, SameSite=Strict). */
+export const SESSION_COOKIE = "rebound_session";
+
+/** The only requests the session cookie may authenticate: reads of the metrics API. */
+const COOKIE_PATH_PREFIX = "/v1/metrics/";
+
+/**
+ * What a request presents as its key, in the form `presentedKey` reads: its Authorization header or,
+ * for a `GET /v1/metrics/...` without one, the dashboard's session cookie as a bearer key. Nothing
+ * else accepts the cookie, so a cookie can only ever read figures; SameSite=Strict keeps other
+ * sites' pages from sending it.
+ */
+export function presentedCredential(request: Request): string | undefined {
+  const authorization = request.headers.get("authorization") ?? undefined;
+  if (authorization !== undefined || request.method !== "GET") return authorization;
+  if (!new URL(request.url).pathname.startsWith(COOKIE_PATH_PREFIX)) return undefined;
+  const key = sessionCookie(request.headers.get("cookie"));
+  return key ? `Bearer ${key}` : undefined;
+}
+
+/** The key in a Cookie header's `rebound_session`, or undefined when there is none. */
+export function sessionCookie(cookieHeader: string | null): string | undefined {
+  for (const pair of (cookieHeader ?? "").split(";")) {
+    const [name, ...value] = pair.split("=");
+    if (name?.trim() !== SESSION_COOKIE) continue;
+    try {
+      return decodeURIComponent(value.join("=").trim()) || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
 
 /**
  * The hash of the key a request presents, and the principal right away when it is the bootstrap

@@ -3,7 +3,8 @@
 // - `wrangler deploy` (and anything but dev): `npm run build`, the whole build, which fails on any
 //   rule error, so a half-valid ruleset is never deployed.
 // - `wrangler dev`: only what is stale among the request validators (a schema newer than
-//   worker/generated/validators.js) and, when there is none yet, the ruleset. The rules are
+//   worker/generated/validators.js) and the dashboard's assets (worker/dashboard/ newer than
+//   worker/generated/dashboard-assets.ts) and, when there is none yet, the ruleset. The rules are
 //   `npm start`'s watcher's (worker/tools/watch-rules.ts): it writes worker/generated/ruleset.* only
 //   when they check, and this step runs again because wrangler watches that file. Building the rules
 //   here too would make a rule error fail this step, and wrangler holds every request while its
@@ -32,6 +33,16 @@ function modified(path) {
   return existsSync(path) ? statSync(path).mtimeMs : -1;
 }
 
+/** The newest modification time of a folder's files, recursively. */
+function newestIn(dir) {
+  return Math.max(
+    modified(dir),
+    ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
+      entry.isDirectory() ? newestIn(join(dir, entry.name)) : modified(join(dir, entry.name)),
+    ),
+  );
+}
+
 if (process.env.WRANGLER_COMMAND !== "dev") {
   run("build");
 } else {
@@ -43,4 +54,9 @@ if (process.env.WRANGLER_COMMAND !== "dev") {
   );
   if (newestSchema > validators) run("build:schemas");
   if (modified(join(root, "worker/generated/ruleset.ts")) < 0) run("build:rules");
+  if (
+    newestIn(join(root, "worker/dashboard")) > modified(join(root, "worker/generated/dashboard-assets.ts"))
+  ) {
+    run("build:dashboard");
+  }
 }
