@@ -190,16 +190,21 @@ export function winbackCard(answer: Winback): Node[] {
       format: "count",
       kind: "reactivation",
     },
-    {
-      label: "Still active 90 days on",
-      aside: "(not re-churned within 90 days)",
-      value: answer.reactivated - answer.rechurned_90d,
-      text: count(answer.reactivated - answer.rechurned_90d),
-      metric: "winback.reactivated - winback.rechurned_90d",
+  ];
+  // Staying is known only for reactivations at least 90 days old: those, and how many did not
+  // cancel again within 90 days (the rest of the reactivated are too recent to tell).
+  if (answer.reactivated_90d_ago > 0) {
+    const stayed = answer.reactivated_90d_ago - answer.rechurned_90d;
+    funnel.push({
+      label: "Stayed 90 days",
+      aside: `(of ${count(answer.reactivated_90d_ago)} reactivated 90+ days ago)`,
+      value: stayed,
+      text: count(stayed),
+      metric: "winback.reactivated_90d_ago - winback.rechurned_90d",
       format: "count",
       kind: "new",
-    },
-  ];
+    });
+  }
   const revenue = answer.revenue_since_reactivation.map((m, i) =>
     figure(
       money(m.amount, m.currency),
@@ -255,10 +260,11 @@ export function dunningCard(answer: Dunning): Node[] {
   const { currency } = answer;
   const m = (path: "failed_mrr" | "recovered_mrr", value: number) =>
     figure(money(value, currency), `dunning.${path}`, value, "money", currency);
-  const c = (path: "opened" | "recovered" | "final" | "canceled", value: number) =>
+  const c = (path: "at_risk" | "opened" | "recovered" | "final" | "canceled", value: number) =>
     figure(count(value), `dunning.${path}`, value, "count");
   const summary = headline([
-    { label: "Cases opened", value: c("opened", answer.opened) },
+    { label: "Cases at risk", value: c("at_risk", answer.at_risk) },
+    { label: "Opened", value: c("opened", answer.opened) },
     { label: "Recovered", value: c("recovered", answer.recovered) },
     {
       label: "Recovery rate",
@@ -268,7 +274,7 @@ export function dunningCard(answer: Dunning): Node[] {
     { label: "Recovered MRR", value: m("recovered_mrr", answer.recovered_mrr) },
     { label: "Ended by dunning", value: c("final", answer.final) },
   ]);
-  if (answer.opened === 0 && answer.recovered === 0 && answer.by_step.length === 0) {
+  if (answer.at_risk === 0 && answer.recovered === 0 && answer.by_step.length === 0) {
     return [summary, note("No failed payments in this period.")];
   }
   const bars: Bar[] = answer.by_step.map((row, i) => ({
@@ -282,7 +288,7 @@ export function dunningCard(answer: Dunning): Node[] {
   }));
   const codes = answer.by_decline_code.map((row, i) => [
     row.decline_code || "(none)",
-    figure(count(row.opened), `dunning.by_decline_code.${i}.opened`, row.opened, "count"),
+    figure(count(row.at_risk), `dunning.by_decline_code.${i}.at_risk`, row.at_risk, "count"),
     figure(count(row.recovered), `dunning.by_decline_code.${i}.recovered`, row.recovered, "count"),
     figure(rate(row.recovery_rate), `dunning.by_decline_code.${i}.recovery_rate`, row.recovery_rate, "rate"),
   ]);
@@ -292,7 +298,7 @@ export function dunningCard(answer: Dunning): Node[] {
       ? barList(bars, "Recoveries by the step before them")
       : note("No recovery yet in this period."),
     codes.length > 0
-      ? table("By decline code", ["Decline code", "Opened", "Recovered", "Rate"], codes, [1, 2, 3])
+      ? table("By decline code", ["Decline code", "At risk", "Recovered", "Rate"], codes, [1, 2, 3])
       : note("No decline codes."),
   ];
 }

@@ -70,6 +70,8 @@ export interface Winback extends Period {
   reactivated: number;
   reactivation_rate: number | null;
   revenue_since_reactivation: Money[];
+  reactivated_30d_ago: number;
+  reactivated_90d_ago: number;
   rechurned_30d: number;
   rechurned_90d: number;
   rechurn_rate_30d: number | null;
@@ -84,7 +86,9 @@ export interface Winback extends Period {
 
 export interface Dunning extends Period {
   currency: string;
+  at_risk: number;
   opened: number;
+  opened_mrr: number;
   failed_mrr: number;
   recovered: number;
   recovery_rate: number | null;
@@ -94,6 +98,7 @@ export interface Dunning extends Period {
   by_step: { step: number | string; recovered: number; recovered_mrr: number }[];
   by_decline_code: {
     decline_code: string;
+    at_risk: number;
     opened: number;
     recovered: number;
     recovery_rate: number | null;
