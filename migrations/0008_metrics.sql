@@ -87,15 +87,16 @@ BEGIN
 	WHERE true
 	ON CONFLICT DO UPDATE SET `count` = `count` + excluded.`count`, `amount` = `amount` + excluded.`amount`;
 END;--> statement-breakpoint
--- A close counts on its day (a recovery's: the day it was paid), never before the day it opened. A
--- recovery's amount is the MRR that was at risk and was kept, so recovered MRR never exceeds it.
+-- A close counts on its day (a recovery's: the day it was paid), never before the day it opened. Its
+-- amount is the MRR that was at risk when the case opened (a recovery: the MRR kept), the same figure
+-- opening and the open stock count, so recovered MRR never exceeds what was at risk.
 CREATE TRIGGER `dunning_cases_metrics_closed` AFTER UPDATE OF `status` ON `dunning_cases`
 WHEN OLD.`status` = 'open' AND NEW.`status` <> 'open' AND NEW.`closed_day` IS NOT NULL AND OLD.`opened_day` IS NOT NULL
 BEGIN
 	INSERT INTO `metric_days` (`metric`, `grain`, `period`, `currency`, `k1`, `k2`, `k3`, `k4`, `count`, `amount`)
 	VALUES ('dunning.' || NEW.`status`, 'd', NEW.`closed_day`, coalesce(NEW.`currency`, ''), NEW.`cadence`,
 		coalesce(NEW.`decline_code`, ''), CASE WHEN NEW.`status` = 'recovered' THEN coalesce(NEW.`recovered_after_step`, '') ELSE '' END, '', 1,
-		coalesce(NEW.`mrr_at_risk`, CASE WHEN NEW.`status` = 'recovered' THEN NEW.`mrr_saved` END, 0))
+		coalesce(NEW.`mrr_at_risk`, 0))
 	ON CONFLICT DO UPDATE SET `count` = `count` + excluded.`count`, `amount` = `amount` + excluded.`amount`;
 	INSERT INTO `metric_days` (`metric`, `grain`, `period`, `currency`, `k1`, `k2`, `k3`, `k4`, `count`, `amount`)
 	SELECT 'dunning.open', g.grain, g.period, coalesce(NEW.`currency`, ''), '', coalesce(NEW.`decline_code`, ''), '', '', -1, -coalesce(NEW.`mrr_at_risk`, 0)
@@ -105,4 +106,9 @@ BEGIN
 		UNION ALL SELECT 'y', CAST(strftime('%Y', NEW.`closed_day` * 86400, 'unixepoch') AS INTEGER)) AS g
 	WHERE true
 	ON CONFLICT DO UPDATE SET `count` = `count` + excluded.`count`, `amount` = `amount` + excluded.`amount`;
-END;
+END;--> statement-breakpoint
+-- Profiles stored before this migration have nothing counted in metric_days: the tick walks the
+-- customers once from this cursor and counts them (worker/tick/legacy-profiles.ts). A new database
+-- has no customers and no walk to do.
+INSERT INTO `tick_state` (`key`, `value`, `updated_at`)
+SELECT 'metrics_legacy_after', 0, 0 WHERE EXISTS (SELECT 1 FROM `customers`);

@@ -4,6 +4,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { archiveEvents, partKey } from "../../worker/archive/archive-events";
+import { deployedRuleset } from "../../worker/deployed-ruleset";
 import { call, ingest, issueKey, profile } from "./helpers";
 
 const DAY = 86_400_000;
@@ -96,7 +97,7 @@ describe("archiving raw events past the retention", () => {
       // Every third run dies right after writing its object, before deleting what it wrote.
       const crash = runs % 3 === 0;
       try {
-        const report = await archiveEvents(env.DB, env.ARCHIVE, {
+        const report = await archiveEvents(env.DB, env.ARCHIVE, { zones: deployedRuleset(),
           now: NOW,
           retentionMs: RETENTION,
           maxEvents: 7,
@@ -169,10 +170,10 @@ describe("archiving raw events past the retention", () => {
   });
 
   it("is off without a retention and waits for a bucket", async () => {
-    expect((await archiveEvents(env.DB, env.ARCHIVE, { now: NOW, retentionMs: null })).skipped).toBe(
+    expect((await archiveEvents(env.DB, env.ARCHIVE, { zones: deployedRuleset(), now: NOW, retentionMs: null })).skipped).toBe(
       "no_retention",
     );
-    expect((await archiveEvents(env.DB, undefined, { now: NOW, retentionMs: RETENTION })).skipped).toBe(
+    expect((await archiveEvents(env.DB, undefined, { zones: deployedRuleset(), now: NOW, retentionMs: RETENTION })).skipped).toBe(
       "no_bucket",
     );
   });

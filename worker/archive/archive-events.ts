@@ -20,7 +20,8 @@
  *   low); the next tick resumes at the cursor.
  */
 import { DAY_MS, dayOf } from "../ingest/event-days";
-import { foldLegacyProfiles, SEAL_KEY } from "../ingest/write-events";
+import { SEAL_KEY, upgradeLegacyProfiles } from "../ingest/write-events";
+import type { ReportingZoneSettings } from "../metrics/days";
 
 export const ARCHIVE_LIMITS = Object.freeze({
   /** Events archived per tick (a page may pass it by one (type, customer) pair's events). */
@@ -45,6 +46,8 @@ export interface ArchiveReport {
 
 export interface ArchiveOptions {
   now: number;
+  /** The rules' reporting zones: a legacy profile upgraded before archiving counts its movements there. */
+  zones: ReportingZoneSettings;
   /** `ruleset.ir.eventRetentionMs`: null keeps raw events forever. */
   retentionMs: number | null;
   maxEvents?: number;
@@ -137,7 +140,12 @@ export async function archiveEvents(
     const { taken, last } = takeWithinBudget(events.results, page.results, maxEvents - report.events);
     const part = current.parts + 1;
     // A profile from before the fold state is rebuilt from its stored events: do it while they are here.
-    await foldLegacyProfiles(db, [...new Set(taken.map((event) => event.customer_id))]);
+    await upgradeLegacyProfiles(
+      db,
+      [...new Set(taken.map((event) => event.customer_id))],
+      options.zones,
+      "throw",
+    );
     if (taken.length > 0) {
       const key = partKey(current.day, part);
       const first = taken[0]!;

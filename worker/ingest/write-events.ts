@@ -140,7 +140,8 @@ ON CONFLICT (customer_id, day, type, currency) DO UPDATE SET
   latest_id = CASE WHEN (excluded.latest_at, excluded.latest_id) > (latest_at, latest_id) THEN excluded.latest_id ELSE latest_id END,
   latest_at = CASE WHEN (excluded.latest_at, excluded.latest_id) > (latest_at, latest_id) THEN excluded.latest_at ELSE latest_at END`;
 
-const UPSERT_METRICS_SQL = `
+/** Adds a JSON array of `MetricDelta`s to `metric_days` (ingest, legacy upgrades, erasures). */
+export const UPSERT_METRICS_SQL = `
 INSERT INTO metric_days (metric, grain, period, currency, k1, k2, k3, k4, count, amount)
 SELECT value ->> 'metric', value ->> 'grain', value ->> 'period', value ->> 'currency', value ->> 'k1',
        value ->> 'k2', value ->> 'k3', value ->> 'k4', value ->> 'count', value ->> 'amount'
@@ -363,7 +364,7 @@ async function profileStates(
         .filter((entry): entry is TimelineEntry => entry !== null);
       const state = states.get(id)!.state;
       state.timeline = [];
-      addToTimeline(state.timeline, entries);
+      addToTimeline(state.timeline, [...entries, ...slotEntries(state, entries)]);
     }
   }
   if (rebuild.length > 0) {
@@ -382,29 +383,74 @@ async function profileStates(
 }
 
 /**
- * Gives each of `customerIds` whose profile predates the fold state (migration 0007) its state, folded
- * from all its stored events. The archiver calls it before moving a customer's events out of D1: a
- * legacy profile rebuilt after that would miss the archived events.
+ * The latest-wins values the profile state holds that a timeline rebuilt from the daily history may
+ * have lost (it keeps one event per day and type): each as an entry at the `(occurred_at, id)` of the
+ * event that set it, unless that event is already there. So the rebuilt timeline ends where the
+ * profile stands: paying or not, with its MRR, plan and currency.
  */
-export async function foldLegacyProfiles(db: D1Database, customerIds: readonly string[]): Promise<number> {
+function slotEntries(state: ProfileState, present: readonly TimelineEntry[]): TimelineEntry[] {
+  const ids = new Set(present.map((entry) => entry[1]));
+  const { slots } = state;
+  const out: TimelineEntry[] = [];
+  const add = (
+    slot: readonly [number, string, unknown] | undefined,
+    kind: TimelineEntry[2],
+    fields: TimelineEntry[3],
+  ) => {
+    if (slot && !ids.has(slot[1])) out.push([slot[0], slot[1], kind, fields]);
+  };
+  add(slots.start, "s", {});
+  add(slots.cancel, "x", { reason: slots.cancel?.[2].reason ?? null });
+  add(slots.mrr, "u", { mrr: slots.mrr?.[2] ?? null });
+  add(slots.plan, "u", { plan: slots.plan?.[2] ?? null });
+  add(slots.currency, "u", { currency: slots.currency?.[2] ?? null });
+  return out;
+}
+
+const SELECT_LEGACY_SQL = `
+SELECT id, profile_state, profile_version FROM customers
+WHERE id IN (SELECT value FROM json_each(?1))
+  AND (profile_state IS NULL OR json_extract(profile_state, '$.v') = 1)`;
+
+/**
+ * Brings the profiles among `customerIds` that predate the current fold state up to date and counts
+ * their movements: a profile from before migration 0007 (no state) is folded from its stored events,
+ * one from before 0008 (state version 1) gains its subscription timeline from the daily history.
+ * The archiver calls it before moving a customer's events out of D1 (a profile rebuilt after that
+ * would miss them), and the tick walks every customer through it once after the upgrade
+ * (worker/tick/legacy-profiles.ts), so a customer with no new event is counted too.
+ *
+ * @param onRace what a concurrent ingest winning the race does: `throw` (the archiver must not move
+ *   events of a profile it could not upgrade) or `skip` (upgrade nothing now; the caller comes back)
+ * @returns how many profiles it upgraded
+ */
+export async function upgradeLegacyProfiles(
+  db: D1Database,
+  customerIds: readonly string[],
+  zones: ReportingZoneSettings,
+  onRace: "throw" | "skip",
+): Promise<number> {
   if (customerIds.length === 0) return 0;
-  const legacy = await db
-    .prepare(
-      "SELECT id, profile_state, profile_version FROM customers WHERE profile_state IS NULL AND id IN (SELECT value FROM json_each(?1))",
-    )
-    .bind(JSON.stringify(customerIds))
-    .all<ProfileRead>();
+  const legacy = await db.prepare(SELECT_LEGACY_SQL).bind(JSON.stringify(customerIds)).all<ProfileRead>();
   if (legacy.results.length === 0) return 0;
   const unused = emptyWriteResult();
   const states = await profileStates(db, legacy.results, new Set(customerIds), unused);
-  const rows = [...states].map(([id, { state, version }]) => ({
-    id,
-    ...profileColumns(state),
-    profile_state: serializeProfileState(state),
-    profile_version: version + 1,
-  }));
-  // The version guard fails this batch if ingest wrote the profile meanwhile; the next run retries.
-  await db.batch(chunks(rows).map((chunk) => db.prepare(UPSERT_PROFILES_SQL).bind(JSON.stringify(chunk))));
+  const metrics: MetricDelta[] = [];
+  const rows = [...states].map(([id, { state, version }]) => {
+    const columns = profileColumns(state);
+    metrics.push(...recount(state, columns, zones));
+    return { id, ...columns, profile_state: serializeProfileState(state), profile_version: version + 1 };
+  });
+  // The version guard fails this batch if ingest wrote a profile meanwhile; the caller retries later.
+  try {
+    await db.batch([
+      ...chunks(rows).map((chunk) => db.prepare(UPSERT_PROFILES_SQL).bind(JSON.stringify(chunk))),
+      ...chunks(metrics).map((chunk) => db.prepare(UPSERT_METRICS_SQL).bind(JSON.stringify(chunk))),
+    ]);
+  } catch (error) {
+    if (onRace === "skip" && lostRace(error)) return 0;
+    throw error;
+  }
   return rows.length;
 }
 

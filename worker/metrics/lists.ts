@@ -623,8 +623,12 @@ const PROBLEM_SEND_COLUMNS = columnsOf<ProblemSendItem>([
   "updated_at",
 ]);
 
-/** Anything shaped like an email address, wherever a provider's error message quoted one. */
-const EMAIL_ADDRESS = /[^\s<>"'(),;:]+@[^\s<>"'(),;:]+\.[^\s<>"'(),;:]+/g;
+/**
+ * Any word with an `@` in it, wherever a provider's error message quoted an address: also an
+ * invalid one (`jane@gmail`), one cut off where the error was truncated, or one with a space in its
+ * local part (the part before the space is dropped with it only when it touches the `@`).
+ */
+const EMAIL_ADDRESS = /[^\s<>"'(),;:]*@[^\s<>"'(),;:]*/g;
 
 /**
  * Sends that failed (a retry is due) or died, newest first by id: one seek per status on

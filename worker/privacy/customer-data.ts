@@ -13,8 +13,10 @@
 import { isoDay } from "../archive/archive-events";
 import { customerKey } from "../customer-key";
 import { DAY_MS } from "../ingest/event-days";
-import { compareIds } from "../ingest/profile-fold";
-import { SEAL_KEY } from "../ingest/write-events";
+import { movementDeltas } from "../ingest/movements";
+import { compareIds, parseProfileState } from "../ingest/profile-fold";
+import { SEAL_KEY, UPSERT_METRICS_SQL } from "../ingest/write-events";
+import { localDay, monthOfDay, type ReportingZoneSettings, reportingZone, yearOfDay } from "../metrics/days";
 
 /** Tables with a `customer_id` column, all of which hold the customer's data. */
 const CUSTOMER_TABLES = [
@@ -196,15 +198,44 @@ export interface ErasureReport {
   archive_days_remaining: number;
 }
 
+/** Erasures racing ingest for the same customer: each round has a winner, as in write-events.ts. */
+const ERASE_ATTEMPTS = 8;
+
 /**
  * Erases one customer: idempotent (a repeat deletes nothing more and continues any archive rewrite
  * left), bounded (at most PRIVACY_LIMITS.maxObjectsPerCall archive objects per call).
+ *
+ * The customer also leaves the metrics, in the same batch: the MRR movements counted for them are
+ * taken back from `metric_days` (as if they had never paid, so every report's identities still hold:
+ * the stock equals the customers table, movements add up to its change), and an open dunning case
+ * closes on the erasure day in the open-case stock. Counts with no customer behind them (offers
+ * shown, cases opened) stay: they say nothing about anyone.
  */
 export async function eraseCustomer(
   db: D1Database,
   bucket: R2Bucket | undefined,
   customerId: string,
   now: number,
+  zones: ReportingZoneSettings,
+): Promise<ErasureReport> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await attemptErasure(db, bucket, customerId, now, zones);
+    } catch (error) {
+      const raced = String((error as Error | undefined)?.message ?? error).includes(
+        "rebound_profile_version_conflict",
+      );
+      if (!raced || attempt >= ERASE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function attemptErasure(
+  db: D1Database,
+  bucket: R2Bucket | undefined,
+  customerId: string,
+  now: number,
+  zones: ReportingZoneSettings,
 ): Promise<ErasureReport> {
   const key = await customerKey(customerId);
   const days = [...(await archivedDays(db, customerId)).keys()];
@@ -216,7 +247,56 @@ export async function eraseCustomer(
     ...new Set([...(existing ? (JSON.parse(existing.archive_days) as number[]) : []), ...days]),
   ].sort((a, b) => a - b);
   const erasedAt = existing?.erased_at ?? now;
+  const [profileRead, casesRead] = await db.batch([
+    db
+      .prepare("SELECT profile_state, profile_version, timezone FROM customers WHERE id = ?1")
+      .bind(customerId),
+    db
+      .prepare(
+        "SELECT currency, decline_code, mrr_at_risk FROM dunning_cases WHERE customer_id = ?1 AND status = 'open' AND opened_day IS NOT NULL",
+      )
+      .bind(customerId),
+  ]);
+  const profile = profileRead!.results[0] as
+    | { profile_state: string | null; profile_version: number; timezone: string | null }
+    | undefined;
+  const state = parseProfileState(profile?.profile_state ?? null);
+  const deltas = state ? movementDeltas(state.counted, [], monthOfDay, yearOfDay) : [];
+  const day = localDay(now, reportingZone(zones, profile?.timezone));
+  for (const open of casesRead!.results as {
+    currency: string | null;
+    decline_code: string | null;
+    mrr_at_risk: number | null;
+  }[]) {
+    for (const [grain, period] of [
+      ["d", day],
+      ["m", monthOfDay(day)],
+      ["y", yearOfDay(day)],
+    ] as const) {
+      deltas.push({
+        metric: "dunning.open",
+        grain,
+        period,
+        currency: open.currency ?? "",
+        k1: "",
+        k2: open.decline_code ?? "",
+        k3: "",
+        k4: "",
+        count: -1,
+        amount: -(open.mrr_at_risk ?? 0),
+      });
+    }
+  }
   const results = await db.batch([
+    // Fails the batch (the trigger of migration 0007) if ingest wrote the profile since the read
+    // above: the movements taken back must be the ones counted. The erasure then starts again.
+    ...(profile
+      ? [
+          db
+            .prepare("UPDATE customers SET profile_version = ?2 WHERE id = ?1")
+            .bind(customerId, profile.profile_version + 1),
+        ]
+      : []),
     db
       .prepare(
         `INSERT INTO erasures (customer_key, erased_at, archive_days, completed_at) VALUES (?1, ?2, ?3, NULL)
@@ -227,10 +307,12 @@ export async function eraseCustomer(
     ...CUSTOMER_TABLES.map((table) =>
       db.prepare(`DELETE FROM ${table} WHERE customer_id = ?`).bind(customerId),
     ),
+    ...(deltas.length > 0 ? [db.prepare(UPSERT_METRICS_SQL).bind(JSON.stringify(deltas))] : []),
   ]);
   const deleted: Record<string, number> = {};
+  const offset = profile ? 2 : 1;
   ["customers", ...CUSTOMER_TABLES].forEach((table, i) => {
-    deleted[table] = results[i + 1]?.meta.changes ?? 0;
+    deleted[table] = results[i + offset]?.meta.changes ?? 0;
   });
   const progress = await rewriteArchive(
     db,

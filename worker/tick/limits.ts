@@ -36,6 +36,10 @@ export const TICK_LIMITS = Object.freeze({
   lifecycleCatchUpMs: 7 * DAY_MS,
   /** Customers per lifecycle page. */
   lifecyclePageSize: 200,
+  /** Customers read per page by the one-off walk that counts profiles from before the metrics. */
+  legacyPageSize: 500,
+  /** Pages of that walk per tick (a million customers take 500 ticks, about eight hours). */
+  legacyPagesPerTick: 4,
   /** Entries per list in a dry run's answer (sends, decisions, …); the rest are counted, not listed. */
   dryRunListLimit: 500,
 });

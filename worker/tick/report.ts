@@ -66,6 +66,8 @@ export interface TickReport {
   republished: number;
   /** Raw events moved to R2 (worker/archive/); an unfinished day resumes next tick. */
   archive: ArchiveReport | null;
+  /** Profiles from before the metrics upgraded and counted (worker/tick/legacy-profiles.ts). */
+  legacy_profiles_upgraded: number;
   queries: number;
   rows_read: number;
   errors: { programme: string; message: string }[];
@@ -85,6 +87,7 @@ export function emptyReport(now: number, catchUpFrom: number): TickReport {
     lifecycle: { sent: 0, steps: {}, deferred: 0, no_offer: 0, rows_read: 0, window: null, truncated: false },
     republished: 0,
     archive: null,
+    legacy_profiles_upgraded: 0,
     queries: 0,
     rows_read: 0,
     errors: [],

@@ -25,6 +25,7 @@ import type { TickContext } from "./context";
 import type { DryRunEffects } from "./dry-run";
 import { catchUpFrom } from "./due";
 import { runDunning } from "./dunning";
+import { upgradeLegacyProfilesStage } from "./legacy-profiles";
 import { runLifecycle } from "./lifecycle";
 import { TICK_LIMITS } from "./limits";
 import { logTick } from "./log";
@@ -96,6 +97,7 @@ export async function runTick(bindings: Env, now: number, options: TickOptions):
   await programme("campaigns", () => runCampaigns(tc, from));
   await programme("dunning", () => runDunning(tc));
   await programme("lifecycle", () => runLifecycle(tc, marks.lifecycle));
+  if (!dryRun) await programme("legacy_profiles", () => upgradeLegacyProfilesStage(tc));
 
   const paused = report.campaigns.some((run) => run.status === "paused") || budget.exhausted();
   report.clean = report.errors.length === 0 && !paused;
@@ -114,6 +116,7 @@ export async function runTick(bindings: Env, now: number, options: TickOptions):
     }
     report.archive = await archiveEvents(env.DB, env.ARCHIVE, {
       now,
+      zones: ruleset,
       retentionMs: ruleset.ir.eventRetentionMs,
       exhausted: () => budget.exhausted(60),
     });

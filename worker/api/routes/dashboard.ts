@@ -40,6 +40,8 @@ const SECURITY_HEADERS = Object.freeze({
 const MAX_SIGN_IN_BYTES = 4096;
 
 const SESSION_ATTRIBUTES = "HttpOnly; Secure; SameSite=Strict; Path=/";
+/** A sign-in lasts a working day: a cookie left in a shared browser does not keep the key for good. */
+const SESSION_SECONDS = 8 * 60 * 60;
 
 /** What the shell says above the form after a refused sign-in, or nothing. */
 type SignInState = { signedIn: true } | { signedIn: false; error?: string };
@@ -149,7 +151,7 @@ async function signIn(c: Context<AppEnv>): Promise<Response> {
   }
   return htmlResponse("", 303, {
     location: "/dashboard",
-    "set-cookie": `${SESSION_COOKIE}=${encodeURIComponent(key)}; ${SESSION_ATTRIBUTES}`,
+    "set-cookie": `${SESSION_COOKIE}=${encodeURIComponent(key)}; Max-Age=${SESSION_SECONDS}; ${SESSION_ATTRIBUTES}`,
   });
 }
 

@@ -25,7 +25,7 @@ async function getExport(c: Context<AppEnv>): Promise<Response> {
 async function postErase(c: Context<AppEnv>): Promise<Response> {
   const { id, problems } = pathId(c);
   if (problems.length > 0) throw validationFailed(problems);
-  return c.json(await eraseCustomer(c.env.DB, c.env.ARCHIVE, id, wallClock()));
+  return c.json(await eraseCustomer(c.env.DB, c.env.ARCHIVE, id, wallClock(), c.get("ruleset")));
 }
 
 export const privacyRoutes: readonly RouteDef[] = [
