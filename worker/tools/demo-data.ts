@@ -1,7 +1,9 @@
 /**
- * Demo data for `npm start`: a few hundred customers with realistic histories (plans and MRR,
- * invoices, add-on orders, upgrades, cancellations with varied reasons, failed payments, expiring
- * cards, tickets, NPS, referrals, inactivity), as the events an app would have sent.
+ * Static demo histories: a few hundred customers with realistic pasts (plans and MRR, invoices,
+ * add-on orders, upgrades, cancellations with varied reasons, failed payments, expiring cards,
+ * tickets, NPS, referrals, inactivity), as the events an app would have sent. The ingest benchmark
+ * (bench/ingest.ts) loads them; `npm start` runs the simulated months of demo-world.ts instead,
+ * which shares this file's vocabulary (plans, regions, reasons and their weights).
  *
  * Deterministic: the same seed and anchor give the same events, byte for byte.
  */
@@ -24,13 +26,13 @@ export interface DemoOptions {
 
 const DAY = 86_400_000;
 
-const PLANS = [
+export const PLANS = [
   { plan: "starter", mrr: 1900, weight: 5 },
   { plan: "pro", mrr: 4900, weight: 4 },
   { plan: "business", mrr: 14900, weight: 1 },
 ] as const;
 
-const REGIONS = [
+export const REGIONS = [
   { country: "US", timezone: "America/New_York", currency: "USD", weight: 5 },
   { country: "US", timezone: "America/Los_Angeles", currency: "USD", weight: 3 },
   { country: "GB", timezone: "Europe/London", currency: "GBP", weight: 2 },
@@ -39,7 +41,7 @@ const REGIONS = [
   { country: "AU", timezone: "Australia/Sydney", currency: "AUD", weight: 1 },
 ] as const;
 
-const REASONS = [
+export const REASONS = [
   { reason: "too_expensive", weight: 30, comments: ["Budget cuts this quarter", "Cheaper options exist"] },
   { reason: "switched_to_competitor", weight: 15, comments: ["Moved to a tool our parent company uses"] },
   { reason: "technical_issues", weight: 8, comments: ["Dashboards kept timing out"] },
@@ -51,9 +53,9 @@ const REASONS = [
   { reason: "other", weight: 5, comments: ["Project ended"] },
 ] as const;
 
-const DECLINE_CODES = ["insufficient_funds", "expired_card", "card_declined", "do_not_honor"] as const;
-const FEATURES = ["dashboards", "reports", "exports", "alerts", "integrations", "billing"] as const;
-const FIRST_NAMES = [
+export const DECLINE_CODES = ["insufficient_funds", "expired_card", "card_declined", "do_not_honor"] as const;
+export const FEATURES = ["dashboards", "reports", "exports", "alerts", "integrations", "billing"] as const;
+export const FIRST_NAMES = [
   "Ada",
   "Ben",
   "Chloé",

@@ -1,59 +1,41 @@
 /**
- * Seeds the demo data through the public ingest API of a running Worker (the same code path as any
- * client), once: the last demo customer only appears in the last batch, so its existence means the
- * whole set is in.
+ * `npm start`'s demo data: six simulated months of a small SaaS company (demo-world.ts), lived
+ * through the running Worker's own API (demo-simulate.ts), loaded once. An interrupted run keeps
+ * its progress beside the local D1 state and resumes on the next start; deleting .wrangler/state
+ * starts over.
  */
-import { type DemoEvent, generateDemoEvents } from "./demo-data";
+import { join } from "node:path";
+import { type SimulationResult, simulateDemo, summaryLines } from "./demo-simulate";
+import { REPO_ROOT } from "./wrangler-dev";
 
-const DEMO_CUSTOMERS = 300;
-const DEMO_SEED = 20_260_422;
-const BATCH_LIMIT = 500;
-
-export interface SeedResult {
-  seeded: boolean;
-  customers: number;
-  events: number;
-}
+/** Where npm start keeps an unfinished run's progress (inside wrangler's local state). */
+export const DEMO_PROGRESS_FILE = join(REPO_ROOT, ".wrangler/state/demo-simulation.json");
 
 /**
- * Seeds `url` with demo customers unless they are already there.
+ * Loads the demo into `url` unless it is there already, printing a few progress lines.
  *
- * @param anchor the demo world's "now" (histories end before it); today's UTC midnight in npm start
+ * @param anchor the demo world's "now" (the simulated days end before it); today's UTC midnight in npm start
  */
-export async function seedDemoData(url: string, adminKey: string, anchor: number): Promise<SeedResult> {
-  const lastCustomer = `demo-${String(DEMO_CUSTOMERS).padStart(4, "0")}`;
-  const probe = await fetch(`${url}/v1/customers/${lastCustomer}`, {
-    headers: { authorization: `Bearer ${adminKey}` },
+export async function seedDemoData(url: string, adminKey: string, anchor: number): Promise<SimulationResult> {
+  return simulateDemo({
+    url,
+    adminKey,
+    anchor,
+    progressFile: DEMO_PROGRESS_FILE,
+    log: (line) => console.log(line),
   });
-  if (probe.status === 200) return { seeded: false, customers: DEMO_CUSTOMERS, events: 0 };
-  if (probe.status !== 404) throw new Error(`seeding: unexpected ${probe.status} ${await probe.text()}`);
-
-  const events = generateDemoEvents({ anchor, customers: DEMO_CUSTOMERS, seed: DEMO_SEED });
-  for (const batch of batchesByCustomer(events)) {
-    const response = await fetch(`${url}/v1/events`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ events: batch }),
-    });
-    if (response.status !== 200) throw new Error(`seeding: ${response.status} ${await response.text()}`);
-  }
-  return { seeded: true, customers: DEMO_CUSTOMERS, events: events.length };
 }
 
-/** Batches of at most BATCH_LIMIT events that never split one customer's events. */
-function* batchesByCustomer(events: readonly DemoEvent[]): Generator<DemoEvent[]> {
-  let batch: DemoEvent[] = [];
-  let index = 0;
-  while (index < events.length) {
-    const customerId = events[index]!.customer_id;
-    let end = index;
-    while (end < events.length && events[end]!.customer_id === customerId) end++;
-    if (batch.length + (end - index) > BATCH_LIMIT && batch.length > 0) {
-      yield batch;
-      batch = [];
-    }
-    batch.push(...events.slice(index, end));
-    index = end;
+/** What to print about a seeding, one line each. */
+export function seedingLines(result: SimulationResult): string[] {
+  switch (result.outcome) {
+    case "simulated":
+      return ["demo data loaded:", ...summaryLines(result.summary).map((line) => `  ${line}`)];
+    case "already_loaded":
+      return ["demo data already loaded (delete .wrangler/state to simulate it again)"];
+    case "stopped":
+      return [`demo data: stopped at day ${result.day + 1}; the next start resumes there`];
+    case "foreign_data":
+      return [`demo data not loaded: ${result.message}`];
   }
-  if (batch.length > 0) yield batch;
 }

@@ -1,16 +1,17 @@
 /**
  * `npm start`: Rebound on http://localhost:8787 with everything a newcomer needs. Creates .dev.vars
  * with a random admin key when there is none, builds (schemas, CLI and rules), applies the D1
- * migrations to the local database, starts `wrangler dev`, seeds the demo customers once, and prints
- * the key with a curl line to paste. While it runs, a saved rule file reloads the Worker's ruleset,
- * and a rule error is printed once while the last good ruleset keeps answering (watch-rules.ts).
+ * migrations to the local database, starts `wrangler dev`, loads the simulated demo months once
+ * (seed-demo.ts), and prints the key with a curl line to paste. While it runs, a saved rule file
+ * reloads the Worker's ruleset, and a rule error is printed once while the last good ruleset keeps
+ * answering (watch-rules.ts).
  */
 
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { seedDemoData } from "./seed-demo";
+import { seedDemoData, seedingLines } from "./seed-demo";
 import { buildRules, watchRules } from "./watch-rules";
 import { applyLocalMigrations, REPO_ROOT, startDevServer } from "./wrangler-dev";
 
@@ -83,12 +84,14 @@ async function main(): Promise<void> {
 
   const today = new Date();
   const anchor = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
-  const seed = await seedDemoData(`http://localhost:${PORT}`, adminKey, anchor);
-  console.log(
-    seed.seeded
-      ? `start: loaded ${seed.customers} demo customers (${seed.events} events)`
-      : "start: demo customers already loaded",
-  );
+  try {
+    const seeding = await seedDemoData(`http://localhost:${PORT}`, adminKey, anchor);
+    for (const line of seedingLines(seeding)) console.log(`start: ${line}`);
+  } catch (error) {
+    // The server is up and useful without the demo: say what failed and keep serving.
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`start: loading the demo data failed (the next start resumes it): ${message}`);
+  }
 
   console.log(`
 Rebound is running on http://localhost:${PORT}
