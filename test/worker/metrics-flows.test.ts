@@ -5,6 +5,10 @@
 // midday in New York, so each lands on the date it names.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { deployedRuleset } from "../../worker/deployed-ruleset";
+import { type Movement, movementsOf, type TimelineEntry } from "../../worker/ingest/movements";
+import { localDay, parseDayIso, reportingZone } from "../../worker/metrics/days";
+import { prng } from "../prng";
 import { heldOutId, respond } from "./decision-fixtures";
 import { call, event, ingest, issueKey } from "./helpers";
 import { at, events, MINUTE, tick } from "./tick-fixtures";
@@ -124,13 +128,17 @@ describe("churn and retention", () => {
         end: 5,
         gained: 2, // D new, F reactivated
         lost: 3, // C, I, B
+        lost_from_start: 3, // all three were paying on 1 March (since 2029-12-01, 2030-10-01, 2031-01-15)
         new: 1,
         reactivated: 1,
         lost_voluntary: 2, // I, B
         lost_involuntary: 1, // C
       },
-      customer_churn_rate: 3 / 6, // lost / customers at start
-      retention_rate: (5 - 2) / 6, // (end − gained) / start
+      // Lost from the start / customers at start: 3 / 6. D and F, who joined, are not counted.
+      customer_churn_rate: 3 / 6,
+      // (start − lost from the start) / start = (6 − 3) / 6, the same as ChartMogul's
+      // (end − gained) / start = (5 − 2) / 6, since nobody both joined and left in March.
+      retention_rate: (6 - 3) / 6,
       mrr: {
         start: 28_400,
         end: 26_500,
@@ -138,12 +146,13 @@ describe("churn and retention", () => {
         expansion: 5000,
         contraction: 5000,
         churn: 11_700, // 4900 + 4900 + 1900
+        churn_from_start: 11_700, // C, I and B were all paying on 1 March
         churn_voluntary: 6800,
         churn_involuntary: 4900,
         reactivation: 4900,
         net_change: -1900, // 4900 + 5000 + 4900 − 5000 − 11700
       },
-      gross_mrr_churn: (11_700 + 5000) / 28_400,
+      gross_mrr_churn: (11_700 + 5000) / 28_400, // (churn from the start + contraction) / MRR at start
       net_mrr_churn: (11_700 + 5000 - 5000 - 4900) / 28_400,
       gross_revenue_retention: (28_400 - 11_700 - 5000) / 28_400,
       net_revenue_retention: (28_400 - 11_700 - 5000 + 5000 + 4900) / 28_400,
@@ -174,9 +183,16 @@ describe("churn and retention", () => {
     ]);
     // 10–16 March: A +5000 on the 10th, I (4900) and B (1900) leave, E −5000 on the 15th.
     expect(body.periods[2]).toMatchObject({
-      customers: { start: 5, end: 3, lost: 2, lost_voluntary: 2, gained: 0 },
+      customers: { start: 5, end: 3, lost: 2, lost_from_start: 2, lost_voluntary: 2, gained: 0 },
       customer_churn_rate: 2 / 5,
-      mrr: { start: 23_500, end: 16_700, expansion: 5000, contraction: 5000, churn: 6800 },
+      mrr: {
+        start: 23_500,
+        end: 16_700,
+        expansion: 5000,
+        contraction: 5000,
+        churn: 6800,
+        churn_from_start: 6800,
+      },
       gross_mrr_churn: (6800 + 5000) / 23_500,
       net_revenue_retention: (23_500 - 6800 - 5000 + 5000) / 23_500,
     });
@@ -481,6 +497,8 @@ describe("the books balance", () => {
         expect(mrr.churn).toBe(mrr.churn_voluntary + mrr.churn_involuntary);
         expect(customers.end - customers.start).toBe(customers.gained - customers.lost);
         expect(customers.lost).toBe(customers.lost_voluntary + customers.lost_involuntary);
+        expect(customers.lost_from_start).toBeLessThanOrEqual(Math.min(customers.lost, customers.start));
+        expect(mrr.churn_from_start).toBeLessThanOrEqual(mrr.churn);
       }
     }
     const { results } = await env.DB.prepare(
@@ -580,4 +598,248 @@ describe("what a report costs", () => {
     await events(...comings);
     expect(await costs()).toEqual(before);
   });
+});
+
+// The histories below use currencies and years of their own (after the ticks above archived the raw
+// events of 2030), and come last: "the books balance" compares every customer in `customers` with
+// the 2031–2032 answers.
+
+describe("churn rates count only the customers paying at the start", () => {
+  const on = (date: string) => `${date}T16:00:00Z`; // 11:00 or 12:00 in New York: the same date
+  const rates = (figures: Record<string, unknown>) => ({
+    customer_churn_rate: figures.customer_churn_rate,
+    retention_rate: figures.retention_rate,
+    gross_mrr_churn: figures.gross_mrr_churn,
+    gross_revenue_retention: figures.gross_revenue_retention,
+  });
+
+  beforeAll(async () => {
+    await ingest(keys.writer, [
+      // GBP, the review's case: rr-0 pays from February; rr-1..3 join on 2 March and leave on the 20th.
+      event("subscription.started", "rr-0", on("2037-02-10"), { plan: "pro", mrr: 4900, currency: "GBP" }),
+      ...[1, 2, 3].flatMap((n) => [
+        event("subscription.started", `rr-${n}`, on("2037-03-02"), {
+          plan: "business",
+          mrr: 14_900,
+          currency: "GBP",
+        }),
+        event("subscription.canceled", `rr-${n}`, on("2037-03-20"), { reason: "unused" }),
+      ]),
+      // CAD: rr-4 pays from January, leaves on 5 March, comes back on pro on the 12th, leaves on the 25th.
+      event("subscription.started", "rr-4", on("2037-01-15"), {
+        plan: "starter",
+        mrr: 1900,
+        currency: "CAD",
+      }),
+      event("subscription.canceled", "rr-4", on("2037-03-05"), { reason: "too_expensive" }),
+      event("subscription.reactivated", "rr-4", on("2037-03-12"), { plan: "pro", mrr: 4900 }),
+      event("subscription.canceled", "rr-4", on("2037-03-25"), { reason: "unused" }),
+    ]);
+  });
+
+  it("ignores new customers who join and leave within the month", async () => {
+    const { body } = await metrics("/v1/metrics/retention?from=2037-03-01&to=2037-03-31&currency=GBP");
+    // On 1 March: rr-0 (4900). Joined: rr-1..3 (3 × 14,900); left: the same three. On 31 March: rr-0.
+    expect(body.total).toMatchObject({
+      customers: { start: 1, end: 1, gained: 3, lost: 3, lost_from_start: 0, new: 3 },
+      mrr: { start: 4900, end: 4900, new: 44_700, churn: 44_700, churn_from_start: 0, contraction: 0 },
+    });
+    // Lost from the start 0 of 1; MRR lost from the start 0 of 4900. (Counting every loss, as
+    // before, gave a churn rate of 3 and gross MRR churn of 44,700 / 4900 = 9.12.)
+    expect(rates(body.total)).toEqual({
+      customer_churn_rate: 0,
+      retention_rate: 1,
+      gross_mrr_churn: 0,
+      gross_revenue_retention: 1,
+    });
+    // The net rates keep ChartMogul's formula, which counts every churn: (44,700 − 0) / 4900.
+    expect(body.total.net_mrr_churn).toBe(44_700 / 4900);
+    expect(body.total.net_revenue_retention).toBe((4900 - 44_700) / 4900);
+  });
+
+  it("counts a customer paying at the start who leaves, returns and leaves again once", async () => {
+    const { body } = await metrics("/v1/metrics/retention?from=2037-03-01&to=2037-03-31&currency=CAD");
+    // On 1 March: rr-4 (1900). Lost twice (1900 on the 5th, 4900 on the 25th), reactivated once;
+    // only the first loss ends a spell begun before 1 March. On 31 March: nobody.
+    expect(body.total).toMatchObject({
+      customers: { start: 1, end: 0, gained: 1, lost: 2, lost_from_start: 1, reactivated: 1 },
+      mrr: { start: 1900, end: 0, reactivation: 4900, churn: 6800, churn_from_start: 1900 },
+    });
+    expect(rates(body.total)).toEqual({
+      customer_churn_rate: 1 / 1,
+      retention_rate: (1 - 1) / 1,
+      gross_mrr_churn: (1900 + 0) / 1900,
+      gross_revenue_retention: (1900 - 1900 - 0) / 1900,
+    });
+  });
+
+  it("counts from each interval's own start", async () => {
+    const week = async (currency: string) =>
+      (
+        await metrics(
+          `/v1/metrics/retention?from=2037-03-01&to=2037-03-31&interval=week&currency=${currency}`,
+        )
+      ).body.periods;
+    // Weeks: 1 Mar (a Sunday), 2–8, 9–15, 16–22, 23–29, 30–31 March.
+    // GBP: rr-1..3 joined on the 2nd, so on the 16th they were paying: 3 of the 4 paying then left.
+    const gbp = await week("GBP");
+    expect(gbp.map((p: { customers: { start: number } }) => p.customers.start)).toEqual([1, 1, 4, 4, 1, 1]);
+    expect(gbp.map((p: { customers: { lost_from_start: number } }) => p.customers.lost_from_start)).toEqual([
+      0, 0, 0, 3, 0, 0,
+    ]);
+    expect(rates(gbp[3])).toEqual({
+      customer_churn_rate: 3 / 4,
+      retention_rate: (4 - 3) / 4,
+      gross_mrr_churn: 44_700 / (4900 + 44_700),
+      gross_revenue_retention: (49_600 - 44_700) / 49_600,
+    });
+    // CAD: rr-4 leaves in the week of the 2nd (paying since January) and in the week of the 23rd
+    // (paying since the 12th): each time one of the one customer paying at the week's start.
+    const cad = await week("CAD");
+    expect(cad.map((p: { customer_churn_rate: number | null }) => p.customer_churn_rate)).toEqual([
+      0,
+      1,
+      null, // nobody paying on 9 March
+      0,
+      1,
+      null,
+    ]);
+    expect(cad.map((p: { mrr: { churn_from_start: number } }) => p.mrr.churn_from_start)).toEqual([
+      0, 1900, 0, 0, 4900, 0,
+    ]);
+  });
+});
+
+const RANDOM_PLANS = [
+  ["starter", 1900],
+  ["pro", 4900],
+  ["business", 14_900],
+] as const;
+
+/**
+ * A random subscription history in AUD and NZD over 2034–2035, like those of
+ * test/worker/metrics-movements.test.ts: starts, changes up and down, cancellations,
+ * reactivations, and profile updates that move the MRR or the currency.
+ */
+function randomHistory(random: () => number, customer: string) {
+  const history = [];
+  let at = Date.UTC(2034, 0, 1) + Math.floor(random() * 200) * 86_400_000;
+  const steps = 1 + Math.floor(random() * 10);
+  for (let i = 0; i < steps; i++) {
+    at += Math.floor(random() * 45 * 86_400_000);
+    const [plan, mrr] = RANDOM_PLANS[Math.floor(random() * RANDOM_PLANS.length)]!;
+    const currency = random() < 0.8 ? "AUD" : "NZD";
+    const when = new Date(at).toISOString();
+    const id = `${customer}-${i}`;
+    const roll = random();
+    if (roll < 0.3) {
+      history.push(event("subscription.started", customer, when, { plan, mrr, currency }, id));
+    } else if (roll < 0.5) {
+      history.push(event("subscription.changed", customer, when, { plan, mrr }, id));
+    } else if (roll < 0.75) {
+      history.push(event("subscription.canceled", customer, when, { reason: "unused" }, id));
+    } else if (roll < 0.9) {
+      history.push(event("subscription.reactivated", customer, when, { plan, mrr }, id));
+    } else {
+      const properties = random() < 0.5 ? { mrr: mrr - 100, currency } : { currency };
+      history.push(event("customer.updated", customer, when, properties, id));
+    }
+  }
+  return history;
+}
+
+describe("churn rates on a random history", () => {
+  /** Every random customer's movements as their events now stand, in time order. */
+  let movements: Movement[][] = [];
+
+  beforeAll(async () => {
+    const random = prng(20_370_301);
+    const history = [];
+    for (let c = 0; c < 40; c++) history.push(...randomHistory(random, `rnd-${c}`));
+    for (let i = 0; i < history.length; i += 100) await ingest(keys.writer, history.slice(i, i + 100));
+    const { results } = await env.DB.prepare(
+      "SELECT profile_state, timezone, currency FROM customers WHERE id LIKE 'rnd-%'",
+    ).all<{ profile_state: string; timezone: string | null; currency: string | null }>();
+    movements = results.map((row) => {
+      const { timeline } = JSON.parse(row.profile_state) as { timeline: TimelineEntry[] };
+      const zone = reportingZone(deployedRuleset(), row.timezone);
+      return movementsOf(timeline, row.currency ?? "", (instant) => localDay(instant, zone));
+    });
+  });
+
+  /**
+   * What the stock says, customer by customer, independently of the spell keys: a customer paying
+   * in `currency` at the start (their stock changes before it add up to 1) whose first stock change
+   * in the interval is a churn is lost from the start. And whether some customer's MRR both rose
+   * (new, reactivation, expansion) and fell (contraction, churn) in the interval: only then can
+   * contraction and churn add up to more than the MRR at the start.
+   */
+  function expected(currency: string, first: number, last: number) {
+    let lost = 0;
+    let lostMrr = 0;
+    let roseAndFell = false;
+    for (const moves of movements) {
+      const mine = moves.filter((move) => move[2] === currency);
+      const paying = mine.filter((move) => move[1] < first).reduce((sum, move) => sum + move[9], 0);
+      const inside = mine.filter((move) => move[1] >= first && move[1] <= last);
+      const firstChange = inside.find((move) => move[9] !== 0);
+      if (paying === 1 && firstChange?.[0] === "mrr.churn") {
+        lost += 1;
+        lostMrr += firstChange[8];
+      }
+      const rose = inside.some((move) => ["mrr.new", "mrr.reactivation", "mrr.expansion"].includes(move[0]));
+      const fell = inside.some((move) => ["mrr.contraction", "mrr.churn"].includes(move[0]));
+      if (rose && fell) roseAndFell = true;
+    }
+    return { lost, lostMrr, roseAndFell };
+  }
+
+  for (const [interval, from, to] of [
+    ["day", "2034-03-01", "2035-04-04"], // 400 days
+    ["week", "2034-01-01", "2036-12-31"],
+    ["month", "2034-01-01", "2036-12-31"],
+  ] as const) {
+    it(`keeps customer churn, retention, gross MRR churn and GRR within 0..1 by ${interval}`, async () => {
+      let bounded = 0;
+      let churned = 0;
+      for (const currency of ["AUD", "NZD"]) {
+        const { status, body } = await metrics(
+          `/v1/metrics/retention?from=${from}&to=${to}&interval=${interval}&currency=${currency}`,
+        );
+        expect(status).toBe(200);
+        for (const figures of [...body.periods, body.total]) {
+          const where = `${currency} ${figures.start}..${figures.end}`;
+          const want = expected(currency, parseDayIso(figures.start)!, parseDayIso(figures.end)!);
+          expect(figures.customers.lost_from_start, where).toBe(want.lost);
+          expect(figures.mrr.churn_from_start, where).toBe(want.lostMrr);
+          churned += want.lost;
+          if (figures.customers.start === 0) {
+            expect(figures.customer_churn_rate, where).toBeNull();
+            expect(figures.retention_rate, where).toBeNull();
+          } else {
+            expect(figures.customer_churn_rate, where).toBeGreaterThanOrEqual(0);
+            expect(figures.customer_churn_rate, where).toBeLessThanOrEqual(1);
+            expect(figures.retention_rate, where).toBeGreaterThanOrEqual(0);
+            expect(figures.retention_rate, where).toBeLessThanOrEqual(1);
+            expect(figures.retention_rate + figures.customer_churn_rate, where).toBeCloseTo(1, 12);
+          }
+          if (figures.mrr.start === 0) {
+            expect(figures.gross_mrr_churn, where).toBeNull();
+            continue;
+          }
+          expect(figures.gross_mrr_churn, where).toBeGreaterThanOrEqual(0);
+          expect(figures.gross_revenue_retention, where).toBeLessThanOrEqual(1);
+          expect(figures.gross_revenue_retention + figures.gross_mrr_churn, where).toBeCloseTo(1, 12);
+          if (!want.roseAndFell) {
+            bounded += 1;
+            expect(figures.gross_mrr_churn, where).toBeLessThanOrEqual(1);
+            expect(figures.gross_revenue_retention, where).toBeGreaterThanOrEqual(0);
+          }
+        }
+      }
+      // The history is not empty: customers paying at the start left, and the bound was checked.
+      expect(churned).toBeGreaterThan(0);
+      expect(bounded).toBeGreaterThan(0);
+    });
+  }
 });

@@ -110,6 +110,11 @@ describe("MRR movements, by hand", () => {
       "mrr.churn 2026-03-15 EUR starter|hard_to_use|voluntary|0-30d = 1/1900",
       "mrr.churn 2026-03-25 USD starter|payment_failed|involuntary|0-30d = 1/1500",
       "mrr.churn 2026-04-15 USD business|too_expensive|voluntary|31-90d = 1/14900",
+      // Each churn again, keyed by the day number its paying spell began (days since 1970-01-01).
+      "mrr.churn_spell 2026-03-10 USD 20513||| = 1/4900", // c3, paying since 2026-03-01
+      "mrr.churn_spell 2026-03-15 EUR 20513||| = 1/1900", // c4, paying since 2026-03-01
+      "mrr.churn_spell 2026-03-25 USD 20517||| = 1/1500", // c2, paying since 2026-03-05
+      "mrr.churn_spell 2026-04-15 USD 20514||| = 1/14900", // c1, paying since 2026-03-02
       "mrr.contraction 2026-03-20 USD starter||| = 1/400",
       "mrr.expansion 2026-03-10 USD business||| = 1/10000",
       "mrr.new 2026-03-01 EUR starter||| = 1/1900",

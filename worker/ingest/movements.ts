@@ -12,6 +12,11 @@
  * the latest start or reactivation; MRR, plan and currency are the latest values seen. So the
  * stock the movements add up to equals the paying customers and their MRR in `customers`, which
  * test/worker/metrics-movements.test.ts checks on random histories.
+ *
+ * Every churn also makes an `mrr.churn_spell` movement keyed by the day its paying spell began, so
+ * the churn rates can count only the customers paying at an interval's start (docs/metrics.md). A
+ * contraction carries no such key: one by a customer who joined during an interval is counted like
+ * any other (docs/metrics.md says when that lets gross MRR churn pass 1).
  */
 import { INVOLUNTARY_REASON, tenureBucket } from "../metrics/definitions";
 import { compareIds } from "./compare-ids";
@@ -110,6 +115,9 @@ export function movementsOf(
   let lastWasCancel = false;
   let everPaying = false;
   let firstPayingAt = 0;
+  // The day the customer joined the paying stock of their current currency: the start of the
+  // spell a churn ends, as the stock sees it.
+  let spellStartDay = 0;
   let mrr = 0;
   let plan = "";
   let currency: string | null = null;
@@ -129,6 +137,7 @@ export function movementsOf(
       const metric = everPaying ? "mrr.reactivation" : "mrr.new";
       if (!everPaying) firstPayingAt = at;
       everPaying = true;
+      spellStartDay = day;
       out.push([metric, day, now.currency, now.plan, "", "", "", 1, now.mrr, 1, now.mrr]);
     } else if (before.paying && !paying) {
       const reason = text(fields.reason);
@@ -147,6 +156,8 @@ export function movementsOf(
         -1,
         -before.mrr,
       ]);
+      const spell = String(spellStartDay);
+      out.push(["mrr.churn_spell", day, before.currency, spell, "", "", "", 1, before.mrr, 0, 0]);
     } else if (paying && before.currency !== now.currency) {
       // The subscription moved to another currency: it leaves one currency's figures and joins the other's.
       out.push([
@@ -163,6 +174,8 @@ export function movementsOf(
         -before.mrr,
       ]);
       out.push(["mrr.expansion", day, now.currency, now.plan, "", "", "", 1, now.mrr, 1, now.mrr]);
+      // In the new currency's figures the customer is one who joined today.
+      spellStartDay = day;
     } else if (paying && now.mrr !== before.mrr) {
       const delta = now.mrr - before.mrr;
       const metric = delta > 0 ? "mrr.expansion" : "mrr.contraction";

@@ -4,6 +4,9 @@
  * reactivation), with the rates docs/metrics.md defines. Read from the `metric_days` aggregate the
  * ingest fold keeps, in two statements whatever the history's length: the stock at `from` (yearly,
  * monthly and daily `customers.active` rows) and the period's daily rows, which are added up here.
+ * The churn rates count only customers paying at an interval's start: each churn's `mrr.churn_spell`
+ * row says the day its paying spell began, and a spell begun before the interval's first day was
+ * paying at its start.
  *
  * Stage: metrics reader, called by worker/api/routes/metrics-flows.ts with the parsed period.
  */
@@ -18,6 +21,7 @@ const MOVEMENT_METRICS = [
   "mrr.expansion",
   "mrr.contraction",
   "mrr.churn",
+  "mrr.churn_spell",
 ] as const;
 
 interface StockRow {
@@ -30,6 +34,8 @@ interface MovementRow {
   metric: (typeof MOVEMENT_METRICS)[number];
   period: number;
   currency: string;
+  /** The day number the ended spell began, as text, on `mrr.churn_spell` rows. */
+  k1: string;
   /** `voluntary` or `involuntary` on `mrr.churn` rows, '' on the others. */
   kind: string;
   count: number;
@@ -50,6 +56,8 @@ interface Movements {
   contraction: Tally;
   churnVoluntary: Tally;
   churnInvoluntary: Tally;
+  /** Churns that ended a spell begun before the span's first day: customers paying at its start. */
+  churnFromStart: Tally;
 }
 
 /** The figures of one interval (or of the whole period), as the API answers them. */
@@ -61,6 +69,7 @@ export interface RetentionFigures {
     end: number;
     gained: number;
     lost: number;
+    lost_from_start: number;
     new: number;
     reactivated: number;
     lost_voluntary: number;
@@ -75,6 +84,7 @@ export interface RetentionFigures {
     expansion: number;
     contraction: number;
     churn: number;
+    churn_from_start: number;
     churn_voluntary: number;
     churn_involuntary: number;
     reactivation: number;
@@ -124,7 +134,7 @@ export async function readRetention(db: D1Database, period: MetricsPeriod): Prom
     // The period's rows as stored (summed here: a GROUP BY would read each row twice).
     db
       .prepare(
-        `SELECT metric, period, currency, k3 AS kind, count, amount FROM metric_days
+        `SELECT metric, period, currency, k1, k3 AS kind, count, amount FROM metric_days
          WHERE metric IN (${metricList}) AND grain = 'd' AND period BETWEEN ?1 AND ?2`,
       )
       .bind(period.from, period.to),
@@ -172,10 +182,12 @@ function movementsOver(span: DaySpan, byDay: ReadonlyMap<number, MovementRow[]>)
     contraction: zero(),
     churnVoluntary: zero(),
     churnInvoluntary: zero(),
+    churnFromStart: zero(),
   };
   for (let day = span.start; day <= span.end; day++) {
     for (const row of byDay.get(day) ?? []) {
-      const into = tallyOf(sums, row);
+      const into = tallyOf(sums, row, span);
+      if (into === null) continue;
       into.count += row.count;
       into.amount += row.amount;
     }
@@ -183,7 +195,7 @@ function movementsOver(span: DaySpan, byDay: ReadonlyMap<number, MovementRow[]>)
   return sums;
 }
 
-function tallyOf(sums: Movements, row: MovementRow): Tally {
+function tallyOf(sums: Movements, row: MovementRow, span: DaySpan): Tally | null {
   switch (row.metric) {
     case "customers.active":
       return sums.active;
@@ -197,14 +209,19 @@ function tallyOf(sums: Movements, row: MovementRow): Tally {
       return sums.contraction;
     case "mrr.churn":
       return row.kind === "involuntary" ? sums.churnInvoluntary : sums.churnVoluntary;
+    case "mrr.churn_spell":
+      // A spell that began in the span is a customer who joined in it: not one of its start's.
+      return Number(row.k1) < span.start ? sums.churnFromStart : null;
   }
 }
 
 function figuresOf(span: DaySpan, atStart: Tally, moved: Movements): RetentionFigures {
   const lost = moved.churnVoluntary.count + moved.churnInvoluntary.count;
+  const lostFromStart = moved.churnFromStart.count;
   const gained = moved.new.count + moved.reactivation.count;
   const customersAtEnd = atStart.count + moved.active.count;
   const churn = moved.churnVoluntary.amount + moved.churnInvoluntary.amount;
+  const churnFromStart = moved.churnFromStart.amount;
   const expansion = moved.expansion.amount;
   const contraction = moved.contraction.amount;
   const reactivation = moved.reactivation.amount;
@@ -217,13 +234,14 @@ function figuresOf(span: DaySpan, atStart: Tally, moved: Movements): RetentionFi
       end: customersAtEnd,
       gained,
       lost,
+      lost_from_start: lostFromStart,
       new: moved.new.count,
       reactivated: moved.reactivation.count,
       lost_voluntary: moved.churnVoluntary.count,
       lost_involuntary: moved.churnInvoluntary.count,
     },
-    customer_churn_rate: rate(lost, atStart.count),
-    retention_rate: rate(customersAtEnd - gained, atStart.count),
+    customer_churn_rate: rate(lostFromStart, atStart.count),
+    retention_rate: rate(atStart.count - lostFromStart, atStart.count),
     mrr: {
       start: mrrAtStart,
       end: mrrAtStart + moved.active.amount,
@@ -231,14 +249,15 @@ function figuresOf(span: DaySpan, atStart: Tally, moved: Movements): RetentionFi
       expansion,
       contraction,
       churn,
+      churn_from_start: churnFromStart,
       churn_voluntary: moved.churnVoluntary.amount,
       churn_involuntary: moved.churnInvoluntary.amount,
       reactivation,
       net_change: moved.new.amount + expansion + reactivation - contraction - churn,
     },
-    gross_mrr_churn: rate(churn + contraction, mrrAtStart),
+    gross_mrr_churn: rate(churnFromStart + contraction, mrrAtStart),
     net_mrr_churn: rate(churn + contraction - expansion - reactivation, mrrAtStart),
-    gross_revenue_retention: rate(mrrAtStart - churn - contraction, mrrAtStart),
+    gross_revenue_retention: rate(mrrAtStart - churnFromStart - contraction, mrrAtStart),
     net_revenue_retention: rate(mrrAtStart - churn - contraction + expansion + reactivation, mrrAtStart),
   };
 }

@@ -199,7 +199,9 @@ export function churnChart(periods: Figures[], interval: string, width: number):
           height: Math.max(y(0) - y(value), 0.5),
           ...attributes,
         },
-        title(`${p.start} – ${p.end}: ${rate(value)} (${p.customers.lost} of ${p.customers.start})`),
+        title(
+          `${p.start} – ${p.end}: ${rate(value)} (${p.customers.lost_from_start} of ${p.customers.start})`,
+        ),
       ),
     );
   });
