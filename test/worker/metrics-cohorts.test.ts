@@ -7,7 +7,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { campaignAssignment, liftAgainstHoldout, type Ruleset } from "../../dsl";
+import { campaignAssignment, liftAgainstHoldout, type Ruleset, type StepIR } from "../../dsl";
 import type { RulesetIR } from "../../dsl/rules/ruleset";
 import { inHoldout } from "../../dsl/runtime/bucket";
 import { loadRuleset } from "../../dsl/runtime/ruleset";
@@ -21,7 +21,7 @@ import { receiverPath } from "./receiver";
 import { webhookEnv } from "./sends-fixtures";
 import { at, DAY, events, MINUTE } from "./tick-fixtures";
 
-beforeEach(async () => {
+async function clearTables(): Promise<void> {
   await env.DB.batch(
     [
       "campaign_runs",
@@ -37,7 +37,9 @@ beforeEach(async () => {
       "customers",
     ].map((table) => env.DB.prepare(`DELETE FROM ${table}`)),
   );
-});
+}
+
+beforeEach(clearTables);
 
 /** The deployed rules, reporting in UTC, with only the programmes a test is about. */
 function rules(edit: (ir: RulesetIR) => void): Ruleset {
@@ -132,6 +134,77 @@ async function killSend(sendId: string): Promise<void> {
   await getQueueResult(batch, createExecutionContext());
 }
 
+// Intention to treat: the same campaign with the marketing cap at one message per 8 days and a
+// single step that carries an offer and no fallback message. The early members were canceled long
+// enough to be in last week's occurrence (2031-02-25, 15:00 UTC too): those not held out were sent
+// it, so this week the cap leaves them out. The offerless members canceled for missing features on
+// a plan the feature unlock does not serve: the rules give them no offer, so the step skips them.
+
+const PREVIOUS = OCCURRENCE - 7 * DAY;
+
+const ittRules = rules((ir) => {
+  ir.winback = [];
+  ir.frequencyCaps = ir.frequencyCaps.map((cap) =>
+    cap.key === "marketing" ? { ...cap, max: 1, perMs: 8 * DAY } : cap,
+  );
+  const offerStep = (step: StepIR): StepIR => ({
+    ...step,
+    message: "winback_offer",
+    offer: "best",
+    fallbackMessage: null,
+  });
+  const campaign = ir.campaigns.find((c) => c.key === "spring_winback")!;
+  campaign.frequencyCap = "marketing";
+  campaign.quietHours = null;
+  campaign.steps = [offerStep(campaign.steps[0]!)];
+  campaign.experiment = {
+    ...campaign.experiment!,
+    key: EXPERIMENT,
+    holdoutPercent: 50,
+    variants: campaign.experiment!.variants.map((variant) => ({
+      ...variant,
+      steps: variant.steps === null ? null : [offerStep(variant.steps[0]!)],
+    })),
+  };
+  campaign.conversion = { event: "subscription.reactivated", within: "14d", withinMs: 14 * DAY };
+});
+
+const ittIds = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, "0")}`);
+const ITT_REGULAR = ittIds("cus_t", 64);
+const ITT_EARLY = ittIds("cus_te", 12);
+const ITT_OFFERLESS = ittIds("cus_tn", 12);
+const ITT_MEMBERS = [...ITT_REGULAR, ...ITT_EARLY, ...ITT_OFFERLESS];
+/** Every other member of each kind reactivates two days after the run. */
+const ittConverts = (id: string) => Number(id.slice(-3)) % 2 === 0;
+
+async function runIttCampaign() {
+  const since = OCCURRENCE - 365 * DAY;
+  const items: Parameters<typeof events> = [];
+  const member = (id: string, plan: string, reason: string, canceled: number) =>
+    items.push(
+      ["customer.updated", id, since, { email: `${id}@example.com`, first_name: "Sam" }],
+      ["subscription.started", id, since, { plan, mrr: 4900, currency: "USD" }],
+      ["subscription.canceled", id, canceled, { reason }],
+    );
+  // 20 days before this week's run is 13 before last week's: too recent for last week's audience.
+  for (const id of ITT_REGULAR) member(id, "pro", "unused", OCCURRENCE - 20 * DAY);
+  for (const id of ITT_EARLY) member(id, "pro", "unused", OCCURRENCE - 60 * DAY);
+  for (const id of ITT_OFFERLESS) member(id, "business", "missing_features", OCCURRENCE - 20 * DAY);
+  await events(...items);
+  const previous = await runTick(brokenWebhook, PREVIOUS + MINUTE, { ruleset: ittRules });
+  const report = await runTick(brokenWebhook, RUN_AT, { ruleset: ittRules });
+  await events(
+    ...ITT_MEMBERS.filter(ittConverts).map((id): Parameters<typeof events>[number] => [
+      "subscription.reactivated",
+      id,
+      RUN_AT + 2 * DAY,
+      { plan: "pro", mrr: 4900 },
+    ]),
+  );
+  return { previous, report };
+}
+
 describe("GET /v1/metrics/campaigns", () => {
   it("counts audience, sends, holdout and conversions per step and variant, with lift against the holdout", async () => {
     await runCampaign();
@@ -190,10 +263,12 @@ describe("GET /v1/metrics/campaigns", () => {
       return {
         variant,
         audience: ids.length,
+        assigned: ids.length,
         sent: ids.length,
         failed: failedIn(variant),
         held_out: 0,
         frequency_capped: 0,
+        no_offer: 0,
         conversions: convertedIn(ids),
         conversion_rate: convertedIn(ids) / ids.length,
       };
@@ -205,10 +280,12 @@ describe("GET /v1/metrics/campaigns", () => {
       {
         variant: null,
         audience: held.length,
+        assigned: 0,
         sent: 0,
         failed: 0,
         held_out: held.length,
         frequency_capped: 0,
+        no_offer: 0,
         conversions: 0,
         conversion_rate: null,
       },
@@ -254,6 +331,131 @@ describe("GET /v1/metrics/campaigns", () => {
       key,
     );
     expect(other.body.campaigns).toEqual([]);
+  });
+
+  it("counts frequency-capped and offerless customers in their variant's treated group (intention to treat)", async () => {
+    const { previous, report } = await runIttCampaign();
+    const campaign = ittRules.campaigns.get("spring_winback")!;
+    const held = (id: string) => inHoldout(EXPERIMENT, id, 50);
+    const variantOf = (id: string) => campaignAssignment(campaign, id).variant;
+    const capped = ITT_EARLY.filter((id) => !held(id));
+    const offerless = ITT_OFFERLESS.filter((id) => !held(id));
+    const sent = ITT_REGULAR.filter((id) => !held(id));
+    const heldOut = ITT_MEMBERS.filter(held);
+    // The bucketing must leave each kind on both sides for the case to mean anything.
+    expect(capped.length).toBeGreaterThanOrEqual(3);
+    expect(offerless.length).toBeGreaterThanOrEqual(3);
+    expect(ITT_EARLY.length - capped.length).toBeGreaterThanOrEqual(1);
+    expect(capped.filter(ittConverts).length).toBeGreaterThanOrEqual(2);
+
+    // Last week the early members not held out were sent the step: this week's cap is full for them.
+    expect(previous.campaigns[0]).toMatchObject({ audience: ITT_EARLY.length, sent: capped.length });
+    // The tick left a row for every member: a send, or an exclusion saying why not.
+    expect(report.campaigns[0]).toMatchObject({
+      status: "done",
+      audience: ITT_MEMBERS.length,
+      sent: sent.length,
+      holdout: heldOut.length,
+      frequency_capped: capped.length,
+      no_offer: offerless.length,
+    });
+    const { results: offerlessRows } = await env.DB.prepare(
+      "SELECT customer_id, detail FROM campaign_exclusions WHERE reason = 'no_offer' ORDER BY customer_id",
+    ).all();
+    expect(offerlessRows).toEqual(offerless.map((id) => ({ customer_id: id, detail: variantOf(id) })));
+
+    const key = await issueKey(["metrics:read"]);
+    const { body } = await get(ittRules, "/v1/metrics/campaigns?from=2031-03-01&to=2031-03-31", key);
+    const [step] = body.campaigns[0].steps;
+    // By hand: a variant's treated group is everyone assigned to it and not held out.
+    const inVariant = (ids: string[], variant: string) => ids.filter((id) => variantOf(id) === variant);
+    const treatedOf = (variant: string) => [
+      ...inVariant(sent, variant),
+      ...inVariant(capped, variant),
+      ...inVariant(offerless, variant),
+    ];
+    const converted = (ids: string[]) => ids.filter(ittConverts).length;
+    const expectedRow = (variant: string) => {
+      const treated = treatedOf(variant);
+      return {
+        variant,
+        audience: treated.length,
+        assigned: treated.length,
+        sent: inVariant(sent, variant).length,
+        failed: expect.any(Number),
+        held_out: 0,
+        frequency_capped: inVariant(capped, variant).length,
+        no_offer: inVariant(offerless, variant).length,
+        conversions: converted(treated),
+        conversion_rate: converted(treated) / treated.length,
+      };
+    };
+    expect(step.variants).toEqual([
+      expectedRow("long_copy"),
+      expectedRow("short_copy"),
+      {
+        variant: null,
+        audience: heldOut.length,
+        assigned: 0,
+        sent: 0,
+        failed: 0,
+        held_out: heldOut.length,
+        frequency_capped: 0,
+        no_offer: 0,
+        conversions: 0,
+        conversion_rate: null,
+      },
+    ]);
+    const holdout = { conversions: converted(heldOut), n: heldOut.length };
+    expect(step.holdout).toEqual({ ...holdout, conversion_rate: holdout.conversions / holdout.n });
+    const everyone = [...sent, ...capped, ...offerless];
+    expect(step.lift).toEqual([
+      {
+        variant: "long_copy",
+        ...liftAgainstHoldout({
+          treated: { conversions: converted(treatedOf("long_copy")), n: treatedOf("long_copy").length },
+          holdout,
+        }),
+      },
+      {
+        variant: "short_copy",
+        ...liftAgainstHoldout({
+          treated: { conversions: converted(treatedOf("short_copy")), n: treatedOf("short_copy").length },
+          holdout,
+        }),
+      },
+      {
+        variant: null,
+        ...liftAgainstHoldout({ treated: { conversions: converted(everyone), n: everyone.length }, holdout }),
+      },
+    ]);
+    // The capped customers' conversions are on the treated side: counting only the sent ones
+    // (the bias this guards against) would give another rate.
+    expect(step.lift[2].treated).toEqual({ conversions: converted(everyone), n: everyone.length });
+    expect(everyone.length).toBeGreaterThanOrEqual(30);
+    expect(step.lift[2].enough).toBe(true);
+    expect(step.lift[2].treated_rate).not.toBeCloseTo(converted(sent) / sent.length, 6);
+
+    // The list names each group, with the variant the customer was assigned.
+    const base = "/v1/metrics/campaigns/customers?from=2031-03-01&to=2031-03-31&campaign=spring_winback";
+    for (const [group, ids] of [
+      ["frequency_capped", capped],
+      ["no_offer", offerless],
+    ] as const) {
+      const list = await get(ittRules, `${base}&group=${group}`, key);
+      expect(list.status).toBe(200);
+      expect(
+        list.body.items.map((item: { customer_id: string; variant: string; converted: boolean }) => [
+          item.customer_id,
+          item.variant,
+          item.converted,
+        ]),
+      ).toEqual(ids.map((id) => [id, variantOf(id), ittConverts(id)]));
+    }
+    const convertedCapped = await get(ittRules, `${base}&group=frequency_capped&converted=true`, key);
+    expect(convertedCapped.body.items.map((item: { customer_id: string }) => item.customer_id)).toEqual(
+      capped.filter(ittConverts),
+    );
   });
 
   it("lists the audience by group and conversion, in pages with no duplicate or gap", async () => {
@@ -303,6 +505,41 @@ describe("GET /v1/metrics/campaigns", () => {
       if (item) expect(item.converted).toBe(index === 3);
     }
     expect(JSON.stringify(treatedOnly.body)).not.toContain("@example.com");
+  });
+  it("reads a page's worth of rows, not the audience: 200 or 1,000 members cost the same", async () => {
+    const key = await issueKey(["metrics:read"]);
+    const base = "/v1/metrics/campaigns/customers?from=2031-03-01&to=2031-03-31&limit=50";
+    const costs: number[][] = [];
+    for (const size of [200, 1000]) {
+      await clearTables();
+      const ids = Array.from({ length: size }, (_, i) => `cus_c${String(i).padStart(4, "0")}`);
+      const items: Parameters<typeof events> = ids.flatMap(
+        (id): Parameters<typeof events> => [
+          ["subscription.started", id, OCCURRENCE - 365 * DAY, { plan: "pro", mrr: 4900, currency: "USD" }],
+          ["subscription.canceled", id, OCCURRENCE - 30 * DAY, { reason: "too_expensive" }],
+        ],
+      );
+      for (let start = 0; start < items.length; start += 500)
+        await events(...items.slice(start, start + 500));
+      const report = await runTick(brokenWebhook, RUN_AT, { ruleset: campaignRules });
+      expect(report.campaigns[0]).toMatchObject({ status: "done", audience: size });
+
+      const first = await get(campaignRules, base, key);
+      const second = await get(campaignRules, `${base}&cursor=${first.body.next_cursor}`, key);
+      const held = await get(campaignRules, `${base}&group=holdout`, key);
+      for (const page of [first, second, held]) expect(page.body.items).toHaveLength(50);
+      // The second page starts where the first stopped: the 50 customers after it, in order.
+      expect(second.body.items.map((item: { customer_id: string }) => item.customer_id)).toEqual(
+        ids.slice(50, 100),
+      );
+      costs.push([first, second, held].map((page) => page.body.cost.rows_read));
+    }
+    const [small, large] = costs as [number[], number[]];
+    for (const [index, rowsRead] of large.entries()) {
+      // About two rows per member listed (its send or exclusion, and the page's sort), plus the run.
+      expect(rowsRead).toBeLessThanOrEqual(3 * 50);
+      expect(Math.abs(rowsRead - small[index]!)).toBeLessThanOrEqual(5);
+    }
   });
 });
 

@@ -1,12 +1,15 @@
 /**
  * Runs one claimed campaign stage occurrence: pages through its audience (audience.ts), decides for
  * each customer (holdout → excluded; over the frequency cap → excluded; otherwise the variant's
- * step, with its offer, deferred past quiet hours), writes the sends and exclusions, and records
- * the keyset position after every page so a tick that dies is resumed where it stopped.
+ * step, with its offer, deferred past quiet hours; no offer and no fallback message → excluded),
+ * writes the sends and exclusions, and records the keyset position after every page so a tick that
+ * dies is resumed where it stopped. Every audience member leaves a row (a send or an exclusion): the
+ * campaign metrics compare everyone assigned to a variant with the holdout (intention to treat).
  *
  * Stage: claims.ts → this file → enqueueSends (worker/sends) → queue consumer.
  */
 import { campaignAssignment } from "../../dsl";
+import type { ExclusionReason } from "../db/schema/campaign-exclusions";
 import type { SendRequest } from "../sends/types";
 import { readAudiencePage, recentSends, sendIdFloor } from "./audience";
 import { finishRun, type HeldRun, type RunStats, releaseRun, saveProgress } from "./claims";
@@ -17,7 +20,8 @@ import { enqueueTickSends, stepSend } from "./step-send";
 
 interface Exclusion {
   customer_id: string;
-  reason: "holdout" | "frequency_cap";
+  reason: ExclusionReason;
+  /** The experiment (holdout), the cap class (frequency_cap), the variant given (no_offer). */
   detail: string | null;
 }
 
@@ -144,6 +148,7 @@ export async function runCampaignStage(
       });
       if (outcome.kind === "no_offer") {
         stats.no_offer += 1;
+        exclusions.push({ customer_id: customer.id, reason: "no_offer", detail: assignment.variant });
         continue;
       }
       sends.push(outcome.request);

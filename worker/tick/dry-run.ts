@@ -16,6 +16,7 @@
  * the response's `effects`.
  */
 import { type Ruleset, renderSend } from "../../dsl";
+import type { ExclusionReason } from "../db/schema/campaign-exclusions";
 import type { DecisionResult } from "../decisions/decide-and-record";
 import type { Env } from "../env";
 import { templateValues } from "../sends/consume";
@@ -55,7 +56,7 @@ export interface DryExclusion {
   occurrence: string;
   step: string;
   customer_id: string;
-  reason: "holdout" | "frequency_cap";
+  reason: ExclusionReason;
   detail: string | null;
 }
 
