@@ -154,6 +154,22 @@ describe("a failed payment", () => {
     expect(await stepsOf("cus_late")).toEqual(["dunning/standard/day-0", "dunning/standard/day-7"]);
   });
 
+  it("a tick dated before an earlier one does not move a case's last step back", async () => {
+    await subscriber("cus_back", T0 - 90 * DAY);
+    await failedPayment("cus_back", "inv_back", T0);
+    await tick(T0 + MINUTE);
+    await tick(T0 + 8 * DAY);
+    expect(await dunningCase("cus_back")).toMatchObject({ last_step: "day-7", last_step_at: T0 + 8 * DAY });
+    // Replayed or out-of-order: day-0 is due again at this moment, but was sent long ago.
+    const replay = await tick(T0 + 2 * MINUTE);
+    expect(replay.dunning.sent).toBe(0);
+    expect(await dunningCase("cus_back")).toMatchObject({ last_step: "day-7", last_step_at: T0 + 8 * DAY });
+    // So a recovery after it is credited to the step really sent last.
+    await events(["payment.succeeded", "cus_back", T0 + 9 * DAY, { invoice_id: "inv_back", amount: 4900, currency: "USD" }]);
+    await tick(T0 + 9 * DAY + HOUR);
+    expect(await dunningCase("cus_back")).toMatchObject({ status: "recovered", recovered_after_step: "day-7" });
+  });
+
   it("runs the final action after the last day: the customer is canceled for payment_failed and told", async () => {
     await subscriber("cus_final", T0 - 90 * DAY);
     await failedPayment("cus_final", "inv_4", T0);

@@ -201,10 +201,13 @@ async function progressPage(tc: TickContext, results: readonly CaseRow[]): Promi
     const stepUpdates = sends
       .filter((send) => send.request.step.startsWith("day-"))
       .map((send) => ({ rowid: send.row.case_rowid, step: send.request.step }));
+    // Only forward in time: a tick dated before the last step's (a replay, a late or concurrent
+    // tick) asks again for a step sent long ago, which creates nothing and must not rewind the case.
     if (stepUpdates.length > 0 && !tc.dryRun) {
       await env.DB.prepare(
         `UPDATE dunning_cases SET last_step = u.value ->> 'step', last_step_at = ?2
-           FROM json_each(?1) AS u WHERE dunning_cases.rowid = u.value ->> 'rowid' AND dunning_cases.status = 'open'`,
+           FROM json_each(?1) AS u WHERE dunning_cases.rowid = u.value ->> 'rowid' AND dunning_cases.status = 'open'
+             AND (dunning_cases.last_step_at IS NULL OR dunning_cases.last_step_at <= ?2)`,
       )
         .bind(JSON.stringify(stepUpdates), now)
         .run();
