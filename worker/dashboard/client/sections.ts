@@ -82,6 +82,7 @@ export function churnCard(answer: Retention, frame: Frame): Node[] {
     { label: "Customers at end", value: c("end", total.customers.end) },
     { label: "Lost, voluntary", value: c("lost_voluntary", total.customers.lost_voluntary) },
     { label: "Lost, involuntary", value: c("lost_involuntary", total.customers.lost_involuntary) },
+    { label: "Lost of those at start", value: c("lost_from_start", total.customers.lost_from_start) },
     {
       label: "Churn rate",
       value: figure(
@@ -102,6 +103,12 @@ export function churnCard(answer: Retention, frame: Frame): Node[] {
     figure(count(p.customers.start), `retention.periods.${i}.customers.start`, p.customers.start, "count"),
     figure(count(p.customers.lost), `retention.periods.${i}.customers.lost`, p.customers.lost, "count"),
     figure(
+      count(p.customers.lost_from_start),
+      `retention.periods.${i}.customers.lost_from_start`,
+      p.customers.lost_from_start,
+      "count",
+    ),
+    figure(
       rate(p.customer_churn_rate),
       `retention.periods.${i}.customer_churn_rate`,
       p.customer_churn_rate,
@@ -115,7 +122,12 @@ export function churnCard(answer: Retention, frame: Frame): Node[] {
       "details",
       {},
       h("summary", {}, "The numbers"),
-      table("Customers lost per period", ["Period", "At start", "Lost", "Churn rate"], rows, [1, 2, 3]),
+      table(
+        "Customers lost per period",
+        ["Period", "At start", "Lost", "Of those at start", "Churn rate"],
+        rows,
+        [1, 2, 3, 4],
+      ),
     ),
   ];
 }
@@ -376,6 +388,7 @@ export function campaignsCard(answer: Campaigns, frame: Frame): Node[] {
           at("failed", v.failed),
           at("held_out", v.held_out),
           at("frequency_capped", v.frequency_capped),
+          at("no_offer", v.no_offer),
           at("conversions", v.conversions),
           figure(
             rate(v.conversion_rate),
@@ -389,6 +402,7 @@ export function campaignsCard(answer: Campaigns, frame: Frame): Node[] {
         `${step.step}`,
         "holdout",
         figure(count(step.holdout.n), `${base}.steps.${si}.holdout.n`, step.holdout.n, "count"),
+        "",
         "",
         "",
         "",
@@ -411,9 +425,20 @@ export function campaignsCard(answer: Campaigns, frame: Frame): Node[] {
       parts.push(
         table(
           `${campaign.campaign} by step and variant`,
-          ["Step", "Variant", "Audience", "Sent", "Failed", "Held out", "Capped", "Converted", "Rate"],
+          [
+            "Step",
+            "Variant",
+            "Audience",
+            "Sent",
+            "Failed",
+            "Held out",
+            "Capped",
+            "No offer",
+            "Converted",
+            "Rate",
+          ],
           rows,
-          [2, 3, 4, 5, 6, 7, 8],
+          [2, 3, 4, 5, 6, 7, 8, 9],
         ),
       );
     } else {

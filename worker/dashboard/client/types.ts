@@ -23,6 +23,8 @@ export interface Figures {
     end: number;
     gained: number;
     lost: number;
+    /** Of the customers paying at the start, those who left: `customer_churn_rate`'s numerator. */
+    lost_from_start: number;
     new: number;
     reactivated: number;
     lost_voluntary: number;
@@ -37,6 +39,7 @@ export interface Figures {
     expansion: number;
     contraction: number;
     churn: number;
+    churn_from_start: number;
     churn_voluntary: number;
     churn_involuntary: number;
     reactivation: number;
@@ -131,10 +134,14 @@ export interface CampaignStep {
   variants: {
     variant: string | null;
     audience: number;
+    /** Assigned and not held out (sent + frequency_capped + no_offer): the lift's treated group. */
+    assigned: number;
     sent: number;
     failed: number;
     held_out: number;
     frequency_capped: number;
+    no_offer: number;
+    /** Of the assigned customers (intention to treat). */
     conversions: number;
     conversion_rate: number | null;
   }[];
