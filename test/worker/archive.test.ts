@@ -97,7 +97,8 @@ describe("archiving raw events past the retention", () => {
       // Every third run dies right after writing its object, before deleting what it wrote.
       const crash = runs % 3 === 0;
       try {
-        const report = await archiveEvents(env.DB, env.ARCHIVE, { zones: deployedRuleset(),
+        const report = await archiveEvents(env.DB, env.ARCHIVE, {
+          zones: deployedRuleset(),
           now: NOW,
           retentionMs: RETENTION,
           maxEvents: 7,
@@ -170,12 +171,14 @@ describe("archiving raw events past the retention", () => {
   });
 
   it("is off without a retention and waits for a bucket", async () => {
-    expect((await archiveEvents(env.DB, env.ARCHIVE, { zones: deployedRuleset(), now: NOW, retentionMs: null })).skipped).toBe(
-      "no_retention",
-    );
-    expect((await archiveEvents(env.DB, undefined, { zones: deployedRuleset(), now: NOW, retentionMs: RETENTION })).skipped).toBe(
-      "no_bucket",
-    );
+    expect(
+      (await archiveEvents(env.DB, env.ARCHIVE, { zones: deployedRuleset(), now: NOW, retentionMs: null }))
+        .skipped,
+    ).toBe("no_retention");
+    expect(
+      (await archiveEvents(env.DB, undefined, { zones: deployedRuleset(), now: NOW, retentionMs: RETENTION }))
+        .skipped,
+    ).toBe("no_bucket");
   });
 });
 

@@ -49,7 +49,8 @@ function eventsOf(customer: string, days: number) {
 
 async function archiveAll(maxEvents?: number) {
   for (let run = 0; run < 100; run++) {
-    const report = await archiveEvents(env.DB, env.ARCHIVE, { zones: deployedRuleset(),
+    const report = await archiveEvents(env.DB, env.ARCHIVE, {
+      zones: deployedRuleset(),
       now: NOW,
       retentionMs: RETENTION,
       ...(maxEvents ? { maxEvents } : {}),
@@ -199,11 +200,20 @@ describe("erase", () => {
     ]);
     // Archive part of the next day only: it stays `archiving`.
     const later = NOW + 10 * DAY;
-    await archiveEvents(env.DB, env.ARCHIVE, { zones: deployedRuleset(), now: later, retentionMs: RETENTION, maxEvents: 1 });
+    await archiveEvents(env.DB, env.ARCHIVE, {
+      zones: deployedRuleset(),
+      now: later,
+      retentionMs: RETENTION,
+      maxEvents: 1,
+    });
     const erased = await call("/v1/admin/customers/late-1/erase", { method: "POST", key: admin });
     expect(erased.body.status).toBe("archive_pending");
     for (let run = 0; run < 100; run++) {
-      const report = await archiveEvents(env.DB, env.ARCHIVE, { zones: deployedRuleset(), now: later, retentionMs: RETENTION });
+      const report = await archiveEvents(env.DB, env.ARCHIVE, {
+        zones: deployedRuleset(),
+        now: later,
+        retentionMs: RETENTION,
+      });
       if (report.events === 0 && report.day_in_progress === null) break;
     }
     await continueErasures(env.DB, env.ARCHIVE, later);
@@ -264,7 +274,8 @@ describe("an erasure landing between ingest's read and its write", () => {
         if (name !== "batch") return Reflect.get(target, name).bind(target);
         return async (statements: D1PreparedStatement[]) => {
           batches++;
-          if (batches === 2) await eraseCustomer(env.DB, env.ARCHIVE, customer, Date.UTC(2026, 6, 2), deployedRuleset());
+          if (batches === 2)
+            await eraseCustomer(env.DB, env.ARCHIVE, customer, Date.UTC(2026, 6, 2), deployedRuleset());
           return target.batch(statements);
         };
       },

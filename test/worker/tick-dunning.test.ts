@@ -165,9 +165,17 @@ describe("a failed payment", () => {
     expect(replay.dunning.sent).toBe(0);
     expect(await dunningCase("cus_back")).toMatchObject({ last_step: "day-7", last_step_at: T0 + 8 * DAY });
     // So a recovery after it is credited to the step really sent last.
-    await events(["payment.succeeded", "cus_back", T0 + 9 * DAY, { invoice_id: "inv_back", amount: 4900, currency: "USD" }]);
+    await events([
+      "payment.succeeded",
+      "cus_back",
+      T0 + 9 * DAY,
+      { invoice_id: "inv_back", amount: 4900, currency: "USD" },
+    ]);
     await tick(T0 + 9 * DAY + HOUR);
-    expect(await dunningCase("cus_back")).toMatchObject({ status: "recovered", recovered_after_step: "day-7" });
+    expect(await dunningCase("cus_back")).toMatchObject({
+      status: "recovered",
+      recovered_after_step: "day-7",
+    });
   });
 
   it("runs the final action after the last day: the customer is canceled for payment_failed and told", async () => {
