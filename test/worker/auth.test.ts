@@ -338,13 +338,13 @@ describe("the dashboard's page and session", () => {
     }
   });
 
-  it("signs in a metrics:read or admin key into an HttpOnly, Secure, SameSite=Strict cookie", async () => {
+  it("signs in a metrics:read or admin key into an HttpOnly, Secure, SameSite=Strict cookie that lasts eight hours", async () => {
     for (const key of [await issueKey(["metrics:read"]), await issueKey(["admin"])]) {
       const response = await signIn(key, { origin: "http://rebound.test" });
       expect(response.status).toBe(303);
       expect(response.headers.get("location")).toBe("/dashboard");
       expect(response.headers.get("set-cookie")).toBe(
-        `rebound_session=${key}; HttpOnly; Secure; SameSite=Strict; Path=/`,
+        `rebound_session=${key}; Max-Age=28800; HttpOnly; Secure; SameSite=Strict; Path=/`,
       );
     }
     const json = await page("/dashboard/session", {
