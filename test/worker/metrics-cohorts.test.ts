@@ -333,6 +333,30 @@ describe("GET /v1/metrics/campaigns", () => {
     expect(other.body.campaigns).toEqual([]);
   });
 
+  it("gives a later step the first step's holdout as its reason, not an empty holdout", async () => {
+    await runCampaign();
+    // Step 1 comes five days after the occurrence; the held-out customers get no step at all.
+    await runTick(brokenWebhook, OCCURRENCE + 5 * DAY + MINUTE, { ruleset: campaignRules });
+    const key = await issueKey(["metrics:read"]);
+    const { body } = await get(campaignRules, "/v1/metrics/campaigns?from=2031-03-01&to=2031-03-31", key);
+    const [figures] = body.campaigns;
+    expect(figures.steps.map((step: { step: string }) => step.step)).toEqual(["0", "1"]);
+    const [first, later] = figures.steps;
+    expect(first.holdout.n).toBeGreaterThanOrEqual(30);
+    // The first step keeps its own answer (a number, or its own reason when an arm is too small).
+    expect(
+      first.lift.some((entry: { why?: string }) => entry.why?.startsWith("the holdout is drawn once")),
+    ).toBe(false);
+    expect(later.holdout.n).toBe(0);
+    expect(later.lift.length).toBeGreaterThan(0);
+    for (const entry of later.lift) {
+      expect(entry).toMatchObject({
+        enough: false,
+        why: "the holdout is drawn once, at the campaign's first step: that step's lift is the campaign's, later steps included",
+      });
+    }
+  });
+
   it("counts frequency-capped and offerless customers in their variant's treated group (intention to treat)", async () => {
     const { previous, report } = await runIttCampaign();
     const campaign = ittRules.campaigns.get("spring_winback")!;

@@ -241,11 +241,31 @@ export async function readCampaigns(
         campaign: key,
         conversion: conversion === null ? null : { event: conversion.event, within: conversion.within },
         occurrences: entry.occurrences.size,
-        steps: [...entry.steps]
-          .sort(([a], [b]) => Number(a) - Number(b) || compareText(a, b))
-          .map(([step, counts]) => stepFigures(step, counts, compiled, conversion !== null)),
+        steps: sharedHoldout(
+          [...entry.steps]
+            .sort(([a], [b]) => Number(a) - Number(b) || compareText(a, b))
+            .map(([step, counts]) => stepFigures(step, counts, compiled, conversion !== null)),
+        ),
       };
     });
+}
+
+/**
+ * The tick holds customers out once, at a campaign's first step, and sends them none of the later
+ * steps: a later step has no holdout of its own. Its lift is not "the holdout is empty" but the first
+ * step's, whose conversion window already covers what the later steps did to the same customers.
+ */
+const SHARED_HOLDOUT_WHY =
+  "the holdout is drawn once, at the campaign's first step: that step's lift is the campaign's, later steps included";
+
+function sharedHoldout(steps: StepFigures[]): StepFigures[] {
+  const first = steps[0];
+  if (!first || first.holdout.n === 0) return steps;
+  return steps.map((step, index) =>
+    index === 0 || step.holdout.n > 0
+      ? step
+      : { ...step, lift: step.lift.map((entry) => ({ ...entry, why: SHARED_HOLDOUT_WHY })) },
+  );
 }
 
 interface VariantCounts {
