@@ -89,7 +89,8 @@ describe("a wrong method on a known path", () => {
 
   it("checks the key first: without one every wrong method under /v1 is 401 and reveals no Allow", async () => {
     for (const [pattern, methods] of registeredPaths()) {
-      if (pattern === "/healthz") continue;
+      // The public paths (the health check, the dashboard's page and assets) are not under /v1.
+      if (!pattern.startsWith("/v1/")) continue;
       for (const method of METHODS.filter((m) => !methods.has(m))) {
         const response = await send(method, samplePath(pattern));
         expect({ request: `${method} ${pattern}`, status: response.status }).toEqual({
@@ -115,6 +116,12 @@ describe("a wrong method on a known path", () => {
 
   it("answers POST /healthz with 405 without a key, as the path itself is public", async () => {
     const response = await send("POST", "/healthz");
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("answers POST /dashboard with 405 without a key, as the dashboard's page is public", async () => {
+    const response = await send("POST", "/dashboard");
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("GET, HEAD");
   });
