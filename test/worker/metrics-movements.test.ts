@@ -304,3 +304,70 @@ describe("MRR movements on random histories", () => {
     });
   }
 });
+
+describe("a long timeline", () => {
+  it("sheds the entries before the archive seal into a checkpoint and counts the same as without", async () => {
+    const day = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 86_400_000 + 16 * 3_600_000).toISOString();
+    const history = [
+      event(
+        "subscription.started",
+        "long-1",
+        day(0),
+        { plan: "starter", mrr: 1900, currency: "USD" },
+        "long-start",
+      ),
+      // A nightly sync that repeats the plan and currency: 60 entries that move nothing.
+      ...Array.from({ length: 60 }, (_, n) =>
+        event(
+          "customer.updated",
+          "long-1",
+          day(n + 1),
+          { plan: n < 30 ? "starter" : "pro", currency: "USD" },
+          `long-sync-${n}`,
+        ),
+      ),
+      event("subscription.changed", "long-1", day(31), { plan: "pro", mrr: 4900 }, "long-up"),
+      event("subscription.canceled", "long-1", day(45), { reason: "unused" }, "long-cancel"),
+      event("subscription.reactivated", "long-1", day(50), { plan: "pro", mrr: 4900 }, "long-back"),
+    ];
+    const later = [
+      event("subscription.changed", "long-1", day(80), { plan: "business", mrr: 14900 }, "long-up-2"),
+      event("subscription.canceled", "long-1", day(90), { reason: "too_expensive" }, "long-cancel-2"),
+    ];
+
+    // Without a seal: everything stays in the timeline.
+    await clear();
+    await ingest(writer, history);
+    await ingest(writer, later);
+    const whole = await metricRows();
+
+    // With the seal at day 70 between the two: the second request compacts what came before it.
+    await clear();
+    await ingest(writer, history);
+    await env.DB.prepare(
+      "INSERT INTO tick_state (key, value, updated_at) VALUES ('events_sealed_before', ?1, 0) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+      .bind(Date.parse(day(70)))
+      .run();
+    await ingest(writer, later);
+    const stored = await env.DB.prepare("SELECT profile_state FROM customers WHERE id = 'long-1'").first<{
+      profile_state: string;
+    }>();
+    const state = JSON.parse(stored!.profile_state) as {
+      timeline: unknown[];
+      checkpoint: unknown;
+      frozen: number;
+    };
+    expect(state.timeline).toHaveLength(2);
+    expect(state.checkpoint).toMatchObject({
+      paying: true,
+      plan: "pro",
+      mrr: 4900,
+      currency: "USD",
+      everPaying: true,
+    });
+    expect(state.frozen).toBe(5); // new, expansion, churn and its spell row, reactivation
+    expect(await metricRows()).toEqual(whole);
+    await env.DB.prepare("DELETE FROM tick_state WHERE key = 'events_sealed_before'").run();
+  });
+});

@@ -109,19 +109,51 @@ export function movementsOf(
   timeline: readonly TimelineEntry[],
   fallbackCurrency: string,
   dayOf: (at: number) => number,
+  from: WalkState = START_OF_WALK,
 ): Movement[] {
+  return walk(timeline, fallbackCurrency, dayOf, from).movements;
+}
+
+/**
+ * Where the walk stands after some entries: what the next entry is read against. A profile state
+ * keeps it as the checkpoint of the entries it has compacted away (worker/ingest/write-events.ts:
+ * entries dated before the archive seal can no longer change, nor have anything arrive before them).
+ */
+export interface WalkState {
+  subscribed: boolean;
+  lastWasCancel: boolean;
+  everPaying: boolean;
+  firstPayingAt: number;
+  /** The day the customer joined the paying stock of their current currency (a churn ends that spell). */
+  spellStartDay: number;
+  mrr: number;
+  plan: string;
+  currency: string | null;
+  paying: boolean;
+}
+
+export const START_OF_WALK: Readonly<WalkState> = Object.freeze({
+  subscribed: false,
+  lastWasCancel: false,
+  everPaying: false,
+  firstPayingAt: 0,
+  spellStartDay: 0,
+  mrr: 0,
+  plan: "",
+  currency: null,
+  paying: false,
+});
+
+/** The movements `timeline` makes after `from`, and where the walk ends. */
+export function walk(
+  timeline: readonly TimelineEntry[],
+  fallbackCurrency: string,
+  dayOf: (at: number) => number,
+  from: WalkState = START_OF_WALK,
+): { movements: Movement[]; end: WalkState } {
   const out: Movement[] = [];
-  let subscribed = false;
-  let lastWasCancel = false;
-  let everPaying = false;
-  let firstPayingAt = 0;
-  // The day the customer joined the paying stock of their current currency: the start of the
-  // spell a churn ends, as the stock sees it.
-  let spellStartDay = 0;
-  let mrr = 0;
-  let plan = "";
-  let currency: string | null = null;
-  let paying = false;
+  let { subscribed, lastWasCancel, everPaying, firstPayingAt, spellStartDay, mrr, plan, currency, paying } =
+    from;
   for (const [at, , kind, fields] of timeline) {
     const before = { paying, mrr, plan, currency: currency ?? fallbackCurrency };
     if (kind !== "x" && kind !== "u") subscribed = true;
@@ -182,7 +214,10 @@ export function movementsOf(
       out.push([metric, day, now.currency, now.plan, "", "", "", 1, Math.abs(delta), 0, delta]);
     }
   }
-  return out;
+  return {
+    movements: out,
+    end: { subscribed, lastWasCancel, everPaying, firstPayingAt, spellStartDay, mrr, plan, currency, paying },
+  };
 }
 
 /** One `metric_days` delta row (docs/metrics.md). */

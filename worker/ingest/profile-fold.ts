@@ -23,7 +23,7 @@
  */
 
 import { compareIds } from "./compare-ids";
-import { addToTimeline, type Movement, type TimelineEntry, timelineEntry } from "./movements";
+import { addToTimeline, type Movement, type TimelineEntry, timelineEntry, type WalkState } from "./movements";
 
 export { compareIds };
 
@@ -93,8 +93,14 @@ export interface ProfileState {
    * a state stored before it existed: write-events.ts rebuilds it from the daily history.
    */
   timeline: TimelineEntry[] | null;
-  /** The MRR movements already added to `metric_days` for this customer. */
+  /** Where the walk stands before the timeline's first entry (entries compacted away); null: at the start. */
+  checkpoint: WalkState | null;
+  /**
+   * The MRR movements already added to `metric_days` for this customer; the first `frozen` came from
+   * entries compacted into the checkpoint, and no event can change them any more.
+   */
   counted: Movement[];
+  frozen: number;
 }
 
 export function emptyProfileState(): ProfileState {
@@ -112,7 +118,9 @@ export function emptyProfileState(): ProfileState {
     firstSeenAt: null,
     lastEventAt: null,
     timeline: [],
+    checkpoint: null,
     counted: [],
+    frozen: 0,
   };
 }
 
@@ -399,7 +407,9 @@ interface StoredState {
   firstSeenAt: number | null;
   lastEventAt: number | null;
   timeline?: TimelineEntry[];
+  checkpoint?: WalkState;
   counted?: Movement[];
+  frozen?: number;
 }
 
 export function serializeProfileState(state: ProfileState): string {
@@ -423,7 +433,9 @@ export function serializeProfileState(state: ProfileState): string {
     firstSeenAt: state.firstSeenAt,
     lastEventAt: state.lastEventAt,
     ...(state.timeline ? { timeline: state.timeline } : {}),
+    ...(state.checkpoint ? { checkpoint: state.checkpoint } : {}),
     counted: state.counted,
+    ...(state.frozen > 0 ? { frozen: state.frozen } : {}),
   };
   return JSON.stringify(stored);
 }
@@ -461,6 +473,8 @@ export function parseProfileState(text: string | null): ProfileState | null {
     firstSeenAt: stored.firstSeenAt,
     lastEventAt: stored.lastEventAt,
     timeline: stored.v === 1 ? null : (stored.timeline ?? []),
+    checkpoint: stored.checkpoint ?? null,
     counted: stored.counted ?? [],
+    frozen: stored.frozen ?? 0,
   };
 }

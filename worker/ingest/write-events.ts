@@ -30,6 +30,7 @@ import {
   movementsOf,
   type TimelineEntry,
   timelineEntry,
+  walk,
 } from "./movements";
 import { type NormalizedEvent, sameEvent } from "./normalize";
 import {
@@ -283,8 +284,9 @@ async function attemptWrite(
     const read = states.get(customerId);
     const state = foldEvents(read?.state ?? emptyProfileState(), newEvents);
     const columns = profileColumns(state);
-    if (newEvents.some((event) => MOVING_TYPES.has(event.type)))
-      metrics.push(...recount(state, columns, zones));
+    if (newEvents.some((event) => MOVING_TYPES.has(event.type))) {
+      metrics.push(...recount(state, columns, zones, sealedBefore));
+    }
     profileRows.push({
       id: customerId,
       ...columns,
@@ -304,21 +306,45 @@ async function attemptWrite(
   return result;
 }
 
+/** A timeline longer than this sheds its entries dated before the archive seal into a checkpoint. */
+export const TIMELINE_COMPACT_AT = 32;
+
 /**
  * The customer's movements as its timeline now stands, counted in its reporting zone, and the
  * `metric_days` deltas from what was counted before; the state then records them as counted.
+ *
+ * So that a customer whose app re-sends its plan or currency every night does not carry an ever
+ * longer timeline through every ingest, a timeline past TIMELINE_COMPACT_AT entries folds those
+ * dated before the archive seal (`sealedBefore`) into the checkpoint: no event can arrive before
+ * the seal (ingest refuses it), so neither they nor the movements they made can change again. The
+ * movements stay in `counted` (an erasure takes them back), as `frozen`.
  */
 function recount(
   state: ProfileState,
   columns: ReturnType<typeof profileColumns>,
   zones: ReportingZoneSettings,
+  sealedBefore?: number,
 ): MetricDelta[] {
   if (state.timeline === null) return [];
   const zone = reportingZone(zones, columns.timezone);
   const currency = typeof columns.currency === "string" ? columns.currency : "";
-  const current = movementsOf(state.timeline, currency, (at) => localDay(at, zone));
+  const dayOf = (at: number) => localDay(at, zone);
+  const from = state.checkpoint ?? undefined;
+  const current = [
+    ...state.counted.slice(0, state.frozen),
+    ...movementsOf(state.timeline, currency, dayOf, from),
+  ];
   const deltas = movementDeltas(state.counted, current, monthOfDay, yearOfDay);
   state.counted = current;
+  if (sealedBefore !== undefined && state.timeline.length > TIMELINE_COMPACT_AT) {
+    const sealed = state.timeline.filter((entry) => entry[0] < sealedBefore);
+    if (sealed.length > 0) {
+      const { movements, end } = walk(sealed, currency, dayOf, from);
+      state.frozen += movements.length;
+      state.checkpoint = end;
+      state.timeline = state.timeline.slice(sealed.length);
+    }
+  }
   return deltas;
 }
 
