@@ -7,9 +7,12 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { campaignAssignment, previousOccurrence } from "../../dsl";
+import { deployedRuleset } from "../../worker/deployed-ruleset";
 import { type Json, useDevServer } from "./dev-server";
 
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join(import.meta.dirname, ".screenshots");
 // The flags Chromium needs on a machine with a closed network and no GPU (the machine notes).
@@ -23,7 +26,13 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-const smoke = useDevServer("rebound-smoke-dashboard-");
+// Sends go out by email through the send_email binding (miniflare's locally, which logs each message):
+// a customer with no email address on file cannot be sent one, and that send dies at once, which is
+// what the failed-sends card shows.
+const smoke = useDevServer("rebound-smoke-dashboard-", {
+  DEFAULT_CHANNEL: "cloudflare_email",
+  EMAIL_FROM: "Acme Analytics <hello@acme.example>",
+});
 let browser: Browser | undefined;
 let readerKey = "";
 
@@ -40,17 +49,37 @@ const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 const admin = (method: string, path: string, body?: unknown) =>
   smoke.request(method, path, smoke.adminKey, body);
 
+/** The event that gives `id` an email address, so messages can reach them. */
+const emailOf = (id: string, at: string) => ({
+  id: `${id}-email`,
+  type: "customer.updated",
+  customer_id: id,
+  occurred_at: at,
+  properties: { email: `${id}@example.com` },
+});
+
+async function ingest(events: unknown[]): Promise<void> {
+  // The API takes at most 500 events a request.
+  for (let i = 0; i < events.length; i += 500) {
+    const ingested = await admin("POST", "/v1/events", { events: events.slice(i, i + 500) });
+    expect(ingested.status).toBe(200);
+  }
+}
+
 /** Four customers: one cancels (and is offered a way back), one upgrades, one stays, one's payment fails. */
 async function makeHistory(): Promise<void> {
-  const started = (id: string, days: number, plan: string, mrr: number) => ({
-    id: `${id}-start`,
-    type: "subscription.started",
-    customer_id: id,
-    occurred_at: ago(days),
-    properties: { plan, mrr, currency: "USD" },
-  });
+  const started = (id: string, days: number, plan: string, mrr: number) => [
+    {
+      id: `${id}-start`,
+      type: "subscription.started",
+      customer_id: id,
+      occurred_at: ago(days),
+      properties: { plan, mrr, currency: "USD" },
+    },
+    emailOf(id, ago(days)),
+  ];
   const events = [
-    started("dash-canceler", 120, "pro", 4900),
+    ...started("dash-canceler", 120, "pro", 4900),
     {
       id: "dash-canceler-cancel",
       type: "subscription.canceled",
@@ -58,7 +87,7 @@ async function makeHistory(): Promise<void> {
       occurred_at: ago(12),
       properties: { reason: "too_expensive" },
     },
-    started("dash-upgrader", 100, "starter", 1900),
+    ...started("dash-upgrader", 100, "starter", 1900),
     {
       id: "dash-upgrader-change",
       type: "subscription.changed",
@@ -66,8 +95,8 @@ async function makeHistory(): Promise<void> {
       occurred_at: ago(30),
       properties: { plan: "pro", mrr: 4900, previous_plan: "starter", previous_mrr: 1900 },
     },
-    started("dash-stayer", 60, "pro", 4900),
-    started("dash-late-payer", 90, "pro", 4900),
+    ...started("dash-stayer", 60, "pro", 4900),
+    ...started("dash-late-payer", 90, "pro", 4900),
     {
       id: "dash-late-payer-failed",
       type: "payment.failed",
@@ -81,8 +110,7 @@ async function makeHistory(): Promise<void> {
       },
     },
   ];
-  const ingested = await admin("POST", "/v1/events", { events });
-  expect(ingested.status).toBe(200);
+  await ingest(events);
   const tick = await admin("POST", "/v1/admin/tick", { at: new Date().toISOString() });
   expect(tick.status).toBe(200);
   // A decision for the recent-decisions table: the canceled customer asks for a win-back offer.
@@ -90,8 +118,154 @@ async function makeHistory(): Promise<void> {
   expect(decided.status).toBe(200);
 }
 
+/** What `makeWinback` made, for the figures the test expects. */
+interface WinbackStory {
+  /** MRR the reactivated customers brought back. */
+  reactivatedMrr: number;
+  /** Cancellations made, by reason: count and MRR lost. */
+  canceled: Record<string, { count: number; mrr: number }>;
+  /** The sends that cannot reach their customer: [programme kind, customer, step], sorted. */
+  unreachable: [string, string, string][];
+}
+
+type CampaignGroup = "holdout" | "long_copy" | "short_copy";
+/** Customers of the campaign's step 0 per group (a lift needs 30 in each), and how many reactivate. */
+const CAMPAIGN_GROUPS: Record<CampaignGroup, { n: number; converted: number }> = {
+  holdout: { n: 32, converted: 3 },
+  long_copy: { n: 32, converted: 12 },
+  short_copy: { n: 32, converted: 8 },
+};
+
+/**
+ * A weeks-old run of the shipped `spring_winback` campaign and of the price win-back sequence, made
+ * with past ticks: 96 customers who canceled three weeks before the run (chosen by the rules' own
+ * bucketing so the holdout and each variant get 32, enough for a lift), 23 of them reactivating
+ * within the 14 days that count; three who canceled for price seven days before it, sent the
+ * sequence's first message (one has no email address: that send dies), two of them coming back.
+ * Every event is within the last 90 days: the tick at now may have archived older days, which then
+ * take no new events (docs/ingest.md).
+ */
+async function makeWinback(): Promise<WinbackStory> {
+  const spring = deployedRuleset().campaigns.get("spring_winback");
+  if (!spring) throw new Error("rules/campaigns.yaml has no spring_winback campaign");
+  // The run: the campaign's last occurrence at least three weeks ago, so its 14-day conversion
+  // window has closed, and within the dashboard's 30-day view too.
+  const run = previousOccurrence(spring.schedule, spring.timezone, Date.now() - 21 * DAY)!;
+  const at = (ms: number) => new Date(ms).toISOString();
+  const events: unknown[] = [];
+  const later: unknown[] = [];
+  const story: WinbackStory = { reactivatedMrr: 0, canceled: {}, unreachable: [] };
+  const customer = (id: string, startedAt: number, canceledAt: number, reason: string, mrr: number) => {
+    const plan = mrr === 1900 ? "starter" : "pro";
+    events.push(
+      {
+        id: `${id}-start`,
+        type: "subscription.started",
+        customer_id: id,
+        occurred_at: at(startedAt),
+        properties: { plan, mrr, currency: "USD" },
+      },
+      {
+        id: `${id}-cancel`,
+        type: "subscription.canceled",
+        customer_id: id,
+        occurred_at: at(canceledAt),
+        properties: { reason },
+      },
+    );
+    const canceled = story.canceled[reason] ?? { count: 0, mrr: 0 };
+    story.canceled[reason] = { count: canceled.count + 1, mrr: canceled.mrr + mrr };
+    return {
+      withEmail: () => events.push(emailOf(id, at(startedAt))),
+      reactivates: (reactivatedAt: number) => {
+        later.push({
+          id: `${id}-back`,
+          type: "subscription.reactivated",
+          customer_id: id,
+          occurred_at: at(reactivatedAt),
+          properties: { plan, mrr },
+        });
+        story.reactivatedMrr += mrr;
+      },
+    };
+  };
+
+  const filled: Record<CampaignGroup, number> = { holdout: 0, long_copy: 0, short_copy: 0 };
+  const full = () =>
+    (Object.keys(filled) as CampaignGroup[]).every((g) => filled[g] === CAMPAIGN_GROUPS[g].n);
+  for (let n = 1; !full(); n++) {
+    const id = `dash-spring-${String(n).padStart(3, "0")}`;
+    const assigned = campaignAssignment(spring, id);
+    const group = (assigned.holdout ? "holdout" : assigned.variant) as CampaignGroup;
+    const index = filled[group];
+    if (index === CAMPAIGN_GROUPS[group].n) continue;
+    filled[group] = index + 1;
+    // poor_service: in the campaign's audience, and in no win-back sequence's reasons.
+    const made = customer(
+      id,
+      run - 45 * DAY,
+      run - 20 * DAY - (n % 5) * DAY - (n % 7) * HOUR,
+      "poor_service",
+      n % 2 === 0 ? 1900 : 4900,
+    );
+    // The last of long_copy has no address: the campaign's two steps to them die.
+    if (group === "long_copy" && index === CAMPAIGN_GROUPS.long_copy.n - 1)
+      story.unreachable.push(["campaign", id, "0"], ["campaign", id, "1"]);
+    else made.withEmail();
+    // The first few of each group come back after step 1 (5 days after the run), within the 14 days.
+    if (index < CAMPAIGN_GROUPS[group].converted) made.reactivates(run + 6 * DAY + (index % 7) * DAY);
+  }
+
+  // The price sequence's day-7 message is due two hours before the run's tick.
+  const canceledForPrice = run - 7 * DAY - 2 * HOUR;
+  const payer = customer("dash-winback-payer", run - 40 * DAY, canceledForPrice, "too_expensive", 4900);
+  payer.withEmail();
+  payer.reactivates(run + 3 * DAY);
+  later.push({
+    id: "dash-winback-payer-paid",
+    type: "payment.succeeded",
+    customer_id: "dash-winback-payer",
+    occurred_at: at(run + 3 * DAY + HOUR),
+    properties: { invoice_id: "in_dash_winback_1", amount: 4900, currency: "USD" },
+  });
+  const returner = customer("dash-winback-returner", run - 40 * DAY, canceledForPrice, "too_expensive", 4900);
+  returner.withEmail();
+  returner.reactivates(run + 5 * DAY);
+  // No email address: the sequence's message to this customer dies.
+  customer("dash-winback-unreachable", run - 40 * DAY, canceledForPrice, "too_expensive", 4900);
+  story.unreachable.push(["winback", "dash-winback-unreachable", "day-7"]);
+  story.unreachable.sort();
+
+  await ingest(events);
+  // Step 0 at the occurrence, step 1 (`after: 5d`) five days later; the profiles are as of now, so
+  // the reactivations are told only after both ticks.
+  for (const tickAt of [run, run + 5 * DAY]) {
+    const tick = await admin("POST", "/v1/admin/tick", { at: at(tickAt) });
+    expect(tick.status).toBe(200);
+  }
+  await ingest(later);
+  await sendsSettled();
+  return story;
+}
+
+/** Waits for the queue consumer to deliver or give up on every send the ticks made. */
+async function sendsSettled(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const pending = await admin("GET", "/v1/sends?status=queued,sending,failed&limit=1");
+    expect(pending.status).toBe(200);
+    if (pending.body.sends.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`sends still pending after 60 s: ${JSON.stringify(pending.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+let story: WinbackStory;
+
 beforeAll(async () => {
   await makeHistory();
+  story = await makeWinback();
   const created = await admin("POST", "/v1/admin/api-keys", {
     name: "dashboard reader",
     scopes: ["metrics:read"],
@@ -250,6 +424,129 @@ async function expectFiguresMatchTheApi(
   return { figures, answers };
 }
 
+const usd = (minor: number) =>
+  new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(minor / 100);
+
+/**
+ * The win-back funnel, the campaign's lift and the failed sends show the figures of the weeks-old
+ * run (`makeWinback`), not the sentence of an empty card, and each lift is either a number on the
+ * page or the API's own sentence saying why there is none.
+ */
+async function expectWinbackCardsFilled(
+  page: Page,
+  metrics: Set<string>,
+  answers: Record<string, Json>,
+): Promise<void> {
+  for (const card of ["#card-winback", "#card-campaigns", "#card-sends"])
+    expect({ card, notes: await page.locator(`${card} p.note`).allTextContents() }).toEqual({
+      card,
+      notes: [],
+    });
+
+  // Win-back: the three price cancellations got the sequence's first message, two came back, and
+  // one of them has paid since.
+  expect(answers.winback).toMatchObject({
+    targeted: 3,
+    reactivated: 2,
+    revenue_since_reactivation: [{ currency: "USD", amount: 4900 }],
+    by_sequence: [{ sequence: "price", targeted: 3, reactivated: 2 }],
+  });
+  for (const metric of [
+    "winback.targeted",
+    "winback.reactivated",
+    "winback.reactivation_rate",
+    "winback.revenue_since_reactivation.0.amount",
+    "winback.by_sequence.0.targeted",
+    "winback.by_sequence.0.reactivated",
+  ])
+    expect(metrics).toContain(metric);
+  expect(await page.locator("#card-winback .bar-row").count()).toBe(2);
+
+  // The campaign: one run, its step 0 with 32 held out and 32 in each variant, step 1 five days on.
+  const [spring] = answers.campaigns.campaigns;
+  expect(answers.campaigns.campaigns).toHaveLength(1);
+  expect(spring).toMatchObject({ campaign: "spring_winback", occurrences: 1 });
+  const [first] = spring.steps;
+  expect(first.holdout).toMatchObject({
+    n: CAMPAIGN_GROUPS.holdout.n,
+    conversions: CAMPAIGN_GROUPS.holdout.converted,
+  });
+  // A variant's row per variant, then the held-out customers' (no variant, nothing sent).
+  expect(first.variants).toMatchObject([
+    ...(["long_copy", "short_copy"] as const).map((variant) => ({
+      variant,
+      audience: CAMPAIGN_GROUPS[variant].n,
+      sent: CAMPAIGN_GROUPS[variant].n,
+      conversions: CAMPAIGN_GROUPS[variant].converted,
+    })),
+    { variant: null, audience: CAMPAIGN_GROUPS.holdout.n, held_out: CAMPAIGN_GROUPS.holdout.n, sent: 0 },
+  ]);
+  expect(first.variants.reduce((sum: number, v: Json) => sum + v.failed, 0)).toBe(1);
+  // A lift per variant and one for the whole campaign, each with enough customers for a number.
+  expect(first.lift.map((lift: Json) => [lift.variant, lift.enough])).toEqual([
+    ["long_copy", true],
+    ["short_copy", true],
+    [null, true],
+  ]);
+  // Each lift of each step: a number (dot, interval and sentence) or the API's reason, in order.
+  const shownLifts = await page.locator("#card-campaigns ul.lift-list li").allTextContents();
+  const expectedLifts: (string | RegExp)[] = [];
+  const whiskerLabels: string[] = [];
+  for (const [si, step] of (spring.steps as Json[]).entries()) {
+    for (const [li, lift] of (step.lift as Json[]).entries()) {
+      const label = `Step ${step.step}${lift.variant ? `, ${lift.variant}` : ""}`;
+      const metric = `campaigns.campaigns.0.steps.${si}.lift.${li}.absolute`;
+      if (lift.enough) {
+        // The numbers themselves are data-metric figures, compared with the API above.
+        for (const part of ["lift", "low", "high"]) expect(metrics).toContain(`${metric}.${part}`);
+        whiskerLabels.push(label);
+        expectedLifts.push(
+          new RegExp(`^${label}: [+−±][\\d.]+ pp \\(95% interval [+−±][\\d.]+ pp to [+−±][\\d.]+ pp\\)$`),
+        );
+      } else {
+        expect(metrics).not.toContain(`${metric}.lift`);
+        expectedLifts.push(`${label}: not enough data: ${lift.why}.`);
+      }
+    }
+  }
+  expect(shownLifts).toHaveLength(expectedLifts.length);
+  for (const [i, shown] of shownLifts.entries()) expect(shown).toMatch(expectedLifts[i]!);
+  // Step 1 has no holdout of its own: the card says why, in the API's words.
+  expect(spring.steps.length).toBe(2);
+  expect(spring.steps[1].lift.every((lift: Json) => !lift.enough && lift.why.includes("drawn once"))).toBe(
+    true,
+  );
+  // The chart draws a named whisker for each lift that has a number.
+  expect(await page.locator("#card-campaigns svg text.whisker-label").allTextContents()).toEqual(
+    whiskerLabels,
+  );
+  expect(await page.locator("#card-campaigns svg circle.lift-dot").count()).toBe(whiskerLabels.length);
+
+  // The failed sends: every message to a customer with no address on file, dead at once.
+  const problems = answers.sends_problems.items as Json[];
+  expect(problems.map((send) => [send.programme_kind, send.customer_id, send.step]).sort()).toEqual(
+    story.unreachable,
+  );
+  for (const send of problems)
+    expect(send).toMatchObject({
+      channel: "cloudflare_email",
+      status: "dead",
+      attempts: 1,
+      last_error: "cloudflare_email channel: the send has no recipient",
+    });
+  for (const [i] of problems.entries())
+    for (const field of [
+      "customer_id",
+      "programme_key",
+      "channel",
+      "status",
+      "attempts",
+      "last_error",
+      "updated_at",
+    ])
+      expect(metrics).toContain(`sends_problems.items.${i}.${field}`);
+}
+
 describe("the dashboard in headless Chromium", () => {
   it("signs in at a laptop's size, draws every chart from the API, and shows the API's figures", async () => {
     const { context, page, urls, problems } = await openDashboard({ width: 1280, height: 800 });
@@ -285,18 +582,32 @@ describe("the dashboard in headless Chromium", () => {
     ]) {
       expect(metrics).toContain(metric);
     }
-    expect(answers.retention.total.mrr.end).toBe(3 * 4900);
+    const mrrEnd = 3 * 4900 + story.reactivatedMrr;
+    expect(answers.retention.total.mrr.end).toBe(mrrEnd);
     expect(answers.retention.total.mrr.expansion).toBe(3000);
-    expect(answers.cancellations.by_reason).toMatchObject([
-      { reason: "too_expensive", count: 1, mrr_lost: 4900 },
-    ]);
+    expect(answers.retention.total.mrr.reactivation).toBe(story.reactivatedMrr);
+    const priceCancellations = story.canceled.too_expensive!;
+    expect(answers.cancellations.by_reason).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          reason: "too_expensive",
+          count: priceCancellations.count + 1,
+          mrr_lost: priceCancellations.mrr + 4900,
+        }),
+        expect.objectContaining({
+          reason: "poor_service",
+          count: story.canceled.poor_service!.count,
+          mrr_lost: story.canceled.poor_service!.mrr,
+        }),
+      ]),
+    );
     expect(answers.dunning.opened).toBe(1);
     expect(await page.locator("#card-mrr svg rect.bar").count()).toBeGreaterThan(0);
     expect(await page.locator("#card-mrr svg circle.mrr-dot").count()).toBe(answers.retention.periods.length);
     expect(await page.locator("#card-reasons .bar-row").count()).toBe(answers.cancellations.by_reason.length);
     expect(await page.locator(".note.error").count()).toBe(0);
     const shownText = await page.textContent("#dashboard");
-    expect(shownText).toContain("$147.00");
+    expect(shownText).toContain(usd(mrrEnd));
     expect(shownText).toContain("too_expensive");
 
     // The key lives in an HttpOnly cookie: in no URL the page asked for, not readable by its script.
@@ -315,6 +626,7 @@ describe("the dashboard in headless Chromium", () => {
     for (const url of urls) expect(url).not.toContain(readerKey);
     expect(urls.some((url) => url.includes("/v1/metrics/retention"))).toBe(true);
     expect(problems).toEqual([]);
+    await expectWinbackCardsFilled(page, metrics, answers);
 
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-1280x800.png"), fullPage: true });
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-1280x800-fold.png") });
@@ -341,6 +653,11 @@ describe("the dashboard in headless Chromium", () => {
     expect((to - from) / DAY).toBe(29);
     const { answers } = await expectFiguresMatchTheApi(page);
     expect(answers.retention.interval).toBe("week");
+    // The campaign's run and the win-back messages are three to four weeks old: in these 30 days too.
+    expect(answers.campaigns.campaigns).toMatchObject([{ campaign: "spring_winback", occurrences: 1 }]);
+    expect(answers.winback).toMatchObject({ targeted: 3, reactivated: 2 });
+    for (const card of ["#card-winback", "#card-campaigns", "#card-sends"])
+      expect(await page.locator(`${card} p.note`).count()).toBe(0);
     expect(problems).toEqual([]);
     await context.close();
   });

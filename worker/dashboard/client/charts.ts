@@ -274,11 +274,14 @@ export interface Whisker {
   metric: string;
 }
 
-/** Dots with their intervals on one axis centred on zero (no lift), in percentage points. */
+/**
+ * Dots with their intervals on one axis centred on zero (no lift), in percentage points, each row
+ * named above its whisker (a hover title alone is never seen on a touch screen).
+ */
 export function liftChart(whiskers: Whisker[], width: number): SVGSVGElement {
   const left = 8;
   const right = 8;
-  const rowHeight = 26;
+  const rowHeight = 38;
   const top = 8;
   const height = top + whiskers.length * rowHeight + 22;
   const reach = Math.max(0.01, ...whiskers.flatMap((w) => [Math.abs(w.low), Math.abs(w.high)])) * 1.1;
@@ -303,9 +306,11 @@ export function liftChart(whiskers: Whisker[], width: number): SVGSVGElement {
     ),
   );
   whiskers.forEach((w, i) => {
-    const cy = top + i * rowHeight + rowHeight / 2;
+    const rowTop = top + i * rowHeight;
+    const cy = rowTop + 22;
     const kind = w.low > 0 ? "up" : w.high < 0 ? "down" : "flat";
     svg.append(
+      s("text", { class: "tick whisker-label", x: left, y: rowTop + 13 }, w.label),
       s("line", {
         class: `whisker ${kind}`,
         x1: x(w.low),
