@@ -47,30 +47,22 @@ function costOf(db: CountedD1): { queries: number; rows_read: number } {
   return { queries: db.queries, rows_read: db.rowsRead };
 }
 
-async function retention(c: Context<AppEnv>): Promise<Response> {
-  const period = periodOf(c);
-  const db = new CountedD1(c.env.DB);
-  const figures = await readRetention(db, period);
-  return c.json({
-    ...periodHeader(period),
-    interval: period.interval,
-    currency: period.currency,
-    ...figures,
-    cost: costOf(db),
-  });
-}
-
-async function cancellations(c: Context<AppEnv>): Promise<Response> {
-  const period = periodOf(c);
-  const db = new CountedD1(c.env.DB);
-  const figures = await readCancellations(db, period);
-  return c.json({
-    ...periodHeader(period),
-    interval: period.interval,
-    currency: period.currency,
-    ...figures,
-    cost: costOf(db),
-  });
+/** A report in one currency over the period: its figures between the period's header and its cost. */
+function currencyReport(
+  read: (db: D1Database, period: MetricsPeriod) => Promise<object>,
+): (c: Context<AppEnv>) => Promise<Response> {
+  return async (c) => {
+    const period = periodOf(c);
+    const db = new CountedD1(c.env.DB);
+    const figures = await read(db, period);
+    return c.json({
+      ...periodHeader(period),
+      interval: period.interval,
+      currency: period.currency,
+      ...figures,
+      cost: costOf(db),
+    });
+  };
 }
 
 const GROUPINGS = Object.keys(OFFER_GROUPINGS) as OfferGrouping[];
@@ -97,22 +89,19 @@ async function offers(c: Context<AppEnv>): Promise<Response> {
   });
 }
 
-async function dunning(c: Context<AppEnv>): Promise<Response> {
-  const period = periodOf(c);
-  const db = new CountedD1(c.env.DB);
-  const figures = await readDunning(db, period);
-  return c.json({
-    ...periodHeader(period),
-    interval: period.interval,
-    currency: period.currency,
-    ...figures,
-    cost: costOf(db),
-  });
-}
-
 export const metricsFlowRoutes: readonly RouteDef[] = [
-  { method: "GET", path: "/v1/metrics/retention", scope: "metrics:read", handler: retention },
-  { method: "GET", path: "/v1/metrics/cancellations", scope: "metrics:read", handler: cancellations },
+  {
+    method: "GET",
+    path: "/v1/metrics/retention",
+    scope: "metrics:read",
+    handler: currencyReport(readRetention),
+  },
+  {
+    method: "GET",
+    path: "/v1/metrics/cancellations",
+    scope: "metrics:read",
+    handler: currencyReport(readCancellations),
+  },
   { method: "GET", path: "/v1/metrics/offers", scope: "metrics:read", handler: offers },
-  { method: "GET", path: "/v1/metrics/dunning", scope: "metrics:read", handler: dunning },
+  { method: "GET", path: "/v1/metrics/dunning", scope: "metrics:read", handler: currencyReport(readDunning) },
 ];
