@@ -21,9 +21,7 @@
  * Usage: npm run bench:campaign [-- --customers 100000 --window 120 --decisions 300]
  * The last line printed is a JSON object with every figure.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { RulesetIR } from "../dsl";
 import { loadRuleset, previousOccurrence } from "../dsl";
@@ -33,8 +31,8 @@ import {
   freePort,
   runWrangler,
   startDevServer,
-  stopDevServers,
 } from "../worker/tools/wrangler-dev";
+import { benchStateDir, cleanUp } from "./local-state";
 
 const { values } = parseArgs({
   options: {
@@ -341,32 +339,6 @@ function round(value: number, digits = 2): number {
   return Math.round(value * factor) / factor;
 }
 
-/** The local state directory of this run, removed when the bench ends. */
-let stateDir: string | null = null;
-let cleaningUp: Promise<void> | null = null;
-
-/** Stops the dev server (also one still starting) and removes the state, once however often asked. */
-function cleanUp(): Promise<void> {
-  cleaningUp ??= (async () => {
-    await stopDevServers();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  })();
-  return cleaningUp;
-}
-
-// A Ctrl-C reaches this process (and npm, and tsx, which relay signals of their own) but not
-// wrangler dev, which runs in its own process group: stop it before exiting, whichever signal
-// comes first and however many follow.
-for (const [signal, code] of [
-  ["SIGINT", 130],
-  ["SIGTERM", 143],
-] as const) {
-  process.on(signal, () => {
-    if (cleaningUp === null) console.error(`${signal}: stopping wrangler dev`);
-    void cleanUp().finally(() => process.exit(code));
-  });
-}
-
 async function main(): Promise<void> {
   // The ruleset the Worker is built with (npm run build writes it before every dev start).
   const ir = JSON.parse(
@@ -380,8 +352,7 @@ async function main(): Promise<void> {
   const occurrence = previousOccurrence(campaign.schedule, campaign.timezone, Date.now() - DAY)!;
   const baselineOccurrence = previousOccurrence(campaign.schedule, campaign.timezone, occurrence - 20 * DAY)!;
 
-  const persistTo = mkdtempSync(join(tmpdir(), "rebound-bench-campaign-"));
-  stateDir = persistTo;
+  const persistTo = benchStateDir("campaign");
   const adminKey = `bench-${crypto.randomUUID()}`;
   const start = async (): Promise<DevServer> =>
     startDevServer({ port: await freePort(), persistTo, secrets: { REBOUND_ADMIN_KEY: adminKey } });

@@ -19,10 +19,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Miniflare } from "miniflare";
 import { PROFILE_COLUMNS, recomputeProfilesSql } from "../test/worker/profile-recompute";
 import { type DemoEvent, generateDemoEvents } from "../worker/tools/demo-data";
 import { applyLocalMigrations, freePort, startDevServer } from "../worker/tools/wrangler-dev";
+import { withDatabase } from "./local-state";
 
 const { values } = parseArgs({
   options: {
@@ -174,27 +174,6 @@ async function historyCost(url: string, key: string): Promise<HistoryPoint[]> {
     );
   }
   return points;
-}
-
-const DATABASE_ID = "00000000-0000-4000-8000-000000000000"; // wrangler.toml's local id
-type BenchDatabase = Awaited<ReturnType<Miniflare["getD1Database"]>>;
-
-/**
- * The local D1 database of `stateDir` opened the way `wrangler d1 execute --local` opens it, but with
- * D1's own result meta (rows read, database size), which the CLI does not print. Server stopped.
- */
-async function withDatabase<T>(stateDir: string, use: (db: BenchDatabase) => Promise<T>): Promise<T> {
-  const mf = new Miniflare({
-    modules: true,
-    script: "",
-    d1Persist: join(stateDir, "v3", "d1"),
-    d1Databases: { DB: DATABASE_ID },
-  });
-  try {
-    return await use(await mf.getD1Database("DB"));
-  } finally {
-    await mf.dispose();
-  }
 }
 
 /** Rows the pre-fold full recomputation reads for each history customer (the baseline). */

@@ -43,19 +43,15 @@
  * customer-month (each ends a spell of inactivity, so more nudges follow). The last line printed is a
  * JSON object with every figure.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Miniflare } from "miniflare";
 import { prng } from "../test/prng";
 import {
   applyLocalMigrations,
   type DevServer,
   freePort,
   startDevServer,
-  stopDevServers,
 } from "../worker/tools/wrangler-dev";
+import { benchStateDir, cleanUp, withDatabase } from "./local-state";
 
 const { values } = parseArgs({
   options: {
@@ -108,7 +104,6 @@ const MAX_EVENTS_PER_REQUEST = 500;
 const DECISION_CONNECTIONS = 4;
 /** Attempts of a request that wrangler dev's reload of the Worker interrupted. */
 const RELOAD_RETRIES = 10;
-const DATABASE_ID = "00000000-0000-4000-8000-000000000000"; // wrangler.toml's local id
 
 /** How the synthetic company behaves: frozen in one place. */
 const BEHAVIOUR = Object.freeze({
@@ -805,23 +800,6 @@ async function measureReports(api: Api, day: number): Promise<Record<Report, Rec
   return reports;
 }
 
-type BenchDatabase = Awaited<ReturnType<Miniflare["getD1Database"]>>;
-
-/** The local D1 database of `stateDir` with D1's own result meta (rows read). Server stopped. */
-async function withDatabase<T>(stateDir: string, use: (db: BenchDatabase) => Promise<T>): Promise<T> {
-  const mf = new Miniflare({
-    modules: true,
-    script: "",
-    d1Persist: join(stateDir, "v3", "d1"),
-    d1Databases: { DB: DATABASE_ID },
-  });
-  try {
-    return await use(await mf.getD1Database("DB"));
-  } finally {
-    await mf.dispose();
-  }
-}
-
 const SUBSCRIPTION_TYPES =
   "'subscription.started', 'subscription.reactivated', 'subscription.changed', 'subscription.canceled'";
 
@@ -1007,27 +985,6 @@ async function ingestCost(api: Api, company: Company, day: number) {
   return out;
 }
 
-let stateDir: string | null = null;
-let cleaningUp: Promise<void> | null = null;
-
-function cleanUp(): Promise<void> {
-  cleaningUp ??= (async () => {
-    await stopDevServers();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  })();
-  return cleaningUp;
-}
-
-// A Ctrl-C reaches this process but not wrangler dev, which runs in its own process group.
-for (const [signal, code] of [
-  ["SIGINT", 130],
-  ["SIGTERM", 143],
-] as const) {
-  process.on(signal, () => {
-    void cleanUp().finally(() => process.exit(code));
-  });
-}
-
 async function main(): Promise<void> {
   const started = performance.now();
   // The history ends the day before yesterday (UTC), so every tick is in the past.
@@ -1039,8 +996,7 @@ async function main(): Promise<void> {
   }));
   for (const checkpoint of checkpoints) CHECKPOINT_DAYS.add(checkpoint.day);
   const company = new Company(firstDay, CUSTOMERS);
-  const persistTo = mkdtempSync(join(tmpdir(), "rebound-bench-metrics-"));
-  stateDir = persistTo;
+  const persistTo = benchStateDir("metrics");
   const key = `bench-${crypto.randomUUID()}`;
   const start = async () =>
     new Api(
