@@ -45,12 +45,7 @@
  */
 import { parseArgs } from "node:util";
 import { prng } from "../test/prng";
-import {
-  applyLocalMigrations,
-  type DevServer,
-  freePort,
-  startDevServer,
-} from "../worker/tools/wrangler-dev";
+import { applyLocalMigrations, type DevServer, freePort, startDevServer } from "../worker/tools/wrangler-dev";
 import { benchStateDir, cleanUp, withDatabase } from "./local-state";
 
 const { values } = parseArgs({
