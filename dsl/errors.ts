@@ -50,6 +50,7 @@ export const DIAGNOSTIC_CODES = [
   "wrong_arity",
   "type_mismatch",
   "currency_mismatch",
+  "no_exchange_rate",
   "not_sql_translatable",
   // references between rules
   "unknown_segment",

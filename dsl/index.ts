@@ -17,6 +17,7 @@
 // The expression language.
 export type { Expr } from "./expr/ast";
 export { compileExpression } from "./expr/compile";
+export { type Exchange, toRulesetCurrency } from "./expr/exchange";
 export { buildScope, DEFAULT_REASONS, parseFieldType } from "./expr/fields";
 export { compileFirstMatch } from "./expr/first-match";
 export { parseExpression } from "./expr/parser";
@@ -89,6 +90,7 @@ export {
   winbackPosition,
 } from "./runtime/programmes";
 export type { Reads, RulesetReads } from "./runtime/reads";
+export { amountFor, rewardIn } from "./runtime/reward-currency";
 export { type CompiledCampaign, type CompiledDunning, loadRuleset, type Ruleset } from "./runtime/ruleset";
 export { civilFromDays, daysFromCivil } from "./time/calendar";
 // Time.

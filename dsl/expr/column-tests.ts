@@ -10,13 +10,17 @@
  */
 
 import type { CompareOp } from "./ast";
+import { type Exchange, toRulesetCurrency } from "./exchange";
 import { COLUMN_SLOTS, readColumn } from "./fields";
 import type { EvalContext } from "./types";
 
 export const TestKind = {
   Text: 0,
   Number: 1,
-  /** A money column in the row's `currency` against a literal in `currency`. */
+  /**
+   * A money column in the row's `currency` against a literal in `currency`; with exchange rates a
+   * row in another currency compares in the ruleset currency (dsl/expr/exchange.ts).
+   */
   Money: 2,
   DaysSince: 3,
   DaysUntil: 4,
@@ -41,6 +45,9 @@ export interface ColumnTest {
   readonly textChoices: readonly string[];
   readonly numChoices: readonly number[];
   readonly negated: boolean;
+  /** Money: the scope's exchange rates (null: another currency is unknown) and the literal converted. */
+  readonly exchange: Exchange | null;
+  readonly converted: number;
 }
 
 const CURRENCY_SLOT = COLUMN_SLOTS.currency!;
@@ -71,6 +78,7 @@ export function comparisonTest(
   op: CompareOp,
   k: number | string,
   currency = "",
+  exchange: Exchange | null = null,
 ): ColumnTest {
   return {
     kind,
@@ -81,6 +89,9 @@ export function comparisonTest(
     textChoices: [],
     numChoices: [],
     negated: false,
+    exchange,
+    converted:
+      exchange !== null && typeof k === "number" ? (toRulesetCurrency(exchange, k, currency) ?? 0) : 0,
   };
 }
 
@@ -100,6 +111,8 @@ export function membershipTest(
     textChoices: kind === TestKind.TextIn ? choices.map((c) => intern(c as string)) : [],
     numChoices: kind === TestKind.NumberIn ? (choices as number[]) : [],
     negated,
+    exchange: null,
+    converted: 0,
   };
 }
 
@@ -129,9 +142,13 @@ function evalOtherTest(t: ColumnTest, ctx: EvalContext, v: unknown): boolean | n
   }
   if (!finite(v)) return null;
   switch (t.kind) {
-    case TestKind.Money:
-      if (readColumn(ctx.customer, CURRENCY_SLOT) !== t.text) return null;
-      return compareNumbers(t.op, v, t.num);
+    case TestKind.Money: {
+      const currency = readColumn(ctx.customer, CURRENCY_SLOT);
+      if (currency === t.text) return compareNumbers(t.op, v, t.num);
+      if (t.exchange === null || typeof currency !== "string") return null;
+      const converted = toRulesetCurrency(t.exchange, v, currency);
+      return converted === null ? null : compareNumbers(t.op, converted, t.converted);
+    }
     case TestKind.DaysSince:
       return compareNumbers(t.op, truncate((ctx.now - v) / DAY_MS), t.num);
     case TestKind.DaysUntil:

@@ -19,6 +19,7 @@ import {
   TestKind,
   truncate,
 } from "./column-tests";
+import { converting, type Exchange, toRulesetCurrency } from "./exchange";
 import { and, andAll, type Conjunct, not, orAll } from "./three-valued";
 import { analyzeExpression, type NodeInfo } from "./typecheck";
 import type { Closure, EvalContext, Money, Scope, Value } from "./types";
@@ -181,7 +182,8 @@ class Compiler {
         case "money": {
           if (right.kind !== "money") return undefined;
           const money = this.infoOf(right).money!;
-          return comparisonTest(TestKind.Money, column, op, money.amount, money.currency);
+          const exchange = converting(this.env.scope.exchange) ?? null;
+          return comparisonTest(TestKind.Money, column, op, money.amount, money.currency, exchange);
         }
         default:
           return undefined;
@@ -205,7 +207,14 @@ class Compiler {
     const parts = leftInfo.field?.moneyParts;
     if (parts && rightNode.kind === "money") {
       const { amount, currency } = this.infoOf(rightNode).money!;
-      return compareMoneyWithConstant(op, parts.amount, parts.currency, amount, currency);
+      return compareMoneyWithConstant(
+        op,
+        parts.amount,
+        parts.currency,
+        amount,
+        currency,
+        converting(this.env.scope.exchange),
+      );
     }
     const agg = leftInfo.aggregate;
     if (agg?.fn === "sum" && leftInfo.type.kind === "money" && rightNode.kind === "money") {
@@ -213,7 +222,14 @@ class Compiler {
       // another currency (or none) is unknown before any event is read, and no Money is built.
       const { amount, currency } = this.infoOf(rightNode).money!;
       const total = moneyTotal(agg);
-      return compareMoneyWithConstant(op, total, currencyOf, amount, currency);
+      return compareMoneyWithConstant(
+        op,
+        total,
+        currencyOf,
+        amount,
+        currency,
+        converting(this.env.scope.exchange),
+      );
     }
     const left = this.compile(leftNode);
     if (leftInfo.type.kind !== "money" && isConstant(rightNode)) {
@@ -222,12 +238,17 @@ class Compiler {
     const right = this.compile(rightNode);
     const test = COMPARATORS[op];
     if (leftInfo.type.kind === "money") {
+      const exchange = converting(this.env.scope.exchange);
       return (ctx) => {
         const a = left(ctx) as Money | null;
         if (a === null) return null;
         const b = right(ctx) as Money | null;
-        if (b === null || a.currency !== b.currency) return null;
-        return test(a.amount, b.amount);
+        if (b === null) return null;
+        if (a.currency === b.currency) return test(a.amount, b.amount);
+        if (exchange === undefined) return null;
+        const x = toRulesetCurrency(exchange, a.amount, a.currency);
+        const y = toRulesetCurrency(exchange, b.amount, b.currency);
+        return x === null || y === null ? null : test(x, y);
       };
     }
     return (ctx) => {
@@ -278,6 +299,7 @@ class Compiler {
     const rt = this.infoOf(node.right).type;
     const op = ARITH[node.op];
     if (lt.kind === "money" && rt.kind === "money") {
+      // Across currencies a sum is unknown, even with exchange rates: only comparisons convert.
       return (ctx) => {
         const a = left(ctx) as Money | null;
         const b = right(ctx) as Money | null;
@@ -420,15 +442,31 @@ function compareWithConstant(op: CompareOp, read: Closure, k: Primitive): Closur
 
 type PartReader<T> = (ctx: EvalContext) => T | null;
 
-/** A money field against a money literal, without building Money objects: unknown across currencies. */
+/**
+ * A money field against a money literal, without building Money objects. Across currencies:
+ * unknown without exchange rates, else both sides in the ruleset currency (unknown without a rate).
+ */
 function compareMoneyWithConstant(
   op: CompareOp,
   amount: PartReader<number>,
   currency: PartReader<string>,
   k: number,
   kCurrency: string,
+  exchange: Exchange | undefined,
 ): Closure {
   const test = COMPARATORS[op];
+  if (exchange !== undefined) {
+    const converted = toRulesetCurrency(exchange, k, kCurrency);
+    return (ctx) => {
+      const a = amount(ctx);
+      if (a === null) return null;
+      const c = currency(ctx);
+      if (c === kCurrency) return test(a, k);
+      if (c === null || converted === null) return null;
+      const x = toRulesetCurrency(exchange, a, c);
+      return x === null ? null : test(x, converted);
+    };
+  }
   switch (op) {
     case ">=":
       return (ctx) => {

@@ -8,8 +8,12 @@
  * attribute whose stored JSON value has the wrong type: that is what keeps closures and SQL equal.
  */
 
+import { isKnownCurrency } from "./currencies";
 import { builtinEventTypes } from "./events";
+import { buildExchange } from "./exchange";
 import type { EvalContext, EventTypeDef, ExprType, FieldDef, Scope, SegmentInfo, Value } from "./types";
+
+export { currencyDigits, isKnownCurrency } from "./currencies";
 
 export const DEFAULT_REASONS: readonly string[] = [
   "too_expensive",
@@ -323,31 +327,6 @@ export function customAttributeField(name: string, type: ExprType, description =
   }
 }
 
-const CURRENCY_CODE_RE = /^[A-Z]{3}$/;
-
-/** Whether `code` is an ISO 4217 currency this runtime knows (Intl, available in Node and workerd). */
-export function isKnownCurrency(code: string): boolean {
-  if (!CURRENCY_CODE_RE.test(code)) return false;
-  knownCurrencies ??= new Set(Intl.supportedValuesOf("currency"));
-  return knownCurrencies.has(code);
-}
-
-// Intl lookups are slow (a formatter per call); a ruleset checks the same few currencies often.
-let knownCurrencies: Set<string> | undefined;
-const digitsByCurrency = new Map<string, number>();
-
-/** Minor-unit digits of a currency: 2 for USD and EUR, 0 for JPY, 3 for KWD. */
-export function currencyDigits(code: string): number {
-  let digits = digitsByCurrency.get(code);
-  if (digits === undefined) {
-    digits =
-      new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions()
-        .maximumFractionDigits ?? 2;
-    digitsByCurrency.set(code, digits);
-  }
-  return digits;
-}
-
 /**
  * Parses a declared field type as written in a rule file: `number`, `string`, `boolean`,
  * `timestamp`, `duration`, `money` (the customer's currency), `money(EUR)`, `enum(a, b, c)`.
@@ -389,6 +368,8 @@ export interface ScopeOptions {
   allowCustomEvents?: boolean;
   /** How long raw events are kept, in ms (undefined: forever). */
   eventRetentionMs?: number;
+  /** `settings.exchange_rates`: 1 unit of the key is worth `rate` units of `defaultCurrency`. */
+  exchangeRates?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -421,6 +402,9 @@ export function buildScope(options: ScopeOptions): Scope {
     allowCustomEvents: options.allowCustomEvents ?? true,
     defaultCurrency: options.defaultCurrency,
     ...(options.eventRetentionMs !== undefined ? { eventRetentionMs: options.eventRetentionMs } : {}),
+    ...(options.exchangeRates !== undefined
+      ? { exchange: buildExchange(options.defaultCurrency, options.exchangeRates) }
+      : {}),
   };
 }
 

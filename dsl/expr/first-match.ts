@@ -13,6 +13,7 @@
 import type { Expr } from "./ast";
 import { type ColumnTest, compareNumbers, TestKind, TestOp, truncate } from "./column-tests";
 import { type CompileEnv, compileConjuncts } from "./compile";
+import { type Exchange, toRulesetCurrency } from "./exchange";
 import { COLUMN_SLOTS, readColumn } from "./fields";
 import type { Closure, EvalContext } from "./types";
 
@@ -43,6 +44,8 @@ interface Step {
   readonly textChoices: readonly string[];
   readonly numChoices: readonly number[];
   readonly negated: boolean;
+  readonly exchange: Exchange | null;
+  readonly converted: number;
   readonly closure: Closure | null;
 }
 
@@ -100,6 +103,8 @@ const NO_TEST: ColumnTest = {
   textChoices: [],
   numChoices: [],
   negated: false,
+  exchange: null,
+  converted: 0,
 };
 
 function stepOf(conjunct: ColumnTest | Closure): Step {
@@ -115,6 +120,8 @@ function stepOf(conjunct: ColumnTest | Closure): Step {
     textChoices: test.textChoices,
     numChoices: test.numChoices,
     negated: test.negated,
+    exchange: test.exchange,
+    converted: test.converted,
     closure,
   };
 }
@@ -181,10 +188,20 @@ export function firstMatchIn(
         case NUMBER:
           left = v;
           break;
-        case MONEY:
-          if (readColumn(row, CURRENCY_SLOT) !== step.text) continue next;
-          left = v;
+        case MONEY: {
+          const currency = readColumn(row, CURRENCY_SLOT);
+          if (currency === step.text) {
+            left = v;
+            break;
+          }
+          // Another currency: both sides in the ruleset currency, as evalColumnTest does.
+          if (step.exchange === null || typeof currency !== "string") continue next;
+          const converted = toRulesetCurrency(step.exchange, v, currency);
+          if (converted === null) continue next;
+          left = converted;
+          right = step.converted;
           break;
+        }
         case DAYS_SINCE:
           left = truncate((now - v) / DAY_MS);
           break;

@@ -11,6 +11,7 @@
 
 import { LIMITS } from "../limits";
 import type { CompareOp, Expr } from "./ast";
+import { converting, toRulesetCurrencySql } from "./exchange";
 import { type AggregateInfo, analyzeExpression, type NodeInfo } from "./typecheck";
 import type { ExprType, Scope, SqlFragment, SqlParam } from "./types";
 
@@ -276,7 +277,12 @@ class Translator {
     if (this.infoOf(left).type.kind === "money") {
       const a = this.money(left);
       const b = this.money(right);
-      return sql`(CASE WHEN ${a.currency} = ${b.currency} THEN ${a.amount} ${sqlOp} ${b.amount} END)`;
+      const exchange = converting(this.env.scope.exchange);
+      if (exchange === undefined) {
+        return sql`(CASE WHEN ${a.currency} = ${b.currency} THEN ${a.amount} ${sqlOp} ${b.amount} END)`;
+      }
+      // Across currencies both sides in the ruleset currency, as compile.ts does; NULL without a rate.
+      return sql`(CASE WHEN ${a.currency} = ${b.currency} THEN ${a.amount} ${sqlOp} ${b.amount} ELSE ${toRulesetCurrencySql(exchange, a.amount, a.currency)} ${sqlOp} ${toRulesetCurrencySql(exchange, b.amount, b.currency)} END)`;
     }
     return sql`(${this.value(left)} ${sqlOp} ${this.value(right)})`;
   }

@@ -11,7 +11,8 @@ import type { DiagnosticCode, ExprDiagnostic, Span } from "../errors";
 import { LIMITS } from "../limits";
 import { closest } from "../suggest";
 import type { CallExpr, Expr, ListLiteral } from "./ast";
-import { currencyDigits, isKnownCurrency } from "./fields";
+import { currencyDigits, isKnownCurrency } from "./currencies";
+import { converts } from "./exchange";
 import type { EventPropertyDef, EventTypeDef, ExprType, FieldDef, Money, Scope } from "./types";
 
 /** What an event aggregate call reads. `windowMs` null means all time (up to now). */
@@ -256,6 +257,12 @@ class Checker {
     }
   }
 
+  /** Whether amounts in `a` and `b` can both be brought into the ruleset currency (exchange rates). */
+  private bothConvert(a: string, b: string): boolean {
+    const exchange = this.scope.exchange;
+    return exchange !== undefined && converts(exchange, a) && converts(exchange, b);
+  }
+
   private visitMoney(node: Extract<Expr, { kind: "money" }>): ExprType | undefined {
     const currency = node.currency ?? this.scope.defaultCurrency;
     if (!isKnownCurrency(currency)) {
@@ -280,6 +287,22 @@ class Checker {
     const amount = Number(whole) * 10 ** digits + Number(fraction.padEnd(digits, "0") || "0");
     if (!Number.isSafeInteger(amount)) {
       this.error("bad_money", `amount \`${node.amount}\` is too large`, node.span);
+      return undefined;
+    }
+    const exchange = this.scope.exchange;
+    if (exchange && !converts(exchange, currency)) {
+      const written =
+        currency === "EUR"
+          ? `€${node.amount}`
+          : currency === "GBP"
+            ? `£${node.amount}`
+            : `${node.amount} ${currency}`;
+      this.error(
+        "no_exchange_rate",
+        `${written} is in ${currency}, but the rules' currency is ${exchange.currency} and settings.exchange_rates has no ${currency} rate`,
+        node.span,
+        `declare one in settings.exchange_rates (what 1 ${currency} is worth in ${exchange.currency}) or write the amount in ${exchange.currency}`,
+      );
       return undefined;
     }
     return this.set(node, { type: { kind: "money", currency }, money: { amount, currency } });
@@ -382,6 +405,7 @@ class Checker {
     };
     const money = (a: ExprType, b: ExprType): ExprType | undefined => {
       if (a.kind !== "money" || b.kind !== "money") return undefined;
+      // Even with exchange rates: only comparisons convert, so adding two currencies is an error.
       if (a.currency && b.currency && a.currency !== b.currency) {
         this.error(
           "currency_mismatch",
@@ -471,7 +495,14 @@ class Checker {
       );
       return false;
     }
-    if (l.kind === "money" && r.kind === "money" && l.currency && r.currency && l.currency !== r.currency) {
+    if (
+      l.kind === "money" &&
+      r.kind === "money" &&
+      l.currency &&
+      r.currency &&
+      l.currency !== r.currency &&
+      !this.bothConvert(l.currency, r.currency)
+    ) {
       this.error("currency_mismatch", `cannot compare ${l.currency} with ${r.currency}`, rightNode.span);
       return false;
     }

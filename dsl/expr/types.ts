@@ -143,8 +143,27 @@ export interface Scope {
   /** ISO 4217 code the `$` sigil means. */
   readonly defaultCurrency: string;
   /**
+   * `settings.exchange_rates` (dsl/expr/exchange.ts). When present, money in two currencies that
+   * both have a rate is compared (and added) in the ruleset currency, and a money literal or a
+   * `money(XXX)` type in a currency without a rate is an error. Absent (expressions checked on
+   * their own): money in different currencies is unknown at run time, as without rates.
+   */
+  readonly exchange?: Exchange;
+  /**
    * How long raw events are kept (ms, `settings.event_retention`); an aggregate whose window is longer,
    * or that reads all time, is an error. Undefined: events are kept forever.
    */
   readonly eventRetentionMs?: number;
+}
+
+/** One currency's conversion into the ruleset currency: `amount * scale / divisor`. */
+export interface ExchangeRate {
+  readonly scale: number;
+  readonly divisor: number;
+}
+
+/** The ruleset currency and the rates into it; the ruleset currency itself converts at 1 / 1. */
+export interface Exchange {
+  readonly currency: string;
+  readonly rates: ReadonlyMap<string, ExchangeRate>;
 }

@@ -5,6 +5,7 @@
  * Stage: part of check, run first so later sections can refer to segments and fields.
  */
 import type { Expr } from "../expr/ast";
+import { rateFraction } from "../expr/exchange";
 import { DEFAULT_REASONS, isKnownCurrency, parseFieldType } from "../expr/fields";
 import { parseExpression } from "../expr/parser";
 import type { ExprType } from "../expr/types";
@@ -26,6 +27,8 @@ export interface Settings {
   eventRetentionMs: number | null;
   /** `metrics`, with its defaults applied (the zone defaults to `defaultTimezone`). */
   metrics: RulesetIR["metrics"];
+  /** `exchange_rates`: 1 unit of the key is worth this many units of `currency` (targeting, not accounting). */
+  exchangeRates: Record<string, number>;
 }
 
 /** `settings.metrics.timezone` may name this instead of a zone: each customer's own zone. */
@@ -37,6 +40,7 @@ export function readSettings(c: CheckContext): Settings {
     defaultTimezone: "UTC",
     eventRetentionMs: null,
     metrics: { timezone: "UTC", winbackWindowMs: DEFAULT_WINBACK_WINDOW_MS },
+    exchangeRates: {},
   };
   const found = c.single("settings");
   if (!found) return result;
@@ -48,6 +52,7 @@ export function readSettings(c: CheckContext): Settings {
     "default_timezone",
     "event_retention",
     "metrics",
+    "exchange_rates",
   ]);
   const retentionNode = fields.get("event_retention");
   if (retentionNode) {
@@ -81,7 +86,70 @@ export function readSettings(c: CheckContext): Settings {
     if (zone) result.defaultTimezone = zone;
   }
   result.metrics = readMetrics(c, fields.get("metrics"), reader, result.defaultTimezone);
+  const ratesNode = fields.get("exchange_rates");
+  if (ratesNode) result.exchangeRates = readExchangeRates(ratesNode, reader, result.currency);
   return result;
+}
+
+/**
+ * `settings.exchange_rates: { EUR: 1.08, GBP: 1.27 }`: what one unit of each currency is worth in
+ * the ruleset currency. Keys are known ISO 4217 codes other than the ruleset currency; rates are
+ * positive numbers with at most ten decimal places (dsl/expr/exchange.ts keeps them exact).
+ */
+function readExchangeRates(node: YamlNode, reader: Reader, currency: string): Record<string, number> {
+  const rates: Record<string, number> = {};
+  const map = reader.map(node, "`exchange_rates`");
+  if (!map) return rates;
+  for (const { key, value } of map.pairs) {
+    const code = String(key.value);
+    if (!isKnownCurrency(code)) {
+      reader.fail(
+        key,
+        "bad_money",
+        `unknown currency \`${code}\``,
+        "use an ISO 4217 code such as EUR or GBP",
+      );
+      continue;
+    }
+    if (code === currency) {
+      reader.fail(
+        key,
+        "schema_violation",
+        `${code} is the rules' currency (settings.currency); it needs no rate`,
+        "remove this entry",
+      );
+      continue;
+    }
+    const rate = value.kind === "scalar" && typeof value.value === "number" ? value.value : undefined;
+    const fraction = rate === undefined ? undefined : rateFraction(rate);
+    if (rate === undefined || fraction === undefined || "error" in fraction) {
+      reader.fail(
+        value,
+        "schema_violation",
+        `the ${code} rate must be a positive number such as 1.08 (one ${code} in ${currency}), found ${reader.describe(value)}`,
+        fraction && "error" in fraction ? fraction.error : undefined,
+      );
+      continue;
+    }
+    rates[code] = rate;
+  }
+  return rates;
+}
+
+/**
+ * The error for an amount or a `money(XXX)` type in a currency the rules cannot convert: neither
+ * the ruleset currency nor one with a rate in `settings.exchange_rates`; undefined when it converts.
+ */
+export function unconvertibleCurrency(
+  c: CheckContext,
+  currency: string,
+  written: string,
+): { message: string; hint: string } | undefined {
+  if (currency === c.currency || c.exchangeRates[currency] !== undefined) return undefined;
+  return {
+    message: `${written} is in ${currency}, but the rules' currency is ${c.currency} and settings.exchange_rates has no ${currency} rate`,
+    hint: `declare one in settings.exchange_rates (what 1 ${currency} is worth in ${c.currency}) or write the amount in ${c.currency}`,
+  };
 }
 
 /** `settings.metrics`: the reports' zone (a zone or `customer`) and the win-back attribution window. */
@@ -179,6 +247,11 @@ export function readFields(
       reader.fail(typeNode, "schema_violation", parsed.error);
       continue;
     }
+    const unconvertible =
+      parsed.kind === "money" && parsed.currency
+        ? unconvertibleCurrency(c, parsed.currency, `field \`${entry.key}\` (${typeText})`)
+        : undefined;
+    if (unconvertible) reader.fail(typeNode, "no_exchange_rate", unconvertible.message, unconvertible.hint);
     fields.push({ name: entry.key, type: typeText, parsed, description });
   }
   return fields;

@@ -44,6 +44,7 @@ export const SECTIONS = [
   "card_expiry",
   "winback",
   "campaigns",
+  "billing",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -74,6 +75,8 @@ export class CheckContext {
   scope!: Scope;
   readonly segmentInfo = new Map<string, SegmentInfo>();
   currency = "USD";
+  /** `settings.exchange_rates` (into `currency`). */
+  exchangeRates: Readonly<Record<string, number>> = {};
   eventWindowMs = 0;
   readonly messageUses: MessageUse[] = [];
   readonly messageTemplates = new Map<

@@ -4,8 +4,11 @@
  * Stage: part of check, after segments and messages are known.
  */
 
+import { isKnownCurrency } from "../expr/fields";
+import type { Money } from "../expr/types";
 import { LIMITS } from "../limits";
 import { closest } from "../suggest";
+import { unconvertibleCurrency } from "./check-catalog";
 import type { CheckContext } from "./check-context";
 import type { YamlMap, YamlNode } from "./load";
 import type { Reader } from "./reader";
@@ -67,9 +70,14 @@ export function readReward(
   };
   switch (kind) {
     case "amount_off":
-    case "credit":
-      reward.amount = need(reader.money(value, `\`${kind}\``, c.currency));
+    case "credit": {
+      const amounts = need(readAmounts(c, value, reader, `\`${kind}\``));
+      if (amounts) {
+        reward.amount = amounts.base;
+        if (amounts.all) reward.amounts = amounts.all;
+      }
       break;
+    }
     case "percent_off":
       reward.percent = need(reader.number(value, "`percent_off`", 0.01, 100));
       break;
@@ -99,8 +107,75 @@ export function readReward(
     reward.expiresAfterMs = need(reader.duration(expires, "`expires_after`", LIMITS.maxDurationMs)) ?? 0;
   else ok = false;
   const cost = fields.get("cost");
-  if (cost) reward.cost = need(reader.money(cost, "`cost`", c.currency));
+  if (cost) {
+    const costs = need(readAmounts(c, cost, reader, "`cost`"));
+    if (costs) {
+      reward.cost = costs.base;
+      if (costs.all) reward.costs = costs.all;
+    }
+  }
   return ok ? reward : undefined;
+}
+
+/**
+ * One amount (`$20`), or one per currency (`{ USD: $20, EUR: €18, GBP: £16, AUD: 30 AUD }`). A
+ * single amount in another currency than the rules' needs an exchange rate; a map's keys are
+ * known currencies, each with an amount in that currency, and need none (each is what customers
+ * paying in it get). `base` is the ruleset-currency entry, else the first.
+ */
+function readAmounts(
+  c: CheckContext,
+  node: YamlNode,
+  reader: Reader,
+  what: string,
+): { base: Money; all: Money[] | null } | undefined {
+  if (node.kind !== "map") {
+    const money = reader.money(node, what, c.currency);
+    if (!money) return undefined;
+    const unconvertible = unconvertibleCurrency(c, money.currency, `${what} ${sourceText(node)}`);
+    if (unconvertible)
+      return reader.fail(node, "no_exchange_rate", unconvertible.message, unconvertible.hint);
+    return { base: money, all: null };
+  }
+  const all: Money[] = [];
+  let ok = node.pairs.length > 0;
+  if (!ok)
+    reader.fail(node, "schema_violation", `${what} needs at least one amount, e.g. { ${c.currency}: $20 }`);
+  for (const { key, value } of node.pairs) {
+    const code = String(key.value);
+    if (!isKnownCurrency(code)) {
+      reader.fail(
+        key,
+        "bad_money",
+        `unknown currency \`${code}\``,
+        "use an ISO 4217 code such as EUR or GBP",
+      );
+      ok = false;
+      continue;
+    }
+    const money = reader.money(value, `${what} in ${code}`, c.currency);
+    if (!money) {
+      ok = false;
+      continue;
+    }
+    if (money.currency !== code) {
+      reader.fail(
+        value,
+        "currency_mismatch",
+        `${what} for ${code} is ${sourceText(value)}, an amount in ${money.currency}`,
+        `write it in ${code}, e.g. ${code === c.currency ? "$20" : `20 ${code}`}`,
+      );
+      ok = false;
+      continue;
+    }
+    all.push(money);
+  }
+  if (!ok) return undefined;
+  return { base: all.find((money) => money.currency === c.currency) ?? all[0]!, all };
+}
+
+function sourceText(node: YamlNode): string {
+  return node.kind === "scalar" ? String(node.value) : "";
 }
 
 export function readRewards(c: CheckContext): RewardIR[] {

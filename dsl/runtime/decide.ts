@@ -20,6 +20,7 @@
  * the customer already holds. Nothing here reads a clock: `ctx.now` is the request's time.
  */
 
+import type { Exchange } from "../expr/exchange";
 import { firstMatchIn } from "../expr/first-match";
 import type { EvalContext } from "../expr/types";
 import type { OfferContext, OfferIR, RewardIR, RewardKind } from "../rules/ruleset";
@@ -38,6 +39,7 @@ import {
   refusalSentence,
   rewardKeysOf,
 } from "./offer-program";
+import { amountFor, rewardIn } from "./reward-currency";
 import type { CompiledOffer, Ruleset } from "./ruleset";
 
 /** One offer the customer was given before (any outcome), and when they redeemed it, if they did. */
@@ -150,9 +152,22 @@ export interface OfferDecision {
  *   { context: "cancel_flow", reason: "too_expensive", history: { offers: [] } })
  */
 export function decideOffer(ruleset: Ruleset, ctx: EvalContext, request: OfferRequest): OfferDecision {
-  if (!request.explain) return decideCompiled(ruleset, ctx, request);
+  if (!request.explain) return inCustomerCurrency(ruleset, ctx, decideCompiled(ruleset, ctx, request));
   const decision = decideTraced(ruleset, ctx, request);
-  return { ...decision, evaluated: evaluatedOf(decision.trace) };
+  return inCustomerCurrency(ruleset, ctx, { ...decision, evaluated: evaluatedOf(decision.trace) });
+}
+
+/**
+ * The decision with its reward's amount and cost in the customer's currency
+ * (dsl/runtime/reward-currency.ts): a GBP customer is offered the reward's GBP amount. The offer
+ * was only chosen if it has one (else it was skipped as `currency_mismatch`).
+ */
+function inCustomerCurrency(ruleset: Ruleset, ctx: EvalContext, decision: OfferDecision): OfferDecision {
+  const offer = decision.offer;
+  if (offer === null || (offer.reward.amount === null && offer.reward.costs === undefined)) return decision;
+  const reward = rewardIn(offer.reward, stringOrNull(ctx.customer.currency), ruleset.exchange);
+  if (reward === null || reward === offer.reward) return decision;
+  return { ...decision, offer: { ...offer, reward } };
 }
 
 /** The offers a trace shows were evaluated: past context and reason, and before the decision. */
@@ -261,7 +276,7 @@ function decideFrom(
   for (let index = first; index >= 0; index = firstMatchIn(program.rules, evalCtx, index + 1, mask)) {
     const step = steps[index]!;
     const ir = step.ir;
-    const mismatch = currencyMismatch(step.moneyRewards, customerCurrency);
+    const mismatch = currencyMismatch(step.moneyRewards, customerCurrency, ruleset.exchange);
     if (mismatch) {
       if (!mismatched) mismatched = [];
       mismatched.push({ offer: step.key, detail: mismatch });
@@ -659,27 +674,39 @@ function evaluateOffer(
 }
 
 /**
- * Why an offer's money reward cannot go to this customer, or null. A $10 credit is not £10: an
- * amount in another currency than the one the customer pays in is never offered (unknown currency,
- * e.g. a lead who never paid, is no obstacle).
+ * Why an offer's money reward cannot go to this customer, or null. A $10 credit is not £10: the
+ * customer gets the amount the reward lists for their currency, else its amount converted with
+ * `settings.exchange_rates` (dsl/runtime/reward-currency.ts); with neither the offer is skipped.
+ * An unknown currency (a lead who never paid) is no obstacle.
  */
 function rewardCurrencyMismatch(ruleset: Ruleset, ir: OfferIR, ctx: EvalContext): string | null {
   const customerCurrency = stringOrNull(ctx.customer.currency);
   if (customerCurrency === null) return null;
   for (const key of rewardKeysOf(ir)) {
-    const amount = ruleset.rewards.get(key)?.amount;
-    if (amount && amount.currency !== customerCurrency) {
-      return currencyMismatchWhy(key, amount.currency, customerCurrency);
+    const reward = ruleset.rewards.get(key);
+    if (
+      reward?.amount &&
+      reward.amount.currency !== customerCurrency &&
+      amountFor(reward, customerCurrency, ruleset.exchange) === null
+    ) {
+      return currencyMismatchWhy(key, reward.amount.currency, customerCurrency);
     }
   }
   return null;
 }
 
 /** `rewardCurrencyMismatch` over an offer's money rewards, worked out when its program was compiled. */
-function currencyMismatch(money: readonly MoneyReward[], customerCurrency: string | null): string | null {
+function currencyMismatch(
+  money: readonly MoneyReward[],
+  customerCurrency: string | null,
+  exchange: Exchange,
+): string | null {
   if (customerCurrency === null) return null;
   for (const reward of money) {
-    if (reward.currency !== customerCurrency) {
+    if (
+      reward.currency !== customerCurrency &&
+      amountFor(reward.reward, customerCurrency, exchange) === null
+    ) {
       return currencyMismatchWhy(reward.key, reward.currency, customerCurrency);
     }
   }
@@ -687,7 +714,7 @@ function currencyMismatch(money: readonly MoneyReward[], customerCurrency: strin
 }
 
 function currencyMismatchWhy(key: string, currency: string, customerCurrency: string): string {
-  return `reward ${key} is in ${currency}; the customer pays in ${customerCurrency}`;
+  return `reward ${key} is in ${currency}; the customer pays in ${customerCurrency}, for which it lists no amount and settings.exchange_rates has no rate`;
 }
 
 /** Whether the offer policy's cap and cooldown may limit the offer `ir` (see `guard`). */

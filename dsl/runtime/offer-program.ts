@@ -17,6 +17,7 @@ import type { Ruleset } from "./ruleset";
 export interface MoneyReward {
   readonly key: string;
   readonly currency: string;
+  readonly reward: RewardIR;
 }
 
 /** What a decision needs of one offer once it matched, worked out when the program is compiled. */
@@ -196,8 +197,8 @@ function compileOfferProgram(ruleset: Ruleset): OfferProgram {
     const reward = ruleset.rewards.get(ir.reward);
     if (!reward) throw new Error(`offer ${key} gives unknown reward ${ir.reward}`);
     const moneyRewards = rewardKeysOf(ir).flatMap((rewardKey) => {
-      const amount = ruleset.rewards.get(rewardKey)?.amount;
-      return amount ? [{ key: rewardKey, currency: amount.currency }] : [];
+      const reward = ruleset.rewards.get(rewardKey);
+      return reward?.amount ? [{ key: rewardKey, currency: reward.amount.currency, reward }] : [];
     });
     return {
       key,

@@ -6,7 +6,9 @@
  * Stage: IR (dsl/rules/ruleset.ts) → runtime. Decisions live in dsl/runtime/decide.ts, the scheduled programmes in
  * dsl/runtime/programmes.ts, message rendering in dsl/runtime/messages.ts, condition traces in dsl/runtime/explain.ts.
  */
+
 import { compileExpression } from "../expr/compile";
+import type { Exchange } from "../expr/exchange";
 import { buildScope, parseFieldType } from "../expr/fields";
 import { expressionToSql, membershipSql, type SqlOptions } from "../expr/sql";
 import { holds } from "../expr/three-valued";
@@ -96,6 +98,8 @@ export interface Ruleset {
   /** Content hash of the rule sources: stamp it on every decision and send. */
   readonly version: string;
   readonly currency: string;
+  /** `settings.exchange_rates` into `currency` (dsl/expr/exchange.ts); the scope's too. */
+  readonly exchange: Exchange;
   readonly defaultTimezone: string;
   /** The zone of the reports' days (`settings.metrics.timezone`): an IANA zone, or `customer`. */
   readonly metricsTimezone: string;
@@ -149,6 +153,7 @@ export function loadRuleset(ir: RulesetIR): Ruleset {
   const scope: Scope = {
     ...buildScope({
       defaultCurrency: ir.currency,
+      exchangeRates: ir.exchangeRates ?? {},
       reasons: ir.reasons.map((r) => r.key),
       ...(ir.plans ? { plans: ir.plans } : {}),
       customFields,
@@ -239,6 +244,7 @@ export function loadRuleset(ir: RulesetIR): Ruleset {
     ir,
     version: ir.version,
     currency: ir.currency,
+    exchange: scope.exchange!,
     defaultTimezone: ir.defaultTimezone,
     metricsTimezone: ir.metrics.timezone,
     winbackWindowMs: ir.metrics.winbackWindowMs,

@@ -62,10 +62,14 @@ const SEGMENTS: Readonly<Record<string, string>> = {
   engaged: "count(activity, 30d) >= 2",
 };
 
+// GBP has no rate: a GBP customer still meets offers skipped as `currency_mismatch`.
+const EXCHANGE_RATES = { EUR: 1.08, AUD: 0.66, JPY: 0.0067 };
+
 /** The scope the generated packs declare, to keep only the generated conditions that check. */
 function generatedScope(): Scope {
   return buildScope({
     defaultCurrency: "USD",
+    exchangeRates: EXCHANGE_RATES,
     reasons: DEFAULT_REASONS,
     plans: PLANS,
     customFields: Object.entries(FIELDS).map(([name, type]) => ({ name, type: declared(type) })),
@@ -100,7 +104,7 @@ function generatedPack(seed: number): Ruleset {
   const rewards = [
     "  usd_off: { amount_off: $10, expires_after: 14d }",
     "  eur_off: { amount_off: €10, expires_after: 14d }",
-    "  gbp_credit: { credit: £5, expires_after: 30d }",
+    "  gbp_credit: { credit: { GBP: £5 }, expires_after: 30d }",
     "  usd_credit: { credit: $25, expires_after: 30d }",
     "  half: { percent_off: 50, for_months: 3, expires_after: 7d }",
     "  free_month: { months_off: 1, expires_after: 21d }",
@@ -137,7 +141,7 @@ function generatedPack(seed: number): Ruleset {
   if (r.chance(0.5)) policy.push(`  cooldown: { for: ${r.pick([14, 30])}d${kinds()} }`);
   if (r.chance(0.4)) policy.push("  redeemed_then_churned_within: 60d");
   const text = [
-    "settings: { currency: USD, default_timezone: UTC }",
+    "settings: { currency: USD, default_timezone: UTC, exchange_rates: { EUR: 1.08, AUD: 0.66, JPY: 0.0067 } }",
     `plans: [${PLANS.join(", ")}]`,
     "fields:",
     ...Object.entries(FIELDS).map(([name, type]) => `  ${name}: { type: "${type}" }`),

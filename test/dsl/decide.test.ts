@@ -166,7 +166,7 @@ offers:
     const onlyFlat = decideOffer(rules, ctx({ currency: "GBP" }), { ...ask, only: ["flat"] });
     expect(onlyFlat.reasonCode).toBe("no_matching_rule");
     expect(onlyFlat.why).toBe(
-      "no offer matches in context `cancel_flow` for reason `too_expensive`; flat would match, but reward ten is in USD; the customer pays in GBP",
+      "no offer matches in context `cancel_flow` for reason `too_expensive`; flat would match, but reward ten is in USD; the customer pays in GBP, for which it lists no amount and settings.exchange_rates has no rate",
     );
   });
 

@@ -80,6 +80,23 @@ describe("the expression checker", () => {
     expect(checkExpression(ast("$5 + €5"), euros).diagnostics).toEqual([]);
   });
 
+  it("with exchange rates, refuses an amount in a currency without a rate, at the amount", () => {
+    const scope = buildScope({ defaultCurrency: "USD", exchangeRates: { GBP: 1.27 } });
+    const check = (text: string) =>
+      checkExpression(parseExpression(text).ast!, scope).diagnostics.map((d) => ({
+        code: d.code,
+        column: d.span.start + 1,
+      }));
+    expect(check("ltv >= €300")).toEqual([{ code: "no_exchange_rate", column: 8 }]);
+    expect(check("ltv >= $5 or aov >= 900 JPY")).toEqual([{ code: "no_exchange_rate", column: 21 }]);
+    // A currency with a rate compares with any other that has one, the ruleset's included.
+    expect(check("ltv >= £400 and £5 < $10")).toEqual([]);
+    // Adding two currencies is still an error: only comparisons convert.
+    expect(check("ltv >= £5 + $5")).toEqual([{ code: "currency_mismatch", column: 11 }]);
+    // Without rates (an expression checked on its own) other currencies are not refused.
+    expect(checkExpression(parseExpression("ltv >= €300").ast!, caseScope()).diagnostics).toEqual([]);
+  });
+
   it("refuses to compile or translate an expression that does not check", () => {
     const bad = ast('ltv >= "500"');
     expect(() => compileExpression(bad, { scope, segment: () => () => null })).toThrow(CompileError);

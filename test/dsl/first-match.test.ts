@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { Expr } from "../../dsl/expr/ast";
 import { compileExpression } from "../../dsl/expr/compile";
+import { buildExchange } from "../../dsl/expr/exchange";
 import { compileFirstMatch } from "../../dsl/expr/first-match";
 import { parseExpression } from "../../dsl/expr/parser";
 import { holds } from "../../dsl/expr/three-valued";
@@ -124,8 +125,17 @@ function randomContext(r: Random, n: number): EvalContext {
   return { now: NOW, customer, events };
 }
 
-describe("a first-match program", () => {
-  const scope = caseScope();
+// Without exchange rates a money column in another currency than the literal's is unknown; with
+// them it compares in USD (EUR, GBP, AUD and JPY have rates; CHF, among the random customers, none).
+const SCOPES = [
+  ["without exchange rates", caseScope()],
+  [
+    "with exchange rates",
+    { ...caseScope(), exchange: buildExchange("USD", { EUR: 1.08, GBP: 1.27, AUD: 0.66, JPY: 0.0067 }) },
+  ],
+] as const;
+
+describe.each(SCOPES)("a first-match program, %s", (_label, scope) => {
   const segments = segmentClosures(scope);
   const env = { scope, segment: (name: string) => segments.get(name)! };
   const r = new Random(prng(20_261_205));

@@ -161,7 +161,7 @@ describe("the default rule pack", () => {
     expect(copied.version).toBe(original.version);
     writeFileSync(
       join(copy, "rewards.yaml"),
-      readFileSync(join(copy, "rewards.yaml"), "utf8").replace("amount_off: $20", "amount_off: $25"),
+      readFileSync(join(copy, "rewards.yaml"), "utf8").replace("USD: $20,", "USD: $25,"),
     );
     const changed = JSON.parse((await run(["validate", copy, "--format", "json"])).out) as {
       version: string;

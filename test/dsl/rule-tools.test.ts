@@ -215,8 +215,9 @@ describe("money in a test customer", () => {
       "    expect: { segments: [] }",
       "  - name: euros for a euro customer",
       "    at: 2026-03-03T15:00:00Z",
+      // €800 is worth $864 at the rules' EUR rate (settings.exchange_rates): high value.
       "    customer: { status: active, currency: EUR, ltv: €800, mrr: 49 EUR }",
-      "    expect: { segments: [fading] }",
+      "    expect: { segments: [high_value, fading] }",
     ]);
     const result = await run(["test", dir, "--format", "json"]);
     const report = JSON.parse(result.out) as {

@@ -73,24 +73,31 @@ export function heldOutId(prefix: string): string {
 
 /**
  * A paying customer on `plan` since 2025-06-01: `ltv` minor units paid (high_value from 50,000),
- * `mrr` per month, USD.
+ * `mrr` per month, in `currency` (default USD).
  */
 export async function payingCustomer(
   writer: string,
   id: string,
-  options: { ltv?: number; mrr?: number; plan?: string; attributes?: Record<string, unknown> } = {},
+  options: {
+    ltv?: number;
+    mrr?: number;
+    plan?: string;
+    attributes?: Record<string, unknown>;
+    currency?: string;
+  } = {},
 ): Promise<void> {
   const mrr = options.mrr ?? 4900;
+  const currency = options.currency ?? "USD";
   const events = [
     event("subscription.started", id, "2025-06-01T00:00:00Z", {
       plan: options.plan ?? "pro",
       mrr,
-      currency: "USD",
+      currency,
     }),
     event("payment.succeeded", id, "2026-02-01T00:00:00Z", {
       invoice_id: `in_${id}`,
       amount: options.ltv ?? 80_000,
-      currency: "USD",
+      currency,
     }),
   ];
   if (options.attributes) {

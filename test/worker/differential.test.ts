@@ -41,9 +41,16 @@ const SEGMENTS: Record<string, string> = {
   engaged: "count(activity, 30d) >= 2",
 };
 
-function makeScope(): Scope {
+/**
+ * Rates into USD for the scope with exchange rates: 1.27 and 0.0067 are not exact doubles, so
+ * closures and SQL agree only if both run the same IEEE operations (dsl/expr/exchange.ts).
+ */
+const EXCHANGE_RATES = { EUR: 1.08, GBP: 1.27, AUD: 0.66, JPY: 0.0067 };
+
+function makeScope(exchangeRates?: Record<string, number>): Scope {
   return buildScope({
     defaultCurrency: "USD",
+    ...(exchangeRates ? { exchangeRates } : {}),
     reasons: REASONS,
     plans: PLANS,
     customFields: [
@@ -117,10 +124,17 @@ function describeValue(v: Value | null): number | string | null {
 const asSql = (v: Value | null): number | null =>
   v === null ? null : v === true ? 1 : v === false ? 0 : Number.NaN;
 
+// Every seed runs without exchange rates (money in two currencies is unknown) and with them (money
+// compares and adds in USD across currencies that have a rate; CHF and no currency stay unknown).
+const RUNS = SEEDS.flatMap((seed) => [
+  [seed, "without exchange rates"] as const,
+  [seed, "with exchange rates"] as const,
+]);
+
 describe("closures and D1 SQL agree", () => {
   it.each(
-    SEEDS,
-  )(`on ${PROFILES * (EXPRESSIONS + VALUE_EXPRESSIONS)} random (profile, expression) pairs, seed %i`, async (SEED) => {
+    RUNS,
+  )(`on ${PROFILES * (EXPRESSIONS + VALUE_EXPRESSIONS)} random (profile, expression) pairs, seed %i, %s`, async (SEED, mode) => {
     const random = new Random(prng(SEED));
     const db = env.DB;
     await db.batch([db.prepare("DELETE FROM events"), db.prepare("DELETE FROM customers")]);
@@ -160,12 +174,22 @@ describe("closures and D1 SQL agree", () => {
     }
     expect(contexts.size).toBe(PROFILES);
 
-    const scope = makeScope();
+    const withRates = mode === "with exchange rates";
+    const scope = makeScope(withRates ? EXCHANGE_RATES : undefined);
     const generator = new ExpressionGenerator(random);
     const expressions: Compiled[] = [];
+    // With rates, the same expressions compiled without them: where those are unknown and the
+    // converted ones are not, conversion decided (counted below, so the test proves it ran).
+    const plainScope = makeScope();
+    const noRates = new Map<string, Closure>();
     while (expressions.length < EXPRESSIONS) {
       const compiled = compileBoth(generator.boolean(random.int(1, 4)), scope);
-      if (compiled) expressions.push(compiled);
+      if (!compiled) continue;
+      expressions.push(compiled);
+      if (withRates) {
+        const plain = compileBoth(compiled.text, plainScope);
+        if (plain) noRates.set(compiled.text, plain.closure);
+      }
     }
 
     const failures: string[] = [];
@@ -175,6 +199,8 @@ describe("closures and D1 SQL agree", () => {
     const sqlFirstMatch = new Map<string, number>();
     let unknownSomewhere = 0;
     let literalLists = 0;
+    // Comparisons that hold for some customer only because amounts were converted across currencies.
+    let convertedSomewhere = 0;
     for (let start = 0; start < expressions.length; start += 20) {
       const chunk = expressions.slice(start, start + 20);
       const results = await db.batch(
@@ -211,6 +237,11 @@ describe("closures and D1 SQL agree", () => {
           }
         }
         if (held) heldSomewhere++;
+        if (withRates && /[€£]|EUR|AUD|JPY|budget/.test(expression.text)) {
+          const plain = noRates.get(expression.text);
+          if (plain && sqlRows.some((row) => row.v !== null && plain(contexts.get(row.id)!) === null))
+            convertedSomewhere++;
+        }
         if (unknown) unknownSomewhere++;
       });
       // Where literal lists change the SQL, that SQL must agree with the closures too.
@@ -310,5 +341,6 @@ describe("closures and D1 SQL agree", () => {
     expect(heldSomewhere).toBeGreaterThan(EXPRESSIONS / 5);
     expect(unknownSomewhere).toBeGreaterThan(EXPRESSIONS / 5);
     expect(literalLists).toBeGreaterThan(0);
+    if (withRates) expect(convertedSomewhere).toBeGreaterThan(EXPRESSIONS / 20);
   });
 });

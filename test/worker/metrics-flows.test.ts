@@ -413,6 +413,7 @@ describe("offers", () => {
     superseded: 1,
     acceptance_rate: 1 / 3, // accepted / (accepted + declined + expired)
     cost_granted: [{ currency: "USD", amount: 1000 }],
+    cost_granted_reporting: { currency: "USD", amount: 1000, unconverted_currencies: [] },
   };
   const hardToUse = {
     key: "hard_to_use_session",
@@ -424,6 +425,7 @@ describe("offers", () => {
     superseded: 0,
     acceptance_rate: 1,
     cost_granted: [{ currency: "USD", amount: 6000 }],
+    cost_granted_reporting: { currency: "USD", amount: 6000, unconverted_currencies: [] },
   };
 
   it("answers May 2032 by offer, as worked out by hand", async () => {
@@ -448,6 +450,7 @@ describe("offers", () => {
       superseded: 1,
       acceptance_rate: 2 / 4,
       cost_granted: [{ currency: "USD", amount: 7000 }],
+      cost_granted_reporting: { currency: "USD", amount: 7000, unconverted_currencies: [] },
     });
     expect(body.holdouts).toEqual([{ experiment: "offer_price_high_value", count: 1 }]);
     expect(body.cost.queries).toBe(1);

@@ -24,7 +24,9 @@ export class Random {
 export const PLANS = ["basic", "pro", "team"] as const;
 const REASONS = ["too_expensive", "switched_to_competitor", "hard_to_use", "unused", "other"];
 const STATUSES = ["lead", "active", "past_due", "canceled"];
-const CURRENCIES = ["USD", "EUR"];
+// USD is the scopes' currency; EUR, GBP, AUD and JPY have exchange rates in the differential
+// test's scope with rates, CHF has none.
+const CURRENCIES = ["USD", "USD", "EUR", "GBP", "AUD", "JPY", "CHF"];
 const COUNTRIES = ["US", "DE", "FR"];
 const FEATURES = ["reports", "export", "billing"];
 const SIZES = ["small", "medium", "large"];
@@ -230,7 +232,20 @@ export class ExpressionGenerator {
   }
 
   private moneyLiteral(): string {
-    return this.r.pick(["$500", "$120", "$0", "$19.99", "€500", "$49", "20 EUR", "$1000"]);
+    return this.r.pick([
+      "$500",
+      "$120",
+      "$0",
+      "$19.99",
+      "€500",
+      "$49",
+      "20 EUR",
+      "$1000",
+      "£400",
+      "30 AUD",
+      "65000 JPY",
+      "$393.70",
+    ]);
   }
 
   money(depth: number): string {

@@ -59,7 +59,7 @@ describe("README's decision example", () => {
           amount: 2000,
           currency: "USD",
           expires_after_ms: 1_209_600_000,
-          description: "$20 off the next invoice",
+          description: "$20 off",
         },
         message: { key: "offer_price", channel: null, subject: "Grace, here is $20 off to stay" },
         expires_at: new Date(T0 + 14 * DAY).toISOString(),

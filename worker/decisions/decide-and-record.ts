@@ -24,6 +24,7 @@ import {
   offerInputs,
   renderMessage,
   rewardCost,
+  rewardIn,
   rewardJson,
   withdrawalOf,
 } from "../../dsl";
@@ -652,7 +653,11 @@ function insertParams(row: DecisionRow): (string | number | null)[] {
 function chosenOfferOf(plan: DecisionRuleset, decision: StoredDecision): ChosenOffer | null {
   const offer = decision.offer;
   if (!offer) return null;
-  const reward = plan.ruleset.rewards.get(String(offer.reward.key));
-  if (!reward || !plan.ruleset.messages.has(offer.message.key)) return null;
+  const rules = plan.ruleset.rewards.get(String(offer.reward.key));
+  if (!rules || !plan.ruleset.messages.has(offer.message.key)) return null;
+  // In the currency it was offered in (a GBP customer's £16, not the rules' $20).
+  const currency = offer.reward.currency;
+  const reward =
+    rewardIn(rules, typeof currency === "string" ? currency : null, plan.ruleset.exchange) ?? rules;
   return { key: offer.key, reward, message: offer.message.key, expiresAt: offer.expiresAt };
 }

@@ -2,10 +2,12 @@
  * Offers over a period: shown, accepted, declined, expired, withdrawn, superseded, the acceptance
  * rate and the reward cost granted, by offer, reason, variant or context, plus the decisions held
  * out of each experiment; read in one statement from the `offer.*` rows the `decisions` triggers
- * keep in the `metric_days` aggregate. Every currency is counted; costs are listed per currency.
+ * keep in the `metric_days` aggregate. Every currency is counted; costs are listed per currency,
+ * and added up in the ruleset's currency with its `settings.exchange_rates` (`cost_granted_reporting`).
  *
  * Stage: metrics reader, called by worker/api/routes/metrics-flows.ts with the parsed period.
  */
+import { type Exchange, toRulesetCurrency } from "../../dsl";
 import { dayIso } from "./days";
 import { intervalLocator, intervalsOf, type MetricsPeriod, rate } from "./period";
 
@@ -44,13 +46,18 @@ export interface OfferCounts {
   /** accepted / (accepted + declined + expired): of the offers customers answered or let lapse. */
   acceptance_rate: number | null;
   cost_granted: { currency: string; amount: number }[];
+  /**
+   * `cost_granted` added up in the ruleset's currency with `settings.exchange_rates`, rounded to
+   * whole minor units; costs in a currency without a rate are left out and named.
+   */
+  cost_granted_reporting: { currency: string; amount: number; unconverted_currencies: string[] };
 }
 
 export interface Offers {
   rows: ({ key: string | null } & OfferCounts)[];
   total: OfferCounts;
   holdouts: { experiment: string; count: number }[];
-  periods: ({ start: string; end: string } & Omit<OfferCounts, "cost_granted">)[];
+  periods: ({ start: string; end: string } & Omit<OfferCounts, "cost_granted" | "cost_granted_reporting">)[];
 }
 
 interface Counter {
@@ -63,7 +70,12 @@ interface Counter {
  *
  * @example (await readOffers(db, period, "offer")).rows[0] // { key: "save_20", shown: 4, accepted: 1, ... }
  */
-export async function readOffers(db: D1Database, period: MetricsPeriod, by: OfferGrouping): Promise<Offers> {
+export async function readOffers(
+  db: D1Database,
+  period: MetricsPeriod,
+  by: OfferGrouping,
+  exchange: Exchange,
+): Promise<Offers> {
   const metrics = [...Object.keys(OUTCOMES), "offer.holdout"].map((metric) => `'${metric}'`).join(", ");
   // Holdout rows keep the experiment in k1 whatever the grouping. Rows are summed here: a GROUP BY
   // would read each row twice.
@@ -103,16 +115,16 @@ export async function readOffers(db: D1Database, period: MetricsPeriod, by: Offe
 
   return {
     rows: [...byKey.entries()]
-      .map(([key, keyed]) => ({ key: key === "" ? null : key, ...countsOf(keyed) }))
+      .map(([key, keyed]) => ({ key: key === "" ? null : key, ...countsOf(keyed, exchange) }))
       .filter((row) => OUTCOME_NAMES.some((name) => row[name] !== 0))
       .sort((a, b) => b.shown - a.shown || (a.key ?? "").localeCompare(b.key ?? "")),
-    total: countsOf(total),
+    total: countsOf(total, exchange),
     holdouts: [...holdouts.entries()]
       .filter(([, count]) => count !== 0)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([experiment, count]) => ({ experiment, count })),
     periods: spans.map((span, n) => {
-      const { cost_granted: _, ...counts } = countsOf(perInterval[n]!);
+      const { cost_granted: _, cost_granted_reporting: __, ...counts } = countsOf(perInterval[n]!, exchange);
       return { start: dayIso(span.start), end: dayIso(span.end), ...counts };
     }),
   };
@@ -135,12 +147,30 @@ function tally(into: Counter, row: Row<OutcomeMetric>): void {
   }
 }
 
-function countsOf({ counts, granted }: Counter): OfferCounts {
+function countsOf({ counts, granted }: Counter, exchange: Exchange): OfferCounts {
+  const costGranted = [...granted.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, amount]) => ({ currency, amount }));
   return {
     ...counts,
     acceptance_rate: rate(counts.accepted, counts.accepted + counts.declined + counts.expired),
-    cost_granted: [...granted.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([currency, amount]) => ({ currency, amount })),
+    cost_granted: costGranted,
+    cost_granted_reporting: inReportingCurrency(costGranted, exchange),
   };
+}
+
+/** Per-currency totals as one amount in the ruleset currency; currencies without a rate are named. */
+function inReportingCurrency(
+  totals: readonly { currency: string; amount: number }[],
+  exchange: Exchange,
+): OfferCounts["cost_granted_reporting"] {
+  let sum = 0;
+  const unconverted: string[] = [];
+  for (const { currency, amount } of totals) {
+    const converted = toRulesetCurrency(exchange, amount, currency);
+    if (converted === null) {
+      if (amount !== 0) unconverted.push(currency);
+    } else sum += converted;
+  }
+  return { currency: exchange.currency, amount: Math.round(sum), unconverted_currencies: unconverted };
 }

@@ -17,6 +17,7 @@ import { readDunning } from "../../metrics/read-dunning";
 import { OFFER_GROUPINGS, type OfferGrouping, readOffers } from "../../metrics/read-offers";
 import { readRetention } from "../../metrics/read-retention";
 import type { AppEnv, RouteDef } from "../app-env";
+import { cancellationsDoc, dunningDoc, offersDoc, retentionDoc } from "../docs/metrics-flows";
 import { queryParameterProblems } from "../query-parameters";
 import { requestNow } from "./request-now";
 
@@ -69,7 +70,8 @@ const GROUPINGS = Object.keys(OFFER_GROUPINGS) as OfferGrouping[];
 
 async function offers(c: Context<AppEnv>): Promise<Response> {
   const by = (c.req.query("by") ?? "offer") as OfferGrouping;
-  // Offers are counted across currencies (an offer's cost may be in any); costs are listed per currency.
+  // Offers are counted across currencies (an offer's cost may be in any); costs are listed per currency
+  // and added up in the ruleset's currency with its exchange rates.
   const period = periodOf(c, {
     extra: ["by"],
     without: ["currency"],
@@ -79,7 +81,7 @@ async function offers(c: Context<AppEnv>): Promise<Response> {
     },
   });
   const db = new CountedD1(c.env.DB);
-  const figures = await readOffers(db, period, by);
+  const figures = await readOffers(db, period, by, c.get("ruleset").exchange);
   return c.json({
     ...periodHeader(period),
     interval: period.interval,
@@ -95,13 +97,21 @@ export const metricsFlowRoutes: readonly RouteDef[] = [
     path: "/v1/metrics/retention",
     scope: "metrics:read",
     handler: currencyReport(readRetention),
+    doc: retentionDoc,
   },
   {
     method: "GET",
     path: "/v1/metrics/cancellations",
     scope: "metrics:read",
     handler: currencyReport(readCancellations),
+    doc: cancellationsDoc,
   },
-  { method: "GET", path: "/v1/metrics/offers", scope: "metrics:read", handler: offers },
-  { method: "GET", path: "/v1/metrics/dunning", scope: "metrics:read", handler: currencyReport(readDunning) },
+  { method: "GET", path: "/v1/metrics/offers", scope: "metrics:read", handler: offers, doc: offersDoc },
+  {
+    method: "GET",
+    path: "/v1/metrics/dunning",
+    scope: "metrics:read",
+    handler: currencyReport(readDunning),
+    doc: dunningDoc,
+  },
 ];
