@@ -35,6 +35,16 @@ export interface Env {
   POSTMARK_TOKEN?: string;
   POSTMARK_BASE_URL?: string;
   POSTMARK_MESSAGE_STREAM?: string;
+  /**
+   * Billing-provider webhooks (docs/providers.md), each a secret (`wrangler secret put …`; locally
+   * .dev.vars): Stripe's endpoint signing secret(s) `whsec_…`, Paddle's endpoint secret key(s),
+   * Chargebee's Basic-auth username and password(s). Several comma-separated values are all
+   * accepted, for rotation. Unset: that provider's route answers 503 `webhook_not_configured`.
+   */
+  STRIPE_WEBHOOK_SECRET?: string;
+  PADDLE_WEBHOOK_SECRET?: string;
+  CHARGEBEE_WEBHOOK_USERNAME?: string;
+  CHARGEBEE_WEBHOOK_PASSWORD?: string;
   /** cloudflare_email channel: the send_email binding. */
   EMAIL?: SendEmail;
 }

@@ -29,6 +29,11 @@ export type ApiErrorCode =
   | "send_not_found"
   | "send_not_dead"
   | "ingest_busy"
+  // Billing-provider webhooks (worker/providers/verify.ts, docs/providers.md).
+  | "webhook_signature_missing"
+  | "webhook_signature_invalid"
+  | "webhook_timestamp_out_of_tolerance"
+  | "webhook_not_configured"
   | "internal";
 
 /**
@@ -53,6 +58,22 @@ export class ApiError extends Error {
   ) {
     super(message);
     this.name = "ApiError";
+  }
+}
+
+/**
+ * A 401 whose caller authenticates by something other than an API key (a billing provider's
+ * signature or Basic credentials, worker/providers/verify.ts): `challenge` is the `WWW-Authenticate`
+ * the error boundary answers with in place of the Bearer challenge.
+ */
+export class ChallengeError extends ApiError {
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    readonly challenge: string,
+  ) {
+    super(401, code, message);
+    this.name = "ChallengeError";
   }
 }
 

@@ -13,6 +13,7 @@
 import type { Diagnostic } from "../errors";
 import { buildScope } from "../expr/fields";
 import { LIMITS } from "../limits";
+import { readBilling } from "./check-billing";
 import { readCampaigns } from "./check-campaigns";
 import { readCardExpiry } from "./check-card-expiry";
 import { readFields, readPlans, readReasons, readSegments, readSettings } from "./check-catalog";
@@ -95,6 +96,7 @@ export interface Draft {
   cardExpiry?: RulesetIR["cardExpiry"];
   winback?: RulesetIR["winback"];
   campaigns?: RulesetIR["campaigns"];
+  billing?: RulesetIR["billing"];
 }
 
 /** One stage of the checker: reads one part of the rules, reporting into the context. */
@@ -129,11 +131,13 @@ export const CHECK_PASSES: readonly CheckPass[] = [
     run(c, d) {
       d.settings = readSettings(c);
       c.currency = d.settings.currency;
+      c.exchangeRates = d.settings.exchangeRates;
     },
   },
   section("reasons", "reasons", readReasons),
   section("plans", "plans", readPlans),
   section("fields", "fields", readFields),
+  section("billing", "billing", (c, d) => readBilling(c, d.reasons!, d.plans!)),
   {
     name: "scope",
     run(c, d) {
@@ -141,6 +145,7 @@ export const CHECK_PASSES: readonly CheckPass[] = [
       for (const entry of d.segmentEntries) c.definitions.segments.set(entry.key, entry);
       c.scope = buildScope({
         defaultCurrency: c.currency,
+        exchangeRates: c.exchangeRates,
         ...(d.settings!.eventRetentionMs !== null ? { eventRetentionMs: d.settings!.eventRetentionMs } : {}),
         reasons: d.reasons!.map((r) => r.key),
         ...(d.plans ? { plans: d.plans } : {}),
@@ -200,6 +205,7 @@ function assemble(c: CheckContext, d: Draft): RulesetIR {
     format: RULESET_FORMAT,
     version: rulesetVersion(c.files),
     currency: c.currency,
+    exchangeRates: c.exchangeRates,
     defaultTimezone: settings!.defaultTimezone,
     reasons: d.reasons!,
     plans: d.plans!,
@@ -218,6 +224,7 @@ function assemble(c: CheckContext, d: Draft): RulesetIR {
     cardExpiry: d.cardExpiry!,
     winback: d.winback!,
     campaigns: d.campaigns!,
+    billing: d.billing!,
   };
 }
 

@@ -9,7 +9,7 @@ import type { Expr } from "../expr/ast";
 import type { Money } from "../expr/types";
 
 /** Bumped when the IR's shape changes incompatibly. */
-export const RULESET_FORMAT = 4;
+export const RULESET_FORMAT = 5;
 
 /** An expression as checked: its text, its AST, whether SQL can evaluate it, and where it was written. */
 export interface ExpressionIR {
@@ -63,8 +63,14 @@ export interface RewardIR {
   key: string;
   kind: RewardKind;
   description: string | null;
-  /** amount_off, credit. */
+  /**
+   * amount_off, credit: the amount as written, or for a per-currency map (`{ USD: $20, GBP: £16 }`)
+   * the ruleset-currency entry, else the first one. A customer paying in another currency gets the
+   * amount dsl/runtime/reward-currency.ts picks.
+   */
   amount: Money | null;
+  /** amount_off, credit written per currency: every entry, in file order (absent: one amount). */
+  amounts?: Money[];
   /** percent_off: 0 < percent ≤ 100. */
   percent: number | null;
   /** amount_off / percent_off applied to the next N invoices (null: once). */
@@ -80,6 +86,8 @@ export interface RewardIR {
   expiresAfterMs: number;
   /** Declared cost of granting it (for redemption accounting); null: derive from the reward. */
   cost: Money | null;
+  /** `cost` written per currency: every entry (absent: one cost); `cost` is the base one, as for `amounts`. */
+  costs?: Money[];
 }
 
 /** Where the app asks for an offer (issue 4's `context`). */
@@ -215,6 +223,19 @@ export interface MetricsIR {
   winbackWindowMs: number;
 }
 
+/**
+ * `billing:`: how billing-provider webhooks (worker/providers/) map onto the rules. Every value is a
+ * declared reason or plan (the checker refuses any other).
+ */
+export interface BillingIR {
+  /** Provider cancellation feedback (Stripe `cancellation_details.feedback`, Chargebee `cancel_reason_code`) → reason. */
+  cancellationReasons: { stripe: Record<string, string>; chargebee: Record<string, string> };
+  /** Reason of a cancellation whose feedback is missing or unmapped; null: the rules declare no `other`. */
+  defaultReason: string | null;
+  /** Provider price / plan ids and Stripe lookup keys → declared plans. */
+  plans: Record<string, string>;
+}
+
 export interface MessageIR {
   key: string;
   channel: "email" | "in_app" | "webhook" | null;
@@ -227,6 +248,11 @@ export interface RulesetIR {
   /** `sha256:` + hex of the rule sources (paths and contents, sorted by path). */
   version: string;
   currency: string;
+  /**
+   * `settings.exchange_rates`: one unit of each key is worth this many units of `currency`. Rates
+   * for targeting and reporting, reviewed like any rule, not accounting rates.
+   */
+  exchangeRates: Record<string, number>;
   defaultTimezone: string;
   reasons: { key: string; description: string | null; offers: boolean }[];
   plans: string[] | null;
@@ -252,4 +278,5 @@ export interface RulesetIR {
   cardExpiry: CardExpiryIR | null;
   winback: WinbackIR[];
   campaigns: CampaignIR[];
+  billing: BillingIR;
 }

@@ -20,6 +20,7 @@ const WORKER_LAYERS: readonly (readonly string[])[] = [
   ["tick"],
   ["privacy"],
   ["archive"],
+  ["providers"],
   ["decisions", "ingest", "sends"],
   ["auth", "attributes"],
   ["metrics"],

@@ -35,6 +35,7 @@ describe("the malformed rule corpus", () => {
       "unknown_field",
       "type_mismatch",
       "currency_mismatch",
+      "no_exchange_rate",
       "not_sql_translatable",
       "unknown_segment",
       "unknown_reason",

@@ -29,11 +29,62 @@ const PUBLIC_ROUTES: Readonly<Record<string, number>> = {
   "GET /dashboard/app.js": 200,
   "GET /dashboard/app.css": 200,
   "POST /dashboard/session/end": 303,
+  // The API's description and its reference page: documentation of a public API, no data.
+  "GET /openapi.json": 200,
+  "GET /reference": 200,
 };
 
+/**
+ * Billing-provider webhooks (worker/api/routes/provider-webhooks.ts) take no key: the provider's own
+ * signature or Basic credentials, checked below, stand in for it.
+ */
+const PROVIDER_ROUTES: readonly string[] = [
+  "POST /v1/webhooks/stripe",
+  "POST /v1/webhooks/paddle",
+  "POST /v1/webhooks/chargebee",
+];
+
 describe("authentication", () => {
+  it("refuses an unsigned or unauthenticated request on every provider webhook route with 401", async () => {
+    const providerRoutes = registeredRoutes().filter(({ method, path }) =>
+      `${method} ${path}`.includes("/v1/webhooks/"),
+    );
+    expect(providerRoutes.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(
+      [...PROVIDER_ROUTES].sort(),
+    );
+    const secrets = {
+      STRIPE_WEBHOOK_SECRET: "whsec_auth_test",
+      PADDLE_WEBHOOK_SECRET: "pdl_auth_test",
+      CHARGEBEE_WEBHOOK_USERNAME: "user",
+      CHARGEBEE_WEBHOOK_PASSWORD: "pass",
+    };
+    for (const { method, path } of providerRoutes) {
+      for (const headers of [{}, { authorization: "Bearer rbk_not-a-real-key" }] as Record<
+        string,
+        string
+      >[]) {
+        const response = await app.fetch(
+          new Request(`http://rebound.test${path}`, {
+            method,
+            headers: { "content-type": "application/json", ...headers },
+            body: "{}",
+          }),
+          { ...env, ...secrets },
+        );
+        expect({ route: `${method} ${path}`, status: response.status }).toEqual({
+          route: `${method} ${path}`,
+          status: 401,
+        });
+        const { error } = (await response.json()) as { error: { code: string } };
+        expect(error.code).toMatch(/^webhook_signature_(missing|invalid)$/);
+      }
+    }
+  });
+
   it("refuses every registered route without a key, except GET /healthz and the dashboard's page", async () => {
-    const routes = registeredRoutes();
+    const routes = registeredRoutes().filter(
+      ({ method, path }) => !PROVIDER_ROUTES.includes(`${method} ${path}`),
+    );
     expect(routes.length).toBeGreaterThanOrEqual(5);
     for (const { method, path } of routes) {
       const url = `http://rebound.test${path.replaceAll(/:(\w+)/g, "sample-$1")}`;
@@ -57,7 +108,7 @@ describe("authentication", () => {
 
   it("refuses every registered route an unknown key, whether it looks the key up itself or in its read", async () => {
     for (const { method, path } of registeredRoutes()) {
-      if (`${method} ${path}` in PUBLIC_ROUTES) continue;
+      if (`${method} ${path}` in PUBLIC_ROUTES || PROVIDER_ROUTES.includes(`${method} ${path}`)) continue;
       const url = `http://rebound.test${path.replaceAll(/:(\w+)/g, "sample-$1")}`;
       const response = await exports.default.fetch(url, {
         method,

@@ -91,6 +91,9 @@ describe("a wrong method on a known path", () => {
     for (const [pattern, methods] of registeredPaths()) {
       // The public paths (the health check, the dashboard's page and assets) are not under /v1.
       if (!pattern.startsWith("/v1/")) continue;
+      // A billing provider's webhook takes no key (its signature is checked in the handler), so
+      // its methods are no secret: the next test covers it.
+      if (ROUTES.every((r) => r.path !== pattern || r.scope === "provider")) continue;
       for (const method of METHODS.filter((m) => !methods.has(m))) {
         const response = await send(method, samplePath(pattern));
         expect({ request: `${method} ${pattern}`, status: response.status }).toEqual({
@@ -105,6 +108,23 @@ describe("a wrong method on a known path", () => {
     const unknownKey = await send("DELETE", "/v1/events", "rbk_not-a-real-key");
     expect(unknownKey.status).toBe(401);
     expect(unknownKey.headers.get("allow")).toBeNull();
+  });
+
+  it("answers a wrong method on a provider's webhook with 405 and Allow: POST, without a key", async () => {
+    const webhooks = ROUTES.filter((r) => r.scope === "provider");
+    expect(webhooks.map((r) => r.path).sort()).toEqual([
+      "/v1/webhooks/chargebee",
+      "/v1/webhooks/paddle",
+      "/v1/webhooks/stripe",
+    ]);
+    for (const route of webhooks) {
+      const response = await send("GET", route.path);
+      expect({ path: route.path, status: response.status, allow: response.headers.get("allow") }).toEqual({
+        path: route.path,
+        status: 405,
+        allow: "POST",
+      });
+    }
   });
 
   it("is 405 for any valid key, whatever its scopes, since the methods of a path are public", async () => {

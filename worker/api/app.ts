@@ -83,7 +83,8 @@ export function createApp(routes: readonly RouteDef[] = ROUTES, options: AppOpti
     app.on(
       route.method,
       route.path,
-      route.scope === "public"
+      // A provider webhook carries the provider's signature, never a key (worker/providers/verify.ts).
+      route.scope === "public" || route.scope === "provider"
         ? letThrough
         : route.keyLookup === "folded"
           ? withFoldedKey(route.scope)

@@ -4,13 +4,18 @@
  * structured line and answered with a 500 that names no internals, only a request id to quote.
  */
 import type { Context } from "hono";
-import { ApiError } from "../errors";
+import { ApiError, ChallengeError } from "../errors";
 import type { AppEnv } from "./app-env";
 
 /** Hono `onError` handler. */
 export function errorBoundary(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof ApiError) {
-    if (error.status === 401) c.header("WWW-Authenticate", 'Bearer realm="rebound"');
+    if (error.status === 401) {
+      c.header(
+        "WWW-Authenticate",
+        error instanceof ChallengeError ? error.challenge : 'Bearer realm="rebound"',
+      );
+    }
     return c.json(
       { error: { code: error.code, message: error.message, details: error.details } },
       error.status,

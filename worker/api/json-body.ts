@@ -32,6 +32,22 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
       "Send the body as JSON with `Content-Type: application/json`.",
     );
   }
+  const bytes = await readBodyBytes(request, maxBytes);
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : "unreadable";
+    throw new ApiError(400, "invalid_json", "The body is not valid JSON.", [{ path: "", message: reason }]);
+  }
+}
+
+/**
+ * The raw bytes of a body under a byte limit, whatever its content type: what a signature is
+ * computed over (worker/providers/verify.ts), before anything parses it.
+ *
+ * @throws ApiError 400 `body_too_large` when it exceeds `maxBytes`
+ */
+export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
 
@@ -57,12 +73,7 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : "unreadable";
-    throw new ApiError(400, "invalid_json", "The body is not valid JSON.", [{ path: "", message: reason }]);
-  }
+  return bytes;
 }
 
 /** Reads on to the end of a body, dropping each chunk, up to `REQUEST_LIMITS.maxDiscardBytes`. */

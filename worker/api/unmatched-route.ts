@@ -26,7 +26,7 @@ export function unmatchedRoute(routes: readonly RouteDef[]): (c: Context<AppEnv>
     const matching = routesAt(c.req.path);
     const needsKey =
       matching.length > 0
-        ? matching.some((route) => route.scope !== "public")
+        ? matching.some((route) => route.scope !== "public" && route.scope !== "provider")
         : keyedPrefixes.has(firstSegment(c.req.path));
     if (needsKey) await authenticate(c.req.header("authorization"), c.env);
 

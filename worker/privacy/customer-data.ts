@@ -28,6 +28,8 @@ const CUSTOMER_TABLES = [
   "outbox",
   "dunning_cases",
   "campaign_exclusions",
+  // Billing-provider deliveries held for replay (worker/providers/held.ts): the raw payload.
+  "provider_held_events",
 ] as const;
 
 export const PRIVACY_LIMITS = Object.freeze({
@@ -111,6 +113,8 @@ export interface CustomerExport {
   outbox: Record<string, unknown>[];
   dunning_cases: Record<string, unknown>[];
   campaign_exclusions: Record<string, unknown>[];
+  /** Billing-provider deliveries held for replay, each with the provider's payload as sent. */
+  provider_held_events: Record<string, unknown>[];
   /** Erased on request: when, or null. An erased customer's export is otherwise empty. */
   erased_at: string | null;
 }
@@ -128,7 +132,7 @@ export async function exportCustomer(
     ),
     db.prepare("SELECT erased_at FROM erasures WHERE customer_key = ?").bind(await customerKey(customerId)),
   ]);
-  const [profileRows, events, days, decisions, redemptions, sends, outbox, cases, exclusions, erased] =
+  const [profileRows, events, days, decisions, redemptions, sends, outbox, cases, exclusions, held, erased] =
     reads.map((result) => result.results as Record<string, unknown>[]);
   const profile = profileRows![0] ?? null;
   if (profile) {
@@ -182,6 +186,13 @@ export async function exportCustomer(
     outbox: outbox!,
     dunning_cases: cases!,
     campaign_exclusions: exclusions!,
+    provider_held_events: held!.map((row) => ({
+      ...row,
+      details: JSON.parse(String(row.details)),
+      payload: JSON.parse(String(row.payload)),
+      received_at: iso(row.received_at),
+      last_attempt_at: iso(row.last_attempt_at),
+    })),
     erased_at: erased![0] ? String(iso(erased![0].erased_at)) : null,
   };
 }

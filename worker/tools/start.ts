@@ -43,6 +43,29 @@ function allowFutureTicks(): void {
 }
 
 /**
+ * Local-only secrets for the billing-provider webhooks (docs/providers.md, "Trying it locally"), so
+ * `stripe listen` or a signed curl works at once. Known values, never used anywhere but .dev.vars;
+ * a deployment sets its own with `wrangler secret put`. A value already in .dev.vars is kept.
+ */
+const LOCAL_PROVIDER_SECRETS: Readonly<Record<string, string>> = Object.freeze({
+  STRIPE_WEBHOOK_SECRET: "whsec_rebound_local_only",
+  PADDLE_WEBHOOK_SECRET: "pdl_ntfset_rebound_local_only",
+  CHARGEBEE_WEBHOOK_USERNAME: "rebound-local",
+  CHARGEBEE_WEBHOOK_PASSWORD: "rebound-local-only",
+});
+
+function addLocalProviderSecrets(): void {
+  const existing = readFileSync(DEV_VARS, "utf8");
+  const missing = Object.entries(LOCAL_PROVIDER_SECRETS).filter(
+    ([name]) => !new RegExp(`^${name}\\s*=`, "m").test(existing),
+  );
+  if (missing.length === 0) return;
+  const separator = existing.endsWith("\n") ? "" : "\n";
+  const lines = missing.map(([name, value]) => `${name}=${value}\n`).join("");
+  writeFileSync(DEV_VARS, `${existing}${separator}${lines}`, { mode: 0o600 });
+}
+
+/**
  * Builds the rules once before the server starts. A rule error with an earlier build in
  * worker/generated starts on that last good ruleset (the watcher reloads once the error is fixed);
  * with none, there is nothing to serve and npm start stops.
@@ -65,6 +88,7 @@ async function buildStartingRules(): Promise<string | undefined> {
 async function main(): Promise<void> {
   const adminKey = ensureAdminKey();
   allowFutureTicks();
+  addLocalProviderSecrets();
   console.log("start: building (request schemas, CLI, rules)");
   execFileSync("npm", ["run", "--silent", "build:schemas"], { cwd: REPO_ROOT, stdio: "inherit" });
   execFileSync("npm", ["run", "--silent", "build:cli"], { cwd: REPO_ROOT, stdio: "inherit" });

@@ -13,6 +13,8 @@ export * from "./event-days";
 export * from "./events";
 export * from "./metric-days";
 export * from "./outbox";
+export * from "./provider-event-counts";
+export * from "./provider-held-events";
 export * from "./redemptions";
 export * from "./sends";
 export * from "./tick-state";
