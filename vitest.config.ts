@@ -1,4 +1,5 @@
-// Two test projects: the language runs in Node, the Worker runs inside workerd with real D1 and queues.
+// Three test projects: the language and the smoke tests run in Node, the Worker inside workerd with
+// real D1 and queues, and the browser tests last, one at a time.
 
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
@@ -13,9 +14,24 @@ export default defineConfig({
         test: {
           name: "node",
           include: ["test/dsl/**/*.test.ts", "test/smoke/**/*.test.ts", "test/architecture/**/*.test.ts"],
+          exclude: ["test/smoke/**/*-browser.test.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Pages in headless Chromium (the dashboard, /reference): after everything else and one at a
+        // time, so a page's waits measure the page and not two cores shared with workerd and vitest.
+        test: {
+          name: "browser",
+          include: ["test/smoke/**/*-browser.test.ts"],
+          environment: "node",
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -35,6 +51,7 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          sequence: { groupOrder: 0 },
           setupFiles: ["./test/worker/setup.ts"],
           // A loopback HTTP server (Node side) that plays webhook receivers and email providers.
           globalSetup: ["./test/loopback/receiver.ts"],

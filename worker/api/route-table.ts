@@ -20,9 +20,11 @@ import { healthRoutes } from "./routes/healthz";
 import { metricsCohortRoutes } from "./routes/metrics-cohorts";
 import { metricsFlowRoutes } from "./routes/metrics-flows";
 import { offerRoutes } from "./routes/offers";
+import { openApiRoutes } from "./routes/openapi";
 import { outboxRoutes } from "./routes/outbox";
 import { planRoutes } from "./routes/plan";
 import { privacyRoutes } from "./routes/privacy";
+import { providerWebhookRoutes } from "./routes/provider-webhooks";
 import { sendRoutes } from "./routes/sends";
 
 export const ROUTES: readonly RouteDef[] = [
@@ -43,4 +45,6 @@ export const ROUTES: readonly RouteDef[] = [
   ...metricsCohortRoutes,
   ...dashboardRoutes,
   ...floorRoutes,
+  ...openApiRoutes(() => ROUTES),
+  ...providerWebhookRoutes,
 ];

@@ -37,6 +37,7 @@ import { runTick } from "../../tick/run-tick";
 import { advanceSimulatedClock } from "../../tick/state";
 import { parseInstant } from "../../timestamps";
 import type { AppEnv, RouteDef } from "../app-env";
+import { tickDoc } from "../docs/admin-tick";
 import { readJsonBody } from "../json-body";
 
 async function postTick(c: Context<AppEnv>): Promise<Response> {
@@ -120,5 +121,5 @@ function readTickRequest(body: unknown): { at: number; dryRun: boolean } {
 }
 
 export const adminTickRoutes: readonly RouteDef[] = [
-  { method: "POST", path: "/v1/admin/tick", scope: "admin", handler: postTick },
+  { method: "POST", path: "/v1/admin/tick", scope: "admin", handler: postTick, doc: tickDoc },
 ];

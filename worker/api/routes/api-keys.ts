@@ -12,6 +12,7 @@ import { ApiError, validationFailed } from "../../errors";
 import { validateApiKeyCreate } from "../../generated/validators.js";
 import { REQUEST_LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
+import { createKeyDoc, listKeysDoc, revokeKeyDoc } from "../docs/api-keys";
 import { readJsonBody } from "../json-body";
 import { schemaProblems } from "../validation";
 
@@ -70,7 +71,7 @@ function keyView(row: ApiKeyRow) {
 }
 
 export const apiKeyRoutes: readonly RouteDef[] = [
-  { method: "POST", path: "/v1/admin/api-keys", scope: "admin", handler: createKey },
-  { method: "GET", path: "/v1/admin/api-keys", scope: "admin", handler: listKeys },
-  { method: "DELETE", path: "/v1/admin/api-keys/:id", scope: "admin", handler: revokeKey },
+  { method: "POST", path: "/v1/admin/api-keys", scope: "admin", handler: createKey, doc: createKeyDoc },
+  { method: "GET", path: "/v1/admin/api-keys", scope: "admin", handler: listKeys, doc: listKeysDoc },
+  { method: "DELETE", path: "/v1/admin/api-keys/:id", scope: "admin", handler: revokeKey, doc: revokeKeyDoc },
 ];

@@ -11,6 +11,7 @@ import { type ErrorDetail, validationFailed } from "../../errors";
 import { SEND_LIMITS } from "../../sends/limits";
 import type { CampaignRunRow } from "../../tick/claims";
 import type { AppEnv, RouteDef } from "../app-env";
+import { campaignRunsDoc } from "../docs/campaign-runs";
 
 const RUN_ID = /^run_[0-9a-f]{28}$/;
 
@@ -84,5 +85,11 @@ function iso(epochMs: number | null): string | null {
 }
 
 export const campaignRunRoutes: readonly RouteDef[] = [
-  { method: "GET", path: "/v1/admin/campaign-runs", scope: "admin", handler: listCampaignRuns },
+  {
+    method: "GET",
+    path: "/v1/admin/campaign-runs",
+    scope: "admin",
+    handler: listCampaignRuns,
+    doc: campaignRunsDoc,
+  },
 ];

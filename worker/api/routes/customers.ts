@@ -5,6 +5,7 @@ import type { Context } from "hono";
 import { type CustomerRecord, loadCustomerRecord } from "../../db/customer-record";
 import { ApiError, validationFailed } from "../../errors";
 import type { AppEnv, RouteDef } from "../app-env";
+import { getCustomerDoc } from "../docs/customers";
 import { pathId } from "../identifiers";
 
 /** Timestamp columns, shown as ISO 8601 strings in the API (stored as epoch ms). */
@@ -44,5 +45,11 @@ export function profileView(record: CustomerRecord): Record<string, unknown> {
 }
 
 export const customerRoutes: readonly RouteDef[] = [
-  { method: "GET", path: "/v1/customers/:id", scope: "decisions:read", handler: getCustomer },
+  {
+    method: "GET",
+    path: "/v1/customers/:id",
+    scope: "decisions:read",
+    handler: getCustomer,
+    doc: getCustomerDoc,
+  },
 ];

@@ -23,6 +23,13 @@ import {
   type DashboardAsset,
 } from "../../generated/dashboard-assets";
 import type { AppEnv, RouteDef } from "../app-env";
+import {
+  dashboardPageDoc,
+  dashboardScriptDoc,
+  dashboardStyleDoc,
+  signInDoc,
+  signOutDoc,
+} from "../docs/dashboard";
 import { readJsonBody } from "../json-body";
 
 /** Headers on every dashboard response: the page runs only its own script and style. */
@@ -165,9 +172,21 @@ function signOut(c: Context<AppEnv>): Response {
 }
 
 export const dashboardRoutes: readonly RouteDef[] = [
-  { method: "GET", path: "/dashboard", scope: "public", handler: showDashboard },
-  { method: "GET", path: "/dashboard/app.js", scope: "public", handler: serveAsset(DASHBOARD_SCRIPT) },
-  { method: "GET", path: "/dashboard/app.css", scope: "public", handler: serveAsset(DASHBOARD_STYLE) },
-  { method: "POST", path: "/dashboard/session", scope: "public", handler: signIn },
-  { method: "POST", path: "/dashboard/session/end", scope: "public", handler: signOut },
+  { method: "GET", path: "/dashboard", scope: "public", handler: showDashboard, doc: dashboardPageDoc },
+  {
+    method: "GET",
+    path: "/dashboard/app.js",
+    scope: "public",
+    handler: serveAsset(DASHBOARD_SCRIPT),
+    doc: dashboardScriptDoc,
+  },
+  {
+    method: "GET",
+    path: "/dashboard/app.css",
+    scope: "public",
+    handler: serveAsset(DASHBOARD_STYLE),
+    doc: dashboardStyleDoc,
+  },
+  { method: "POST", path: "/dashboard/session", scope: "public", handler: signIn, doc: signInDoc },
+  { method: "POST", path: "/dashboard/session/end", scope: "public", handler: signOut, doc: signOutDoc },
 ];

@@ -18,6 +18,7 @@ import { validateDecisionRequest } from "../../generated/validators.js";
 import { isDecisionId } from "../../ids";
 import { REQUEST_LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
+import { getDecisionDoc, getNextOfferDoc, postDecisionDoc } from "../docs/decisions";
 import { pathId } from "../identifiers";
 import { readJsonBody } from "../json-body";
 import { flagProblems, flagValue, queryParameterProblems } from "../query-parameters";
@@ -179,8 +180,15 @@ export const decisionRoutes: readonly RouteDef[] = [
     scope: "decisions:read",
     keyLookup: "folded",
     handler: postDecision,
+    doc: postDecisionDoc,
   },
-  { method: "GET", path: "/v1/decisions/:decision_id", scope: "decisions:read", handler: getDecision },
+  {
+    method: "GET",
+    path: "/v1/decisions/:decision_id",
+    scope: "decisions:read",
+    handler: getDecision,
+    doc: getDecisionDoc,
+  },
   {
     method: "GET",
     path: "/v1/customers/:id/next-offer",
@@ -189,5 +197,6 @@ export const decisionRoutes: readonly RouteDef[] = [
     // It stores the decision it makes: a HEAD (a link prefetcher) must not start a cooldown.
     sideEffects: true,
     handler: getNextOffer,
+    doc: getNextOfferDoc,
   },
 ];

@@ -10,6 +10,7 @@ import { DUNNING_CASE_STATUSES } from "../../db/schema/dunning-cases";
 import { type ErrorDetail, validationFailed } from "../../errors";
 import { SEND_LIMITS } from "../../sends/limits";
 import type { AppEnv, RouteDef } from "../app-env";
+import { dunningCasesDoc } from "../docs/dunning-cases";
 import { customerFilter } from "../identifiers";
 
 interface DunningCaseRow {
@@ -88,5 +89,11 @@ function iso(epochMs: number | null): string | null {
 }
 
 export const dunningCaseRoutes: readonly RouteDef[] = [
-  { method: "GET", path: "/v1/admin/dunning-cases", scope: "admin", handler: listDunningCases },
+  {
+    method: "GET",
+    path: "/v1/admin/dunning-cases",
+    scope: "admin",
+    handler: listDunningCases,
+    doc: dunningCasesDoc,
+  },
 ];

@@ -24,6 +24,7 @@ import { SealedEventsError, writeEvents } from "../../ingest/write-events";
 import { REQUEST_LIMITS } from "../../limits";
 import { parseInstant } from "../../timestamps";
 import type { AppEnv, RouteDef } from "../app-env";
+import { postEventsDoc } from "../docs/events";
 import { readJsonBody } from "../json-body";
 import { schemaProblems } from "../validation";
 
@@ -176,5 +177,5 @@ function byItem(a: ErrorDetail, b: ErrorDetail): number {
 }
 
 export const eventRoutes: readonly RouteDef[] = [
-  { method: "POST", path: "/v1/events", scope: "events:write", handler: postEvents },
+  { method: "POST", path: "/v1/events", scope: "events:write", handler: postEvents, doc: postEventsDoc },
 ];

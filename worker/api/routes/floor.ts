@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import { validationFailed } from "../../errors";
 import type { AppEnv, RouteDef } from "../app-env";
+import { floorDoc } from "../docs/floor";
 import { pathId } from "../identifiers";
 
 async function floor(c: Context<AppEnv>): Promise<Response> {
@@ -20,5 +21,5 @@ async function floor(c: Context<AppEnv>): Promise<Response> {
 }
 
 export const floorRoutes: readonly RouteDef[] = [
-  { method: "GET", path: "/v1/admin/floor/:id", scope: "admin", handler: floor },
+  { method: "GET", path: "/v1/admin/floor/:id", scope: "admin", handler: floor, doc: floorDoc },
 ];

@@ -9,6 +9,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv, RouteDef } from "../app-env";
+import { healthDoc } from "../docs/healthz";
 
 /**
  * The name of the newest migration wrangler recorded as applied (its `d1_migrations` table), or
@@ -36,5 +37,5 @@ async function health(c: Context<AppEnv>): Promise<Response> {
 }
 
 export const healthRoutes: readonly RouteDef[] = [
-  { method: "GET", path: "/healthz", scope: "public", handler: health },
+  { method: "GET", path: "/healthz", scope: "public", handler: health, doc: healthDoc },
 ];

@@ -36,6 +36,17 @@ import { PERIOD_PARAMETERS, periodHeader, readPeriod } from "../../metrics/perio
 import { CAMPAIGN_GROUPS, listCampaignCustomers, readCampaigns } from "../../metrics/read-campaigns";
 import { listWinbackCustomers, readWinback, WINBACK_LIST_STATUSES } from "../../metrics/read-winback";
 import type { AppEnv, RouteDef } from "../app-env";
+import {
+  campaignCustomersDoc,
+  campaignsDoc,
+  canceledCustomersDoc,
+  dunningCaseListDoc,
+  offerDecisionsDoc,
+  problemSendsDoc,
+  recentDecisionsDoc,
+  winbackCustomersDoc,
+  winbackDoc,
+} from "../docs/metrics-cohorts";
 import { idProblems } from "../identifiers";
 import { queryParameterProblems } from "../query-parameters";
 import { requestNow } from "./request-now";
@@ -327,23 +338,61 @@ async function problemSends(c: Context<AppEnv>): Promise<Response> {
 }
 
 export const metricsCohortRoutes: RouteDef[] = [
-  { method: "GET", path: "/v1/metrics/winback", scope: "metrics:read", handler: winback },
-  { method: "GET", path: "/v1/metrics/campaigns", scope: "metrics:read", handler: campaigns },
-  { method: "GET", path: "/v1/metrics/winback/customers", scope: "metrics:read", handler: winbackCustomers },
-  { method: "GET", path: "/v1/metrics/offers/decisions", scope: "metrics:read", handler: offerDecisions },
+  { method: "GET", path: "/v1/metrics/winback", scope: "metrics:read", handler: winback, doc: winbackDoc },
+  {
+    method: "GET",
+    path: "/v1/metrics/campaigns",
+    scope: "metrics:read",
+    handler: campaigns,
+    doc: campaignsDoc,
+  },
+  {
+    method: "GET",
+    path: "/v1/metrics/winback/customers",
+    scope: "metrics:read",
+    handler: winbackCustomers,
+    doc: winbackCustomersDoc,
+  },
+  {
+    method: "GET",
+    path: "/v1/metrics/offers/decisions",
+    scope: "metrics:read",
+    handler: offerDecisions,
+    doc: offerDecisionsDoc,
+  },
   {
     method: "GET",
     path: "/v1/metrics/campaigns/customers",
     scope: "metrics:read",
     handler: campaignCustomers,
+    doc: campaignCustomersDoc,
   },
   {
     method: "GET",
     path: "/v1/metrics/cancellations/customers",
     scope: "metrics:read",
     handler: canceledCustomers,
+    doc: canceledCustomersDoc,
   },
-  { method: "GET", path: "/v1/metrics/dunning/cases", scope: "metrics:read", handler: dunningCases },
-  { method: "GET", path: "/v1/metrics/decisions/recent", scope: "metrics:read", handler: recentDecisions },
-  { method: "GET", path: "/v1/metrics/sends/problems", scope: "metrics:read", handler: problemSends },
+  {
+    method: "GET",
+    path: "/v1/metrics/dunning/cases",
+    scope: "metrics:read",
+    handler: dunningCases,
+    doc: dunningCaseListDoc,
+  },
+  {
+    method: "GET",
+    path: "/v1/metrics/decisions/recent",
+    scope: "metrics:read",
+    handler: recentDecisions,
+    doc: recentDecisionsDoc,
+  },
+  {
+    method: "GET",
+    path: "/v1/metrics/sends/problems",
+    scope: "metrics:read",
+    handler: problemSends,
+    doc: problemSendsDoc,
+  },
 ];

@@ -13,6 +13,7 @@ import { type OfferResponse, respondToOffer } from "../../decisions/respond";
 import { ApiError } from "../../errors";
 import { isDecisionId } from "../../ids";
 import type { AppEnv, RouteDef } from "../app-env";
+import { acceptOfferDoc, declineOfferDoc } from "../docs/decisions";
 import { decisionView, redemptionView } from "./decision-view";
 import { requestNow } from "./request-now";
 
@@ -85,11 +86,13 @@ export const offerRoutes: readonly RouteDef[] = [
     path: "/v1/offers/:decision_id/accept",
     scope: "decisions:read",
     handler: answer("accept"),
+    doc: acceptOfferDoc,
   },
   {
     method: "POST",
     path: "/v1/offers/:decision_id/decline",
     scope: "decisions:read",
     handler: answer("decline"),
+    doc: declineOfferDoc,
   },
 ];

@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { validationFailed } from "../../errors";
 import { listOutbox, type OutboxRow } from "../../sends/list";
 import type { AppEnv, RouteDef } from "../app-env";
+import { listOutboxDoc } from "../docs/outbox";
 import { customerFilter } from "../identifiers";
 import { readPageQuery } from "./page-query";
 
@@ -38,5 +39,5 @@ function outboxView(row: OutboxRow): Record<string, unknown> {
 }
 
 export const outboxRoutes: readonly RouteDef[] = [
-  { method: "GET", path: "/v1/outbox", scope: "admin", handler: listOutboxRoute },
+  { method: "GET", path: "/v1/outbox", scope: "admin", handler: listOutboxRoute, doc: listOutboxDoc },
 ];

@@ -15,6 +15,7 @@ import { type ErrorDetail, validationFailed } from "../../errors";
 import { planPage } from "../../plan/plan-page";
 import { parseInstant } from "../../timestamps";
 import type { AppEnv, RouteDef } from "../app-env";
+import { planDoc } from "../docs/plan";
 import { readJsonBody } from "../json-body";
 
 /** Two rulesets of up to ~1 MB each as JSON: far beyond any rule set we know of. */
@@ -136,5 +137,5 @@ function integerField(
 }
 
 export const planRoutes: readonly RouteDef[] = [
-  { method: "POST", path: "/v1/admin/plan", scope: "admin", handler: postPlan },
+  { method: "POST", path: "/v1/admin/plan", scope: "admin", handler: postPlan, doc: planDoc },
 ];

@@ -11,6 +11,7 @@ import { wallClock } from "../../clock";
 import { validationFailed } from "../../errors";
 import { eraseCustomer, exportCustomer } from "../../privacy/customer-data";
 import type { AppEnv, RouteDef } from "../app-env";
+import { eraseDoc, exportDoc } from "../docs/privacy";
 import { pathId } from "../identifiers";
 
 async function getExport(c: Context<AppEnv>): Promise<Response> {
@@ -29,6 +30,18 @@ async function postErase(c: Context<AppEnv>): Promise<Response> {
 }
 
 export const privacyRoutes: readonly RouteDef[] = [
-  { method: "GET", path: "/v1/admin/customers/:id/export", scope: "admin", handler: getExport },
-  { method: "POST", path: "/v1/admin/customers/:id/erase", scope: "admin", handler: postErase },
+  {
+    method: "GET",
+    path: "/v1/admin/customers/:id/export",
+    scope: "admin",
+    handler: getExport,
+    doc: exportDoc,
+  },
+  {
+    method: "POST",
+    path: "/v1/admin/customers/:id/erase",
+    scope: "admin",
+    handler: postErase,
+    doc: eraseDoc,
+  },
 ];

@@ -11,6 +11,7 @@ import { getSend, listSends } from "../../sends/list";
 import { retryDeadSend } from "../../sends/retry-dead";
 import { SEND_STATUSES, type SendRow, type SendStatus } from "../../sends/types";
 import type { AppEnv, RouteDef } from "../app-env";
+import { getSendDoc, listSendsDoc, retrySendDoc } from "../docs/sends";
 import { customerFilter } from "../identifiers";
 import { readPageQuery } from "./page-query";
 
@@ -89,7 +90,7 @@ function iso(epochMs: number | null): string | null {
 }
 
 export const sendRoutes: readonly RouteDef[] = [
-  { method: "GET", path: "/v1/sends", scope: "admin", handler: listSendsRoute },
-  { method: "GET", path: "/v1/sends/:id", scope: "admin", handler: getSendRoute },
-  { method: "POST", path: "/v1/sends/:id/retry", scope: "admin", handler: retrySendRoute },
+  { method: "GET", path: "/v1/sends", scope: "admin", handler: listSendsRoute, doc: listSendsDoc },
+  { method: "GET", path: "/v1/sends/:id", scope: "admin", handler: getSendRoute, doc: getSendDoc },
+  { method: "POST", path: "/v1/sends/:id/retry", scope: "admin", handler: retrySendRoute, doc: retrySendDoc },
 ];

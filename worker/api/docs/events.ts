@@ -1,0 +1,121 @@
+/**
+ * OpenAPI documentation of worker/api/routes/events.ts (served at GET /openapi.json).
+ * Schemas and examples follow the handler's answer field by field: test/architecture/openapi.test.ts
+ * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
+ */
+import type { RouteDoc } from "../app-env";
+
+export const postEventsDoc: RouteDoc = {
+  summary: "Record events",
+  tag: "Events",
+  description:
+    'Ingests one event, or a batch `{"events": [...]}` of up to 500. All or nothing: any invalid item rejects the whole request with every problem listed (`validation_failed`, one detail per problem, JSON Pointers into the body). Events are idempotent by `id`: a resent event counts as a duplicate; an id already stored with other content is listed in `conflicting_ids` and the stored event wins.',
+  requestBody: {
+    schema: {
+      anyOf: [
+        {
+          $ref: "https://rebound.dev/schemas/event-batch.json",
+        },
+        {
+          $ref: "https://rebound.dev/schemas/event.json",
+        },
+      ],
+    },
+    description: 'One event, or `{"events": [...]}`.',
+    example: {
+      events: [
+        {
+          id: "evt_1001",
+          type: "subscription.started",
+          customer_id: "cus_42",
+          occurred_at: "2026-03-01T09:30:00Z",
+          properties: {
+            plan: "pro",
+            mrr: 4900,
+            currency: "USD",
+          },
+        },
+      ],
+    },
+  },
+  response: {
+    status: 200,
+    description: "The events were stored (or were duplicates).",
+    schema: {
+      type: "object",
+      required: [
+        "accepted",
+        "duplicates",
+        "duplicate_ids",
+        "conflicting_ids",
+        "erased",
+        "erased_ids",
+        "meta",
+      ],
+      properties: {
+        accepted: {
+          type: "integer",
+        },
+        duplicates: {
+          type: "integer",
+        },
+        duplicate_ids: {
+          type: "array",
+          items: {},
+        },
+        conflicting_ids: {
+          type: "array",
+          items: {},
+        },
+        erased: {
+          type: "integer",
+        },
+        erased_ids: {
+          type: "array",
+          items: {},
+        },
+        meta: {
+          type: "object",
+          required: ["rows_read", "rows_written"],
+          properties: {
+            rows_read: {
+              type: "integer",
+            },
+            rows_written: {
+              type: "integer",
+            },
+          },
+        },
+      },
+    },
+    example: {
+      accepted: 1,
+      duplicates: 0,
+      duplicate_ids: [],
+      conflicting_ids: [],
+      erased: 0,
+      erased_ids: [],
+      meta: {
+        rows_read: 19,
+        rows_written: 14,
+      },
+    },
+  },
+  errors: [
+    {
+      status: 400,
+      code: "validation_failed",
+      when: "An event breaks the schema, names an undeclared reason, plan or attribute, or is dated in a day already archived.",
+    },
+    {
+      status: 400,
+      code: "too_many_events",
+      when: "A batch carries more than 500 events.",
+    },
+    {
+      status: 503,
+      code: "ingest_busy",
+      when: "Concurrent writes for the same customers kept conflicting; send the request again.",
+    },
+  ],
+};
