@@ -34,6 +34,9 @@ function shellWords(line: string, variables: ReadonlyMap<string, string>): strin
   const expand = (text: string, at: number): [string, number] => {
     const command = /^\$\(at (-?\w+)\)/.exec(text.slice(at));
     if (command) return [TOUR_TIME, at + command[0].length];
+    // `$(ago 40)` and `$(date +%s)` in the billing providers' part: epoch seconds.
+    const seconds = /^\$\((?:ago \d+|date \+%s)\)/.exec(text.slice(at));
+    if (seconds) return [String(Date.parse(TOUR_TIME) / 1000), at + seconds[0].length];
     const name = /^\$\{?(\w+)\}?/.exec(text.slice(at));
     if (name) return [variables.get(name[1]!) ?? "", at + name[0].length];
     return ["$", at + 1];
