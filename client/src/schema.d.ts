@@ -1799,6 +1799,7 @@ export interface operations {
                             created_at: string;
                             /** Format: date-time */
                             revoked_at: string | null;
+                            /** @description The secret: shown once. */
                             key: string;
                         };
                     };
@@ -2938,8 +2939,10 @@ export interface operations {
                             text: string;
                             html: string | null;
                             programme: {
+                                /** @description campaign, dunning, card_expiry, inactivity or winback */
                                 kind: string;
                                 key: string;
+                                /** @description The programme's occurrence: a time, an invoice id, … */
                                 occurrence: string;
                                 step: string;
                             };
@@ -3201,8 +3204,39 @@ export interface operations {
                             at: string;
                             /** Format: date-time */
                             catch_up_from: string;
-                            campaigns: unknown[];
-                            catch_up: unknown[];
+                            campaigns: {
+                                campaign: string;
+                                /** Format: date-time */
+                                occurrence: string;
+                                step: string;
+                                /** Format: date-time */
+                                due_at: string;
+                                /** @enum {unknown} */
+                                status: "done" | "paused" | "lost" | "expired";
+                                resumed: boolean;
+                                /** @description D1 rows read per audience member read. */
+                                rows_read_per_selected: number | null;
+                                /** @description Audience members read (not already sent this step). */
+                                audience: number;
+                                sent: number;
+                                /** @description Of the sends, the ones deferred past quiet hours. */
+                                deferred: number;
+                                holdout: number;
+                                frequency_capped: number;
+                                /** @description Sends another holder of the run created first. */
+                                already_sent: number;
+                                no_offer: number;
+                                rows_read: number;
+                                pages: number;
+                            }[];
+                            catch_up: {
+                                campaign: string;
+                                step: string;
+                                /** @description Occurrences over the per-tick limit, recorded as skipped runs. */
+                                skipped: string[];
+                                /** @description Occurrences due before the catch-up window: stale, not run. */
+                                beyond_window: number;
+                            }[];
                             already_claimed: number;
                             dunning: {
                                 opened: number;
@@ -3742,7 +3776,8 @@ export interface operations {
                             days: number;
                             base: {
                                 version: string;
-                                source: string;
+                                /** @enum {unknown} */
+                                source: "deployed" | "request";
                             };
                             proposed: {
                                 version: string;
@@ -3755,29 +3790,31 @@ export interface operations {
                             };
                             segments: {
                                 segment: string;
-                                before: number;
-                                after: number;
+                                before: number | null;
+                                after: number | null;
                                 entering: number;
                                 leaving: number;
-                                entering_examples: unknown[];
-                                leaving_examples: unknown[];
+                                /** @description The first customer ids, as examples. */
+                                entering_examples: string[];
+                                /** @description The first customer ids, as examples. */
+                                leaving_examples: string[];
                             }[];
                             offers: {
                                 context: string;
                                 reason: string | null;
-                                moves: unknown[];
+                                moves: {
+                                    from: string | null;
+                                    to: string | null;
+                                    customers: number;
+                                    /** @description The first customer ids, as examples. */
+                                    examples: string[];
+                                }[];
                                 unchanged: number;
                                 cost_before: {
-                                    USD?: number;
-                                    AUD?: number;
-                                    GBP?: number;
-                                    EUR?: number;
+                                    [key: string]: number;
                                 };
                                 cost_after: {
-                                    USD?: number;
-                                    AUD?: number;
-                                    GBP?: number;
-                                    EUR?: number;
+                                    [key: string]: number;
                                 };
                                 unpriced_before: number;
                                 unpriced_after: number;
@@ -3797,7 +3834,7 @@ export interface operations {
                                     frequency_capped: number;
                                     deferred: number;
                                     no_offer: number;
-                                };
+                                } | null;
                                 after: {
                                     audience: number;
                                     sent: number;
@@ -3805,163 +3842,50 @@ export interface operations {
                                     frequency_capped: number;
                                     deferred: number;
                                     no_offer: number;
-                                };
+                                } | null;
                             }[];
                             programmes: {
-                                programme: string;
+                                /** @enum {unknown} */
+                                programme: "dunning" | "winback" | "inactivity" | "card_expiry";
                                 key: string;
                                 before: {
                                     sends: number;
                                     final_actions: number;
                                     cancels: number;
+                                    /** @description Per UTC day (`YYYY-MM-DD`) of the send or final action. */
                                     by_day: {
-                                        "2026-12-05"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-07"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-13"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-30"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-08"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-31"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-19"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-27"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-06"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-29"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-10"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-15"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-11"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-17"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-14"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2027-01-02"?: {
+                                        [key: string]: {
                                             sends: number;
                                             final_actions: number;
                                         };
                                     };
+                                    /** @description Customers per step. */
                                     steps: {
                                         [key: string]: number;
                                     };
                                     customers: number;
+                                    /** @description The first customer ids, as examples. */
                                     examples: string[];
-                                };
+                                } | null;
                                 after: {
                                     sends: number;
                                     final_actions: number;
                                     cancels: number;
+                                    /** @description Per UTC day (`YYYY-MM-DD`) of the send or final action. */
                                     by_day: {
-                                        "2026-12-05"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-07"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-13"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-30"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-08"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-31"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-19"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-27"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-06"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-29"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-10"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-15"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-11"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-17"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2026-12-14"?: {
-                                            sends: number;
-                                            final_actions: number;
-                                        };
-                                        "2027-01-02"?: {
+                                        [key: string]: {
                                             sends: number;
                                             final_actions: number;
                                         };
                                     };
+                                    /** @description Customers per step. */
                                     steps: {
                                         [key: string]: number;
                                     };
                                     customers: number;
+                                    /** @description The first customer ids, as examples. */
                                     examples: string[];
-                                };
+                                } | null;
                             }[];
                             cost: {
                                 rows_read: number;
@@ -4731,11 +4655,14 @@ export interface operations {
                             attempts: number;
                             cursor: string;
                             stats: {
+                                /** @description Audience members read (not already sent this step). */
                                 audience: number;
                                 sent: number;
+                                /** @description Of the sends, the ones deferred past quiet hours. */
                                 deferred: number;
                                 holdout: number;
                                 frequency_capped: number;
+                                /** @description Sends another holder of the run created first. */
                                 already_sent: number;
                                 no_offer: number;
                                 rows_read: number;
@@ -4951,13 +4878,12 @@ export interface operations {
                             status: string;
                             /** Format: date-time */
                             failed_at: string;
+                            /** @description The failed invoice's amount in minor units of `currency`. */
                             amount: number | null;
                             currency: string | null;
                             /** Format: date-time */
                             opened_at: string;
                             last_step: string | null;
-                            /** Format: date-time */
-                            last_step_at: string | null;
                             /** Format: date-time */
                             closed_at: string | null;
                             /** Format: date-time */
@@ -4965,6 +4891,8 @@ export interface operations {
                             mrr_saved: number | null;
                             recovered_after_step: string | null;
                             final_actions: string[] | null;
+                            /** Format: date-time */
+                            last_step_at: string | null;
                         }[];
                     };
                 };
@@ -6672,14 +6600,31 @@ export interface operations {
                                 lost_voluntary: number;
                                 lost_involuntary: number;
                             };
+                            /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                             customer_churn_rate: number | null;
+                            /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                             retention_rate: number | null;
+                            /** @description MRR of `currency` in minor units: at the start and end, and its movements. */
                             mrr: {
-                                [key: string]: number;
+                                start: number;
+                                end: number;
+                                new: number;
+                                expansion: number;
+                                contraction: number;
+                                churn: number;
+                                churn_from_start: number;
+                                churn_voluntary: number;
+                                churn_involuntary: number;
+                                reactivation: number;
+                                net_change: number;
                             };
+                            /** @description A ratio; null when there is nothing to divide by. */
                             gross_mrr_churn: number | null;
+                            /** @description A ratio; null when there is nothing to divide by. */
                             net_mrr_churn: number | null;
+                            /** @description A ratio; null when there is nothing to divide by. */
                             gross_revenue_retention: number | null;
+                            /** @description A ratio; null when there is nothing to divide by. */
                             net_revenue_retention: number | null;
                         }[];
                         total: {
@@ -6698,16 +6643,34 @@ export interface operations {
                                 lost_voluntary: number;
                                 lost_involuntary: number;
                             };
+                            /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                             customer_churn_rate: number | null;
+                            /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                             retention_rate: number | null;
+                            /** @description MRR of `currency` in minor units: at the start and end, and its movements. */
                             mrr: {
-                                [key: string]: number;
+                                start: number;
+                                end: number;
+                                new: number;
+                                expansion: number;
+                                contraction: number;
+                                churn: number;
+                                churn_from_start: number;
+                                churn_voluntary: number;
+                                churn_involuntary: number;
+                                reactivation: number;
+                                net_change: number;
                             };
+                            /** @description A ratio; null when there is nothing to divide by. */
                             gross_mrr_churn: number | null;
+                            /** @description A ratio; null when there is nothing to divide by. */
                             net_mrr_churn: number | null;
+                            /** @description A ratio; null when there is nothing to divide by. */
                             gross_revenue_retention: number | null;
+                            /** @description A ratio; null when there is nothing to divide by. */
                             net_revenue_retention: number | null;
                         };
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
@@ -6976,6 +6939,7 @@ export interface operations {
                             count: number;
                             mrr_lost: number;
                         }[];
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
@@ -7153,7 +7117,12 @@ export interface operations {
                      *           "withdrawn": 0,
                      *           "superseded": 0,
                      *           "acceptance_rate": 0.14285714285714285,
-                     *           "cost_granted": []
+                     *           "cost_granted": [],
+                     *           "cost_granted_reporting": {
+                     *             "currency": "USD",
+                     *             "amount": 0,
+                     *             "unconverted_currencies": []
+                     *           }
                      *         },
                      *         {
                      *           "key": "missing_features_unlock",
@@ -7164,7 +7133,12 @@ export interface operations {
                      *           "withdrawn": 0,
                      *           "superseded": 0,
                      *           "acceptance_rate": 0.25,
-                     *           "cost_granted": []
+                     *           "cost_granted": [],
+                     *           "cost_granted_reporting": {
+                     *             "currency": "USD",
+                     *             "amount": 0,
+                     *             "unconverted_currencies": []
+                     *           }
                      *         }
                      *       ],
                      *       "total": {
@@ -7184,7 +7158,12 @@ export interface operations {
                      *             "currency": "USD",
                      *             "amount": 9500
                      *           }
-                     *         ]
+                     *         ],
+                     *         "cost_granted_reporting": {
+                     *           "currency": "USD",
+                     *           "amount": 24787,
+                     *           "unconverted_currencies": []
+                     *         }
                      *       },
                      *       "holdouts": [],
                      *       "periods": [
@@ -7233,11 +7212,18 @@ export interface operations {
                             expired: number;
                             withdrawn: number;
                             superseded: number;
+                            /** @description accepted / (accepted + declined + expired); null when none was answered or lapsed. */
                             acceptance_rate: number | null;
                             cost_granted: {
                                 currency: string;
                                 amount: number;
                             }[];
+                            /** @description `cost_granted` added up in the rules' currency with `settings.exchange_rates`, in whole minor units; currencies without a rate are left out and named. */
+                            cost_granted_reporting: {
+                                currency: string;
+                                amount: number;
+                                unconverted_currencies: string[];
+                            };
                         }[];
                         total: {
                             shown: number;
@@ -7246,13 +7232,24 @@ export interface operations {
                             expired: number;
                             withdrawn: number;
                             superseded: number;
+                            /** @description accepted / (accepted + declined + expired); null when none was answered or lapsed. */
                             acceptance_rate: number | null;
                             cost_granted: {
                                 currency: string;
                                 amount: number;
                             }[];
+                            /** @description `cost_granted` added up in the rules' currency with `settings.exchange_rates`, in whole minor units; currencies without a rate are left out and named. */
+                            cost_granted_reporting: {
+                                currency: string;
+                                amount: number;
+                                unconverted_currencies: string[];
+                            };
                         };
-                        holdouts: unknown[];
+                        /** @description Per experiment, the customers held out of its offers. */
+                        holdouts: {
+                            experiment: string;
+                            count: number;
+                        }[];
                         periods: {
                             /** Format: date */
                             start: string;
@@ -7264,8 +7261,10 @@ export interface operations {
                             expired: number;
                             withdrawn: number;
                             superseded: number;
+                            /** @description accepted / (accepted + declined + expired); null when none was answered or lapsed. */
                             acceptance_rate: number | null;
                         }[];
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
@@ -7517,6 +7516,7 @@ export interface operations {
                         opened: number;
                         opened_mrr: number;
                         recovered: number;
+                        /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                         recovery_rate: number | null;
                         recovered_mrr: number;
                         final: number;
@@ -7531,6 +7531,7 @@ export interface operations {
                             at_risk: number;
                             opened: number;
                             recovered: number;
+                            /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                             recovery_rate: number | null;
                         }[];
                         periods: {
@@ -7543,11 +7544,13 @@ export interface operations {
                             opened: number;
                             opened_mrr: number;
                             recovered: number;
+                            /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                             recovery_rate: number | null;
                             recovered_mrr: number;
                             final: number;
                             canceled: number;
                         }[];
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
@@ -7782,6 +7785,7 @@ export interface operations {
                         window: string;
                         targeted: number;
                         reactivated: number;
+                        /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                         reactivation_rate: number | null;
                         revenue_since_reactivation: {
                             currency: string;
@@ -7789,14 +7793,17 @@ export interface operations {
                         }[];
                         reactivated_30d_ago: number;
                         rechurned_30d: number;
+                        /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                         rechurn_rate_30d: number | null;
                         reactivated_90d_ago: number;
                         rechurned_90d: number;
+                        /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                         rechurn_rate_90d: number | null;
                         by_sequence: {
                             sequence: string;
                             targeted: number;
                             reactivated: number;
+                            /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                             reactivation_rate: number | null;
                         }[];
                         periods: {
@@ -7806,8 +7813,10 @@ export interface operations {
                             end: string;
                             targeted: number;
                             reactivated: number;
+                            /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                             reactivation_rate: number | null;
                         }[];
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
@@ -8183,11 +8192,13 @@ export interface operations {
                                     frequency_capped: number;
                                     no_offer: number;
                                     conversions: number | null;
+                                    /** @description A ratio; null when there is nothing to divide by. */
                                     conversion_rate: number | null;
                                 }[];
                                 holdout: {
                                     n: number;
                                     conversions: number | null;
+                                    /** @description A ratio; null when there is nothing to divide by. */
                                     conversion_rate: number | null;
                                 };
                                 lift: {
@@ -8200,7 +8211,9 @@ export interface operations {
                                         conversions: number;
                                         n: number;
                                     };
+                                    /** @description A ratio; null when there is nothing to divide by. */
                                     treated_rate: number | null;
+                                    /** @description A ratio; null when there is nothing to divide by. */
                                     holdout_rate: number | null;
                                     confidence: number;
                                     absolute: {
@@ -8220,6 +8233,7 @@ export interface operations {
                                 }[];
                             }[];
                         }[];
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
@@ -8448,6 +8462,7 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
@@ -8689,10 +8704,11 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
-                        } | null;
+                        };
                     };
                     "text/csv": string;
                 };
@@ -8917,6 +8933,7 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
@@ -9138,6 +9155,7 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
@@ -9370,6 +9388,7 @@ export interface operations {
                             status: string;
                             /** Format: date-time */
                             failed_at: string;
+                            /** @description The failed invoice's amount in minor units of `currency`. */
                             amount: number | null;
                             currency: string | null;
                             /** Format: date-time */
@@ -9387,6 +9406,7 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
@@ -9597,6 +9617,7 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;
@@ -9788,7 +9809,9 @@ export interface operations {
                             /** Format: date-time */
                             updated_at: string;
                         }[];
+                        /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
+                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
                         cost: {
                             queries: number;
                             rows_read: number;

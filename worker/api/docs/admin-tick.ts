@@ -3,7 +3,42 @@
  * Schemas and examples follow the handler's answer field by field: test/architecture/openapi.test.ts
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
-import type { RouteDoc } from "../app-env";
+import type { JsonSchema, RouteDoc } from "../app-env";
+import {
+  BOOLEAN,
+  DATE,
+  INTEGER,
+  objectOf,
+  RUN_STATS,
+  STRING,
+  STRING_OR_NULL,
+  TIME,
+  TIME_OR_NULL,
+} from "./shared";
+
+/** One campaign stage run of the tick (`CampaignRunReport`, worker/tick/report.ts). */
+const CAMPAIGN_RUN_REPORT: JsonSchema = objectOf({
+  campaign: STRING,
+  occurrence: TIME,
+  step: STRING,
+  due_at: TIME,
+  status: { enum: ["done", "paused", "lost", "expired"] },
+  resumed: BOOLEAN,
+  rows_read_per_selected: { type: ["number", "null"], description: "D1 rows read per audience member read." },
+  ...RUN_STATS,
+});
+
+/** Stages due that the tick did not run (`CatchUpReport`, worker/tick/report.ts). */
+const CATCH_UP_REPORT: JsonSchema = objectOf({
+  campaign: STRING,
+  step: STRING,
+  skipped: {
+    type: "array",
+    items: TIME,
+    description: "Occurrences over the per-tick limit, recorded as skipped runs.",
+  },
+  beyond_window: { ...INTEGER, description: "Occurrences due before the catch-up window: stale, not run." },
+});
 
 export const tickDoc: RouteDoc = {
   summary: "Run the scheduled tick",
@@ -15,19 +50,11 @@ export const tickDoc: RouteDoc = {
       type: "object",
       additionalProperties: false,
       properties: {
-        at: {
-          type: "string",
-          description: "ISO 8601 time with a zone.",
-        },
-        dry_run: {
-          type: "boolean",
-        },
+        at: { type: "string", description: "ISO 8601 time with a zone." },
+        dry_run: BOOLEAN,
       },
     },
-    example: {
-      at: "2026-03-03T15:00:00Z",
-      dry_run: true,
-    },
+    example: { at: "2026-03-03T15:00:00Z", dry_run: true },
   },
   response: {
     status: 200,
@@ -36,319 +63,99 @@ export const tickDoc: RouteDoc = {
       type: "object",
       required: ["tick"],
       properties: {
-        tick: {
-          type: "object",
-          required: [
-            "at",
-            "catch_up_from",
-            "campaigns",
-            "catch_up",
-            "already_claimed",
-            "dunning",
-            "lifecycle",
-            "republished",
-            "archive",
-            "legacy_profiles_upgraded",
-            "queries",
-            "rows_read",
-            "errors",
-            "clean",
-          ],
-          properties: {
-            at: {
-              type: "string",
-              format: "date-time",
-            },
-            catch_up_from: {
-              type: "string",
-              format: "date-time",
-            },
-            campaigns: {
-              type: "array",
-              items: {},
-            },
-            catch_up: {
-              type: "array",
-              items: {},
-            },
-            already_claimed: {
-              type: "integer",
-            },
-            dunning: {
-              type: "object",
-              required: ["opened", "recovered", "canceled", "final_actions", "sent", "steps", "rows_read"],
-              properties: {
-                opened: {
-                  type: "integer",
-                },
-                recovered: {
-                  type: "integer",
-                },
-                canceled: {
-                  type: "integer",
-                },
-                final_actions: {
-                  type: "integer",
-                },
-                sent: {
-                  type: "integer",
-                },
-                steps: {
-                  type: "object",
-                  additionalProperties: {
-                    type: "integer",
-                  },
-                },
-                rows_read: {
-                  type: "integer",
-                },
-              },
-            },
-            lifecycle: {
-              type: "object",
-              required: ["sent", "steps", "deferred", "no_offer", "rows_read", "window", "truncated"],
-              properties: {
-                sent: {
-                  type: "integer",
-                },
-                steps: {
-                  type: "object",
-                  additionalProperties: {
-                    type: "integer",
-                  },
-                },
-                deferred: {
-                  type: "integer",
-                },
-                no_offer: {
-                  type: "integer",
-                },
-                rows_read: {
-                  type: "integer",
-                },
-                window: {
-                  type: "object",
-                  required: ["from", "to"],
-                  properties: {
-                    from: {
-                      type: "string",
-                      format: "date-time",
-                    },
-                    to: {
-                      type: "string",
-                      format: "date-time",
-                    },
-                  },
-                },
-                truncated: {
-                  type: "boolean",
-                },
-              },
-            },
-            republished: {
-              type: "integer",
-            },
-            archive: {
-              type: ["object", "null"],
-              required: [
-                "skipped",
-                "sealed_before",
-                "days_finished",
-                "day_in_progress",
-                "events",
-                "objects",
-                "erasure_objects_rewritten",
-              ],
-              properties: {
-                skipped: {
-                  type: ["string", "null"],
-                },
-                sealed_before: {
-                  type: ["string", "null"],
-                  format: "date-time",
-                },
-                days_finished: {
-                  type: "array",
-                  items: {
-                    type: "string",
-                    format: "date",
-                  },
-                },
-                day_in_progress: {
-                  type: ["string", "null"],
-                },
-                events: {
-                  type: "integer",
-                },
-                objects: {
-                  type: "integer",
-                },
-                erasure_objects_rewritten: {
-                  type: "integer",
-                },
-              },
-            },
-            legacy_profiles_upgraded: {
-              type: "integer",
-            },
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-            errors: {
-              type: "array",
-              items: {},
-            },
-            clean: {
-              type: "boolean",
+        tick: objectOf({
+          at: TIME,
+          catch_up_from: TIME,
+          campaigns: { type: "array", items: CAMPAIGN_RUN_REPORT },
+          catch_up: { type: "array", items: CATCH_UP_REPORT },
+          already_claimed: INTEGER,
+          dunning: objectOf({
+            opened: INTEGER,
+            recovered: INTEGER,
+            canceled: INTEGER,
+            final_actions: INTEGER,
+            sent: INTEGER,
+            steps: { type: "object", additionalProperties: INTEGER },
+            rows_read: INTEGER,
+          }),
+          lifecycle: objectOf({
+            sent: INTEGER,
+            steps: { type: "object", additionalProperties: INTEGER },
+            deferred: INTEGER,
+            no_offer: INTEGER,
+            rows_read: INTEGER,
+            window: objectOf({ from: TIME, to: TIME }),
+            truncated: BOOLEAN,
+          }),
+          republished: INTEGER,
+          archive: {
+            type: ["object", "null"],
+            required: [
+              "skipped",
+              "sealed_before",
+              "days_finished",
+              "day_in_progress",
+              "events",
+              "objects",
+              "erasure_objects_rewritten",
+            ],
+            properties: {
+              skipped: STRING_OR_NULL,
+              sealed_before: TIME_OR_NULL,
+              days_finished: { type: "array", items: DATE },
+              day_in_progress: STRING_OR_NULL,
+              events: INTEGER,
+              objects: INTEGER,
+              erasure_objects_rewritten: INTEGER,
             },
           },
-        },
-        dry_run: {
-          const: true,
-        },
-        effects: {
-          type: "object",
-          required: ["sends", "decisions", "dunning", "exclusions", "republish", "archive"],
-          properties: {
-            sends: {
-              type: "array",
-              items: {
-                type: "object",
-                required: [
-                  "programme_kind",
-                  "programme_key",
-                  "occurrence",
-                  "step",
-                  "customer_id",
-                  "channel",
-                  "message_key",
-                  "send_at",
-                  "offer_key",
-                  "subject",
-                  "body",
-                ],
-                properties: {
-                  programme_kind: {
-                    type: "string",
-                  },
-                  programme_key: {
-                    type: "string",
-                  },
-                  occurrence: {
-                    type: "string",
-                  },
-                  step: {
-                    type: "string",
-                  },
-                  customer_id: {
-                    type: "string",
-                  },
-                  channel: {
-                    type: "string",
-                  },
-                  message_key: {
-                    type: "string",
-                  },
-                  send_at: {
-                    type: "string",
-                    format: "date-time",
-                  },
-                  offer_key: {
-                    type: ["string", "null"],
-                  },
-                  subject: {
-                    type: "string",
-                  },
-                  body: {
-                    type: "string",
-                  },
-                },
-              },
-            },
-            decisions: {
-              type: "array",
-              items: {},
-            },
-            dunning: {
-              type: "object",
-              required: ["opened", "closed", "cancellations"],
-              properties: {
-                opened: {
-                  type: "array",
-                  items: {},
-                },
-                closed: {
-                  type: "array",
-                  items: {},
-                },
-                cancellations: {
-                  type: "array",
-                  items: {},
-                },
-              },
-            },
-            exclusions: {
-              type: "array",
-              items: {},
-            },
-            republish: {
-              type: "integer",
-            },
-            archive: {
-              type: "object",
-              required: ["skipped", "day", "erasures_to_continue", "note"],
-              properties: {
-                skipped: {
-                  type: ["string", "null"],
-                },
-                day: {
-                  type: ["string", "null"],
-                  format: "date",
-                },
-                erasures_to_continue: {
-                  type: "integer",
-                },
-                note: {
-                  type: "string",
-                },
-              },
-            },
+          legacy_profiles_upgraded: INTEGER,
+          queries: INTEGER,
+          rows_read: INTEGER,
+          errors: { type: "array", items: {} },
+          clean: BOOLEAN,
+        }),
+        dry_run: { const: true },
+        effects: objectOf({
+          sends: {
+            type: "array",
+            items: objectOf({
+              programme_kind: STRING,
+              programme_key: STRING,
+              occurrence: STRING,
+              step: STRING,
+              customer_id: STRING,
+              channel: STRING,
+              message_key: STRING,
+              send_at: TIME,
+              offer_key: STRING_OR_NULL,
+              subject: STRING,
+              body: STRING,
+            }),
           },
-        },
-        truncated: {
-          type: "object",
-          required: [
-            "sends",
-            "decisions",
-            "exclusions",
-            "dunning_opened",
-            "dunning_closed",
-            "dunning_cancellations",
-          ],
-          properties: {
-            sends: {
-              type: "integer",
-            },
-            decisions: {
-              type: "integer",
-            },
-            exclusions: {
-              type: "integer",
-            },
-            dunning_opened: {
-              type: "integer",
-            },
-            dunning_closed: {
-              type: "integer",
-            },
-            dunning_cancellations: {
-              type: "integer",
-            },
-          },
-        },
+          decisions: { type: "array", items: {} },
+          dunning: objectOf({
+            opened: { type: "array", items: {} },
+            closed: { type: "array", items: {} },
+            cancellations: { type: "array", items: {} },
+          }),
+          exclusions: { type: "array", items: {} },
+          republish: INTEGER,
+          archive: objectOf({
+            skipped: STRING_OR_NULL,
+            day: { type: ["string", "null"], format: "date" },
+            erasures_to_continue: INTEGER,
+            note: STRING,
+          }),
+        }),
+        truncated: objectOf({
+          sends: INTEGER,
+          decisions: INTEGER,
+          exclusions: INTEGER,
+          dunning_opened: INTEGER,
+          dunning_closed: INTEGER,
+          dunning_cancellations: INTEGER,
+        }),
       },
     },
     example: {
@@ -364,25 +171,16 @@ export const tickDoc: RouteDoc = {
           canceled: 0,
           final_actions: 0,
           sent: 2,
-          steps: {
-            "standard/day-21": 1,
-            "standard/day-7": 1,
-          },
+          steps: { "standard/day-21": 1, "standard/day-7": 1 },
           rows_read: 59,
         },
         lifecycle: {
           sent: 2,
-          steps: {
-            "winback/price/day-7": 1,
-            "winback/product/day-7": 1,
-          },
+          steps: { "winback/price/day-7": 1, "winback/product/day-7": 1 },
           deferred: 0,
           no_offer: 0,
           rows_read: 250,
-          window: {
-            from: "2026-12-02T15:00:00.000Z",
-            to: "2026-12-04T17:47:51.007Z",
-          },
+          window: { from: "2026-12-02T15:00:00.000Z", to: "2026-12-04T17:47:51.007Z" },
           truncated: false,
         },
         republished: 0,
@@ -424,11 +222,7 @@ export const tickDoc: RouteDoc = {
           },
         ],
         decisions: [],
-        dunning: {
-          opened: [],
-          closed: [],
-          cancellations: [],
-        },
+        dunning: { opened: [], closed: [], cancellations: [] },
         exclusions: [],
         republish: 0,
         archive: {

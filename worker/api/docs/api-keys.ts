@@ -4,6 +4,27 @@
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
 import type { RouteDoc } from "../app-env";
+import { objectOf, STRING, TIME, TIME_OR_NULL } from "./shared";
+
+/** A key as `keyView` answers it: never the secret, only its visible prefix. */
+const API_KEY_FIELDS = {
+  id: STRING,
+  name: STRING,
+  prefix: STRING,
+  scopes: { type: "array", items: STRING },
+  created_at: TIME,
+  revoked_at: TIME_OR_NULL,
+} as const;
+
+/** The key the examples follow, as listed. */
+const API_KEY_EXAMPLE = {
+  id: "key_a39221bd38e24c42",
+  name: "app",
+  prefix: "rbk_E7tiLk",
+  scopes: ["decisions:read"],
+  created_at: "2026-12-04T17:47:50.854Z",
+  revoked_at: null,
+};
 
 export const createKeyDoc: RouteDoc = {
   summary: "Create an API key",
@@ -11,63 +32,18 @@ export const createKeyDoc: RouteDoc = {
   description:
     "Creates a key with the given scopes. The secret (`key`) is in this answer only: it is stored as a SHA-256 hash and cannot be shown again.",
   requestBody: {
-    schema: {
-      $ref: "https://rebound.dev/schemas/api-key-create.json",
-    },
-    example: {
-      name: "web app",
-      scopes: ["decisions:read"],
-    },
+    schema: { $ref: "https://rebound.dev/schemas/api-key-create.json" },
+    example: { name: "web app", scopes: ["decisions:read"] },
   },
   response: {
     status: 201,
     description: "The new key, with its secret.",
-    schema: {
-      type: "object",
-      required: ["api_key"],
-      properties: {
-        api_key: {
-          type: "object",
-          required: ["id", "name", "prefix", "scopes", "created_at", "revoked_at", "key"],
-          properties: {
-            id: {
-              type: "string",
-            },
-            name: {
-              type: "string",
-            },
-            prefix: {
-              type: "string",
-            },
-            scopes: {
-              type: "array",
-              items: {
-                type: "string",
-              },
-            },
-            created_at: {
-              type: "string",
-              format: "date-time",
-            },
-            revoked_at: {
-              type: ["string", "null"],
-              format: "date-time",
-            },
-            key: {
-              type: "string",
-            },
-          },
-        },
-      },
-    },
+    schema: objectOf({
+      api_key: objectOf({ ...API_KEY_FIELDS, key: { ...STRING, description: "The secret: shown once." } }),
+    }),
     example: {
       api_key: {
-        id: "key_a39221bd38e24c42",
-        name: "app",
-        prefix: "rbk_E7tiLk",
-        scopes: ["decisions:read"],
-        created_at: "2026-12-04T17:47:50.854Z",
-        revoked_at: null,
+        ...API_KEY_EXAMPLE,
         key: "rbk_E7tiLk0ERojTMs24gJ4lx6G4clupx6aTx4ipCwr3Mos",
       },
     },
@@ -89,55 +65,14 @@ export const listKeysDoc: RouteDoc = {
   response: {
     status: 200,
     description: "The keys.",
-    schema: {
-      type: "object",
-      required: ["api_keys"],
-      properties: {
-        api_keys: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["id", "name", "prefix", "scopes", "created_at", "revoked_at"],
-            properties: {
-              id: {
-                type: "string",
-              },
-              name: {
-                type: "string",
-              },
-              prefix: {
-                type: "string",
-              },
-              scopes: {
-                type: "array",
-                items: {
-                  type: "string",
-                },
-              },
-              created_at: {
-                type: "string",
-                format: "date-time",
-              },
-              revoked_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-            },
-          },
-        },
+    schema: objectOf({
+      api_keys: {
+        type: "array",
+        items: objectOf(API_KEY_FIELDS),
       },
-    },
+    }),
     example: {
-      api_keys: [
-        {
-          id: "key_a39221bd38e24c42",
-          name: "app",
-          prefix: "rbk_E7tiLk",
-          scopes: ["decisions:read"],
-          created_at: "2026-12-04T17:47:50.854Z",
-          revoked_at: null,
-        },
-      ],
+      api_keys: [API_KEY_EXAMPLE],
     },
   },
   errors: [],
@@ -150,66 +85,19 @@ export const revokeKeyDoc: RouteDoc = {
   pathParams: {
     id: {
       description: "The key's id (`key_…`).",
-      schema: {
-        type: "string",
-      },
+      schema: STRING,
       example: "key_4f2a9c1d7e3b8a60",
     },
   },
   response: {
     status: 200,
     description: "The revoked key.",
-    schema: {
-      type: "object",
-      required: ["api_key"],
-      properties: {
-        api_key: {
-          type: "object",
-          required: ["id", "name", "prefix", "scopes", "created_at", "revoked_at"],
-          properties: {
-            id: {
-              type: "string",
-            },
-            name: {
-              type: "string",
-            },
-            prefix: {
-              type: "string",
-            },
-            scopes: {
-              type: "array",
-              items: {
-                type: "string",
-              },
-            },
-            created_at: {
-              type: "string",
-              format: "date-time",
-            },
-            revoked_at: {
-              type: "string",
-              format: "date-time",
-            },
-          },
-        },
-      },
-    },
+    schema: objectOf({
+      api_key: objectOf({ ...API_KEY_FIELDS, revoked_at: TIME }),
+    }),
     example: {
-      api_key: {
-        id: "key_a39221bd38e24c42",
-        name: "app",
-        prefix: "rbk_E7tiLk",
-        scopes: ["decisions:read"],
-        created_at: "2026-12-04T17:47:50.854Z",
-        revoked_at: "2026-12-04T17:47:50.923Z",
-      },
+      api_key: { ...API_KEY_EXAMPLE, revoked_at: "2026-12-04T17:47:50.923Z" },
     },
   },
-  errors: [
-    {
-      status: 404,
-      code: "api_key_not_found",
-      when: "No key has this id.",
-    },
-  ],
+  errors: [{ status: 404, code: "api_key_not_found", when: "No key has this id." }],
 };

@@ -4,6 +4,18 @@
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
 import type { RouteDoc } from "../app-env";
+import {
+  CURSOR_PARAM,
+  INTEGER,
+  LIMIT_200_PARAM,
+  NEXT_CURSOR,
+  objectOf,
+  RUN_STATS,
+  STRING,
+  STRING_OR_NULL,
+  TIME,
+  TIME_OR_NULL,
+} from "./shared";
 
 export const campaignRunsDoc: RouteDoc = {
   summary: "List campaign runs",
@@ -13,153 +25,42 @@ export const campaignRunsDoc: RouteDoc = {
   query: {
     status: {
       description: "Only runs with this status.",
-      schema: {
-        enum: ["running", "done", "skipped", "expired"],
-      },
+      schema: { enum: ["running", "done", "skipped", "expired"] },
     },
     campaign: {
       description: "Only this campaign's runs.",
-      schema: {
-        type: "string",
-      },
+      schema: STRING,
       example: "spring_sale",
     },
-    limit: {
-      description: "Items per page, 1 to 200 (default 50).",
-      schema: {
-        type: "integer",
-        minimum: 1,
-        maximum: 200,
-      },
-      example: 50,
-    },
-    cursor: {
-      description: "The `next_cursor` of the previous page.",
-      schema: {
-        type: "string",
-      },
-    },
+    limit: LIMIT_200_PARAM,
+    cursor: CURSOR_PARAM,
   },
   response: {
     status: 200,
     description: "A page of runs.",
-    schema: {
-      type: "object",
-      required: ["runs", "next_cursor"],
-      properties: {
-        runs: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "id",
-              "campaign",
-              "occurrence",
-              "step",
-              "due_at",
-              "status",
-              "attempts",
-              "cursor",
-              "stats",
-              "note",
-              "lease_expires_at",
-              "claimed_at",
-              "finished_at",
-            ],
-            properties: {
-              id: {
-                type: "string",
-              },
-              campaign: {
-                type: "string",
-              },
-              occurrence: {
-                type: "string",
-                format: "date-time",
-              },
-              step: {
-                type: "string",
-              },
-              due_at: {
-                type: "string",
-                format: "date-time",
-              },
-              status: {
-                type: "string",
-              },
-              attempts: {
-                type: "integer",
-              },
-              cursor: {
-                type: "string",
-              },
-              stats: {
-                type: "object",
-                required: [
-                  "audience",
-                  "sent",
-                  "deferred",
-                  "holdout",
-                  "frequency_capped",
-                  "already_sent",
-                  "no_offer",
-                  "rows_read",
-                  "pages",
-                ],
-                properties: {
-                  audience: {
-                    type: "integer",
-                  },
-                  sent: {
-                    type: "integer",
-                  },
-                  deferred: {
-                    type: "integer",
-                  },
-                  holdout: {
-                    type: "integer",
-                  },
-                  frequency_capped: {
-                    type: "integer",
-                  },
-                  already_sent: {
-                    type: "integer",
-                  },
-                  no_offer: {
-                    type: "integer",
-                  },
-                  rows_read: {
-                    type: "integer",
-                  },
-                  pages: {
-                    type: "integer",
-                  },
-                },
-              },
-              note: {
-                type: ["string", "null"],
-              },
-              lease_expires_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              claimed_at: {
-                type: "string",
-                format: "date-time",
-              },
-              finished_at: {
-                type: "string",
-                format: "date-time",
-              },
-            },
-          },
-        },
-        next_cursor: {
-          type: ["string", "null"],
-          description: "The cursor of the next page, or null on the last page.",
-        },
+    schema: objectOf({
+      runs: {
+        type: "array",
+        items: objectOf({
+          id: STRING,
+          campaign: STRING,
+          occurrence: TIME,
+          step: STRING,
+          due_at: TIME,
+          status: STRING,
+          attempts: INTEGER,
+          cursor: STRING,
+          stats: objectOf({
+            ...RUN_STATS,
+          }),
+          note: STRING_OR_NULL,
+          lease_expires_at: TIME_OR_NULL,
+          claimed_at: TIME,
+          finished_at: TIME,
+        }),
       },
-    },
+      next_cursor: NEXT_CURSOR,
+    }),
     example: {
       runs: [
         {

@@ -4,6 +4,7 @@
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
 import type { JsonSchema, RouteDoc } from "../app-env";
+import { CUSTOMER_PATH } from "./shared";
 
 /** The profile's timestamp columns (epoch ms in D1, ISO 8601 in GET /v1/customers/:id). */
 const PROFILE_TIMES = [
@@ -72,15 +73,7 @@ export const getCustomerDoc: RouteDoc = {
   tag: "Customers",
   description:
     "The profile ingest keeps for a customer: its fields, aggregates and custom attributes, timestamps as ISO 8601.",
-  pathParams: {
-    id: {
-      description: "The customer's id, as your events name it.",
-      schema: {
-        $ref: "https://rebound.dev/schemas/id.json",
-      },
-      example: "cus_42",
-    },
-  },
+  pathParams: CUSTOMER_PATH,
   response: {
     status: 200,
     description: "The profile.",

@@ -4,6 +4,7 @@
  */
 import type { JsonSchema, RouteDoc, RouteDocParameter } from "../app-env";
 import { DECISION_META, DECISION_PROPERTIES, DECISION_REQUIRED } from "../openapi/components";
+import { BOOLEAN, INTEGER, objectOf, STRING } from "./shared";
 
 const NOW_HEADER: Readonly<Record<string, RouteDocParameter>> = {
   "X-Rebound-Now": {
@@ -28,6 +29,27 @@ const ROWS_READ_HEADER = {
   },
 };
 
+/** Why a condition failed: the failing part's text and position, and the values it read. */
+const CONDITION_FAILURE: JsonSchema = objectOf({
+  text: STRING,
+  span: objectOf({ start: INTEGER, end: INTEGER }),
+  result: STRING,
+  values: { type: "array", items: objectOf({ expression: STRING, value: STRING }) },
+});
+
+/** One offer of the rule trace (`?explain=1`): what the rules made of it. */
+const TRACE_ENTRY: JsonSchema = {
+  type: "object",
+  required: ["offer", "outcome", "detail", "at"],
+  properties: {
+    offer: STRING,
+    outcome: STRING,
+    detail: STRING,
+    condition: objectOf({ expression: STRING, at: STRING, result: STRING, failure: CONDITION_FAILURE }),
+    at: STRING,
+  },
+};
+
 const DECISION_ANSWER: JsonSchema = {
   type: "object",
   required: [...DECISION_REQUIRED, "reused", "meta"],
@@ -38,64 +60,14 @@ const DECISION_ANSWER: JsonSchema = {
       description: "True when an outstanding decision was answered again instead of a new one.",
     },
     trace: {
-      ...{
-        type: "array",
-        items: {
-          type: "object",
-          required: ["offer", "outcome", "detail", "at"],
-          properties: {
-            offer: { type: "string" },
-            outcome: { type: "string" },
-            detail: { type: "string" },
-            condition: {
-              type: "object",
-              required: ["expression", "at", "result", "failure"],
-              properties: {
-                expression: { type: "string" },
-                at: { type: "string" },
-                result: { type: "string" },
-                failure: {
-                  type: "object",
-                  required: ["text", "span", "result", "values"],
-                  properties: {
-                    text: { type: "string" },
-                    span: {
-                      type: "object",
-                      required: ["start", "end"],
-                      properties: { start: { type: "integer" }, end: { type: "integer" } },
-                    },
-                    result: { type: "string" },
-                    values: {
-                      type: "array",
-                      items: {
-                        type: "object",
-                        required: ["expression", "value"],
-                        properties: { expression: { type: "string" }, value: { type: "string" } },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-            at: { type: "string" },
-          },
-        },
-      },
+      type: "array",
+      items: TRACE_ENTRY,
       description: "With `?explain=1`: one entry per offer, in priority order.",
     },
     outstanding: {
       description: "With `?explain=1`: the offer the customer held when asked, and whether this ask kept it.",
       anyOf: [
-        {
-          type: "object",
-          required: ["decision_id", "offer_key", "kept", "why"],
-          properties: {
-            decision_id: { type: "string" },
-            offer_key: { type: "string" },
-            kept: { type: "boolean" },
-            why: { type: "string" },
-          },
-        },
+        objectOf({ decision_id: STRING, offer_key: STRING, kept: BOOLEAN, why: STRING }),
         { type: "null" },
       ],
     },
@@ -120,6 +92,38 @@ const DECISION_ID: Readonly<Record<string, RouteDocParameter>> = {
   },
 };
 
+/** The decision the examples follow: a $10-off offer to a customer leaving over price. */
+const PRICE_OFFER_DECISION = {
+  decision_id: "dec_01a2422b6d023eaa1631078f1838",
+  customer_id: "demo-0006",
+  context: "cancel_flow",
+  reason: "too_expensive",
+  offer: {
+    key: "price_everyone_else",
+    reward: {
+      type: "amount_off",
+      key: "ten_off",
+      amount: 1000,
+      currency: "USD",
+      expires_after_ms: 1209600000,
+      description: "$10 off",
+    },
+    message: {
+      key: "offer_price",
+      channel: null,
+      subject: "Uma, here is $10 off to stay",
+      body: "We hear you: price matters. Take $10 off on us if you stay with\nAcme Analytics. The offer is yours until December 18, 2026.\n",
+    },
+    expires_at: "2026-12-18T17:47:51.938Z",
+  },
+  reason_code: "offered",
+  why: "price_everyone_else: matched: reason is too_expensive; `not low_value` holds",
+  variant: null,
+  experiment: null,
+  holdout: false,
+  ruleset: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
+};
+
 export const postDecisionDoc: RouteDoc = {
   summary: "Ask for a customer's next offer",
   tag: "Decisions",
@@ -136,34 +140,7 @@ export const postDecisionDoc: RouteDoc = {
     description: "The decision, with an offer or with the reason there is none.",
     schema: DECISION_ANSWER,
     example: {
-      decision_id: "dec_01a2422b6d023eaa1631078f1838",
-      customer_id: "demo-0006",
-      context: "cancel_flow",
-      reason: "too_expensive",
-      offer: {
-        key: "price_everyone_else",
-        reward: {
-          type: "amount_off",
-          key: "ten_off",
-          amount: 1000,
-          currency: "USD",
-          expires_after_ms: 1209600000,
-          description: "$10 off",
-        },
-        message: {
-          key: "offer_price",
-          channel: null,
-          subject: "Uma, here is $10 off to stay",
-          body: "We hear you: price matters. Take $10 off on us if you stay with\nAcme Analytics. The offer is yours until December 18, 2026.\n",
-        },
-        expires_at: "2026-12-18T17:47:51.938Z",
-      },
-      reason_code: "offered",
-      why: "price_everyone_else: matched: reason is too_expensive; `not low_value` holds",
-      variant: null,
-      experiment: null,
-      holdout: false,
-      ruleset: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
+      ...PRICE_OFFER_DECISION,
       status: "outstanding",
       source: "api",
       created_at: "2026-12-04T17:47:51.938Z",
@@ -406,34 +383,7 @@ export const acceptOfferDoc: RouteDoc = {
       },
     },
     example: {
-      decision_id: "dec_01a2422b6d023eaa1631078f1838",
-      customer_id: "demo-0006",
-      context: "cancel_flow",
-      reason: "too_expensive",
-      offer: {
-        key: "price_everyone_else",
-        reward: {
-          type: "amount_off",
-          key: "ten_off",
-          amount: 1000,
-          currency: "USD",
-          expires_after_ms: 1209600000,
-          description: "$10 off",
-        },
-        message: {
-          key: "offer_price",
-          channel: null,
-          subject: "Uma, here is $10 off to stay",
-          body: "We hear you: price matters. Take $10 off on us if you stay with\nAcme Analytics. The offer is yours until December 18, 2026.\n",
-        },
-        expires_at: "2026-12-18T17:47:51.938Z",
-      },
-      reason_code: "offered",
-      why: "price_everyone_else: matched: reason is too_expensive; `not low_value` holds",
-      variant: null,
-      experiment: null,
-      holdout: false,
-      ruleset: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
+      ...PRICE_OFFER_DECISION,
       status: "accepted",
       source: "api",
       created_at: "2026-12-04T17:47:51.938Z",
@@ -465,34 +415,7 @@ export const declineOfferDoc: RouteDoc = {
       properties: { ...DECISION_PROPERTIES, meta: DECISION_META },
     },
     example: {
-      decision_id: "dec_01a2422b6d023eaa1631078f1838",
-      customer_id: "demo-0006",
-      context: "cancel_flow",
-      reason: "too_expensive",
-      offer: {
-        key: "price_everyone_else",
-        reward: {
-          type: "amount_off",
-          key: "ten_off",
-          amount: 1000,
-          currency: "USD",
-          expires_after_ms: 1209600000,
-          description: "$10 off",
-        },
-        message: {
-          key: "offer_price",
-          channel: null,
-          subject: "Uma, here is $10 off to stay",
-          body: "We hear you: price matters. Take $10 off on us if you stay with\nAcme Analytics. The offer is yours until December 18, 2026.\n",
-        },
-        expires_at: "2026-12-18T17:47:51.938Z",
-      },
-      reason_code: "offered",
-      why: "price_everyone_else: matched: reason is too_expensive; `not low_value` holds",
-      variant: null,
-      experiment: null,
-      holdout: false,
-      ruleset: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
+      ...PRICE_OFFER_DECISION,
       status: "declined",
       source: "api",
       created_at: "2026-12-04T17:47:51.938Z",

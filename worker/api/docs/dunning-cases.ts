@@ -4,6 +4,13 @@
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
 import type { RouteDoc } from "../app-env";
+import {
+  CUSTOMER_FILTER_PARAM,
+  DUNNING_CASE_FIELDS,
+  LIMIT_200_PARAM,
+  objectOf,
+  TIME_OR_NULL,
+} from "./shared";
 
 export const dunningCasesDoc: RouteDoc = {
   summary: "List dunning cases",
@@ -13,114 +20,20 @@ export const dunningCasesDoc: RouteDoc = {
   query: {
     status: {
       description: "Only cases with this status.",
-      schema: {
-        enum: ["open", "recovered", "canceled", "final"],
-      },
+      schema: { enum: ["open", "recovered", "canceled", "final"] },
     },
-    customer_id: {
-      description: "Only this customer's.",
-      schema: {
-        $ref: "https://rebound.dev/schemas/id.json",
-      },
-      example: "cus_42",
-    },
-    limit: {
-      description: "Items per page, 1 to 200 (default 50).",
-      schema: {
-        type: "integer",
-        minimum: 1,
-        maximum: 200,
-      },
-      example: 50,
-    },
+    customer_id: CUSTOMER_FILTER_PARAM,
+    limit: LIMIT_200_PARAM,
   },
   response: {
     status: 200,
     description: "The cases.",
-    schema: {
-      type: "object",
-      required: ["cases"],
-      properties: {
-        cases: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "customer_id",
-              "invoice_id",
-              "cadence",
-              "status",
-              "failed_at",
-              "amount",
-              "currency",
-              "opened_at",
-              "last_step",
-              "last_step_at",
-              "closed_at",
-              "recovered_at",
-              "mrr_saved",
-              "recovered_after_step",
-              "final_actions",
-            ],
-            properties: {
-              customer_id: {
-                type: "string",
-              },
-              invoice_id: {
-                type: "string",
-              },
-              cadence: {
-                type: "string",
-              },
-              status: {
-                type: "string",
-              },
-              failed_at: {
-                type: "string",
-                format: "date-time",
-              },
-              amount: {
-                type: ["integer", "null"],
-              },
-              currency: {
-                type: ["string", "null"],
-              },
-              opened_at: {
-                type: "string",
-                format: "date-time",
-              },
-              last_step: {
-                type: ["string", "null"],
-              },
-              last_step_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              closed_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              recovered_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              mrr_saved: {
-                type: ["integer", "null"],
-              },
-              recovered_after_step: {
-                type: ["string", "null"],
-              },
-              final_actions: {
-                type: ["array", "null"],
-                items: {
-                  type: "string",
-                },
-              },
-            },
-          },
-        },
+    schema: objectOf({
+      cases: {
+        type: "array",
+        items: objectOf({ ...DUNNING_CASE_FIELDS, last_step_at: TIME_OR_NULL }),
       },
-    },
+    }),
     example: {
       cases: [
         {

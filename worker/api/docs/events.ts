@@ -4,6 +4,7 @@
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
 import type { RouteDoc } from "../app-env";
+import { INTEGER, objectOf } from "./shared";
 
 export const postEventsDoc: RouteDoc = {
   summary: "Record events",
@@ -13,12 +14,8 @@ export const postEventsDoc: RouteDoc = {
   requestBody: {
     schema: {
       anyOf: [
-        {
-          $ref: "https://rebound.dev/schemas/event-batch.json",
-        },
-        {
-          $ref: "https://rebound.dev/schemas/event.json",
-        },
+        { $ref: "https://rebound.dev/schemas/event-batch.json" },
+        { $ref: "https://rebound.dev/schemas/event.json" },
       ],
     },
     description: 'One event, or `{"events": [...]}`.',
@@ -29,11 +26,7 @@ export const postEventsDoc: RouteDoc = {
           type: "subscription.started",
           customer_id: "cus_42",
           occurred_at: "2026-03-01T09:30:00Z",
-          properties: {
-            plan: "pro",
-            mrr: 4900,
-            currency: "USD",
-          },
+          properties: { plan: "pro", mrr: 4900, currency: "USD" },
         },
       ],
     },
@@ -41,53 +34,15 @@ export const postEventsDoc: RouteDoc = {
   response: {
     status: 200,
     description: "The events were stored (or were duplicates).",
-    schema: {
-      type: "object",
-      required: [
-        "accepted",
-        "duplicates",
-        "duplicate_ids",
-        "conflicting_ids",
-        "erased",
-        "erased_ids",
-        "meta",
-      ],
-      properties: {
-        accepted: {
-          type: "integer",
-        },
-        duplicates: {
-          type: "integer",
-        },
-        duplicate_ids: {
-          type: "array",
-          items: {},
-        },
-        conflicting_ids: {
-          type: "array",
-          items: {},
-        },
-        erased: {
-          type: "integer",
-        },
-        erased_ids: {
-          type: "array",
-          items: {},
-        },
-        meta: {
-          type: "object",
-          required: ["rows_read", "rows_written"],
-          properties: {
-            rows_read: {
-              type: "integer",
-            },
-            rows_written: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
+    schema: objectOf({
+      accepted: INTEGER,
+      duplicates: INTEGER,
+      duplicate_ids: { type: "array", items: {} },
+      conflicting_ids: { type: "array", items: {} },
+      erased: INTEGER,
+      erased_ids: { type: "array", items: {} },
+      meta: objectOf({ rows_read: INTEGER, rows_written: INTEGER }),
+    }),
     example: {
       accepted: 1,
       duplicates: 0,
@@ -95,10 +50,7 @@ export const postEventsDoc: RouteDoc = {
       conflicting_ids: [],
       erased: 0,
       erased_ids: [],
-      meta: {
-        rows_read: 19,
-        rows_written: 14,
-      },
+      meta: { rows_read: 19, rows_written: 14 },
     },
   },
   errors: [

@@ -3,558 +3,193 @@
  * Schemas and examples follow the handler's answer field by field: test/architecture/openapi.test.ts
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
-import type { RouteDoc } from "../app-env";
+import type { JsonSchema, RouteDoc } from "../app-env";
+import {
+  BOOLEAN,
+  COST,
+  CURRENCY_PARAM,
+  DUNNING_CASE_FIELDS,
+  FRACTION,
+  ID,
+  INTEGER,
+  INTEGER_OR_NULL,
+  INTERVAL_PARAM,
+  MONEY_LIST,
+  metricsListDoc,
+  NUMBER,
+  objectOf,
+  PAGE_QUERY,
+  PARAMETER_ERRORS,
+  PERIOD_BOUNDS,
+  PERIOD_EXAMPLE,
+  PERIOD_FIELDS,
+  PERIOD_QUERY,
+  RANGE_QUERY,
+  RATE,
+  REPORT_EXAMPLE,
+  REPORT_FIELDS,
+  STRING,
+  STRING_OR_NULL,
+  TIME,
+  TIME_OR_NULL,
+} from "./shared";
 
-export const winbackDoc: RouteDoc = {
-  summary: "Win-back",
-  tag: "Metrics",
-  description: "Customers targeted, reactivated, revenue since, re-churn within 30 and 90 days.",
-  query: {
-    from: {
-      description:
-        "First day (inclusive), `YYYY-MM-DD` in the reporting zone. Default: 180 days before `to`.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-06-01",
-    },
-    to: {
-      description: "Last day (inclusive). Default: today in the reporting zone.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-11-30",
-    },
-    interval: {
-      description: "How the period is split.",
-      schema: {
-        enum: ["day", "week", "month"],
-        default: "month",
-      },
-      example: "month",
-    },
-    currency: {
-      description: "The currency of money figures (ISO 4217). Default: the rules' `settings.currency`.",
-      schema: {
-        type: "string",
-        pattern: "^[A-Z]{3}$",
-      },
-      example: "USD",
-    },
-  },
-  response: {
-    status: 200,
-    description: "The report.",
-    schema: {
-      type: "object",
-      required: [
-        "timezone",
-        "from",
-        "to",
-        "interval",
-        "currency",
-        "window",
-        "targeted",
-        "reactivated",
-        "reactivation_rate",
-        "revenue_since_reactivation",
-        "reactivated_30d_ago",
-        "rechurned_30d",
-        "rechurn_rate_30d",
-        "reactivated_90d_ago",
-        "rechurned_90d",
-        "rechurn_rate_90d",
-        "by_sequence",
-        "periods",
-        "cost",
-      ],
-      properties: {
-        timezone: {
-          type: "string",
-        },
-        from: {
-          type: "string",
-          format: "date",
-        },
-        to: {
-          type: "string",
-          format: "date",
-        },
-        interval: {
-          type: "string",
-        },
-        currency: {
-          type: "string",
-        },
-        window: {
-          type: "string",
-        },
-        targeted: {
-          type: "integer",
-        },
-        reactivated: {
-          type: "integer",
-        },
-        reactivation_rate: {
-          type: ["number", "null"],
-        },
-        revenue_since_reactivation: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["currency", "amount"],
-            properties: {
-              currency: {
-                type: "string",
-              },
-              amount: {
-                type: "integer",
-              },
-            },
-          },
-        },
-        reactivated_30d_ago: {
-          type: "integer",
-        },
-        rechurned_30d: {
-          type: "integer",
-        },
-        rechurn_rate_30d: {
-          type: ["number", "null"],
-        },
-        reactivated_90d_ago: {
-          type: "integer",
-        },
-        rechurned_90d: {
-          type: "integer",
-        },
-        rechurn_rate_90d: {
-          type: ["number", "null"],
-        },
-        by_sequence: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["sequence", "targeted", "reactivated", "reactivation_rate"],
-            properties: {
-              sequence: {
-                type: "string",
-              },
-              targeted: {
-                type: "integer",
-              },
-              reactivated: {
-                type: "integer",
-              },
-              reactivation_rate: {
-                type: ["number", "null"],
-              },
-            },
-          },
-        },
-        periods: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["start", "end", "targeted", "reactivated", "reactivation_rate"],
-            properties: {
-              start: {
-                type: "string",
-                format: "date",
-              },
-              end: {
-                type: "string",
-                format: "date",
-              },
-              targeted: {
-                type: "integer",
-              },
-              reactivated: {
-                type: "integer",
-              },
-              reactivation_rate: {
-                type: ["number", "null"],
-              },
-            },
-          },
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
-    example: {
-      timezone: "America/New_York",
-      from: "2026-06-08",
-      to: "2026-12-04",
-      interval: "month",
-      currency: "USD",
-      window: "90d",
-      targeted: 37,
-      reactivated: 3,
-      reactivation_rate: 0.08108108108108109,
-      revenue_since_reactivation: [
-        {
-          currency: "EUR",
-          amount: 3610,
-        },
-        {
-          currency: "USD",
-          amount: 4900,
-        },
-      ],
-      reactivated_30d_ago: 1,
-      rechurned_30d: 1,
-      rechurn_rate_30d: 1,
-      reactivated_90d_ago: 0,
-      rechurned_90d: 0,
-      rechurn_rate_90d: null,
-      by_sequence: [
-        {
-          sequence: "price",
-          targeted: 18,
-          reactivated: 0,
-          reactivation_rate: 0,
-        },
-        {
-          sequence: "product",
-          targeted: 19,
-          reactivated: 3,
-          reactivation_rate: 0.15789473684210525,
-        },
-      ],
-      periods: [
-        {
-          start: "2026-06-08",
-          end: "2026-06-30",
-          targeted: 0,
-          reactivated: 0,
-          reactivation_rate: null,
-        },
-        {
-          start: "2026-07-01",
-          end: "2026-07-31",
-          targeted: 0,
-          reactivated: 0,
-          reactivation_rate: null,
-        },
-      ],
-      cost: {
-        queries: 1,
-        rows_read: 633,
-      },
-    },
-  },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
+/** A lift of the treated over the holdout with its confidence interval; null while not measurable. */
+const LIFT: JsonSchema = {
+  type: ["object", "null"],
+  required: ["lift", "low", "high", "method"],
+  properties: { lift: NUMBER, low: NUMBER, high: NUMBER, method: STRING },
 };
+
+export const campaignCustomersDoc: RouteDoc = metricsListDoc({
+  summary: "Campaign customers",
+  description:
+    "The customers behind the campaign figures. JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
+  query: {
+    ...RANGE_QUERY,
+    campaign: { description: "Only this campaign.", schema: ID },
+    step: {
+      description: "Only this step (0 for the first).",
+      schema: { type: "string", pattern: "^\\d{1,4}$" },
+    },
+    group: {
+      description: "Only this group.",
+      schema: { enum: ["treated", "holdout", "frequency_capped", "no_offer"] },
+    },
+    converted: {
+      description: "Only converted (true) or not (false).",
+      schema: { enum: ["true", "false"] },
+    },
+    ...PAGE_QUERY,
+  },
+  item: objectOf({
+    campaign: STRING,
+    occurrence: TIME,
+    step: STRING,
+    customer_id: STRING,
+    group: STRING,
+    variant: STRING_OR_NULL,
+    send_status: STRING_OR_NULL,
+    at: TIME,
+    converted: { type: ["boolean", "null"] },
+  }),
+  example: {
+    ...PERIOD_EXAMPLE,
+    items: [
+      {
+        campaign: "spring_winback",
+        occurrence: "2026-10-27T14:00:00.000Z",
+        step: "0",
+        customer_id: "demo-0004",
+        group: "treated",
+        variant: "short_copy",
+        send_status: "sent",
+        at: "2026-10-27T15:00:00.000Z",
+        converted: false,
+      },
+      {
+        campaign: "spring_winback",
+        occurrence: "2026-10-27T14:00:00.000Z",
+        step: "0",
+        customer_id: "demo-0006",
+        group: "treated",
+        variant: "long_copy",
+        send_status: "sent",
+        at: "2026-10-27T15:00:00.000Z",
+        converted: false,
+      },
+    ],
+    next_cursor: "WyJzcHJpbmdfd2luYmFjayIsIjIwMjYtMTAtMjdUMTQ6MDA6MDAuMDAwWiIsIjAiLCJkZW1vLTAwMDYiXQ",
+    cost: { queries: 2, rows_read: 30 },
+  },
+});
 
 export const campaignsDoc: RouteDoc = {
   summary: "Campaigns",
   tag: "Metrics",
   description: "Per campaign, step and variant, with lift against the holdout.",
   query: {
-    from: {
-      description:
-        "First day (inclusive), `YYYY-MM-DD` in the reporting zone. Default: 180 days before `to`.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-06-01",
-    },
-    to: {
-      description: "Last day (inclusive). Default: today in the reporting zone.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-11-30",
-    },
-    interval: {
-      description: "How the period is split.",
-      schema: {
-        enum: ["day", "week", "month"],
-        default: "month",
-      },
-      example: "month",
-    },
-    currency: {
-      description: "The currency of money figures (ISO 4217). Default: the rules' `settings.currency`.",
-      schema: {
-        type: "string",
-        pattern: "^[A-Z]{3}$",
-      },
-      example: "USD",
-    },
-    campaign: {
-      description: "Only this campaign.",
-      schema: {
-        $ref: "https://rebound.dev/schemas/id.json",
-      },
-      example: "spring_sale",
-    },
+    ...RANGE_QUERY,
+    interval: INTERVAL_PARAM,
+    currency: CURRENCY_PARAM,
+    campaign: { description: "Only this campaign.", schema: ID, example: "spring_sale" },
   },
   response: {
     status: 200,
     description: "The report.",
-    schema: {
-      type: "object",
-      required: ["timezone", "from", "to", "campaigns", "cost"],
-      properties: {
-        timezone: {
-          type: "string",
-        },
-        from: {
-          type: "string",
-          format: "date",
-        },
-        to: {
-          type: "string",
-          format: "date",
-        },
-        campaigns: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["campaign", "conversion", "occurrences", "steps"],
-            properties: {
-              campaign: {
-                type: "string",
+    schema: objectOf({
+      ...PERIOD_FIELDS,
+      campaigns: {
+        type: "array",
+        items: objectOf({
+          campaign: STRING,
+          conversion: {
+            type: ["object", "null"],
+            required: ["event", "within"],
+            properties: { event: STRING, within: STRING },
+          },
+          occurrences: INTEGER,
+          steps: {
+            type: "array",
+            items: objectOf({
+              step: STRING,
+              variants: {
+                type: "array",
+                items: objectOf({
+                  variant: STRING_OR_NULL,
+                  audience: INTEGER,
+                  assigned: INTEGER,
+                  sent: INTEGER,
+                  failed: INTEGER,
+                  held_out: INTEGER,
+                  frequency_capped: INTEGER,
+                  no_offer: INTEGER,
+                  conversions: INTEGER_OR_NULL,
+                  conversion_rate: RATE,
+                }),
               },
-              conversion: {
-                type: ["object", "null"],
-                required: ["event", "within"],
-                properties: {
-                  event: {
-                    type: "string",
-                  },
-                  within: {
-                    type: "string",
-                  },
-                },
-              },
-              occurrences: {
-                type: "integer",
-              },
-              steps: {
+              holdout: objectOf({ n: INTEGER, conversions: INTEGER_OR_NULL, conversion_rate: RATE }),
+              lift: {
                 type: "array",
                 items: {
                   type: "object",
-                  required: ["step", "variants", "holdout", "lift"],
+                  required: [
+                    "variant",
+                    "treated",
+                    "holdout",
+                    "treated_rate",
+                    "holdout_rate",
+                    "confidence",
+                    "absolute",
+                    "relative",
+                    "enough",
+                  ],
                   properties: {
-                    step: {
-                      type: "string",
-                    },
-                    variants: {
-                      type: "array",
-                      items: {
-                        type: "object",
-                        required: [
-                          "variant",
-                          "audience",
-                          "assigned",
-                          "sent",
-                          "failed",
-                          "held_out",
-                          "frequency_capped",
-                          "no_offer",
-                          "conversions",
-                          "conversion_rate",
-                        ],
-                        properties: {
-                          variant: {
-                            type: ["string", "null"],
-                          },
-                          audience: {
-                            type: "integer",
-                          },
-                          assigned: {
-                            type: "integer",
-                          },
-                          sent: {
-                            type: "integer",
-                          },
-                          failed: {
-                            type: "integer",
-                          },
-                          held_out: {
-                            type: "integer",
-                          },
-                          frequency_capped: {
-                            type: "integer",
-                          },
-                          no_offer: {
-                            type: "integer",
-                          },
-                          conversions: {
-                            type: ["integer", "null"],
-                          },
-                          conversion_rate: {
-                            type: ["number", "null"],
-                          },
-                        },
-                      },
-                    },
-                    holdout: {
-                      type: "object",
-                      required: ["n", "conversions", "conversion_rate"],
-                      properties: {
-                        n: {
-                          type: "integer",
-                        },
-                        conversions: {
-                          type: ["integer", "null"],
-                        },
-                        conversion_rate: {
-                          type: ["number", "null"],
-                        },
-                      },
-                    },
-                    lift: {
-                      type: "array",
-                      items: {
-                        type: "object",
-                        required: [
-                          "variant",
-                          "treated",
-                          "holdout",
-                          "treated_rate",
-                          "holdout_rate",
-                          "confidence",
-                          "absolute",
-                          "relative",
-                          "enough",
-                        ],
-                        properties: {
-                          variant: {
-                            type: ["string", "null"],
-                          },
-                          treated: {
-                            type: "object",
-                            required: ["conversions", "n"],
-                            properties: {
-                              conversions: {
-                                type: "integer",
-                              },
-                              n: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          holdout: {
-                            type: "object",
-                            required: ["conversions", "n"],
-                            properties: {
-                              conversions: {
-                                type: "integer",
-                              },
-                              n: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          treated_rate: {
-                            type: ["number", "null"],
-                          },
-                          holdout_rate: {
-                            type: ["number", "null"],
-                          },
-                          confidence: {
-                            type: "number",
-                          },
-                          absolute: {
-                            type: ["object", "null"],
-                            required: ["lift", "low", "high", "method"],
-                            properties: {
-                              lift: {
-                                type: "number",
-                              },
-                              low: {
-                                type: "number",
-                              },
-                              high: {
-                                type: "number",
-                              },
-                              method: {
-                                type: "string",
-                              },
-                            },
-                          },
-                          relative: {
-                            type: ["object", "null"],
-                            required: ["lift", "low", "high", "method"],
-                            properties: {
-                              lift: {
-                                type: "number",
-                              },
-                              low: {
-                                type: "number",
-                              },
-                              high: {
-                                type: "number",
-                              },
-                              method: {
-                                type: "string",
-                              },
-                            },
-                          },
-                          enough: {
-                            type: "boolean",
-                          },
-                          why: {
-                            type: "string",
-                          },
-                        },
-                      },
-                    },
+                    variant: STRING_OR_NULL,
+                    treated: objectOf({ conversions: INTEGER, n: INTEGER }),
+                    holdout: objectOf({ conversions: INTEGER, n: INTEGER }),
+                    treated_rate: RATE,
+                    holdout_rate: RATE,
+                    confidence: NUMBER,
+                    absolute: LIFT,
+                    relative: LIFT,
+                    enough: BOOLEAN,
+                    why: STRING,
                   },
                 },
               },
-            },
+            }),
           },
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
+        }),
       },
-    },
+      cost: COST,
+    }),
     example: {
-      timezone: "America/New_York",
-      from: "2026-06-08",
-      to: "2026-12-04",
+      ...PERIOD_EXAMPLE,
       campaigns: [
         {
           campaign: "spring_winback",
-          conversion: {
-            event: "subscription.reactivated",
-            within: "14d",
-          },
+          conversion: { event: "subscription.reactivated", within: "14d" },
           occurrences: 6,
           steps: [
             {
@@ -585,22 +220,12 @@ export const campaignsDoc: RouteDoc = {
                   conversion_rate: 0.05263157894736842,
                 },
               ],
-              holdout: {
-                n: 31,
-                conversions: 2,
-                conversion_rate: 0.06451612903225806,
-              },
+              holdout: { n: 31, conversions: 2, conversion_rate: 0.06451612903225806 },
               lift: [
                 {
                   variant: "long_copy",
-                  treated: {
-                    conversions: 6,
-                    n: 88,
-                  },
-                  holdout: {
-                    conversions: 2,
-                    n: 31,
-                  },
+                  treated: { conversions: 6, n: 88 },
+                  holdout: { conversions: 2, n: 31 },
                   treated_rate: 0.06818181818181818,
                   holdout_rate: 0.06451612903225806,
                   confidence: 0.95,
@@ -620,14 +245,8 @@ export const campaignsDoc: RouteDoc = {
                 },
                 {
                   variant: "short_copy",
-                  treated: {
-                    conversions: 4,
-                    n: 76,
-                  },
-                  holdout: {
-                    conversions: 2,
-                    n: 31,
-                  },
+                  treated: { conversions: 4, n: 76 },
+                  holdout: { conversions: 2, n: 31 },
                   treated_rate: 0.05263157894736842,
                   holdout_rate: 0.06451612903225806,
                   confidence: 0.95,
@@ -675,22 +294,12 @@ export const campaignsDoc: RouteDoc = {
                   conversion_rate: 0.05555555555555555,
                 },
               ],
-              holdout: {
-                n: 0,
-                conversions: 0,
-                conversion_rate: null,
-              },
+              holdout: { n: 0, conversions: 0, conversion_rate: null },
               lift: [
                 {
                   variant: "long_copy",
-                  treated: {
-                    conversions: 3,
-                    n: 40,
-                  },
-                  holdout: {
-                    conversions: 0,
-                    n: 0,
-                  },
+                  treated: { conversions: 3, n: 40 },
+                  holdout: { conversions: 0, n: 0 },
                   treated_rate: 0.075,
                   holdout_rate: null,
                   confidence: 0.95,
@@ -701,14 +310,8 @@ export const campaignsDoc: RouteDoc = {
                 },
                 {
                   variant: "short_copy",
-                  treated: {
-                    conversions: 2,
-                    n: 36,
-                  },
-                  holdout: {
-                    conversions: 0,
-                    n: 0,
-                  },
+                  treated: { conversions: 2, n: 36 },
+                  holdout: { conversions: 0, n: 0 },
                   treated_rate: 0.05555555555555555,
                   holdout_rate: null,
                   confidence: 0.95,
@@ -722,245 +325,127 @@ export const campaignsDoc: RouteDoc = {
           ],
         },
       ],
-      cost: {
-        queries: 3,
-        rows_read: 1169,
-      },
+      cost: { queries: 3, rows_read: 1169 },
     },
   },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
+  errors: PARAMETER_ERRORS,
 };
 
-export const winbackCustomersDoc: RouteDoc = {
-  summary: "Win-back customers",
-  tag: "Metrics",
+export const canceledCustomersDoc: RouteDoc = metricsListDoc({
+  summary: "Canceled customers",
   description:
-    "The customers behind the win-back figures. JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
+    "The customers behind the cancellation figures. JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
   query: {
-    from: {
-      description:
-        "First day (inclusive), `YYYY-MM-DD` in the reporting zone. Default: 180 days before `to`.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-06-01",
-    },
-    to: {
-      description: "Last day (inclusive). Default: today in the reporting zone.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-11-30",
-    },
-    status: {
-      description: "Which customers.",
-      schema: {
-        enum: ["targeted", "reactivated", "rechurned"],
-        default: "targeted",
-      },
-    },
-    limit: {
-      description: "Items per page, 1 to 500 (default 100).",
-      schema: {
-        type: "integer",
-        minimum: 1,
-        maximum: 500,
-      },
-      example: 100,
-    },
-    cursor: {
-      description: "The `next_cursor` of the previous page.",
-      schema: {
-        type: "string",
-      },
-    },
-    format: {
-      description:
-        '`json` (default) or `csv` (an attachment; a `Link: <…>; rel="next"` header while there is more).',
-      schema: {
-        enum: ["json", "csv"],
-      },
-      example: "json",
-    },
+    ...RANGE_QUERY,
+    reason: { description: "Only this reason.", schema: ID },
+    plan: { description: "Only this plan.", schema: ID },
+    ...PAGE_QUERY,
   },
-  response: {
-    status: 200,
-    description: "A page of the list (or CSV with `?format=csv`).",
-    schema: {
-      type: "object",
-      required: ["timezone", "from", "to", "status", "items", "next_cursor", "cost"],
-      properties: {
-        timezone: {
-          type: "string",
-        },
-        from: {
-          type: "string",
-          format: "date",
-        },
-        to: {
-          type: "string",
-          format: "date",
-        },
-        status: {
-          type: "string",
-        },
-        items: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "customer_id",
-              "sequence",
-              "canceled_at",
-              "targeted_at",
-              "first_send_id",
-              "reactivated_at",
-              "rechurned_at",
-              "rechurned_within_30d",
-              "rechurned_within_90d",
-              "revenue_since_reactivation",
-            ],
-            properties: {
-              customer_id: {
-                type: "string",
-              },
-              sequence: {
-                type: "string",
-              },
-              canceled_at: {
-                type: "string",
-                format: "date-time",
-              },
-              targeted_at: {
-                type: "string",
-                format: "date-time",
-              },
-              first_send_id: {
-                type: "string",
-              },
-              reactivated_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              rechurned_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              rechurned_within_30d: {
-                type: "boolean",
-              },
-              rechurned_within_90d: {
-                type: "boolean",
-              },
-              revenue_since_reactivation: {
-                type: "array",
-                items: {},
-              },
-            },
-          },
-        },
-        next_cursor: {
-          type: ["string", "null"],
-          description: "The cursor of the next page, or null on the last page.",
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
-    example: {
-      timezone: "America/New_York",
-      from: "2026-06-08",
-      to: "2026-12-04",
-      status: "targeted",
-      items: [
-        {
-          customer_id: "demo-0038",
-          sequence: "product",
-          canceled_at: "2026-10-17T18:00:57.145Z",
-          targeted_at: "2026-10-25T15:00:00.000Z",
-          first_send_id: "snd_01a173935d8000004bb655299fb4",
-          reactivated_at: null,
-          rechurned_at: null,
-          rechurned_within_30d: false,
-          rechurned_within_90d: false,
-          revenue_since_reactivation: [],
-        },
-        {
-          customer_id: "demo-0100",
-          sequence: "price",
-          canceled_at: "2026-10-19T01:57:35.017Z",
-          targeted_at: "2026-10-26T15:00:00.000Z",
-          first_send_id: "snd_01a178b9b980000061ce5ffc5995",
-          reactivated_at: null,
-          rechurned_at: null,
-          rechurned_within_30d: false,
-          rechurned_within_90d: false,
-          revenue_since_reactivation: [],
-        },
-      ],
-      next_cursor: "WzE3OTMwMjY4MDAwMDAsInNuZF8wMWExNzhiOWI5ODAwMDAwNjFjZTVmZmM1OTk1Il0",
-      cost: {
-        queries: 1,
-        rows_read: 108,
-      },
-    },
-    alternatives: [
+  item: objectOf({
+    customer_id: STRING,
+    canceled_at: TIME,
+    reason: STRING_OR_NULL,
+    involuntary: BOOLEAN,
+    plan: STRING_OR_NULL,
+    mrr_lost: INTEGER_OR_NULL,
+    currency: STRING_OR_NULL,
+    signed_up_at: TIME_OR_NULL,
+  }),
+  example: {
+    ...PERIOD_EXAMPLE,
+    items: [
       {
-        contentType: "text/csv",
-        description: "With `?format=csv`: the page as CSV, a `Link` header to the next.",
+        customer_id: "demo-0019",
+        canceled_at: "2026-07-25T14:52:03.491Z",
+        reason: "switched_to_competitor",
+        involuntary: false,
+        plan: "starter",
+        mrr_lost: 1900,
+        currency: "USD",
+        signed_up_at: "2026-07-17T12:22:54.750Z",
+      },
+      {
+        customer_id: "demo-0004",
+        canceled_at: "2026-08-08T15:50:27.593Z",
+        reason: "too_expensive",
+        involuntary: false,
+        plan: "starter",
+        mrr_lost: 1805,
+        currency: "GBP",
+        signed_up_at: "2026-07-05T17:49:35.075Z",
       },
     ],
+    next_cursor: "WzE3ODYyMDQyMjc1OTMsImRlbW8tMDAwNCJd",
+    cost: { queries: 1, rows_read: 3 },
   },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
-};
+});
 
-export const offerDecisionsDoc: RouteDoc = {
+export const dunningCaseListDoc: RouteDoc = metricsListDoc({
+  summary: "Dunning cases (metrics)",
+  description:
+    "The cases behind the dunning figures. JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
+  query: {
+    ...RANGE_QUERY,
+    status: {
+      description: "Only cases with this status.",
+      schema: { enum: ["open", "recovered", "final", "canceled"] },
+    },
+    ...PAGE_QUERY,
+  },
+  header: { ...PERIOD_FIELDS, status: STRING_OR_NULL },
+  item: objectOf({ ...DUNNING_CASE_FIELDS, decline_code: STRING_OR_NULL, mrr_at_risk: INTEGER_OR_NULL }),
+  example: {
+    ...PERIOD_EXAMPLE,
+    status: null,
+    items: [
+      {
+        customer_id: "demo-0005",
+        invoice_id: "in_demo-0005_4",
+        cadence: "standard",
+        status: "final",
+        failed_at: "2026-10-02T13:19:31.674Z",
+        amount: 1805,
+        currency: "AUD",
+        opened_at: "2026-10-25T15:00:00.000Z",
+        last_step: "day-28",
+        closed_at: "2026-11-01T15:00:00.000Z",
+        recovered_at: null,
+        mrr_saved: null,
+        recovered_after_step: null,
+        final_actions: ["cancel"],
+        decline_code: "expired_card",
+        mrr_at_risk: 1805,
+      },
+      {
+        customer_id: "demo-0014",
+        invoice_id: "in_demo-0014_4",
+        cadence: "standard",
+        status: "recovered",
+        failed_at: "2026-10-18T09:39:31.839Z",
+        amount: 14155,
+        currency: "AUD",
+        opened_at: "2026-10-25T15:00:00.000Z",
+        last_step: "day-21",
+        closed_at: "2026-11-09T15:00:00.000Z",
+        recovered_at: "2026-11-09T00:24:14.535Z",
+        mrr_saved: 14155,
+        recovered_after_step: "day-21",
+        final_actions: null,
+        decline_code: "do_not_honor",
+        mrr_at_risk: 14155,
+      },
+    ],
+    next_cursor: "WzE3OTI5NDA0MDAwMDAsImRlbW8tMDAxNCIsImluX2RlbW8tMDAxNF80Il0",
+    cost: { queries: 1, rows_read: 3 },
+  },
+});
+
+export const offerDecisionsDoc: RouteDoc = metricsListDoc({
   summary: "Offer decisions",
-  tag: "Metrics",
   description:
     "The decisions behind the offer figures. JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
   query: {
-    from: {
-      description:
-        "First day (inclusive), `YYYY-MM-DD` in the reporting zone. Default: 180 days before `to`.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-06-01",
-    },
-    to: {
-      description: "Last day (inclusive). Default: today in the reporting zone.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-11-30",
-    },
+    ...RANGE_QUERY,
     status: {
       description: "Which decisions.",
       schema: {
@@ -968,1120 +453,303 @@ export const offerDecisionsDoc: RouteDoc = {
         default: "shown",
       },
     },
-    offer: {
-      description: "Only this offer.",
-      schema: {
-        $ref: "https://rebound.dev/schemas/id.json",
-      },
-    },
-    reason: {
-      description: "Only this reason.",
-      schema: {
-        $ref: "https://rebound.dev/schemas/id.json",
-      },
-    },
-    limit: {
-      description: "Items per page, 1 to 500 (default 100).",
-      schema: {
-        type: "integer",
-        minimum: 1,
-        maximum: 500,
-      },
-      example: 100,
-    },
-    cursor: {
-      description: "The `next_cursor` of the previous page.",
-      schema: {
-        type: "string",
-      },
-    },
-    format: {
-      description:
-        '`json` (default) or `csv` (an attachment; a `Link: <…>; rel="next"` header while there is more).',
-      schema: {
-        enum: ["json", "csv"],
-      },
-      example: "json",
-    },
+    offer: { description: "Only this offer.", schema: ID },
+    reason: { description: "Only this reason.", schema: ID },
+    ...PAGE_QUERY,
   },
-  response: {
-    status: 200,
-    description: "A page of the list (or CSV with `?format=csv`).",
-    schema: {
-      type: "object",
-      required: ["timezone", "from", "to", "status", "items", "next_cursor", "cost"],
-      properties: {
-        timezone: {
-          type: "string",
-        },
-        from: {
-          type: "string",
-          format: "date",
-        },
-        to: {
-          type: "string",
-          format: "date",
-        },
-        status: {
-          type: "string",
-        },
-        items: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "id",
-              "customer_id",
-              "context",
-              "reason",
-              "offer_key",
-              "variant",
-              "status",
-              "cost",
-              "cost_currency",
-              "ruleset_version",
-              "created_at",
-              "expires_at",
-              "responded_at",
-            ],
-            properties: {
-              id: {
-                type: "string",
-              },
-              customer_id: {
-                type: "string",
-              },
-              context: {
-                type: "string",
-              },
-              reason: {
-                type: ["string", "null"],
-              },
-              offer_key: {
-                type: "string",
-              },
-              variant: {
-                type: ["string", "null"],
-              },
-              status: {
-                type: "string",
-              },
-              cost: {
-                type: ["integer", "null"],
-              },
-              cost_currency: {
-                type: ["string", "null"],
-              },
-              ruleset_version: {
-                type: "string",
-              },
-              created_at: {
-                type: "string",
-                format: "date-time",
-              },
-              expires_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              responded_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-            },
-          },
-        },
-        next_cursor: {
-          type: ["string", "null"],
-          description: "The cursor of the next page, or null on the last page.",
-        },
-        cost: {
-          type: ["object", "null"],
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
-    example: {
-      timezone: "America/New_York",
-      from: "2026-06-08",
-      to: "2026-12-04",
-      status: "shown",
-      items: [
-        {
-          id: "dec_01a1731d658a8f60ca84d25ed71a",
-          customer_id: "demo-0080",
-          context: "cancel_flow",
-          reason: "unused",
-          offer_key: "unused_trial",
-          variant: null,
-          status: "accepted",
-          cost: null,
-          cost_currency: null,
-          ruleset_version: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
-          created_at: "2026-10-25T12:51:08.810Z",
-          expires_at: "2026-11-01T12:51:08.810Z",
-          responded_at: "2026-10-25T12:51:08.810Z",
-        },
-        {
-          id: "dec_01a179779d6e71b5070f5dcf8995",
-          customer_id: "demo-0064",
-          context: "cancel_flow",
-          reason: "missing_features",
-          offer_key: "missing_features_unlock",
-          variant: null,
-          status: "declined",
-          cost: null,
-          cost_currency: null,
-          ruleset_version: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
-          created_at: "2026-10-26T18:27:24.654Z",
-          expires_at: "2026-11-25T18:27:24.654Z",
-          responded_at: "2026-10-26T18:27:24.654Z",
-        },
-      ],
-      next_cursor: "WzE3OTMwMzkyNDQ2NTQsImRlY18wMWExNzk3NzlkNmU3MWI1MDcwZjVkY2Y4OTk1Il0",
-      cost: {
-        queries: 1,
-        rows_read: 4,
-      },
-    },
-    alternatives: [
+  header: { ...PERIOD_FIELDS, status: STRING },
+  item: objectOf({
+    id: STRING,
+    customer_id: STRING,
+    context: STRING,
+    reason: STRING_OR_NULL,
+    offer_key: STRING,
+    variant: STRING_OR_NULL,
+    status: STRING,
+    cost: INTEGER_OR_NULL,
+    cost_currency: STRING_OR_NULL,
+    ruleset_version: STRING,
+    created_at: TIME,
+    expires_at: TIME_OR_NULL,
+    responded_at: TIME_OR_NULL,
+  }),
+  example: {
+    ...PERIOD_EXAMPLE,
+    status: "shown",
+    items: [
       {
-        contentType: "text/csv",
-        description: "With `?format=csv`: the page as CSV, a `Link` header to the next.",
+        id: "dec_01a1731d658a8f60ca84d25ed71a",
+        customer_id: "demo-0080",
+        context: "cancel_flow",
+        reason: "unused",
+        offer_key: "unused_trial",
+        variant: null,
+        status: "accepted",
+        cost: null,
+        cost_currency: null,
+        ruleset_version: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
+        created_at: "2026-10-25T12:51:08.810Z",
+        expires_at: "2026-11-01T12:51:08.810Z",
+        responded_at: "2026-10-25T12:51:08.810Z",
+      },
+      {
+        id: "dec_01a179779d6e71b5070f5dcf8995",
+        customer_id: "demo-0064",
+        context: "cancel_flow",
+        reason: "missing_features",
+        offer_key: "missing_features_unlock",
+        variant: null,
+        status: "declined",
+        cost: null,
+        cost_currency: null,
+        ruleset_version: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
+        created_at: "2026-10-26T18:27:24.654Z",
+        expires_at: "2026-11-25T18:27:24.654Z",
+        responded_at: "2026-10-26T18:27:24.654Z",
       },
     ],
+    next_cursor: "WzE3OTMwMzkyNDQ2NTQsImRlY18wMWExNzk3NzlkNmU3MWI1MDcwZjVkY2Y4OTk1Il0",
+    cost: { queries: 1, rows_read: 4 },
   },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
-};
+});
 
-export const campaignCustomersDoc: RouteDoc = {
-  summary: "Campaign customers",
-  tag: "Metrics",
-  description:
-    "The customers behind the campaign figures. JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
-  query: {
-    from: {
-      description:
-        "First day (inclusive), `YYYY-MM-DD` in the reporting zone. Default: 180 days before `to`.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-06-01",
-    },
-    to: {
-      description: "Last day (inclusive). Default: today in the reporting zone.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-11-30",
-    },
-    campaign: {
-      description: "Only this campaign.",
-      schema: {
-        $ref: "https://rebound.dev/schemas/id.json",
-      },
-    },
-    step: {
-      description: "Only this step (0 for the first).",
-      schema: {
-        type: "string",
-        pattern: "^\\d{1,4}$",
-      },
-    },
-    group: {
-      description: "Only this group.",
-      schema: {
-        enum: ["treated", "holdout", "frequency_capped", "no_offer"],
-      },
-    },
-    converted: {
-      description: "Only converted (true) or not (false).",
-      schema: {
-        enum: ["true", "false"],
-      },
-    },
-    limit: {
-      description: "Items per page, 1 to 500 (default 100).",
-      schema: {
-        type: "integer",
-        minimum: 1,
-        maximum: 500,
-      },
-      example: 100,
-    },
-    cursor: {
-      description: "The `next_cursor` of the previous page.",
-      schema: {
-        type: "string",
-      },
-    },
-    format: {
-      description:
-        '`json` (default) or `csv` (an attachment; a `Link: <…>; rel="next"` header while there is more).',
-      schema: {
-        enum: ["json", "csv"],
-      },
-      example: "json",
-    },
-  },
-  response: {
-    status: 200,
-    description: "A page of the list (or CSV with `?format=csv`).",
-    schema: {
-      type: "object",
-      required: ["timezone", "from", "to", "items", "next_cursor", "cost"],
-      properties: {
-        timezone: {
-          type: "string",
-        },
-        from: {
-          type: "string",
-          format: "date",
-        },
-        to: {
-          type: "string",
-          format: "date",
-        },
-        items: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "campaign",
-              "occurrence",
-              "step",
-              "customer_id",
-              "group",
-              "variant",
-              "send_status",
-              "at",
-              "converted",
-            ],
-            properties: {
-              campaign: {
-                type: "string",
-              },
-              occurrence: {
-                type: "string",
-                format: "date-time",
-              },
-              step: {
-                type: "string",
-              },
-              customer_id: {
-                type: "string",
-              },
-              group: {
-                type: "string",
-              },
-              variant: {
-                type: ["string", "null"],
-              },
-              send_status: {
-                type: ["string", "null"],
-              },
-              at: {
-                type: "string",
-                format: "date-time",
-              },
-              converted: {
-                type: ["boolean", "null"],
-              },
-            },
-          },
-        },
-        next_cursor: {
-          type: ["string", "null"],
-          description: "The cursor of the next page, or null on the last page.",
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
-    example: {
-      timezone: "America/New_York",
-      from: "2026-06-08",
-      to: "2026-12-04",
-      items: [
-        {
-          campaign: "spring_winback",
-          occurrence: "2026-10-27T14:00:00.000Z",
-          step: "0",
-          customer_id: "demo-0004",
-          group: "treated",
-          variant: "short_copy",
-          send_status: "sent",
-          at: "2026-10-27T15:00:00.000Z",
-          converted: false,
-        },
-        {
-          campaign: "spring_winback",
-          occurrence: "2026-10-27T14:00:00.000Z",
-          step: "0",
-          customer_id: "demo-0006",
-          group: "treated",
-          variant: "long_copy",
-          send_status: "sent",
-          at: "2026-10-27T15:00:00.000Z",
-          converted: false,
-        },
-      ],
-      next_cursor: "WyJzcHJpbmdfd2luYmFjayIsIjIwMjYtMTAtMjdUMTQ6MDA6MDAuMDAwWiIsIjAiLCJkZW1vLTAwMDYiXQ",
-      cost: {
-        queries: 2,
-        rows_read: 30,
-      },
-    },
-    alternatives: [
-      {
-        contentType: "text/csv",
-        description: "With `?format=csv`: the page as CSV, a `Link` header to the next.",
-      },
-    ],
-  },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
-};
-
-export const canceledCustomersDoc: RouteDoc = {
-  summary: "Canceled customers",
-  tag: "Metrics",
-  description:
-    "The customers behind the cancellation figures. JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
-  query: {
-    from: {
-      description:
-        "First day (inclusive), `YYYY-MM-DD` in the reporting zone. Default: 180 days before `to`.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-06-01",
-    },
-    to: {
-      description: "Last day (inclusive). Default: today in the reporting zone.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-11-30",
-    },
-    reason: {
-      description: "Only this reason.",
-      schema: {
-        $ref: "https://rebound.dev/schemas/id.json",
-      },
-    },
-    plan: {
-      description: "Only this plan.",
-      schema: {
-        $ref: "https://rebound.dev/schemas/id.json",
-      },
-    },
-    limit: {
-      description: "Items per page, 1 to 500 (default 100).",
-      schema: {
-        type: "integer",
-        minimum: 1,
-        maximum: 500,
-      },
-      example: 100,
-    },
-    cursor: {
-      description: "The `next_cursor` of the previous page.",
-      schema: {
-        type: "string",
-      },
-    },
-    format: {
-      description:
-        '`json` (default) or `csv` (an attachment; a `Link: <…>; rel="next"` header while there is more).',
-      schema: {
-        enum: ["json", "csv"],
-      },
-      example: "json",
-    },
-  },
-  response: {
-    status: 200,
-    description: "A page of the list (or CSV with `?format=csv`).",
-    schema: {
-      type: "object",
-      required: ["timezone", "from", "to", "items", "next_cursor", "cost"],
-      properties: {
-        timezone: {
-          type: "string",
-        },
-        from: {
-          type: "string",
-          format: "date",
-        },
-        to: {
-          type: "string",
-          format: "date",
-        },
-        items: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "customer_id",
-              "canceled_at",
-              "reason",
-              "involuntary",
-              "plan",
-              "mrr_lost",
-              "currency",
-              "signed_up_at",
-            ],
-            properties: {
-              customer_id: {
-                type: "string",
-              },
-              canceled_at: {
-                type: "string",
-                format: "date-time",
-              },
-              reason: {
-                type: ["string", "null"],
-              },
-              involuntary: {
-                type: "boolean",
-              },
-              plan: {
-                type: ["string", "null"],
-              },
-              mrr_lost: {
-                type: ["integer", "null"],
-              },
-              currency: {
-                type: ["string", "null"],
-              },
-              signed_up_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-            },
-          },
-        },
-        next_cursor: {
-          type: ["string", "null"],
-          description: "The cursor of the next page, or null on the last page.",
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
-    example: {
-      timezone: "America/New_York",
-      from: "2026-06-08",
-      to: "2026-12-04",
-      items: [
-        {
-          customer_id: "demo-0019",
-          canceled_at: "2026-07-25T14:52:03.491Z",
-          reason: "switched_to_competitor",
-          involuntary: false,
-          plan: "starter",
-          mrr_lost: 1900,
-          currency: "USD",
-          signed_up_at: "2026-07-17T12:22:54.750Z",
-        },
-        {
-          customer_id: "demo-0004",
-          canceled_at: "2026-08-08T15:50:27.593Z",
-          reason: "too_expensive",
-          involuntary: false,
-          plan: "starter",
-          mrr_lost: 1805,
-          currency: "GBP",
-          signed_up_at: "2026-07-05T17:49:35.075Z",
-        },
-      ],
-      next_cursor: "WzE3ODYyMDQyMjc1OTMsImRlbW8tMDAwNCJd",
-      cost: {
-        queries: 1,
-        rows_read: 3,
-      },
-    },
-    alternatives: [
-      {
-        contentType: "text/csv",
-        description: "With `?format=csv`: the page as CSV, a `Link` header to the next.",
-      },
-    ],
-  },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
-};
-
-export const dunningCaseListDoc: RouteDoc = {
-  summary: "Dunning cases (metrics)",
-  tag: "Metrics",
-  description:
-    "The cases behind the dunning figures. JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
-  query: {
-    from: {
-      description:
-        "First day (inclusive), `YYYY-MM-DD` in the reporting zone. Default: 180 days before `to`.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-06-01",
-    },
-    to: {
-      description: "Last day (inclusive). Default: today in the reporting zone.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-11-30",
-    },
-    status: {
-      description: "Only cases with this status.",
-      schema: {
-        enum: ["open", "recovered", "final", "canceled"],
-      },
-    },
-    limit: {
-      description: "Items per page, 1 to 500 (default 100).",
-      schema: {
-        type: "integer",
-        minimum: 1,
-        maximum: 500,
-      },
-      example: 100,
-    },
-    cursor: {
-      description: "The `next_cursor` of the previous page.",
-      schema: {
-        type: "string",
-      },
-    },
-    format: {
-      description:
-        '`json` (default) or `csv` (an attachment; a `Link: <…>; rel="next"` header while there is more).',
-      schema: {
-        enum: ["json", "csv"],
-      },
-      example: "json",
-    },
-  },
-  response: {
-    status: 200,
-    description: "A page of the list (or CSV with `?format=csv`).",
-    schema: {
-      type: "object",
-      required: ["timezone", "from", "to", "status", "items", "next_cursor", "cost"],
-      properties: {
-        timezone: {
-          type: "string",
-        },
-        from: {
-          type: "string",
-          format: "date",
-        },
-        to: {
-          type: "string",
-          format: "date",
-        },
-        status: {
-          type: ["string", "null"],
-        },
-        items: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "customer_id",
-              "invoice_id",
-              "cadence",
-              "status",
-              "failed_at",
-              "amount",
-              "currency",
-              "opened_at",
-              "last_step",
-              "closed_at",
-              "recovered_at",
-              "mrr_saved",
-              "recovered_after_step",
-              "final_actions",
-              "decline_code",
-              "mrr_at_risk",
-            ],
-            properties: {
-              customer_id: {
-                type: "string",
-              },
-              invoice_id: {
-                type: "string",
-              },
-              cadence: {
-                type: "string",
-              },
-              status: {
-                type: "string",
-              },
-              failed_at: {
-                type: "string",
-                format: "date-time",
-              },
-              amount: {
-                type: ["integer", "null"],
-              },
-              currency: {
-                type: ["string", "null"],
-              },
-              opened_at: {
-                type: "string",
-                format: "date-time",
-              },
-              last_step: {
-                type: ["string", "null"],
-              },
-              closed_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              recovered_at: {
-                type: ["string", "null"],
-                format: "date-time",
-              },
-              mrr_saved: {
-                type: ["integer", "null"],
-              },
-              recovered_after_step: {
-                type: ["string", "null"],
-              },
-              final_actions: {
-                type: ["array", "null"],
-                items: {
-                  type: "string",
-                },
-              },
-              decline_code: {
-                type: ["string", "null"],
-              },
-              mrr_at_risk: {
-                type: ["integer", "null"],
-              },
-            },
-          },
-        },
-        next_cursor: {
-          type: ["string", "null"],
-          description: "The cursor of the next page, or null on the last page.",
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
-    example: {
-      timezone: "America/New_York",
-      from: "2026-06-08",
-      to: "2026-12-04",
-      status: null,
-      items: [
-        {
-          customer_id: "demo-0005",
-          invoice_id: "in_demo-0005_4",
-          cadence: "standard",
-          status: "final",
-          failed_at: "2026-10-02T13:19:31.674Z",
-          amount: 1805,
-          currency: "AUD",
-          opened_at: "2026-10-25T15:00:00.000Z",
-          last_step: "day-28",
-          closed_at: "2026-11-01T15:00:00.000Z",
-          recovered_at: null,
-          mrr_saved: null,
-          recovered_after_step: null,
-          final_actions: ["cancel"],
-          decline_code: "expired_card",
-          mrr_at_risk: 1805,
-        },
-        {
-          customer_id: "demo-0014",
-          invoice_id: "in_demo-0014_4",
-          cadence: "standard",
-          status: "recovered",
-          failed_at: "2026-10-18T09:39:31.839Z",
-          amount: 14155,
-          currency: "AUD",
-          opened_at: "2026-10-25T15:00:00.000Z",
-          last_step: "day-21",
-          closed_at: "2026-11-09T15:00:00.000Z",
-          recovered_at: "2026-11-09T00:24:14.535Z",
-          mrr_saved: 14155,
-          recovered_after_step: "day-21",
-          final_actions: null,
-          decline_code: "do_not_honor",
-          mrr_at_risk: 14155,
-        },
-      ],
-      next_cursor: "WzE3OTI5NDA0MDAwMDAsImRlbW8tMDAxNCIsImluX2RlbW8tMDAxNF80Il0",
-      cost: {
-        queries: 1,
-        rows_read: 3,
-      },
-    },
-    alternatives: [
-      {
-        contentType: "text/csv",
-        description: "With `?format=csv`: the page as CSV, a `Link` header to the next.",
-      },
-    ],
-  },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
-};
-
-export const recentDecisionsDoc: RouteDoc = {
-  summary: "Recent decisions",
-  tag: "Metrics",
-  description:
-    "The latest decisions, newest first. JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
-  query: {
-    limit: {
-      description: "Items per page, 1 to 500 (default 100).",
-      schema: {
-        type: "integer",
-        minimum: 1,
-        maximum: 500,
-      },
-      example: 100,
-    },
-    cursor: {
-      description: "The `next_cursor` of the previous page.",
-      schema: {
-        type: "string",
-      },
-    },
-    format: {
-      description:
-        '`json` (default) or `csv` (an attachment; a `Link: <…>; rel="next"` header while there is more).',
-      schema: {
-        enum: ["json", "csv"],
-      },
-      example: "json",
-    },
-  },
-  response: {
-    status: 200,
-    description: "A page of the list (or CSV with `?format=csv`).",
-    schema: {
-      type: "object",
-      required: ["items", "next_cursor", "cost"],
-      properties: {
-        items: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "id",
-              "customer_id",
-              "context",
-              "reason",
-              "offer_key",
-              "status",
-              "reason_code",
-              "why",
-              "ruleset_version",
-              "variant",
-              "holdout",
-              "created_at",
-            ],
-            properties: {
-              id: {
-                type: "string",
-              },
-              customer_id: {
-                type: "string",
-              },
-              context: {
-                type: "string",
-              },
-              reason: {
-                type: ["string", "null"],
-              },
-              offer_key: {
-                type: ["string", "null"],
-              },
-              status: {
-                type: "string",
-              },
-              reason_code: {
-                type: "string",
-              },
-              why: {
-                type: "string",
-              },
-              ruleset_version: {
-                type: "string",
-              },
-              variant: {
-                type: ["string", "null"],
-              },
-              holdout: {
-                type: "boolean",
-              },
-              created_at: {
-                type: "string",
-                format: "date-time",
-              },
-            },
-          },
-        },
-        next_cursor: {
-          type: ["string", "null"],
-          description: "The cursor of the next page, or null on the last page.",
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
-    example: {
-      items: [
-        {
-          id: "dec_01a2422b6d023eaa1631078f1838",
-          customer_id: "demo-0006",
-          context: "cancel_flow",
-          reason: "too_expensive",
-          offer_key: "price_everyone_else",
-          status: "declined",
-          reason_code: "offered",
-          why: "price_everyone_else: matched: reason is too_expensive; `not low_value` holds",
-          ruleset_version: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
-          variant: null,
-          holdout: false,
-          created_at: "2026-12-04T17:47:51.938Z",
-        },
-        {
-          id: "dec_01a2422b6ca406763a237baf99be",
-          customer_id: "demo-0005",
-          context: "cancel_flow",
-          reason: "payment_failed",
-          offer_key: null,
-          status: "no_offer",
-          reason_code: "no_matching_rule",
-          why: "no offer matches in context `cancel_flow` for reason `payment_failed`",
-          ruleset_version: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
-          variant: null,
-          holdout: false,
-          created_at: "2026-12-04T17:47:51.844Z",
-        },
-      ],
-      next_cursor: "WyJkZWNfMDFhMjQyMmI2Y2E0MDY3NjNhMjM3YmFmOTliZSJd",
-      cost: {
-        queries: 1,
-        rows_read: 3,
-      },
-    },
-    alternatives: [
-      {
-        contentType: "text/csv",
-        description: "With `?format=csv`: the page as CSV, a `Link` header to the next.",
-      },
-    ],
-  },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
-};
-
-export const problemSendsDoc: RouteDoc = {
+export const problemSendsDoc: RouteDoc = metricsListDoc({
   summary: "Problem sends",
-  tag: "Metrics",
   description:
     "Sends that failed or died, newest first (no recipient addresses). JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
-  query: {
-    limit: {
-      description: "Items per page, 1 to 500 (default 100).",
-      schema: {
-        type: "integer",
-        minimum: 1,
-        maximum: 500,
-      },
-      example: 100,
-    },
-    cursor: {
-      description: "The `next_cursor` of the previous page.",
-      schema: {
-        type: "string",
-      },
-    },
-    format: {
-      description:
-        '`json` (default) or `csv` (an attachment; a `Link: <…>; rel="next"` header while there is more).',
-      schema: {
-        enum: ["json", "csv"],
-      },
-      example: "json",
-    },
-  },
-  response: {
-    status: 200,
-    description: "A page of the list (or CSV with `?format=csv`).",
-    schema: {
-      type: "object",
-      required: ["items", "next_cursor", "cost"],
-      properties: {
-        items: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "id",
-              "customer_id",
-              "programme_kind",
-              "programme_key",
-              "step",
-              "channel",
-              "status",
-              "attempts",
-              "last_error",
-              "updated_at",
-            ],
-            properties: {
-              id: { type: "string" },
-              customer_id: { type: "string" },
-              programme_kind: { type: "string" },
-              programme_key: { type: "string" },
-              step: { type: "string" },
-              channel: { type: "string" },
-              status: { enum: ["failed", "dead"] },
-              attempts: { type: "integer" },
-              last_error: { type: ["string", "null"] },
-              updated_at: { type: "string", format: "date-time" },
-            },
-          },
-        },
-        next_cursor: {
-          type: ["string", "null"],
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
-    example: {
-      items: [
-        {
-          id: "snd_01a23c6b61800000726b6a97ceab",
-          customer_id: "demo-0131",
-          programme_kind: "winback",
-          programme_key: "price",
-          step: "day-7",
-          channel: "cloudflare_email",
-          status: "dead",
-          attempts: 1,
-          last_error: "cloudflare_email channel: the send has no recipient",
-          updated_at: "2026-11-20T15:00:04.512Z",
-        },
-      ],
-      next_cursor: null,
-      cost: {
-        queries: 1,
-        rows_read: 2,
-      },
-    },
-    alternatives: [
+  query: PAGE_QUERY,
+  header: {},
+  item: objectOf({
+    id: STRING,
+    customer_id: STRING,
+    programme_kind: STRING,
+    programme_key: STRING,
+    step: STRING,
+    channel: STRING,
+    status: { enum: ["failed", "dead"] },
+    attempts: INTEGER,
+    last_error: STRING_OR_NULL,
+    updated_at: TIME,
+  }),
+  example: {
+    items: [
       {
-        contentType: "text/csv",
-        description: "With `?format=csv`: the page as CSV, a `Link` header to the next.",
+        id: "snd_01a23c6b61800000726b6a97ceab",
+        customer_id: "demo-0131",
+        programme_kind: "winback",
+        programme_key: "price",
+        step: "day-7",
+        channel: "cloudflare_email",
+        status: "dead",
+        attempts: 1,
+        last_error: "cloudflare_email channel: the send has no recipient",
+        updated_at: "2026-11-20T15:00:04.512Z",
       },
     ],
+    next_cursor: null,
+    cost: { queries: 1, rows_read: 2 },
   },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
+});
+
+export const recentDecisionsDoc: RouteDoc = metricsListDoc({
+  summary: "Recent decisions",
+  description:
+    "The latest decisions, newest first. JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
+  query: PAGE_QUERY,
+  header: {},
+  item: objectOf({
+    id: STRING,
+    customer_id: STRING,
+    context: STRING,
+    reason: STRING_OR_NULL,
+    offer_key: STRING_OR_NULL,
+    status: STRING,
+    reason_code: STRING,
+    why: STRING,
+    ruleset_version: STRING,
+    variant: STRING_OR_NULL,
+    holdout: BOOLEAN,
+    created_at: TIME,
+  }),
+  example: {
+    items: [
+      {
+        id: "dec_01a2422b6d023eaa1631078f1838",
+        customer_id: "demo-0006",
+        context: "cancel_flow",
+        reason: "too_expensive",
+        offer_key: "price_everyone_else",
+        status: "declined",
+        reason_code: "offered",
+        why: "price_everyone_else: matched: reason is too_expensive; `not low_value` holds",
+        ruleset_version: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
+        variant: null,
+        holdout: false,
+        created_at: "2026-12-04T17:47:51.938Z",
+      },
+      {
+        id: "dec_01a2422b6ca406763a237baf99be",
+        customer_id: "demo-0005",
+        context: "cancel_flow",
+        reason: "payment_failed",
+        offer_key: null,
+        status: "no_offer",
+        reason_code: "no_matching_rule",
+        why: "no offer matches in context `cancel_flow` for reason `payment_failed`",
+        ruleset_version: "sha256:b08b2175dfcf16a0f8e94bbfde5355183426b11f23db5b3845d382ff9dda19ed",
+        variant: null,
+        holdout: false,
+        created_at: "2026-12-04T17:47:51.844Z",
+      },
+    ],
+    next_cursor: "WyJkZWNfMDFhMjQyMmI2Y2E0MDY3NjNhMjM3YmFmOTliZSJd",
+    cost: { queries: 1, rows_read: 3 },
+  },
+});
+
+export const winbackCustomersDoc: RouteDoc = metricsListDoc({
+  summary: "Win-back customers",
+  description:
+    "The customers behind the win-back figures. JSON pages (`items`, `next_cursor`) or CSV with `?format=csv`.",
+  query: {
+    ...RANGE_QUERY,
+    status: {
+      description: "Which customers.",
+      schema: { enum: ["targeted", "reactivated", "rechurned"], default: "targeted" },
     },
-  ],
+    ...PAGE_QUERY,
+  },
+  header: { ...PERIOD_FIELDS, status: STRING },
+  item: objectOf({
+    customer_id: STRING,
+    sequence: STRING,
+    canceled_at: TIME,
+    targeted_at: TIME,
+    first_send_id: STRING,
+    reactivated_at: TIME_OR_NULL,
+    rechurned_at: TIME_OR_NULL,
+    rechurned_within_30d: BOOLEAN,
+    rechurned_within_90d: BOOLEAN,
+    revenue_since_reactivation: { type: "array", items: {} },
+  }),
+  example: {
+    ...PERIOD_EXAMPLE,
+    status: "targeted",
+    items: [
+      {
+        customer_id: "demo-0038",
+        sequence: "product",
+        canceled_at: "2026-10-17T18:00:57.145Z",
+        targeted_at: "2026-10-25T15:00:00.000Z",
+        first_send_id: "snd_01a173935d8000004bb655299fb4",
+        reactivated_at: null,
+        rechurned_at: null,
+        rechurned_within_30d: false,
+        rechurned_within_90d: false,
+        revenue_since_reactivation: [],
+      },
+      {
+        customer_id: "demo-0100",
+        sequence: "price",
+        canceled_at: "2026-10-19T01:57:35.017Z",
+        targeted_at: "2026-10-26T15:00:00.000Z",
+        first_send_id: "snd_01a178b9b980000061ce5ffc5995",
+        reactivated_at: null,
+        rechurned_at: null,
+        rechurned_within_30d: false,
+        rechurned_within_90d: false,
+        revenue_since_reactivation: [],
+      },
+    ],
+    next_cursor: "WzE3OTMwMjY4MDAwMDAsInNuZF8wMWExNzhiOWI5ODAwMDAwNjFjZTVmZmM1OTk1Il0",
+    cost: { queries: 1, rows_read: 108 },
+  },
+});
+
+export const winbackDoc: RouteDoc = {
+  summary: "Win-back",
+  tag: "Metrics",
+  description: "Customers targeted, reactivated, revenue since, re-churn within 30 and 90 days.",
+  query: PERIOD_QUERY,
+  response: {
+    status: 200,
+    description: "The report.",
+    schema: objectOf({
+      ...REPORT_FIELDS,
+      window: STRING,
+      targeted: INTEGER,
+      reactivated: INTEGER,
+      reactivation_rate: FRACTION,
+      revenue_since_reactivation: MONEY_LIST,
+      reactivated_30d_ago: INTEGER,
+      rechurned_30d: INTEGER,
+      rechurn_rate_30d: FRACTION,
+      reactivated_90d_ago: INTEGER,
+      rechurned_90d: INTEGER,
+      rechurn_rate_90d: FRACTION,
+      by_sequence: {
+        type: "array",
+        items: objectOf({
+          sequence: STRING,
+          targeted: INTEGER,
+          reactivated: INTEGER,
+          reactivation_rate: FRACTION,
+        }),
+      },
+      periods: {
+        type: "array",
+        items: objectOf({
+          ...PERIOD_BOUNDS,
+          targeted: INTEGER,
+          reactivated: INTEGER,
+          reactivation_rate: FRACTION,
+        }),
+      },
+      cost: COST,
+    }),
+    example: {
+      ...REPORT_EXAMPLE,
+      window: "90d",
+      targeted: 37,
+      reactivated: 3,
+      reactivation_rate: 0.08108108108108109,
+      revenue_since_reactivation: [
+        { currency: "EUR", amount: 3610 },
+        { currency: "USD", amount: 4900 },
+      ],
+      reactivated_30d_ago: 1,
+      rechurned_30d: 1,
+      rechurn_rate_30d: 1,
+      reactivated_90d_ago: 0,
+      rechurned_90d: 0,
+      rechurn_rate_90d: null,
+      by_sequence: [
+        { sequence: "price", targeted: 18, reactivated: 0, reactivation_rate: 0 },
+        {
+          sequence: "product",
+          targeted: 19,
+          reactivated: 3,
+          reactivation_rate: 0.15789473684210525,
+        },
+      ],
+      periods: [
+        {
+          start: "2026-06-08",
+          end: "2026-06-30",
+          targeted: 0,
+          reactivated: 0,
+          reactivation_rate: null,
+        },
+        {
+          start: "2026-07-01",
+          end: "2026-07-31",
+          targeted: 0,
+          reactivated: 0,
+          reactivation_rate: null,
+        },
+      ],
+      cost: { queries: 1, rows_read: 633 },
+    },
+  },
+  errors: PARAMETER_ERRORS,
 };

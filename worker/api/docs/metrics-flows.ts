@@ -3,285 +3,394 @@
  * Schemas and examples follow the handler's answer field by field: test/architecture/openapi.test.ts
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
-import type { RouteDoc } from "../app-env";
+import type { JsonSchema, RouteDoc } from "../app-env";
+import {
+  BOOLEAN,
+  COST,
+  FRACTION,
+  INTEGER,
+  INTERVAL_PARAM,
+  MONEY_LIST,
+  objectOf,
+  PARAMETER_ERRORS,
+  PERIOD_BOUNDS,
+  PERIOD_EXAMPLE,
+  PERIOD_FIELDS,
+  PERIOD_QUERY,
+  RANGE_QUERY,
+  RATE,
+  REPORT_EXAMPLE,
+  REPORT_FIELDS,
+  STRING,
+  STRING_OR_NULL,
+} from "./shared";
+
+/** A count and the MRR it stands for: one cancellation bucket, period or the whole range. */
+const CANCELLATION_COUNTS = { count: INTEGER, mrr_lost: INTEGER } as const;
+
+/** Dunning cases of the range (the answer's top level) or of one period, as `readDunning` counts them. */
+const DUNNING_COUNTS = {
+  at_risk: INTEGER,
+  failed_mrr: INTEGER,
+  opened: INTEGER,
+  opened_mrr: INTEGER,
+  recovered: INTEGER,
+  recovery_rate: FRACTION,
+  recovered_mrr: INTEGER,
+  final: INTEGER,
+  canceled: INTEGER,
+} as const;
+
+/** What became of the offers shown: `OfferCounts` of worker/metrics/read-offers.ts, costs aside. */
+const OFFER_OUTCOMES = {
+  shown: INTEGER,
+  accepted: INTEGER,
+  declined: INTEGER,
+  expired: INTEGER,
+  withdrawn: INTEGER,
+  superseded: INTEGER,
+  acceptance_rate: {
+    ...FRACTION,
+    description: "accepted / (accepted + declined + expired); null when none was answered or lapsed.",
+  },
+} as const;
+/** A row or the total: the outcomes and the cost of the rewards granted, per currency. */
+const OFFER_COUNTS = {
+  ...OFFER_OUTCOMES,
+  cost_granted: MONEY_LIST,
+  cost_granted_reporting: objectOf(
+    { currency: STRING, amount: INTEGER, unconverted_currencies: { type: "array", items: STRING } },
+    "`cost_granted` added up in the rules' currency with `settings.exchange_rates`, in whole minor units; currencies without a rate are left out and named.",
+  ),
+} as const;
+
+/** One interval or the whole period (`total`): the same figures (`RetentionFigures`, worker/metrics/read-retention.ts). */
+const RETENTION_FIGURES: JsonSchema = objectOf({
+  ...PERIOD_BOUNDS,
+  customers: objectOf({
+    start: INTEGER,
+    end: INTEGER,
+    gained: INTEGER,
+    lost: INTEGER,
+    lost_from_start: INTEGER,
+    new: INTEGER,
+    reactivated: INTEGER,
+    lost_voluntary: INTEGER,
+    lost_involuntary: INTEGER,
+  }),
+  customer_churn_rate: FRACTION,
+  retention_rate: FRACTION,
+  mrr: objectOf(
+    {
+      start: INTEGER,
+      end: INTEGER,
+      new: INTEGER,
+      expansion: INTEGER,
+      contraction: INTEGER,
+      churn: INTEGER,
+      churn_from_start: INTEGER,
+      churn_voluntary: INTEGER,
+      churn_involuntary: INTEGER,
+      reactivation: INTEGER,
+      net_change: INTEGER,
+    },
+    "MRR of `currency` in minor units: at the start and end, and its movements.",
+  ),
+  gross_mrr_churn: RATE,
+  net_mrr_churn: RATE,
+  gross_revenue_retention: RATE,
+  net_revenue_retention: RATE,
+});
+
+export const cancellationsDoc: RouteDoc = {
+  summary: "Cancellations",
+  tag: "Metrics",
+  description: "Cancellations by reason, plan and tenure, with the MRR lost.",
+  query: PERIOD_QUERY,
+  response: {
+    status: 200,
+    description: "The report.",
+    schema: objectOf({
+      ...REPORT_FIELDS,
+      by_reason: {
+        type: "array",
+        items: objectOf({ reason: STRING, involuntary: BOOLEAN, ...CANCELLATION_COUNTS }),
+      },
+      by_plan: {
+        type: "array",
+        items: objectOf({ plan: STRING_OR_NULL, reason: STRING, ...CANCELLATION_COUNTS }),
+      },
+      tenure: {
+        type: "array",
+        items: objectOf({ bucket: STRING, ...CANCELLATION_COUNTS }),
+      },
+      total: objectOf(CANCELLATION_COUNTS),
+      periods: {
+        type: "array",
+        items: objectOf({ ...PERIOD_BOUNDS, ...CANCELLATION_COUNTS }),
+      },
+      cost: COST,
+    }),
+    example: {
+      ...REPORT_EXAMPLE,
+      by_reason: [
+        { reason: "too_expensive", involuntary: false, count: 10, mrr_lost: 48000 },
+        { reason: "missing_features", involuntary: false, count: 7, mrr_lost: 41300 },
+      ],
+      by_plan: [
+        { plan: "business", reason: "too_expensive", count: 2, mrr_lost: 29800 },
+        { plan: "business", reason: "missing_features", count: 1, mrr_lost: 14900 },
+      ],
+      tenure: [
+        { bucket: "0-30d", count: 14, mrr_lost: 54600 },
+        { bucket: "31-90d", count: 12, mrr_lost: 79800 },
+      ],
+      total: { count: 35, mrr_lost: 163500 },
+      periods: [
+        { start: "2026-06-08", end: "2026-06-30", count: 0, mrr_lost: 0 },
+        { start: "2026-07-01", end: "2026-07-31", count: 1, mrr_lost: 1900 },
+      ],
+      cost: { queries: 1, rows_read: 68 },
+    },
+  },
+  errors: PARAMETER_ERRORS,
+};
+
+export const dunningDoc: RouteDoc = {
+  summary: "Dunning",
+  tag: "Metrics",
+  description: "Failed-payment cases opened, recovered, closed, by step and decline code.",
+  query: PERIOD_QUERY,
+  response: {
+    status: 200,
+    description: "The report.",
+    schema: objectOf({
+      ...REPORT_FIELDS,
+      ...DUNNING_COUNTS,
+      by_step: {
+        type: "array",
+        items: objectOf({ step: STRING_OR_NULL, recovered: INTEGER, recovered_mrr: INTEGER }),
+      },
+      by_decline_code: {
+        type: "array",
+        items: objectOf({
+          decline_code: STRING_OR_NULL,
+          at_risk: INTEGER,
+          opened: INTEGER,
+          recovered: INTEGER,
+          recovery_rate: FRACTION,
+        }),
+      },
+      periods: {
+        type: "array",
+        items: objectOf({
+          ...PERIOD_BOUNDS,
+          ...DUNNING_COUNTS,
+        }),
+      },
+      cost: COST,
+    }),
+    example: {
+      ...REPORT_EXAMPLE,
+      at_risk: 23,
+      failed_mrr: 109700,
+      opened: 23,
+      opened_mrr: 109700,
+      recovered: 13,
+      recovery_rate: 0.5652173913043478,
+      recovered_mrr: 39700,
+      final: 4,
+      canceled: 2,
+      by_step: [
+        { step: "day-0", recovered: 1, recovered_mrr: 1900 },
+        { step: "day-3", recovered: 3, recovered_mrr: 8700 },
+      ],
+      by_decline_code: [
+        {
+          decline_code: "insufficient_funds",
+          at_risk: 9,
+          opened: 9,
+          recovered: 7,
+          recovery_rate: 0.7777777777777778,
+        },
+        {
+          decline_code: "expired_card",
+          at_risk: 6,
+          opened: 6,
+          recovered: 1,
+          recovery_rate: 0.16666666666666666,
+        },
+      ],
+      periods: [
+        {
+          start: "2026-06-08",
+          end: "2026-06-30",
+          at_risk: 0,
+          failed_mrr: 0,
+          opened: 0,
+          opened_mrr: 0,
+          recovered: 0,
+          recovery_rate: null,
+          recovered_mrr: 0,
+          final: 0,
+          canceled: 0,
+        },
+        {
+          start: "2026-07-01",
+          end: "2026-07-31",
+          at_risk: 0,
+          failed_mrr: 0,
+          opened: 0,
+          opened_mrr: 0,
+          recovered: 0,
+          recovery_rate: null,
+          recovered_mrr: 0,
+          final: 0,
+          canceled: 0,
+        },
+      ],
+      cost: { queries: 2, rows_read: 125 },
+    },
+  },
+  errors: PARAMETER_ERRORS,
+};
+
+export const offersDoc: RouteDoc = {
+  summary: "Offers",
+  tag: "Metrics",
+  description:
+    "Offers shown and what became of them, grouped by `by`. Counted across currencies; costs listed per currency.",
+  query: {
+    ...RANGE_QUERY,
+    interval: INTERVAL_PARAM,
+    by: {
+      description: "How rows are grouped.",
+      schema: { enum: ["offer", "reason", "variant", "context"], default: "offer" },
+      example: "offer",
+    },
+  },
+  response: {
+    status: 200,
+    description: "The report.",
+    schema: objectOf({
+      ...PERIOD_FIELDS,
+      interval: STRING,
+      by: STRING,
+      rows: {
+        type: "array",
+        items: objectOf({
+          key: STRING_OR_NULL,
+          ...OFFER_COUNTS,
+        }),
+      },
+      total: objectOf(OFFER_COUNTS),
+      holdouts: {
+        type: "array",
+        description: "Per experiment, the customers held out of its offers.",
+        items: objectOf({ experiment: STRING, count: INTEGER }),
+      },
+      periods: {
+        type: "array",
+        items: objectOf({
+          ...PERIOD_BOUNDS,
+          ...OFFER_OUTCOMES,
+        }),
+      },
+      cost: COST,
+    }),
+    example: {
+      ...PERIOD_EXAMPLE,
+      interval: "month",
+      by: "offer",
+      rows: [
+        {
+          key: "unused_trial",
+          shown: 17,
+          accepted: 2,
+          declined: 2,
+          expired: 10,
+          withdrawn: 0,
+          superseded: 0,
+          acceptance_rate: 0.14285714285714285,
+          cost_granted: [],
+          cost_granted_reporting: { currency: "USD", amount: 0, unconverted_currencies: [] },
+        },
+        {
+          key: "missing_features_unlock",
+          shown: 10,
+          accepted: 2,
+          declined: 2,
+          expired: 4,
+          withdrawn: 0,
+          superseded: 0,
+          acceptance_rate: 0.25,
+          cost_granted: [],
+          cost_granted_reporting: { currency: "USD", amount: 0, unconverted_currencies: [] },
+        },
+      ],
+      total: {
+        shown: 42,
+        accepted: 8,
+        declined: 8,
+        expired: 18,
+        withdrawn: 0,
+        superseded: 0,
+        acceptance_rate: 0.23529411764705882,
+        cost_granted: [
+          { currency: "EUR", amount: 14155 },
+          { currency: "USD", amount: 9500 },
+        ],
+        cost_granted_reporting: { currency: "USD", amount: 24787, unconverted_currencies: [] },
+      },
+      holdouts: [],
+      periods: [
+        {
+          start: "2026-06-08",
+          end: "2026-06-30",
+          shown: 0,
+          accepted: 0,
+          declined: 0,
+          expired: 0,
+          withdrawn: 0,
+          superseded: 0,
+          acceptance_rate: null,
+        },
+        {
+          start: "2026-07-01",
+          end: "2026-07-31",
+          shown: 0,
+          accepted: 0,
+          declined: 0,
+          expired: 0,
+          withdrawn: 0,
+          superseded: 0,
+          acceptance_rate: null,
+        },
+      ],
+      cost: { queries: 1, rows_read: 81 },
+    },
+  },
+  errors: PARAMETER_ERRORS,
+};
 
 export const retentionDoc: RouteDoc = {
   summary: "Retention",
   tag: "Metrics",
   description:
     "Customers and MRR at the start and end of each interval, their movements, churn and revenue retention rates (docs/metrics.md).",
-  query: {
-    from: {
-      description:
-        "First day (inclusive), `YYYY-MM-DD` in the reporting zone. Default: 180 days before `to`.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-06-01",
-    },
-    to: {
-      description: "Last day (inclusive). Default: today in the reporting zone.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-11-30",
-    },
-    interval: {
-      description: "How the period is split.",
-      schema: {
-        enum: ["day", "week", "month"],
-        default: "month",
-      },
-      example: "month",
-    },
-    currency: {
-      description: "The currency of money figures (ISO 4217). Default: the rules' `settings.currency`.",
-      schema: {
-        type: "string",
-        pattern: "^[A-Z]{3}$",
-      },
-      example: "USD",
-    },
-  },
+  query: PERIOD_QUERY,
   response: {
     status: 200,
     description: "The report.",
-    schema: {
-      type: "object",
-      required: ["timezone", "from", "to", "interval", "currency", "currencies", "periods", "total", "cost"],
-      properties: {
-        timezone: {
-          type: "string",
-        },
-        from: {
-          type: "string",
-          format: "date",
-        },
-        to: {
-          type: "string",
-          format: "date",
-        },
-        interval: {
-          type: "string",
-        },
-        currency: {
-          type: "string",
-        },
-        currencies: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        periods: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "start",
-              "end",
-              "customers",
-              "customer_churn_rate",
-              "retention_rate",
-              "mrr",
-              "gross_mrr_churn",
-              "net_mrr_churn",
-              "gross_revenue_retention",
-              "net_revenue_retention",
-            ],
-            properties: {
-              start: {
-                type: "string",
-                format: "date",
-              },
-              end: {
-                type: "string",
-                format: "date",
-              },
-              customers: {
-                type: "object",
-                required: [
-                  "start",
-                  "end",
-                  "gained",
-                  "lost",
-                  "lost_from_start",
-                  "new",
-                  "reactivated",
-                  "lost_voluntary",
-                  "lost_involuntary",
-                ],
-                properties: {
-                  start: {
-                    type: "integer",
-                  },
-                  end: {
-                    type: "integer",
-                  },
-                  gained: {
-                    type: "integer",
-                  },
-                  lost: {
-                    type: "integer",
-                  },
-                  lost_from_start: {
-                    type: "integer",
-                  },
-                  new: {
-                    type: "integer",
-                  },
-                  reactivated: {
-                    type: "integer",
-                  },
-                  lost_voluntary: {
-                    type: "integer",
-                  },
-                  lost_involuntary: {
-                    type: "integer",
-                  },
-                },
-              },
-              customer_churn_rate: {
-                type: ["number", "null"],
-              },
-              retention_rate: {
-                type: ["number", "null"],
-              },
-              mrr: {
-                type: "object",
-                additionalProperties: {
-                  type: "integer",
-                },
-              },
-              gross_mrr_churn: {
-                type: ["number", "null"],
-              },
-              net_mrr_churn: {
-                type: ["number", "null"],
-              },
-              gross_revenue_retention: {
-                type: ["number", "null"],
-              },
-              net_revenue_retention: {
-                type: ["number", "null"],
-              },
-            },
-          },
-        },
-        total: {
-          type: "object",
-          required: [
-            "start",
-            "end",
-            "customers",
-            "customer_churn_rate",
-            "retention_rate",
-            "mrr",
-            "gross_mrr_churn",
-            "net_mrr_churn",
-            "gross_revenue_retention",
-            "net_revenue_retention",
-          ],
-          properties: {
-            start: {
-              type: "string",
-              format: "date",
-            },
-            end: {
-              type: "string",
-              format: "date",
-            },
-            customers: {
-              type: "object",
-              required: [
-                "start",
-                "end",
-                "gained",
-                "lost",
-                "lost_from_start",
-                "new",
-                "reactivated",
-                "lost_voluntary",
-                "lost_involuntary",
-              ],
-              properties: {
-                start: {
-                  type: "integer",
-                },
-                end: {
-                  type: "integer",
-                },
-                gained: {
-                  type: "integer",
-                },
-                lost: {
-                  type: "integer",
-                },
-                lost_from_start: {
-                  type: "integer",
-                },
-                new: {
-                  type: "integer",
-                },
-                reactivated: {
-                  type: "integer",
-                },
-                lost_voluntary: {
-                  type: "integer",
-                },
-                lost_involuntary: {
-                  type: "integer",
-                },
-              },
-            },
-            customer_churn_rate: {
-              type: ["number", "null"],
-            },
-            retention_rate: {
-              type: ["number", "null"],
-            },
-            mrr: {
-              type: "object",
-              additionalProperties: {
-                type: "integer",
-              },
-            },
-            gross_mrr_churn: {
-              type: ["number", "null"],
-            },
-            net_mrr_churn: {
-              type: ["number", "null"],
-            },
-            gross_revenue_retention: {
-              type: ["number", "null"],
-            },
-            net_revenue_retention: {
-              type: ["number", "null"],
-            },
-          },
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
+    schema: objectOf({
+      ...REPORT_FIELDS,
+      currencies: { type: "array", items: STRING },
+      periods: { type: "array", items: RETENTION_FIGURES },
+      total: RETENTION_FIGURES,
+      cost: COST,
+    }),
     example: {
-      timezone: "America/New_York",
-      from: "2026-06-08",
-      to: "2026-12-04",
-      interval: "month",
-      currency: "USD",
+      ...REPORT_EXAMPLE,
       currencies: ["AUD", "EUR"],
       periods: [
         {
@@ -387,915 +496,8 @@ export const retentionDoc: RouteDoc = {
         gross_revenue_retention: null,
         net_revenue_retention: null,
       },
-      cost: {
-        queries: 2,
-        rows_read: 464,
-      },
+      cost: { queries: 2, rows_read: 464 },
     },
   },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
-};
-
-export const cancellationsDoc: RouteDoc = {
-  summary: "Cancellations",
-  tag: "Metrics",
-  description: "Cancellations by reason, plan and tenure, with the MRR lost.",
-  query: {
-    from: {
-      description:
-        "First day (inclusive), `YYYY-MM-DD` in the reporting zone. Default: 180 days before `to`.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-06-01",
-    },
-    to: {
-      description: "Last day (inclusive). Default: today in the reporting zone.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-11-30",
-    },
-    interval: {
-      description: "How the period is split.",
-      schema: {
-        enum: ["day", "week", "month"],
-        default: "month",
-      },
-      example: "month",
-    },
-    currency: {
-      description: "The currency of money figures (ISO 4217). Default: the rules' `settings.currency`.",
-      schema: {
-        type: "string",
-        pattern: "^[A-Z]{3}$",
-      },
-      example: "USD",
-    },
-  },
-  response: {
-    status: 200,
-    description: "The report.",
-    schema: {
-      type: "object",
-      required: [
-        "timezone",
-        "from",
-        "to",
-        "interval",
-        "currency",
-        "by_reason",
-        "by_plan",
-        "tenure",
-        "total",
-        "periods",
-        "cost",
-      ],
-      properties: {
-        timezone: {
-          type: "string",
-        },
-        from: {
-          type: "string",
-          format: "date",
-        },
-        to: {
-          type: "string",
-          format: "date",
-        },
-        interval: {
-          type: "string",
-        },
-        currency: {
-          type: "string",
-        },
-        by_reason: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["reason", "involuntary", "count", "mrr_lost"],
-            properties: {
-              reason: {
-                type: "string",
-              },
-              involuntary: {
-                type: "boolean",
-              },
-              count: {
-                type: "integer",
-              },
-              mrr_lost: {
-                type: "integer",
-              },
-            },
-          },
-        },
-        by_plan: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["plan", "reason", "count", "mrr_lost"],
-            properties: {
-              plan: {
-                type: ["string", "null"],
-              },
-              reason: {
-                type: "string",
-              },
-              count: {
-                type: "integer",
-              },
-              mrr_lost: {
-                type: "integer",
-              },
-            },
-          },
-        },
-        tenure: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["bucket", "count", "mrr_lost"],
-            properties: {
-              bucket: {
-                type: "string",
-              },
-              count: {
-                type: "integer",
-              },
-              mrr_lost: {
-                type: "integer",
-              },
-            },
-          },
-        },
-        total: {
-          type: "object",
-          required: ["count", "mrr_lost"],
-          properties: {
-            count: {
-              type: "integer",
-            },
-            mrr_lost: {
-              type: "integer",
-            },
-          },
-        },
-        periods: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["start", "end", "count", "mrr_lost"],
-            properties: {
-              start: {
-                type: "string",
-                format: "date",
-              },
-              end: {
-                type: "string",
-                format: "date",
-              },
-              count: {
-                type: "integer",
-              },
-              mrr_lost: {
-                type: "integer",
-              },
-            },
-          },
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
-    example: {
-      timezone: "America/New_York",
-      from: "2026-06-08",
-      to: "2026-12-04",
-      interval: "month",
-      currency: "USD",
-      by_reason: [
-        {
-          reason: "too_expensive",
-          involuntary: false,
-          count: 10,
-          mrr_lost: 48000,
-        },
-        {
-          reason: "missing_features",
-          involuntary: false,
-          count: 7,
-          mrr_lost: 41300,
-        },
-      ],
-      by_plan: [
-        {
-          plan: "business",
-          reason: "too_expensive",
-          count: 2,
-          mrr_lost: 29800,
-        },
-        {
-          plan: "business",
-          reason: "missing_features",
-          count: 1,
-          mrr_lost: 14900,
-        },
-      ],
-      tenure: [
-        {
-          bucket: "0-30d",
-          count: 14,
-          mrr_lost: 54600,
-        },
-        {
-          bucket: "31-90d",
-          count: 12,
-          mrr_lost: 79800,
-        },
-      ],
-      total: {
-        count: 35,
-        mrr_lost: 163500,
-      },
-      periods: [
-        {
-          start: "2026-06-08",
-          end: "2026-06-30",
-          count: 0,
-          mrr_lost: 0,
-        },
-        {
-          start: "2026-07-01",
-          end: "2026-07-31",
-          count: 1,
-          mrr_lost: 1900,
-        },
-      ],
-      cost: {
-        queries: 1,
-        rows_read: 68,
-      },
-    },
-  },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
-};
-
-export const offersDoc: RouteDoc = {
-  summary: "Offers",
-  tag: "Metrics",
-  description:
-    "Offers shown and what became of them, grouped by `by`. Counted across currencies; costs listed per currency.",
-  query: {
-    from: {
-      description:
-        "First day (inclusive), `YYYY-MM-DD` in the reporting zone. Default: 180 days before `to`.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-06-01",
-    },
-    to: {
-      description: "Last day (inclusive). Default: today in the reporting zone.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-11-30",
-    },
-    interval: {
-      description: "How the period is split.",
-      schema: {
-        enum: ["day", "week", "month"],
-        default: "month",
-      },
-      example: "month",
-    },
-    by: {
-      description: "How rows are grouped.",
-      schema: {
-        enum: ["offer", "reason", "variant", "context"],
-        default: "offer",
-      },
-      example: "offer",
-    },
-  },
-  response: {
-    status: 200,
-    description: "The report.",
-    schema: {
-      type: "object",
-      required: ["timezone", "from", "to", "interval", "by", "rows", "total", "holdouts", "periods", "cost"],
-      properties: {
-        timezone: {
-          type: "string",
-        },
-        from: {
-          type: "string",
-          format: "date",
-        },
-        to: {
-          type: "string",
-          format: "date",
-        },
-        interval: {
-          type: "string",
-        },
-        by: {
-          type: "string",
-        },
-        rows: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "key",
-              "shown",
-              "accepted",
-              "declined",
-              "expired",
-              "withdrawn",
-              "superseded",
-              "acceptance_rate",
-              "cost_granted",
-            ],
-            properties: {
-              key: {
-                type: ["string", "null"],
-              },
-              shown: {
-                type: "integer",
-              },
-              accepted: {
-                type: "integer",
-              },
-              declined: {
-                type: "integer",
-              },
-              expired: {
-                type: "integer",
-              },
-              withdrawn: {
-                type: "integer",
-              },
-              superseded: {
-                type: "integer",
-              },
-              acceptance_rate: {
-                type: ["number", "null"],
-              },
-              cost_granted: {
-                type: "array",
-                items: {
-                  type: "object",
-                  required: ["currency", "amount"],
-                  properties: {
-                    currency: {
-                      type: "string",
-                    },
-                    amount: {
-                      type: "integer",
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-        total: {
-          type: "object",
-          required: [
-            "shown",
-            "accepted",
-            "declined",
-            "expired",
-            "withdrawn",
-            "superseded",
-            "acceptance_rate",
-            "cost_granted",
-          ],
-          properties: {
-            shown: {
-              type: "integer",
-            },
-            accepted: {
-              type: "integer",
-            },
-            declined: {
-              type: "integer",
-            },
-            expired: {
-              type: "integer",
-            },
-            withdrawn: {
-              type: "integer",
-            },
-            superseded: {
-              type: "integer",
-            },
-            acceptance_rate: {
-              type: ["number", "null"],
-            },
-            cost_granted: {
-              type: "array",
-              items: {
-                type: "object",
-                required: ["currency", "amount"],
-                properties: {
-                  currency: {
-                    type: "string",
-                  },
-                  amount: {
-                    type: "integer",
-                  },
-                },
-              },
-            },
-          },
-        },
-        holdouts: {
-          type: "array",
-          items: {},
-        },
-        periods: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "start",
-              "end",
-              "shown",
-              "accepted",
-              "declined",
-              "expired",
-              "withdrawn",
-              "superseded",
-              "acceptance_rate",
-            ],
-            properties: {
-              start: {
-                type: "string",
-                format: "date",
-              },
-              end: {
-                type: "string",
-                format: "date",
-              },
-              shown: {
-                type: "integer",
-              },
-              accepted: {
-                type: "integer",
-              },
-              declined: {
-                type: "integer",
-              },
-              expired: {
-                type: "integer",
-              },
-              withdrawn: {
-                type: "integer",
-              },
-              superseded: {
-                type: "integer",
-              },
-              acceptance_rate: {
-                type: ["number", "null"],
-              },
-            },
-          },
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
-    example: {
-      timezone: "America/New_York",
-      from: "2026-06-08",
-      to: "2026-12-04",
-      interval: "month",
-      by: "offer",
-      rows: [
-        {
-          key: "unused_trial",
-          shown: 17,
-          accepted: 2,
-          declined: 2,
-          expired: 10,
-          withdrawn: 0,
-          superseded: 0,
-          acceptance_rate: 0.14285714285714285,
-          cost_granted: [],
-        },
-        {
-          key: "missing_features_unlock",
-          shown: 10,
-          accepted: 2,
-          declined: 2,
-          expired: 4,
-          withdrawn: 0,
-          superseded: 0,
-          acceptance_rate: 0.25,
-          cost_granted: [],
-        },
-      ],
-      total: {
-        shown: 42,
-        accepted: 8,
-        declined: 8,
-        expired: 18,
-        withdrawn: 0,
-        superseded: 0,
-        acceptance_rate: 0.23529411764705882,
-        cost_granted: [
-          {
-            currency: "EUR",
-            amount: 14155,
-          },
-          {
-            currency: "USD",
-            amount: 9500,
-          },
-        ],
-      },
-      holdouts: [],
-      periods: [
-        {
-          start: "2026-06-08",
-          end: "2026-06-30",
-          shown: 0,
-          accepted: 0,
-          declined: 0,
-          expired: 0,
-          withdrawn: 0,
-          superseded: 0,
-          acceptance_rate: null,
-        },
-        {
-          start: "2026-07-01",
-          end: "2026-07-31",
-          shown: 0,
-          accepted: 0,
-          declined: 0,
-          expired: 0,
-          withdrawn: 0,
-          superseded: 0,
-          acceptance_rate: null,
-        },
-      ],
-      cost: {
-        queries: 1,
-        rows_read: 81,
-      },
-    },
-  },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
-};
-
-export const dunningDoc: RouteDoc = {
-  summary: "Dunning",
-  tag: "Metrics",
-  description: "Failed-payment cases opened, recovered, closed, by step and decline code.",
-  query: {
-    from: {
-      description:
-        "First day (inclusive), `YYYY-MM-DD` in the reporting zone. Default: 180 days before `to`.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-06-01",
-    },
-    to: {
-      description: "Last day (inclusive). Default: today in the reporting zone.",
-      schema: {
-        type: "string",
-        format: "date",
-      },
-      example: "2026-11-30",
-    },
-    interval: {
-      description: "How the period is split.",
-      schema: {
-        enum: ["day", "week", "month"],
-        default: "month",
-      },
-      example: "month",
-    },
-    currency: {
-      description: "The currency of money figures (ISO 4217). Default: the rules' `settings.currency`.",
-      schema: {
-        type: "string",
-        pattern: "^[A-Z]{3}$",
-      },
-      example: "USD",
-    },
-  },
-  response: {
-    status: 200,
-    description: "The report.",
-    schema: {
-      type: "object",
-      required: [
-        "timezone",
-        "from",
-        "to",
-        "interval",
-        "currency",
-        "at_risk",
-        "failed_mrr",
-        "opened",
-        "opened_mrr",
-        "recovered",
-        "recovery_rate",
-        "recovered_mrr",
-        "final",
-        "canceled",
-        "by_step",
-        "by_decline_code",
-        "periods",
-        "cost",
-      ],
-      properties: {
-        timezone: {
-          type: "string",
-        },
-        from: {
-          type: "string",
-          format: "date",
-        },
-        to: {
-          type: "string",
-          format: "date",
-        },
-        interval: {
-          type: "string",
-        },
-        currency: {
-          type: "string",
-        },
-        at_risk: {
-          type: "integer",
-        },
-        failed_mrr: {
-          type: "integer",
-        },
-        opened: {
-          type: "integer",
-        },
-        opened_mrr: {
-          type: "integer",
-        },
-        recovered: {
-          type: "integer",
-        },
-        recovery_rate: {
-          type: ["number", "null"],
-        },
-        recovered_mrr: {
-          type: "integer",
-        },
-        final: {
-          type: "integer",
-        },
-        canceled: {
-          type: "integer",
-        },
-        by_step: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["step", "recovered", "recovered_mrr"],
-            properties: {
-              step: {
-                type: ["string", "null"],
-              },
-              recovered: {
-                type: "integer",
-              },
-              recovered_mrr: {
-                type: "integer",
-              },
-            },
-          },
-        },
-        by_decline_code: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["decline_code", "at_risk", "opened", "recovered", "recovery_rate"],
-            properties: {
-              decline_code: {
-                type: ["string", "null"],
-              },
-              at_risk: {
-                type: "integer",
-              },
-              opened: {
-                type: "integer",
-              },
-              recovered: {
-                type: "integer",
-              },
-              recovery_rate: {
-                type: ["number", "null"],
-              },
-            },
-          },
-        },
-        periods: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "start",
-              "end",
-              "at_risk",
-              "failed_mrr",
-              "opened",
-              "opened_mrr",
-              "recovered",
-              "recovery_rate",
-              "recovered_mrr",
-              "final",
-              "canceled",
-            ],
-            properties: {
-              start: {
-                type: "string",
-                format: "date",
-              },
-              end: {
-                type: "string",
-                format: "date",
-              },
-              at_risk: {
-                type: "integer",
-              },
-              failed_mrr: {
-                type: "integer",
-              },
-              opened: {
-                type: "integer",
-              },
-              opened_mrr: {
-                type: "integer",
-              },
-              recovered: {
-                type: "integer",
-              },
-              recovery_rate: {
-                type: ["number", "null"],
-              },
-              recovered_mrr: {
-                type: "integer",
-              },
-              final: {
-                type: "integer",
-              },
-              canceled: {
-                type: "integer",
-              },
-            },
-          },
-        },
-        cost: {
-          type: "object",
-          required: ["queries", "rows_read"],
-          properties: {
-            queries: {
-              type: "integer",
-            },
-            rows_read: {
-              type: "integer",
-            },
-          },
-        },
-      },
-    },
-    example: {
-      timezone: "America/New_York",
-      from: "2026-06-08",
-      to: "2026-12-04",
-      interval: "month",
-      currency: "USD",
-      at_risk: 23,
-      failed_mrr: 109700,
-      opened: 23,
-      opened_mrr: 109700,
-      recovered: 13,
-      recovery_rate: 0.5652173913043478,
-      recovered_mrr: 39700,
-      final: 4,
-      canceled: 2,
-      by_step: [
-        {
-          step: "day-0",
-          recovered: 1,
-          recovered_mrr: 1900,
-        },
-        {
-          step: "day-3",
-          recovered: 3,
-          recovered_mrr: 8700,
-        },
-      ],
-      by_decline_code: [
-        {
-          decline_code: "insufficient_funds",
-          at_risk: 9,
-          opened: 9,
-          recovered: 7,
-          recovery_rate: 0.7777777777777778,
-        },
-        {
-          decline_code: "expired_card",
-          at_risk: 6,
-          opened: 6,
-          recovered: 1,
-          recovery_rate: 0.16666666666666666,
-        },
-      ],
-      periods: [
-        {
-          start: "2026-06-08",
-          end: "2026-06-30",
-          at_risk: 0,
-          failed_mrr: 0,
-          opened: 0,
-          opened_mrr: 0,
-          recovered: 0,
-          recovery_rate: null,
-          recovered_mrr: 0,
-          final: 0,
-          canceled: 0,
-        },
-        {
-          start: "2026-07-01",
-          end: "2026-07-31",
-          at_risk: 0,
-          failed_mrr: 0,
-          opened: 0,
-          opened_mrr: 0,
-          recovered: 0,
-          recovery_rate: null,
-          recovered_mrr: 0,
-          final: 0,
-          canceled: 0,
-        },
-      ],
-      cost: {
-        queries: 2,
-        rows_read: 125,
-      },
-    },
-  },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "A parameter is unknown, repeated or invalid.",
-    },
-  ],
+  errors: PARAMETER_ERRORS,
 };

@@ -4,111 +4,45 @@
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
 import type { RouteDoc } from "../app-env";
+import {
+  CURSOR_PARAM,
+  CUSTOMER_FILTER_PARAM,
+  LIMIT_200_PARAM,
+  NEXT_CURSOR,
+  objectOf,
+  PROGRAMME,
+  PROGRAMME_EXAMPLE,
+  STRING,
+  STRING_OR_NULL,
+  TIME,
+} from "./shared";
 
 export const listOutboxDoc: RouteDoc = {
   summary: "List outbox messages",
   tag: "Sends",
   description:
     'The messages the outbox channel (the local default) has "delivered", newest first: what customers would have received.',
-  query: {
-    customer_id: {
-      description: "Only this customer's.",
-      schema: {
-        $ref: "https://rebound.dev/schemas/id.json",
-      },
-      example: "cus_42",
-    },
-    limit: {
-      description: "Items per page, 1 to 200 (default 50).",
-      schema: {
-        type: "integer",
-        minimum: 1,
-        maximum: 200,
-      },
-      example: 50,
-    },
-    cursor: {
-      description: "The `next_cursor` of the previous page.",
-      schema: {
-        type: "string",
-      },
-    },
-  },
+  query: { customer_id: CUSTOMER_FILTER_PARAM, limit: LIMIT_200_PARAM, cursor: CURSOR_PARAM },
   response: {
     status: 200,
     description: "A page of messages.",
-    schema: {
-      type: "object",
-      required: ["messages", "next_cursor"],
-      properties: {
-        messages: {
-          type: "array",
-          items: {
-            type: "object",
-            required: [
-              "send_id",
-              "customer_id",
-              "recipient",
-              "message_key",
-              "subject",
-              "text",
-              "html",
-              "programme",
-              "delivered_at",
-            ],
-            properties: {
-              send_id: {
-                type: "string",
-              },
-              customer_id: {
-                type: "string",
-              },
-              recipient: {
-                type: "string",
-              },
-              message_key: {
-                type: "string",
-              },
-              subject: {
-                type: "string",
-              },
-              text: {
-                type: "string",
-              },
-              html: {
-                type: ["string", "null"],
-              },
-              programme: {
-                type: "object",
-                required: ["kind", "key", "occurrence", "step"],
-                properties: {
-                  kind: {
-                    type: "string",
-                  },
-                  key: {
-                    type: "string",
-                  },
-                  occurrence: {
-                    type: "string",
-                  },
-                  step: {
-                    type: "string",
-                  },
-                },
-              },
-              delivered_at: {
-                type: "string",
-                format: "date-time",
-              },
-            },
-          },
-        },
-        next_cursor: {
-          type: ["string", "null"],
-          description: "The cursor of the next page, or null on the last page.",
-        },
+    schema: objectOf({
+      messages: {
+        type: "array",
+        items: objectOf({
+          send_id: STRING,
+          customer_id: STRING,
+          recipient: STRING,
+          message_key: STRING,
+          subject: STRING,
+          text: STRING,
+          html: STRING_OR_NULL,
+          programme: PROGRAMME,
+          delivered_at: TIME,
+        }),
       },
-    },
+      next_cursor: NEXT_CURSOR,
+    }),
     example: {
       messages: [
         {
@@ -119,12 +53,7 @@ export const listOutboxDoc: RouteDoc = {
           subject: "Your team misses you",
           text: "Your pro workspace at Acme Analytics has been quiet. Here is what is new.\n",
           html: null,
-          programme: {
-            kind: "inactivity",
-            key: "team_quiet_two_weeks",
-            occurrence: "2026-11-19T07:48:14.383Z",
-            step: "0",
-          },
+          programme: PROGRAMME_EXAMPLE,
           delivered_at: "2026-12-04T17:47:50.902Z",
         },
         {

@@ -3,7 +3,79 @@
  * Schemas and examples follow the handler's answer field by field: test/architecture/openapi.test.ts
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
-import type { RouteDoc } from "../app-env";
+import type { JsonSchema, RouteDoc } from "../app-env";
+import { INTEGER, INTEGER_OR_NULL, NEXT_CURSOR, objectOf, STRING, STRING_OR_NULL, TIME } from "./shared";
+
+const IDS: JsonSchema = { type: "array", items: STRING, description: "The first customer ids, as examples." };
+
+/** Minor units per currency (`{ "USD": 6000 }`): the reward cost if every customer asking took the offer. */
+const COST_PER_CURRENCY: JsonSchema = {
+  type: "object",
+  propertyNames: { pattern: "^[A-Z]{3}$" },
+  additionalProperties: INTEGER,
+};
+
+/** `PlanCampaignStats` (dsl/plan-report.ts): what one campaign stage occurrence would do; null when the stage is not in that ruleset. */
+const CAMPAIGN_STATS: JsonSchema = {
+  ...objectOf({
+    audience: INTEGER,
+    sent: INTEGER,
+    holdout: INTEGER,
+    frequency_capped: INTEGER,
+    deferred: INTEGER,
+    no_offer: INTEGER,
+  }),
+  type: ["object", "null"],
+};
+
+/** `PlanProgrammeCounts` (dsl/plan-report.ts): the sends and final actions of one programme; null when it is not in that ruleset. */
+const PROGRAMME_COUNTS: JsonSchema = {
+  ...objectOf({
+    sends: INTEGER,
+    final_actions: INTEGER,
+    cancels: INTEGER,
+    by_day: {
+      type: "object",
+      description: "Per UTC day (`YYYY-MM-DD`) of the send or final action.",
+      additionalProperties: objectOf({ sends: INTEGER, final_actions: INTEGER }),
+    },
+    steps: { type: "object", description: "Customers per step.", additionalProperties: INTEGER },
+    customers: INTEGER,
+    examples: IDS,
+  }),
+  type: ["object", "null"],
+};
+
+/** A dunning cadence that would send one reminder and cancel one subscription. */
+const DUNNING_COUNTS_EXAMPLE = {
+  sends: 2,
+  final_actions: 1,
+  cancels: 1,
+  by_day: {
+    "2026-12-05": { sends: 1, final_actions: 0 },
+    "2026-12-07": { sends: 1, final_actions: 1 },
+  },
+  steps: { "day-28": 1, final: 1 },
+  customers: 1,
+  examples: ["demo-0026"],
+};
+
+/** A win-back sequence that would send six messages to five customers. */
+const WINBACK_COUNTS_EXAMPLE = {
+  sends: 6,
+  final_actions: 0,
+  cancels: 0,
+  by_day: {
+    "2026-12-13": { sends: 2, final_actions: 0 },
+    "2026-12-30": { sends: 1, final_actions: 0 },
+    "2026-12-08": { sends: 1, final_actions: 0 },
+    "2026-12-31": { sends: 1, final_actions: 0 },
+    "2026-12-19": { sends: 1, final_actions: 0 },
+  },
+  steps: { "day-60": 2, "day-30": 3, "day-7": 1 },
+  customers: 5,
+  examples: ["demo-0007", "demo-0017"],
+};
 
 export const planDoc: RouteDoc = {
   summary: "Plan a rules change",
@@ -24,808 +96,85 @@ export const planDoc: RouteDoc = {
           type: "object",
           description: "The ruleset to compare with (default: the deployed one).",
         },
-        days: {
-          type: "integer",
-          minimum: 1,
-          maximum: 90,
-          default: 30,
-        },
-        at: {
-          type: "string",
-        },
-        cursor: {
-          type: "string",
-        },
-        page_size: {
-          type: "integer",
-          minimum: 1,
-          maximum: 2000,
-          default: 500,
-        },
+        days: { type: "integer", minimum: 1, maximum: 90, default: 30 },
+        at: STRING,
+        cursor: STRING,
+        page_size: { type: "integer", minimum: 1, maximum: 2000, default: 500 },
       },
     },
-    example: {
-      ruleset: {
-        version: "sha256:…",
-      },
-      days: 30,
-      page_size: 500,
-    },
+    example: { ruleset: { version: "sha256:…" }, days: 30, page_size: 500 },
   },
   response: {
     status: 200,
     description: "One page of the plan.",
-    schema: {
-      type: "object",
-      required: ["plan"],
-      properties: {
-        plan: {
-          type: "object",
-          required: [
-            "at",
-            "until",
-            "days",
-            "base",
-            "proposed",
-            "customers",
-            "customers_with_offer_moves",
-            "open_cases_without_cadence",
-            "segments",
-            "offers",
-            "campaigns",
-            "programmes",
-            "cost",
-            "next_cursor",
-          ],
-          properties: {
-            at: {
-              type: "string",
-              format: "date-time",
-            },
-            until: {
-              type: "string",
-              format: "date-time",
-            },
-            days: {
-              type: "integer",
-            },
-            base: {
-              type: "object",
-              required: ["version", "source"],
-              properties: {
-                version: {
-                  type: "string",
-                },
-                source: {
-                  type: "string",
-                },
-              },
-            },
-            proposed: {
-              type: "object",
-              required: ["version"],
-              properties: {
-                version: {
-                  type: "string",
-                },
-              },
-            },
-            customers: {
-              type: "integer",
-            },
-            customers_with_offer_moves: {
-              type: "integer",
-            },
-            open_cases_without_cadence: {
-              type: "object",
-              required: ["before", "after"],
-              properties: {
-                before: {
-                  type: "integer",
-                },
-                after: {
-                  type: "integer",
-                },
-              },
-            },
-            segments: {
-              type: "array",
-              items: {
-                type: "object",
-                required: [
-                  "segment",
-                  "before",
-                  "after",
-                  "entering",
-                  "leaving",
-                  "entering_examples",
-                  "leaving_examples",
-                ],
-                properties: {
-                  segment: {
-                    type: "string",
-                  },
-                  before: {
-                    type: "integer",
-                  },
-                  after: {
-                    type: "integer",
-                  },
-                  entering: {
-                    type: "integer",
-                  },
-                  leaving: {
-                    type: "integer",
-                  },
-                  entering_examples: {
-                    type: "array",
-                    items: {},
-                  },
-                  leaving_examples: {
-                    type: "array",
-                    items: {},
-                  },
-                },
-              },
-            },
-            offers: {
-              type: "array",
-              items: {
-                type: "object",
-                required: [
-                  "context",
-                  "reason",
-                  "moves",
-                  "unchanged",
-                  "cost_before",
-                  "cost_after",
-                  "unpriced_before",
-                  "unpriced_after",
-                  "holding_offer",
-                ],
-                properties: {
-                  context: {
-                    type: "string",
-                  },
-                  reason: {
-                    type: ["string", "null"],
-                  },
-                  moves: {
-                    type: "array",
-                    items: {},
-                  },
-                  unchanged: {
-                    type: "integer",
-                  },
-                  cost_before: {
-                    type: "object",
-                    required: [],
-                    properties: {
-                      USD: {
-                        type: "integer",
-                      },
-                      AUD: {
-                        type: "integer",
-                      },
-                      GBP: {
-                        type: "integer",
-                      },
-                      EUR: {
-                        type: "integer",
-                      },
-                    },
-                  },
-                  cost_after: {
-                    type: "object",
-                    required: [],
-                    properties: {
-                      USD: {
-                        type: "integer",
-                      },
-                      AUD: {
-                        type: "integer",
-                      },
-                      GBP: {
-                        type: "integer",
-                      },
-                      EUR: {
-                        type: "integer",
-                      },
-                    },
-                  },
-                  unpriced_before: {
-                    type: "integer",
-                  },
-                  unpriced_after: {
-                    type: "integer",
-                  },
-                  holding_offer: {
-                    type: "integer",
-                  },
-                },
-              },
-            },
-            campaigns: {
-              type: "array",
-              items: {
-                type: "object",
-                required: ["campaign", "occurrence", "step", "due_at", "before", "after"],
-                properties: {
-                  campaign: {
-                    type: "string",
-                  },
-                  occurrence: {
-                    type: "string",
-                    format: "date-time",
-                  },
-                  step: {
-                    type: "string",
-                  },
-                  due_at: {
-                    type: "string",
-                    format: "date-time",
-                  },
-                  before: {
-                    type: "object",
-                    required: ["audience", "sent", "holdout", "frequency_capped", "deferred", "no_offer"],
-                    properties: {
-                      audience: {
-                        type: "integer",
-                      },
-                      sent: {
-                        type: "integer",
-                      },
-                      holdout: {
-                        type: "integer",
-                      },
-                      frequency_capped: {
-                        type: "integer",
-                      },
-                      deferred: {
-                        type: "integer",
-                      },
-                      no_offer: {
-                        type: "integer",
-                      },
-                    },
-                  },
-                  after: {
-                    type: "object",
-                    required: ["audience", "sent", "holdout", "frequency_capped", "deferred", "no_offer"],
-                    properties: {
-                      audience: {
-                        type: "integer",
-                      },
-                      sent: {
-                        type: "integer",
-                      },
-                      holdout: {
-                        type: "integer",
-                      },
-                      frequency_capped: {
-                        type: "integer",
-                      },
-                      deferred: {
-                        type: "integer",
-                      },
-                      no_offer: {
-                        type: "integer",
-                      },
-                    },
-                  },
-                },
-              },
-            },
-            programmes: {
-              type: "array",
-              items: {
-                type: "object",
-                required: ["programme", "key", "before", "after"],
-                properties: {
-                  programme: {
-                    type: "string",
-                  },
-                  key: {
-                    type: "string",
-                  },
-                  before: {
-                    type: "object",
-                    required: [
-                      "sends",
-                      "final_actions",
-                      "cancels",
-                      "by_day",
-                      "steps",
-                      "customers",
-                      "examples",
-                    ],
-                    properties: {
-                      sends: {
-                        type: "integer",
-                      },
-                      final_actions: {
-                        type: "integer",
-                      },
-                      cancels: {
-                        type: "integer",
-                      },
-                      by_day: {
-                        type: "object",
-                        required: [],
-                        properties: {
-                          "2026-12-05": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-07": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-13": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-30": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-08": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-31": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-19": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-27": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-06": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-29": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-10": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-15": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-11": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-17": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-14": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2027-01-02": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                        },
-                      },
-                      steps: {
-                        type: "object",
-                        additionalProperties: {
-                          type: "integer",
-                        },
-                      },
-                      customers: {
-                        type: "integer",
-                      },
-                      examples: {
-                        type: "array",
-                        items: {
-                          type: "string",
-                        },
-                      },
-                    },
-                  },
-                  after: {
-                    type: "object",
-                    required: [
-                      "sends",
-                      "final_actions",
-                      "cancels",
-                      "by_day",
-                      "steps",
-                      "customers",
-                      "examples",
-                    ],
-                    properties: {
-                      sends: {
-                        type: "integer",
-                      },
-                      final_actions: {
-                        type: "integer",
-                      },
-                      cancels: {
-                        type: "integer",
-                      },
-                      by_day: {
-                        type: "object",
-                        required: [],
-                        properties: {
-                          "2026-12-05": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-07": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-13": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-30": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-08": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-31": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-19": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-27": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-06": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-29": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-10": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-15": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-11": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-17": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2026-12-14": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                          "2027-01-02": {
-                            type: "object",
-                            required: ["sends", "final_actions"],
-                            properties: {
-                              sends: {
-                                type: "integer",
-                              },
-                              final_actions: {
-                                type: "integer",
-                              },
-                            },
-                          },
-                        },
-                      },
-                      steps: {
-                        type: "object",
-                        additionalProperties: {
-                          type: "integer",
-                        },
-                      },
-                      customers: {
-                        type: "integer",
-                      },
-                      examples: {
-                        type: "array",
-                        items: {
-                          type: "string",
-                        },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-            cost: {
-              type: "object",
-              required: ["rows_read", "queries", "pages"],
-              properties: {
-                rows_read: {
-                  type: "integer",
-                },
-                queries: {
-                  type: "integer",
-                },
-                pages: {
-                  type: "integer",
-                },
-              },
-            },
-            next_cursor: {
-              type: ["string", "null"],
-              description: "The cursor of the next page, or null on the last page.",
-            },
-          },
+    schema: objectOf({
+      plan: objectOf({
+        at: TIME,
+        until: TIME,
+        days: INTEGER,
+        base: objectOf({ version: STRING, source: { enum: ["deployed", "request"] } }),
+        proposed: objectOf({ version: STRING }),
+        customers: INTEGER,
+        customers_with_offer_moves: INTEGER,
+        open_cases_without_cadence: objectOf({ before: INTEGER, after: INTEGER }),
+        segments: {
+          type: "array",
+          items: objectOf({
+            segment: STRING,
+            before: INTEGER_OR_NULL,
+            after: INTEGER_OR_NULL,
+            entering: INTEGER,
+            leaving: INTEGER,
+            entering_examples: IDS,
+            leaving_examples: IDS,
+          }),
         },
-      },
-    },
+        offers: {
+          type: "array",
+          items: objectOf({
+            context: STRING,
+            reason: STRING_OR_NULL,
+            moves: {
+              type: "array",
+              items: objectOf({
+                from: STRING_OR_NULL,
+                to: STRING_OR_NULL,
+                customers: INTEGER,
+                examples: IDS,
+              }),
+            },
+            unchanged: INTEGER,
+            cost_before: COST_PER_CURRENCY,
+            cost_after: COST_PER_CURRENCY,
+            unpriced_before: INTEGER,
+            unpriced_after: INTEGER,
+            holding_offer: INTEGER,
+          }),
+        },
+        campaigns: {
+          type: "array",
+          items: objectOf({
+            campaign: STRING,
+            occurrence: TIME,
+            step: STRING,
+            due_at: TIME,
+            before: CAMPAIGN_STATS,
+            after: CAMPAIGN_STATS,
+          }),
+        },
+        programmes: {
+          type: "array",
+          items: objectOf({
+            programme: { enum: ["dunning", "winback", "inactivity", "card_expiry"] },
+            key: STRING,
+            before: PROGRAMME_COUNTS,
+            after: PROGRAMME_COUNTS,
+          }),
+        },
+        cost: objectOf({ rows_read: INTEGER, queries: INTEGER, pages: INTEGER }),
+        next_cursor: NEXT_CURSOR,
+      }),
+    }),
     example: {
       plan: {
         at: "2026-12-04T17:47:51.400Z",
@@ -840,10 +189,7 @@ export const planDoc: RouteDoc = {
         },
         customers: 50,
         customers_with_offer_moves: 0,
-        open_cases_without_cadence: {
-          before: 0,
-          after: 0,
-        },
+        open_cases_without_cadence: { before: 0, after: 0 },
         segments: [
           {
             segment: "high_value",
@@ -870,12 +216,8 @@ export const planDoc: RouteDoc = {
             reason: null,
             moves: [],
             unchanged: 50,
-            cost_before: {
-              USD: 6000,
-            },
-            cost_after: {
-              USD: 6000,
-            },
+            cost_before: { USD: 6000 },
+            cost_after: { USD: 6000 },
             unpriced_before: 5,
             unpriced_after: 5,
             holding_offer: 2,
@@ -885,12 +227,8 @@ export const planDoc: RouteDoc = {
             reason: "hard_to_use",
             moves: [],
             unchanged: 50,
-            cost_before: {
-              USD: 300000,
-            },
-            cost_after: {
-              USD: 300000,
-            },
+            cost_before: { USD: 300000 },
+            cost_after: { USD: 300000 },
             unpriced_before: 0,
             unpriced_after: 0,
             holding_offer: 2,
@@ -946,127 +284,17 @@ export const planDoc: RouteDoc = {
           {
             programme: "dunning",
             key: "standard",
-            before: {
-              sends: 2,
-              final_actions: 1,
-              cancels: 1,
-              by_day: {
-                "2026-12-05": {
-                  sends: 1,
-                  final_actions: 0,
-                },
-                "2026-12-07": {
-                  sends: 1,
-                  final_actions: 1,
-                },
-              },
-              steps: {
-                "day-28": 1,
-                final: 1,
-              },
-              customers: 1,
-              examples: ["demo-0026"],
-            },
-            after: {
-              sends: 2,
-              final_actions: 1,
-              cancels: 1,
-              by_day: {
-                "2026-12-05": {
-                  sends: 1,
-                  final_actions: 0,
-                },
-                "2026-12-07": {
-                  sends: 1,
-                  final_actions: 1,
-                },
-              },
-              steps: {
-                "day-28": 1,
-                final: 1,
-              },
-              customers: 1,
-              examples: ["demo-0026"],
-            },
+            before: DUNNING_COUNTS_EXAMPLE,
+            after: DUNNING_COUNTS_EXAMPLE,
           },
           {
             programme: "winback",
             key: "price",
-            before: {
-              sends: 6,
-              final_actions: 0,
-              cancels: 0,
-              by_day: {
-                "2026-12-13": {
-                  sends: 2,
-                  final_actions: 0,
-                },
-                "2026-12-30": {
-                  sends: 1,
-                  final_actions: 0,
-                },
-                "2026-12-08": {
-                  sends: 1,
-                  final_actions: 0,
-                },
-                "2026-12-31": {
-                  sends: 1,
-                  final_actions: 0,
-                },
-                "2026-12-19": {
-                  sends: 1,
-                  final_actions: 0,
-                },
-              },
-              steps: {
-                "day-60": 2,
-                "day-30": 3,
-                "day-7": 1,
-              },
-              customers: 5,
-              examples: ["demo-0007", "demo-0017"],
-            },
-            after: {
-              sends: 6,
-              final_actions: 0,
-              cancels: 0,
-              by_day: {
-                "2026-12-13": {
-                  sends: 2,
-                  final_actions: 0,
-                },
-                "2026-12-30": {
-                  sends: 1,
-                  final_actions: 0,
-                },
-                "2026-12-08": {
-                  sends: 1,
-                  final_actions: 0,
-                },
-                "2026-12-31": {
-                  sends: 1,
-                  final_actions: 0,
-                },
-                "2026-12-19": {
-                  sends: 1,
-                  final_actions: 0,
-                },
-              },
-              steps: {
-                "day-60": 2,
-                "day-30": 3,
-                "day-7": 1,
-              },
-              customers: 5,
-              examples: ["demo-0007", "demo-0017"],
-            },
+            before: WINBACK_COUNTS_EXAMPLE,
+            after: WINBACK_COUNTS_EXAMPLE,
           },
         ],
-        cost: {
-          rows_read: 1359,
-          queries: 7,
-          pages: 1,
-        },
+        cost: { rows_read: 1359, queries: 7, pages: 1 },
         next_cursor: "demo-0049",
       },
     },

@@ -5,147 +5,109 @@
  */
 import type { RouteDoc } from "../app-env";
 import { profileSchema } from "./customers";
+import { BOOLEAN, CUSTOMER_PATH, DATE, INTEGER, objectOf, STRING, TIME, TIME_OR_NULL } from "./shared";
+
+export const eraseDoc: RouteDoc = {
+  summary: "Erase a customer's data",
+  tag: "Privacy",
+  description:
+    "Deletes everything about the customer, the archive included, keeping only a pseudonym that refuses their events from then on. Idempotent: repeat until `status` is `erased`.",
+  pathParams: CUSTOMER_PATH,
+  response: {
+    status: 200,
+    description: "What was deleted.",
+    schema: objectOf({
+      customer_key: STRING,
+      erased_at: TIME,
+      status: STRING,
+      deleted: objectOf({
+        customers: INTEGER,
+        events: INTEGER,
+        event_days: INTEGER,
+        decisions: INTEGER,
+        redemptions: INTEGER,
+        sends: INTEGER,
+        outbox: INTEGER,
+        dunning_cases: INTEGER,
+        campaign_exclusions: INTEGER,
+        provider_held_events: INTEGER,
+      }),
+      archive_objects_rewritten: INTEGER,
+      archive_days_remaining: INTEGER,
+    }),
+    example: {
+      customer_key: "bc0541511ac6a799e989e187509198d48b82dbb7ac1952daf14e2b0cf1641f21",
+      erased_at: "2026-12-04T17:47:51.592Z",
+      status: "erased",
+      deleted: {
+        customers: 1,
+        events: 0,
+        event_days: 5,
+        decisions: 0,
+        redemptions: 0,
+        sends: 0,
+        outbox: 0,
+        dunning_cases: 0,
+        campaign_exclusions: 0,
+        provider_held_events: 0,
+      },
+      archive_objects_rewritten: 5,
+      archive_days_remaining: 0,
+    },
+  },
+  errors: [{ status: 400, code: "validation_failed", when: "The id is not a valid id." }],
+};
 
 export const exportDoc: RouteDoc = {
   summary: "Export a customer's data",
   tag: "Privacy",
   description:
     "Everything Rebound holds about the customer as one JSON document (an attachment), archived events included.",
-  pathParams: {
-    id: {
-      description: "The customer's id, as your events name it.",
-      schema: {
-        $ref: "https://rebound.dev/schemas/id.json",
-      },
-      example: "cus_42",
-    },
-  },
+  pathParams: CUSTOMER_PATH,
   response: {
     status: 200,
     description: "The customer's data.",
-    schema: {
-      type: "object",
-      required: [
-        "customer_id",
-        "exported_at",
-        "profile",
-        "events",
-        "daily_history",
-        "decisions",
-        "redemptions",
-        "sends",
-        "outbox",
-        "dunning_cases",
-        "campaign_exclusions",
-        "provider_held_events",
-        "erased_at",
-      ],
-      properties: {
-        customer_id: {
-          type: "string",
-        },
-        exported_at: {
-          type: "string",
-          format: "date-time",
-        },
-        profile: { anyOf: [profileSchema("epoch_ms"), { type: "null" }] },
-        events: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["id", "type", "occurred_at", "received_at", "properties", "archived"],
-            properties: {
-              id: {
-                type: "string",
-              },
-              type: {
-                type: "string",
-              },
-              occurred_at: {
-                type: "string",
-                format: "date-time",
-              },
-              received_at: {
-                type: "string",
-                format: "date-time",
-              },
-              properties: {
-                type: "object",
-                description: "The event's properties, as sent.",
-              },
-              archived: {
-                type: "boolean",
-              },
-            },
-          },
-        },
-        daily_history: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["day", "type", "currency", "count", "amount", "latest_at", "latest_id", "latest"],
-            properties: {
-              day: {
-                type: "string",
-                format: "date",
-              },
-              type: {
-                type: "string",
-              },
-              currency: {
-                type: "string",
-              },
-              count: {
-                type: "integer",
-              },
-              amount: {
-                type: "integer",
-              },
-              latest_at: {
-                type: "integer",
-              },
-              latest_id: {
-                type: "string",
-              },
-              latest: {},
-            },
-          },
-        },
-        decisions: {
-          type: "array",
-          items: {},
-        },
-        redemptions: {
-          type: "array",
-          items: {},
-        },
-        sends: {
-          type: "array",
-          items: {},
-        },
-        outbox: {
-          type: "array",
-          items: {},
-        },
-        dunning_cases: {
-          type: "array",
-          items: {},
-        },
-        campaign_exclusions: {
-          type: "array",
-          items: {},
-        },
-        provider_held_events: {
-          type: "array",
-          description: "Billing-provider deliveries held for replay, each with the provider's payload.",
-          items: {},
-        },
-        erased_at: {
-          type: ["string", "null"],
-          format: "date-time",
-        },
+    schema: objectOf({
+      customer_id: STRING,
+      exported_at: TIME,
+      profile: { anyOf: [profileSchema("epoch_ms"), { type: "null" }] },
+      events: {
+        type: "array",
+        items: objectOf({
+          id: STRING,
+          type: STRING,
+          occurred_at: TIME,
+          received_at: TIME,
+          properties: { type: "object", description: "The event's properties, as sent." },
+          archived: BOOLEAN,
+        }),
       },
-    },
+      daily_history: {
+        type: "array",
+        items: objectOf({
+          day: DATE,
+          type: STRING,
+          currency: STRING,
+          count: INTEGER,
+          amount: INTEGER,
+          latest_at: INTEGER,
+          latest_id: STRING,
+          latest: {},
+        }),
+      },
+      decisions: { type: "array", items: {} },
+      redemptions: { type: "array", items: {} },
+      sends: { type: "array", items: {} },
+      outbox: { type: "array", items: {} },
+      dunning_cases: { type: "array", items: {} },
+      campaign_exclusions: { type: "array", items: {} },
+      provider_held_events: {
+        type: "array",
+        description: "Billing-provider deliveries held for replay, each with the provider's payload.",
+        items: {},
+      },
+      erased_at: TIME_OR_NULL,
+    }),
     example: {
       customer_id: "demo-0002",
       exported_at: "2026-12-04T17:47:51.549Z",
@@ -180,10 +142,7 @@ export const exportDoc: RouteDoc = {
         card_last4: null,
         update_url: null,
         card_expires_at: null,
-        attributes: {
-          channel: "referral",
-          company_size: "small",
-        },
+        attributes: { channel: "referral", company_size: "small" },
         first_seen_at: 1782545594291,
         last_event_at: 1782861894124,
       },
@@ -194,10 +153,7 @@ export const exportDoc: RouteDoc = {
           occurred_at: "2026-06-27T07:33:14.291Z",
           received_at: "2026-12-04T17:47:30.027Z",
           properties: {
-            attributes: {
-              channel: "referral",
-              company_size: "small",
-            },
+            attributes: { channel: "referral", company_size: "small" },
             country: "US",
             email: "gus.0002@example.com",
             first_name: "Gus",
@@ -210,9 +166,7 @@ export const exportDoc: RouteDoc = {
           type: "activity",
           occurred_at: "2026-06-30T23:24:54.124Z",
           received_at: "2026-12-04T17:47:30.027Z",
-          properties: {
-            feature: "reports",
-          },
+          properties: { feature: "reports" },
           archived: true,
         },
       ],
@@ -248,133 +202,5 @@ export const exportDoc: RouteDoc = {
       erased_at: null,
     },
   },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "The id is not a valid id.",
-    },
-  ],
-};
-
-export const eraseDoc: RouteDoc = {
-  summary: "Erase a customer's data",
-  tag: "Privacy",
-  description:
-    "Deletes everything about the customer, the archive included, keeping only a pseudonym that refuses their events from then on. Idempotent: repeat until `status` is `erased`.",
-  pathParams: {
-    id: {
-      description: "The customer's id, as your events name it.",
-      schema: {
-        $ref: "https://rebound.dev/schemas/id.json",
-      },
-      example: "cus_42",
-    },
-  },
-  response: {
-    status: 200,
-    description: "What was deleted.",
-    schema: {
-      type: "object",
-      required: [
-        "customer_key",
-        "erased_at",
-        "status",
-        "deleted",
-        "archive_objects_rewritten",
-        "archive_days_remaining",
-      ],
-      properties: {
-        customer_key: {
-          type: "string",
-        },
-        erased_at: {
-          type: "string",
-          format: "date-time",
-        },
-        status: {
-          type: "string",
-        },
-        deleted: {
-          type: "object",
-          required: [
-            "customers",
-            "events",
-            "event_days",
-            "decisions",
-            "redemptions",
-            "sends",
-            "outbox",
-            "dunning_cases",
-            "campaign_exclusions",
-            "provider_held_events",
-          ],
-          properties: {
-            customers: {
-              type: "integer",
-            },
-            events: {
-              type: "integer",
-            },
-            event_days: {
-              type: "integer",
-            },
-            decisions: {
-              type: "integer",
-            },
-            redemptions: {
-              type: "integer",
-            },
-            sends: {
-              type: "integer",
-            },
-            outbox: {
-              type: "integer",
-            },
-            dunning_cases: {
-              type: "integer",
-            },
-            campaign_exclusions: {
-              type: "integer",
-            },
-            provider_held_events: {
-              type: "integer",
-            },
-          },
-        },
-        archive_objects_rewritten: {
-          type: "integer",
-        },
-        archive_days_remaining: {
-          type: "integer",
-        },
-      },
-    },
-    example: {
-      customer_key: "bc0541511ac6a799e989e187509198d48b82dbb7ac1952daf14e2b0cf1641f21",
-      erased_at: "2026-12-04T17:47:51.592Z",
-      status: "erased",
-      deleted: {
-        customers: 1,
-        events: 0,
-        event_days: 5,
-        decisions: 0,
-        redemptions: 0,
-        sends: 0,
-        outbox: 0,
-        dunning_cases: 0,
-        campaign_exclusions: 0,
-        provider_held_events: 0,
-      },
-      archive_objects_rewritten: 5,
-      archive_days_remaining: 0,
-    },
-  },
-  errors: [
-    {
-      status: 400,
-      code: "validation_failed",
-      when: "The id is not a valid id.",
-    },
-  ],
+  errors: [{ status: 400, code: "validation_failed", when: "The id is not a valid id." }],
 };
