@@ -312,11 +312,30 @@ async function openDashboard(viewport: { width: number; height: number }, mobile
 
 async function signIn(page: Page, key: string): Promise<void> {
   await page.fill("#key", key);
-  await Promise.all([page.waitForURL(`${smoke.url}/dashboard`), page.click("#sign-in button[type=submit]")]);
+  // The page is already at /dashboard, so waiting for that URL would not wait at all: wait for the
+  // sign-in's answer (303, cookie set) and for the page it leads to.
+  const [answer] = await Promise.all([
+    page.waitForResponse((response) => response.url() === `${smoke.url}/dashboard/session`),
+    page.click("#sign-in button[type=submit]"),
+  ]);
+  expect(answer.status()).toBe(303);
+  await page.waitForURL(`${smoke.url}/dashboard`, { waitUntil: "load" });
 }
 
+/** Waits until every card has its answer; says what the page shows when it never does. */
 async function waitForCharts(page: Page): Promise<void> {
-  await page.waitForSelector('#dashboard[data-state="ready"]', { timeout: 30_000 });
+  try {
+    await page.waitForSelector('#dashboard[data-state="ready"]', { timeout: 30_000 });
+  } catch (error) {
+    const shown = await page.evaluate(() => ({
+      url: location.href,
+      session: document.body.dataset.session,
+      state: document.querySelector<HTMLElement>("#dashboard")?.dataset.state,
+      status: document.querySelector("#status")?.textContent,
+      signInError: document.querySelector("#sign-in-error")?.textContent,
+    }));
+    throw new Error(`the dashboard never became ready: ${JSON.stringify(shown)}`, { cause: error });
+  }
 }
 
 async function shownFigures(page: Page): Promise<ShownFigure[]> {
