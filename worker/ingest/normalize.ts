@@ -10,8 +10,8 @@
  * assigning them, since `object["__proto__"] = value` on a plain object sets its prototype and the
  * name would be lost.
  */
-import type { ExprType } from "../../dsl";
-import { type AttributeValue, checkAttributes } from "../attributes/check-attributes";
+import type { ExprType, Ruleset } from "../../dsl";
+import { type AttributeValue, checkAttributes, declaredAttributes } from "../attributes/check-attributes";
 import type { ErrorDetail } from "../errors";
 import { parseInstant, parseInstantOrDate } from "../timestamps";
 import { canonicalJson } from "./canonical-json";
@@ -65,6 +65,22 @@ export interface NormalizeOptions {
   readonly plans: readonly string[] | null;
   /** The custom attributes the deployed rules declare (`fields:`), by name, with their types. */
   readonly attributes: ReadonlyMap<string, ExprType>;
+}
+
+const optionsCache = new WeakMap<Ruleset, NormalizeOptions>();
+
+/** What events are checked against under `ruleset` (its `reasons:`, `plans:` and `fields:`), derived once per ruleset. */
+export function normalizeOptions(ruleset: Ruleset): NormalizeOptions {
+  let options = optionsCache.get(ruleset);
+  if (!options) {
+    options = {
+      reasons: Object.freeze(ruleset.ir.reasons.map((reason) => reason.key)),
+      plans: ruleset.ir.plans ? Object.freeze([...ruleset.ir.plans]) : null,
+      attributes: declaredAttributes(ruleset.ir),
+    };
+    optionsCache.set(ruleset, options);
+  }
+  return options;
 }
 
 /** Normalises a request's schema-valid events, in request order. */

@@ -12,10 +12,9 @@
  * Stage: last step of a provider webhook, after verify.ts and the mapping.
  */
 import type { Ruleset } from "../../dsl";
-import { declaredAttributes } from "../attributes/check-attributes";
 import type { ErrorDetail } from "../errors";
 import { validateEvent } from "../generated/validators.js";
-import { normalizeEvents } from "../ingest/normalize";
+import { normalizeEvents, normalizeOptions } from "../ingest/normalize";
 import { SealedEventsError, writeEvents } from "../ingest/write-events";
 import { countProviderEvent } from "./counts";
 import { customerOf, holdStatement, isHeldOutcome, releaseStatement } from "./held";
@@ -37,22 +36,14 @@ export interface ProviderIngestResult {
   held?: boolean;
 }
 
-const rulesCache = new WeakMap<
-  Ruleset,
-  { mapping: MappingRules; reasons: readonly string[]; normalize: Parameters<typeof normalizeEvents>[1] }
->();
+const rulesCache = new WeakMap<Ruleset, { mapping: MappingRules; reasons: readonly string[] }>();
 
-/** What mapping and normalising read from a ruleset, derived once per ruleset. */
-export function providerRules(ruleset: Ruleset) {
+/** What mapping reads from a ruleset, derived once per ruleset (ingest's own checks: `normalizeOptions`). */
+export function providerRules(ruleset: Ruleset): { mapping: MappingRules; reasons: readonly string[] } {
   let rules = rulesCache.get(ruleset);
   if (!rules) {
-    const reasons = Object.freeze(ruleset.ir.reasons.map((reason) => reason.key));
-    const plans = ruleset.ir.plans ? Object.freeze([...ruleset.ir.plans]) : null;
-    rules = {
-      mapping: { billing: ruleset.ir.billing, plans },
-      reasons,
-      normalize: { reasons, plans, attributes: declaredAttributes(ruleset.ir) },
-    };
+    const { reasons, plans } = normalizeOptions(ruleset);
+    rules = { mapping: { billing: ruleset.ir.billing, plans }, reasons };
     rulesCache.set(ruleset, rules);
   }
   return rules;
@@ -140,7 +131,7 @@ export async function writeMapped(
   if (details.length > 0) return { outcome: "rejected", events: 0, duplicates: 0, details };
   const normalized = normalizeEvents(
     mapped.events.map((event, index) => ({ event, at: `/events/${index}` })),
-    providerRules(ruleset).normalize,
+    normalizeOptions(ruleset),
   );
   if (normalized.details.length > 0) {
     return { outcome: "rejected", events: 0, duplicates: 0, details: normalized.details };

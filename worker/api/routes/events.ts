@@ -8,8 +8,7 @@
  */
 
 import type { Context } from "hono";
-import type { ExprType, Ruleset } from "../../../dsl";
-import { declaredAttributes } from "../../attributes/check-attributes";
+import type { Ruleset } from "../../../dsl";
 import { wallClock } from "../../clock";
 import { ApiError, type ErrorDetail, validationFailed } from "../../errors";
 import { validateEvent, validateEventBatch } from "../../generated/validators.js";
@@ -18,6 +17,7 @@ import {
   type IncomingEvent,
   type IncomingItem,
   normalizeEvents,
+  normalizeOptions,
   OCCURRED_AT_MESSAGE,
 } from "../../ingest/normalize";
 import { SealedEventsError, writeEvents } from "../../ingest/write-events";
@@ -28,36 +28,10 @@ import { postEventsDoc } from "../docs/events";
 import { readJsonBody } from "../json-body";
 import { schemaProblems } from "../validation";
 
-/** What events are checked against: the rules' `reasons:`, `plans:` and `fields:`. */
-interface EventRules {
-  /** The reasons `subscription.canceled` may carry. */
-  readonly reasons: readonly string[];
-  /** The plans events may carry; null: the rules declare none, so any plan is accepted. */
-  readonly plans: readonly string[] | null;
-  /** The custom attributes `customer.updated` is checked against. */
-  readonly attributes: ReadonlyMap<string, ExprType>;
-}
-
-const eventRulesCache = new WeakMap<Ruleset, EventRules>();
-
-/** The request's ruleset (chosen by worker/api/app.ts) as ingest checks it, derived once per ruleset. */
-function eventRules(ruleset: Ruleset): EventRules {
-  let rules = eventRulesCache.get(ruleset);
-  if (!rules) {
-    rules = {
-      reasons: Object.freeze(ruleset.ir.reasons.map((reason) => reason.key)),
-      plans: ruleset.ir.plans ? Object.freeze([...ruleset.ir.plans]) : null,
-      attributes: declaredAttributes(ruleset.ir),
-    };
-    eventRulesCache.set(ruleset, rules);
-  }
-  return rules;
-}
-
 async function postEvents(c: Context<AppEnv>): Promise<Response> {
   const body = await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes);
   const { items, details } = checkEventsBody(body);
-  const normalized = normalizeEvents(items, eventRules(c.get("ruleset")));
+  const normalized = normalizeEvents(items, normalizeOptions(c.get("ruleset")));
   details.push(...normalized.details);
   if (details.length > 0) throw validationFailed(details.sort(byItem));
 
