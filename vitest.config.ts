@@ -45,6 +45,15 @@ export default defineConfig({
                 TEST_MIGRATIONS: await readD1Migrations(migrationsDir),
                 REBOUND_ALLOW_FUTURE_TICKS: "true",
               },
+              // Spare databases for the sharding tests (test/worker/shard-env.ts): DB_1 … DB_7 make
+              // a four-shard deployment and a one-shard one side by side, or a growth from 4 to 5.
+              // The tests' default stays SHARDS unset: one database, DB.
+              d1Databases: {
+                DB: "00000000-0000-4000-8000-000000000000",
+                ...Object.fromEntries(
+                  Array.from({ length: 7 }, (_, i) => [`DB_${i + 1}`, `rebound-test-shard-${i + 1}`]),
+                ),
+              },
             },
           })),
         ],

@@ -2,8 +2,20 @@
  * The Worker's bindings, written once: every module that touches the platform takes its types from here.
  */
 export interface Env {
-  /** Rebound's D1 database (customers, events, keys, decisions, sends). */
+  /**
+   * Rebound's D1 database (customers, events, keys, decisions, sends): shard 0, and the control
+   * database when customers are sharded (worker/db/shards.ts, docs/scaling.md).
+   */
   DB: D1Database;
+  /** Further customer shards, `DB_1` … `DB_<SHARDS − 1>` (wrangler.toml [[d1_databases]]). */
+  [shard: `DB_${number}`]: D1Database | undefined;
+  /** How many D1 databases customers are placed on (default "1": everything in `DB`). */
+  SHARDS?: string;
+  /**
+   * Set only while shards are being added: the count before the growth. Customers the new count
+   * places elsewhere stay put until the move tool has moved them (docs/scaling.md).
+   */
+  SHARDS_FROM?: string;
   /** Archived raw events (worker/archive/): one NDJSON object per day part. */
   ARCHIVE?: R2Bucket;
   /** Producer for outgoing messages; consumed by the queue handler in worker/index.ts. */

@@ -29,6 +29,8 @@ export type ApiErrorCode =
   | "send_not_found"
   | "send_not_dead"
   | "ingest_busy"
+  // A write raced a move of its customer to another shard (worker/db/shards.ts): retry.
+  | "customer_moving"
   // Billing-provider webhooks (worker/providers/verify.ts, docs/providers.md).
   | "webhook_signature_missing"
   | "webhook_signature_invalid"

@@ -74,7 +74,7 @@ async function queueBatch(sendIds: readonly string[], bindings: Env) {
 
 /** A queued send due at `at`, written as a tick at `at` stores it (not published to the queue). */
 async function storedSend(at: number, customerId: string): Promise<string> {
-  const sendId = newSendId(at, 0);
+  const sendId = newSendId(at, 0, 0);
   await env.DB.prepare(
     `INSERT INTO sends (id, programme_kind, programme_key, occurrence, step, customer_id, channel,
        message_key, recipient, variables, status, attempts, max_attempts, not_before, enqueued_at,
@@ -170,7 +170,7 @@ describe("a simulated future where the deployment allows future ticks", () => {
     // A tick at that future moment has finished cleanly and stored a send due then. The row is
     // written here rather than published, so that only the consumer this test drives sees it.
     await adminTick(admin, future, env);
-    const sendId = newSendId(future, 0);
+    const sendId = newSendId(future, 0, 0);
     await env.DB.prepare(
       `INSERT INTO sends (id, programme_kind, programme_key, occurrence, step, customer_id, channel,
          message_key, recipient, variables, status, attempts, max_attempts, not_before, enqueued_at,

@@ -31,6 +31,7 @@ import {
 import { isErased } from "../customer-key";
 import type { StoredKey } from "../db/api-key-lookup";
 import { ApiError } from "../errors";
+import { customerSlot } from "../db/shards";
 import { newDecisionId } from "../ids";
 import { localDay, reportingZone } from "../metrics/days";
 import { type DecisionRuleset, decisionRulesetOf } from "./decision-ruleset";
@@ -548,7 +549,7 @@ function evaluate(
   };
   const inputs = inputsThatMattered(ruleset, ctx, requestInputs, decision, state);
   const offer = decision.offer;
-  const id = newDecisionId(request.now);
+  const id = newDecisionId(request.now, customerSlot(request.customerId));
   const message = offer
     ? renderMessage(ruleset, offer.message, {
         customer,
@@ -590,7 +591,7 @@ function evaluate(
 function unknownCustomer(plan: DecisionRuleset, request: DecideRequest): NewDecision {
   return {
     row: {
-      id: newDecisionId(request.now),
+      id: newDecisionId(request.now, customerSlot(request.customerId)),
       customer_id: request.customerId,
       context: request.context,
       reason: request.reason ?? null,

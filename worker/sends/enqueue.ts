@@ -5,6 +5,7 @@
  * Flow: tick / programme → enqueueSends → rebound-sends queue → consumeSends (worker/sends/consume.ts).
  */
 import type { Env } from "../env";
+import { customerSlot } from "../db/shards";
 import { newSendId } from "../ids";
 import { SEND_LIMITS } from "./limits";
 import { type DueSend, publishSends } from "./publish";
@@ -131,7 +132,7 @@ function sendRows(env: Env, sends: readonly SendRequest[], now: number): SendRow
   if (problems.length > 0) throw new SendRequestError(problems);
   const { defaultChannel } = sendSettings(env);
   return sends.map((send, index) => ({
-    id: newSendId(now, index),
+    id: newSendId(now, index, customerSlot(send.customerId)),
     programme_kind: send.programmeKind,
     programme_key: send.programmeKey,
     occurrence: send.occurrence,

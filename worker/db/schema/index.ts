@@ -5,6 +5,7 @@ export * from "./api-keys";
 export * from "./archive-days";
 export * from "./campaign-exclusions";
 export * from "./campaign-runs";
+export * from "./customer-placements";
 export * from "./customers";
 export * from "./decisions";
 export * from "./dunning-cases";

@@ -1,0 +1,253 @@
+/**
+ * Where a customer's data lives: one of N D1 databases (docs/scaling.md).
+ *
+ * - A customer id hashes to one of `SLOT_COUNT` slots (FNV-1a over its UTF-8 bytes, then a 32-bit
+ *   finaliser, modulo 4096). The slot is written into the customer's decision and send ids
+ *   (worker/ids.ts), so a route that is given only such an id finds the shard without asking.
+ * - A slot maps to a shard by jump consistent hashing (Lamping and Veach, 2014) over the shard count.
+ *   Growing from N to M shards moves only the slots jump(slot, M) gives to the new shards, about
+ *   (M − N) / M of them, and never between two old shards.
+ * - Shard 0 is the binding `DB`; shard i ≥ 1 is `DB_<i>`. `SHARDS` (a var, default 1) says how many
+ *   customers are placed on. Shard 0 is also the control database: API keys (copied to every shard,
+ *   so a per-customer route reads its key where it reads its customer), the scheduler's watermark,
+ *   and during a growth the directory of customers already moved.
+ * - While shards are added, `SHARDS_FROM` holds the old count. A customer whose slot the new count
+ *   places elsewhere stays where the old count placed it until the move tool (worker/shards/) has
+ *   copied, verified and switched it; `customer_placements` on the control database records the
+ *   switch, and is read only for those customers and only while `SHARDS_FROM` is set.
+ */
+import type { Env } from "../env";
+import { ApiError } from "../errors";
+
+/** Slots customers hash into; a slot moves between shards whole. Fixed forever: ids carry it. */
+export const SLOT_COUNT = 4096;
+
+/** The most shards one deployment can bind (DB, DB_1 … DB_63). */
+export const MAX_SHARDS = 64;
+
+/** One customer database. */
+export interface Shard {
+  /** 0 for `DB` (also the control database), i for `DB_<i>`. */
+  readonly index: number;
+  readonly db: D1Database;
+}
+
+/** How many shards customers are placed on, and during a growth how many they were placed on. */
+export interface ShardPlan {
+  readonly count: number;
+  /** The count before the growth in progress, or null when no customers are moving. */
+  readonly from: number | null;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The slot of a customer id (0 … 4095): FNV-1a 32 over the id's UTF-8 bytes, mixed by MurmurHash3's
+ * finaliser so that the low bits depend on every byte. test/worker/shards.test.ts checks it against
+ * reference values computed by an independent implementation (test/worker/shard-slots.py).
+ */
+export function customerSlot(customerId: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of encoder.encode(customerId)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return (hash >>> 0) % SLOT_COUNT;
+}
+
+const MASK_64 = (1n << 64n) - 1n;
+
+/** Jump consistent hash: the bucket (0 … buckets − 1) of a 64-bit key. */
+export function jumpHash(key: number | bigint, buckets: number): number {
+  let k = BigInt(key) & MASK_64;
+  let b = -1;
+  let j = 0;
+  while (j < buckets) {
+    b = j;
+    k = (k * 2862933555777941757n + 1n) & MASK_64;
+    j = Math.floor(((b + 1) * 2 ** 31) / (Number(k >> 33n) + 1));
+  }
+  return b;
+}
+
+const slotTables = new Map<number, Uint8Array>();
+
+/** The shard of every slot under `count` shards, computed once per count. */
+function slotTable(count: number): Uint8Array {
+  let table = slotTables.get(count);
+  if (!table) {
+    table = new Uint8Array(SLOT_COUNT);
+    for (let slot = 0; slot < SLOT_COUNT; slot += 1) table[slot] = jumpHash(slot, count);
+    slotTables.set(count, table);
+  }
+  return table;
+}
+
+/** The shard a slot is placed on under `count` shards. */
+export function shardOfSlot(slot: number, count: number): number {
+  return slotTable(count)[slot] ?? 0;
+}
+
+/** The shard a customer id is placed on under `count` shards (ignoring any growth in progress). */
+export function placedShard(customerId: string, count: number): number {
+  return shardOfSlot(customerSlot(customerId), count);
+}
+
+/**
+ * The deployment's shard counts from `SHARDS` and `SHARDS_FROM`.
+ *
+ * @throws Error when a count is not a whole number from 1 to MAX_SHARDS, or when `SHARDS_FROM` is not
+ * below `SHARDS` (a misconfigured deployment must not place a customer anywhere)
+ */
+export function shardPlan(env: Pick<Env, "SHARDS" | "SHARDS_FROM">): ShardPlan {
+  const count = parseCount("SHARDS", env.SHARDS ?? "1");
+  const fromText = env.SHARDS_FROM?.trim();
+  if (fromText === undefined || fromText === "") return { count, from: null };
+  const from = parseCount("SHARDS_FROM", fromText);
+  if (from >= count)
+    throw new Error(
+      `SHARDS_FROM (${from}) must be below SHARDS (${count}): it is the count before the growth`,
+    );
+  return { count, from };
+}
+
+function parseCount(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_SHARDS)
+    throw new Error(`${name} must be a whole number from 1 to ${MAX_SHARDS}, not ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** The binding name of shard `index`. */
+export function shardBinding(index: number): string {
+  return index === 0 ? "DB" : `DB_${index}`;
+}
+
+/**
+ * Every shard customers are placed on, in index order.
+ *
+ * @throws Error naming the missing binding when `SHARDS` counts more databases than wrangler.toml binds
+ */
+export function allShards(env: Env): Shard[] {
+  const { count } = shardPlan(env);
+  const shards: Shard[] = [];
+  for (let index = 0; index < count; index += 1) shards.push({ index, db: shardDatabase(env, index) });
+  return shards;
+}
+
+/** The database of shard `index`. */
+export function shardDatabase(env: Env, index: number): D1Database {
+  const db = (env as unknown as Record<string, D1Database | undefined>)[shardBinding(index)];
+  if (!db)
+    throw new Error(
+      `SHARDS is ${env.SHARDS ?? "1"} but no D1 database is bound as ${shardBinding(index)} (wrangler.toml [[d1_databases]])`,
+    );
+  return db;
+}
+
+/** The control database: shard 0 (`DB`). */
+export function controlDatabase(env: Env): D1Database {
+  return env.DB;
+}
+
+/** Whether customers live on more than one database. */
+export function isSharded(env: Env): boolean {
+  return shardPlan(env).count > 1;
+}
+
+/**
+ * The shard that holds a customer now. Without a growth in progress this is pure arithmetic. During
+ * one, a customer whose slot moves is looked up in `customer_placements` (one seek on the control
+ * database): moved customers are on their new shard, the others still on their old one.
+ */
+export async function customerShard(env: Env, customerId: string): Promise<Shard> {
+  return slotShard(env, customerSlot(customerId), customerId);
+}
+
+/**
+ * The shard that holds the customer with this slot. `customerId` is needed only during a growth, for
+ * slots that move (the directory is by customer); without it such a slot resolves to its old shard, and
+ * a lookup by an id should use `slotShards` instead.
+ */
+export async function slotShard(env: Env, slot: number, customerId?: string): Promise<Shard> {
+  const plan = shardPlan(env);
+  const to = shardOfSlot(slot, plan.count);
+  let index = to;
+  if (plan.from !== null) {
+    const was = shardOfSlot(slot, plan.from);
+    if (was !== to) index = customerId === undefined ? was : await directoryShard(env, customerId, was);
+  }
+  return { index, db: shardDatabase(env, index) };
+}
+
+/**
+ * Where a row found by an id that carries this slot (a decision, a send) can be: its shard, or during
+ * a growth that moves the slot its new shard then its old one. A move fences the customer's rows on
+ * both sides until it switches, so whichever holds the row answers for it.
+ */
+export function slotShards(env: Env, slot: number): Shard[] {
+  const plan = shardPlan(env);
+  const to = shardOfSlot(slot, plan.count);
+  const indexes = [to];
+  if (plan.from !== null) {
+    const was = shardOfSlot(slot, plan.from);
+    if (was !== to) indexes.push(was);
+  }
+  return indexes.map((index) => ({ index, db: shardDatabase(env, index) }));
+}
+
+async function directoryShard(env: Env, customerId: string, was: number): Promise<number> {
+  const row = await controlDatabase(env)
+    .prepare("SELECT shard FROM customer_placements WHERE customer_id = ?1")
+    .bind(customerId)
+    .first<{ shard: number }>();
+  return row ? row.shard : was;
+}
+
+/** Whether a customer's slot moves in the growth in progress (false when none is). */
+export function isMoving(env: Env, customerId: string): boolean {
+  const plan = shardPlan(env);
+  if (plan.from === null) return false;
+  const slot = customerSlot(customerId);
+  return shardOfSlot(slot, plan.from) !== shardOfSlot(slot, plan.count);
+}
+
+/**
+ * Groups items by the shard of their customer, keeping each group in the items' order.
+ *
+ * @example await groupByShard(env, events, (event) => event.customer_id)
+ */
+export async function groupByShard<T>(
+  env: Env,
+  items: readonly T[],
+  customerOf: (item: T) => string,
+): Promise<Map<number, { shard: Shard; items: T[] }>> {
+  const groups = new Map<number, { shard: Shard; items: T[] }>();
+  const resolved = new Map<string, Shard>();
+  for (const item of items) {
+    const customerId = customerOf(item);
+    let shard = resolved.get(customerId);
+    if (!shard) {
+      shard = await customerShard(env, customerId);
+      resolved.set(customerId, shard);
+    }
+    const group = groups.get(shard.index);
+    if (group) group.items.push(item);
+    else groups.set(shard.index, { shard, items: [item] });
+  }
+  return groups;
+}
+
+/** The error a write answers when it raced a move of its customer: retry, and it lands on the new shard. */
+export function customerMovingError(): ApiError {
+  return new ApiError(
+    503,
+    "customer_moving",
+    "This customer is being moved to another database; retry in a few seconds.",
+  );
+}
