@@ -30,8 +30,8 @@ import {
 } from "../../dsl";
 import { isErased } from "../customer-key";
 import type { StoredKey } from "../db/api-key-lookup";
-import { ApiError } from "../errors";
 import { customerSlot } from "../db/shards";
+import { ApiError } from "../errors";
 import { newDecisionId } from "../ids";
 import { localDay, reportingZone } from "../metrics/days";
 import { type DecisionRuleset, decisionRulesetOf } from "./decision-ruleset";

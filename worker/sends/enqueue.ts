@@ -4,8 +4,9 @@
  *
  * Flow: tick / programme → enqueueSends → rebound-sends queue → consumeSends (worker/sends/consume.ts).
  */
-import type { Env } from "../env";
+
 import { customerSlot } from "../db/shards";
+import type { Env } from "../env";
 import { newSendId } from "../ids";
 import { SEND_LIMITS } from "./limits";
 import { type DueSend, publishSends } from "./publish";
