@@ -1,5 +1,6 @@
 // Where customers live (worker/db/shards.ts): the slot and jump-hash placement against an independent
 // implementation, the growth property that makes adding shards cheap, and the configuration errors.
+import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
@@ -12,6 +13,7 @@ import {
   shardPlan,
   slotShards,
 } from "../../worker/db/shards";
+import worker from "../../worker/index";
 import reference from "../fixtures/shards/slots.json";
 import { shardedEnv, spareDatabase } from "./shard-env";
 
@@ -84,5 +86,38 @@ describe("configuration", () => {
       moving.shards[4],
       moving.shards[3],
     ]);
+  });
+});
+
+describe("GET /healthz on a sharded deployment", () => {
+  it("lists every shard's last migration, and answers 503 when one is unbound or behind", async () => {
+    const health = async (bindings: typeof env) => {
+      const response = await worker.fetch(
+        new Request("http://rebound.test/healthz") as Parameters<typeof worker.fetch>[0],
+        bindings,
+        createExecutionContext(),
+      );
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const three = await shardedEnv([env.DB, spareDatabase(1), spareDatabase(2)]);
+    const good = await health(three);
+    expect(good.status).toBe(200);
+    expect(good.body.ok).toBe(true);
+    expect(good.body.shards).toEqual(
+      ["DB", "DB_1", "DB_2"].map((binding) => ({
+        binding,
+        bound: true,
+        last_migration: good.body.last_migration,
+      })),
+    );
+
+    const unbound = await health({ ...three, DB_2: undefined });
+    expect(unbound.status).toBe(503);
+    expect(unbound.body.ok).toBe(false);
+
+    // DB_6 never had a migration applied.
+    const behind = await health({ ...three, DB_2: spareDatabase(6) });
+    expect(behind.status).toBe(503);
+    expect((behind.body.shards as { last_migration: unknown }[])[2]?.last_migration).toBeNull();
   });
 });

@@ -9,7 +9,7 @@ export const healthDoc: RouteDoc = {
   summary: "Check that the Worker runs",
   tag: "Health",
   description:
-    "Liveness for load balancers and deploy checks. Also says what is running: the ruleset version (`rebound build`'s sha256 of the rules) and the last D1 migration applied. Nothing secret.",
+    "Liveness for load balancers and deploy checks. Also says what is running: the ruleset version (`rebound build`'s sha256 of the rules) and the last D1 migration applied. Nothing secret. A sharded deployment (docs/scaling.md) lists every shard's migration and answers 503 with the same body and `ok: false` when a shard is unbound or behind.",
   response: {
     status: 200,
     description: "The Worker is up.",
@@ -24,7 +24,21 @@ export const healthDoc: RouteDoc = {
           type: "string",
         },
         last_migration: {
-          type: "string",
+          type: ["string", "null"],
+        },
+        shards: {
+          type: "array",
+          description:
+            "Sharded deployments only (docs/scaling.md): each customer database's binding and last migration. A shard unbound or behind `DB` makes the answer 503 with `ok: false`.",
+          items: {
+            type: "object",
+            required: ["binding", "bound", "last_migration"],
+            properties: {
+              binding: { type: "string" },
+              bound: { type: "boolean" },
+              last_migration: { type: ["string", "null"] },
+            },
+          },
         },
       },
     },
