@@ -20,6 +20,12 @@ export interface Env {
   ARCHIVE?: R2Bucket;
   /** Producer for outgoing messages; consumed by the queue handler in worker/index.ts. */
   SENDS: Queue<unknown>;
+  /**
+   * Producer for the units of a sharded tick (rebound-ticks: one message per shard and unit,
+   * worker/tick/dispatch.ts). Unused on one database; a sharded deployment without it runs every
+   * shard's tick inline in the scheduled invocation.
+   */
+  TICKS?: Queue<unknown>;
   /** Shown in message templates as {{company_name}}. */
   COMPANY_NAME: string;
   /**

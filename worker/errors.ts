@@ -31,6 +31,8 @@ export type ApiErrorCode =
   | "ingest_busy"
   // A write raced a move of its customer to another shard (worker/db/shards.ts): retry.
   | "customer_moving"
+  // A batch spanning shards whose part on some shard was not stored (worker/api/routes/events.ts).
+  | "events_not_all_stored"
   // Billing-provider webhooks (worker/providers/verify.ts, docs/providers.md).
   | "webhook_signature_missing"
   | "webhook_signature_invalid"

@@ -3,6 +3,8 @@
 // every migration applied to each. `SELF`/`exports.default` keep the default (one database, DB).
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { generateApiKey, hashApiKey, keyPrefix, type Scope } from "../../worker/auth/keys";
+import { allShards } from "../../worker/db/shards";
 import type { Env } from "../../worker/env";
 
 type Bound = Record<string, D1Database | undefined>;
@@ -47,4 +49,32 @@ async function migrate(db: D1Database): Promise<void> {
   if (migrated.has(db)) return;
   migrated.add(db);
   await applyD1Migrations(db, env.TEST_MIGRATIONS);
+}
+
+/**
+ * Issues an API key straight into every database given (helpers.ts `issueKey` writes DB only), as
+ * the key routes do on a sharded deployment, and returns its secret.
+ *
+ * @example const admin = await issueKeyOnEvery(allShards(four).map((shard) => shard.db), ["admin"])
+ */
+export async function issueKeyOnEvery(
+  databases: readonly D1Database[],
+  scopes: readonly Scope[],
+  key: { id: string; secret: string } = generateApiKey(),
+): Promise<string> {
+  const hash = await hashApiKey(key.secret);
+  for (const db of databases) {
+    await db
+      .prepare(
+        "INSERT INTO api_keys (id, name, key_hash, key_prefix, scopes, created_at) VALUES (?, ?, ?, ?, ?, 0)",
+      )
+      .bind(key.id, `test ${scopes.join(" ")}`, hash, keyPrefix(key.secret), JSON.stringify(scopes))
+      .run();
+  }
+  return key.secret;
+}
+
+/** Every database of the deployments given, shard by shard. */
+export function databasesOf(...deployments: readonly Env[]): D1Database[] {
+  return deployments.flatMap((deployment) => allShards(deployment).map((shard) => shard.db));
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   allShards,
   customerShard,
+  customerShards,
   customerSlot,
   placedShard,
   SLOT_COUNT,
@@ -13,6 +14,7 @@ import {
   shardPlan,
   slotShards,
 } from "../../worker/db/shards";
+import type { Env } from "../../worker/env";
 import worker from "../../worker/index";
 import reference from "../fixtures/shards/slots.json";
 import { shardedEnv, spareDatabase } from "./shard-env";
@@ -82,6 +84,11 @@ describe("configuration", () => {
       .bind(moving.id, moving.shards[4])
       .run();
     expect((await customerShard(five, moving.id)).index).toBe(moving.shards[4]);
+    const many = await customerShards(five, [moving.id, staying.id, moving.id]);
+    expect([...many].map(([id, shard]) => [id, shard.index])).toEqual([
+      [staying.id, staying.shards[4]],
+      [moving.id, moving.shards[4]],
+    ]);
     expect(slotShards(five, moving.slot).map((shard) => shard.index)).toEqual([
       moving.shards[4],
       moving.shards[3],
@@ -91,7 +98,7 @@ describe("configuration", () => {
 
 describe("GET /healthz on a sharded deployment", () => {
   it("lists every shard's last migration, and answers 503 when one is unbound or behind", async () => {
-    const health = async (bindings: typeof env) => {
+    const health = async (bindings: Env) => {
       const response = await worker.fetch(
         new Request("http://rebound.test/healthz") as Parameters<typeof worker.fetch>[0],
         bindings,

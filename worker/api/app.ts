@@ -16,6 +16,7 @@ import {
   requireScope,
 } from "../auth/authenticate";
 import type { Scope } from "../auth/keys";
+import { controlDatabase } from "../db/shards";
 import { deployedRuleset } from "../deployed-ruleset";
 import type { AppEnv, RouteDef } from "./app-env";
 import { errorBoundary } from "./error-boundary";
@@ -36,7 +37,9 @@ function withKey(scope: Scope) {
 
 /**
  * Middleware for a route that folds the key lookup into its first read. A missing or malformed
- * header is refused here; the lookup itself is the handler's (worker/auth/authenticate.ts).
+ * header is refused here; the lookup itself is the handler's (worker/auth/authenticate.ts), on the
+ * customer's shard. A check settled here looks on the control database: every shard holds a copy of
+ * every key (worker/auth/key-copies.ts), so the answer is the same.
  */
 function withFoldedKey(scope: Scope) {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -44,19 +47,19 @@ function withFoldedKey(scope: Scope) {
     const check = new FoldedKeyCheck(presented, scope, (principal) => c.set("principal", principal));
     // Moving the clock is for admin keys only, and "now" is bound into the first read: know who
     // is asking first. Only tests and demos send the header, so the extra lookup costs nobody.
-    if (c.req.header(NOW_HEADER) !== undefined) await check.settleAlone(c.env.DB);
+    if (c.req.header(NOW_HEADER) !== undefined) await check.settleAlone(controlDatabase(c.env));
     // A body without a Content-Length (chunked) can only be sized by reading it, and a refused one
     // is read on to its end (worker/api/json-body.ts): an unknown key must not make the Worker read
     // megabytes, so such a request is authenticated first, as on every other route. Apps send JSON
     // with a Content-Length, so the extra lookup costs them nothing.
     if (c.req.raw.body !== null && c.req.header("content-length") === undefined) {
-      await check.settleAlone(c.env.DB);
+      await check.settleAlone(controlDatabase(c.env));
     }
     c.set("keyCheck", check);
     await next();
     // A handler that answered before its first read (a 400 for its body, say) left the check
     // open: settle it now, so a bad key gets 401/403 in place of that answer, as on every route.
-    if (!check.settled) await check.settleAlone(c.env.DB);
+    if (!check.settled) await check.settleAlone(controlDatabase(c.env));
   });
 }
 

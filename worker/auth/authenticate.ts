@@ -12,10 +12,14 @@
  *   worker/api/routes/decisions.ts connects the two); worker/api/app.ts settles any check a handler
  *   left open, so no response goes out for an unverified key.
  *
+ * Keys are copied to every shard (worker/auth/key-copies.ts). `authenticate` reads the control
+ * database, where every key is; a folded lookup reads the customer's shard, whose copy says the same.
+ *
  * The dashboard (worker/api/routes/dashboard.ts) keeps its key in the `rebound_session` cookie;
  * `presentedCredential` lets that cookie stand in for the header on `GET /v1/metrics/...` only.
  */
 import { lookUpKey, type StoredKey } from "../db/api-key-lookup";
+import { controlDatabase } from "../db/shards";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { allows, hashApiKey, hashesEqual, SCOPES, type Scope } from "./keys";
@@ -94,13 +98,13 @@ function bootstrapHash(key: string): Promise<string> {
 }
 
 /**
- * Authenticates a request's Authorization header with its own lookup.
+ * Authenticates a request's Authorization header with its own lookup, on the control database.
  *
  * @throws ApiError 401 `unauthorized` when the header is missing, malformed, unknown or revoked
  */
 export async function authenticate(authorization: string | undefined, env: Env): Promise<Principal> {
   const { hash, bootstrap } = await presentedKey(authorization, env);
-  return bootstrap ?? principalOf(await lookUpKey(env.DB, hash));
+  return bootstrap ?? principalOf(await lookUpKey(controlDatabase(env), hash));
 }
 
 /**
@@ -141,7 +145,10 @@ export class FoldedKeyCheck {
     return this.#accept(principalOf(found));
   }
 
-  /** Settles the check with a lookup of its own (for a request that ended before its first read). */
+  /**
+   * Settles the check with a lookup of its own (for a request that ended before its first read): on
+   * the control database, or any shard, since every shard holds a copy of every key.
+   */
   async settleAlone(db: D1Database): Promise<Principal> {
     if (this.#principal) return this.#principal;
     return this.#accept(principalOf(await lookUpKey(db, this.#hash)));

@@ -18,9 +18,9 @@
  */
 import type { Env } from "../env";
 import { ApiError } from "../errors";
+import { customerSlot, shardBinding, shardOfSlot } from "./placement";
 
-/** Slots customers hash into; a slot moves between shards whole. Fixed forever: ids carry it. */
-export const SLOT_COUNT = 4096;
+export { customerSlot, jumpHash, placedShard, SLOT_COUNT, shardBinding, shardOfSlot } from "./placement";
 
 /** The most shards one deployment can bind (DB, DB_1 … DB_63). */
 export const MAX_SHARDS = 64;
@@ -37,65 +37,6 @@ export interface ShardPlan {
   readonly count: number;
   /** The count before the growth in progress, or null when no customers are moving. */
   readonly from: number | null;
-}
-
-const encoder = new TextEncoder();
-
-/**
- * The slot of a customer id (0 … 4095): FNV-1a 32 over the id's UTF-8 bytes, mixed by MurmurHash3's
- * finaliser so that the low bits depend on every byte. test/worker/shards.test.ts checks it against
- * reference values computed by an independent implementation (test/worker/shard-slots.py).
- */
-export function customerSlot(customerId: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of encoder.encode(customerId)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193);
-  }
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return (hash >>> 0) % SLOT_COUNT;
-}
-
-const MASK_64 = (1n << 64n) - 1n;
-
-/** Jump consistent hash: the bucket (0 … buckets − 1) of a 64-bit key. */
-export function jumpHash(key: number | bigint, buckets: number): number {
-  let k = BigInt(key) & MASK_64;
-  let b = -1;
-  let j = 0;
-  while (j < buckets) {
-    b = j;
-    k = (k * 2862933555777941757n + 1n) & MASK_64;
-    j = Math.floor(((b + 1) * 2 ** 31) / (Number(k >> 33n) + 1));
-  }
-  return b;
-}
-
-const slotTables = new Map<number, Uint8Array>();
-
-/** The shard of every slot under `count` shards, computed once per count. */
-function slotTable(count: number): Uint8Array {
-  let table = slotTables.get(count);
-  if (!table) {
-    table = new Uint8Array(SLOT_COUNT);
-    for (let slot = 0; slot < SLOT_COUNT; slot += 1) table[slot] = jumpHash(slot, count);
-    slotTables.set(count, table);
-  }
-  return table;
-}
-
-/** The shard a slot is placed on under `count` shards. */
-export function shardOfSlot(slot: number, count: number): number {
-  return slotTable(count)[slot] ?? 0;
-}
-
-/** The shard a customer id is placed on under `count` shards (ignoring any growth in progress). */
-export function placedShard(customerId: string, count: number): number {
-  return shardOfSlot(customerSlot(customerId), count);
 }
 
 /**
@@ -121,11 +62,6 @@ function parseCount(name: string, text: string): number {
   if (!Number.isInteger(value) || value < 1 || value > MAX_SHARDS)
     throw new Error(`${name} must be a whole number from 1 to ${MAX_SHARDS}, not ${JSON.stringify(text)}`);
   return value;
-}
-
-/** The binding name of shard `index`. */
-export function shardBinding(index: number): string {
-  return index === 0 ? "DB" : `DB_${index}`;
 }
 
 /**
@@ -218,6 +154,37 @@ export function isMoving(env: Env, customerId: string): boolean {
 }
 
 /**
+ * The shard of each of many customers. During a growth the moving ones are looked up in the
+ * directory with one statement (their ids as one bound JSON array), not one each.
+ */
+export async function customerShards(env: Env, customerIds: Iterable<string>): Promise<Map<string, Shard>> {
+  const plan = shardPlan(env);
+  const indexes = new Map<string, number>();
+  const moving = new Map<string, number>();
+  for (const customerId of customerIds) {
+    if (indexes.has(customerId) || moving.has(customerId)) continue;
+    const slot = customerSlot(customerId);
+    const to = shardOfSlot(slot, plan.count);
+    const was = plan.from === null ? to : shardOfSlot(slot, plan.from);
+    if (was === to) indexes.set(customerId, to);
+    else moving.set(customerId, was);
+  }
+  if (moving.size > 0) {
+    const { results } = await controlDatabase(env)
+      .prepare(
+        "SELECT customer_id, shard FROM customer_placements WHERE customer_id IN (SELECT value FROM json_each(?1))",
+      )
+      .bind(JSON.stringify([...moving.keys()]))
+      .all<{ customer_id: string; shard: number }>();
+    const placed = new Map(results.map((row) => [row.customer_id, row.shard]));
+    for (const [customerId, was] of moving) indexes.set(customerId, placed.get(customerId) ?? was);
+  }
+  const shards = new Map<string, Shard>();
+  for (const [customerId, index] of indexes) shards.set(customerId, { index, db: shardDatabase(env, index) });
+  return shards;
+}
+
+/**
  * Groups items by the shard of their customer, keeping each group in the items' order.
  *
  * @example await groupByShard(env, events, (event) => event.customer_id)
@@ -227,15 +194,10 @@ export async function groupByShard<T>(
   items: readonly T[],
   customerOf: (item: T) => string,
 ): Promise<Map<number, { shard: Shard; items: T[] }>> {
+  const shards = await customerShards(env, items.map(customerOf));
   const groups = new Map<number, { shard: Shard; items: T[] }>();
-  const resolved = new Map<string, Shard>();
   for (const item of items) {
-    const customerId = customerOf(item);
-    let shard = resolved.get(customerId);
-    if (!shard) {
-      shard = await customerShard(env, customerId);
-      resolved.set(customerId, shard);
-    }
+    const shard = shards.get(customerOf(item)) as Shard;
     const group = groups.get(shard.index);
     if (group) group.items.push(item);
     else groups.set(shard.index, { shard, items: [item] });

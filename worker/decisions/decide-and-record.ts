@@ -46,6 +46,7 @@ import {
 
 /** The bindings a decision needs (a subset of the Worker's Env). */
 export interface DecisionEnv {
+  /** The customer's shard (worker/db/shards.ts `customerShard`): `DB` itself with one database. */
   readonly DB: D1Database;
   /** Shown in offer messages as {{company_name}}. */
   readonly COMPANY_NAME: string;

@@ -4,6 +4,7 @@
  * the latest no-offer decision in the asked context, the customer's outstanding offer, offer history within the longest cap
  * window, redemptions and cancellations for the anti-abuse guard, and the recent events of the types
  * the rules read. Every statement is an index seek bounded by a LIMIT (worker/decisions/limits.ts).
+ * It runs on the customer's shard (worker/db/shards.ts), which holds a copy of every API key.
  */
 
 import type { EventRecord, PastOffer } from "../../dsl";

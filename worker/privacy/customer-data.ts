@@ -32,6 +32,15 @@ const CUSTOMER_TABLES = [
   "provider_held_events",
 ] as const;
 
+/**
+ * The order an erasure deletes them in: a redemption references its decision (a foreign key D1
+ * enforces), so redemptions go first.
+ */
+const ERASE_ORDER = [
+  "redemptions",
+  ...CUSTOMER_TABLES.filter((table) => table !== "redemptions"),
+] as const satisfies readonly (typeof CUSTOMER_TABLES)[number][];
+
 export const PRIVACY_LIMITS = Object.freeze({
   /** Archive objects one erase call or tick rewrites before leaving the rest for the next. */
   maxObjectsPerCall: 200,
@@ -315,16 +324,16 @@ async function attemptErasure(
       )
       .bind(key, erasedAt, JSON.stringify(pending)),
     db.prepare("DELETE FROM customers WHERE id = ?").bind(customerId),
-    ...CUSTOMER_TABLES.map((table) =>
-      db.prepare(`DELETE FROM ${table} WHERE customer_id = ?`).bind(customerId),
-    ),
+    ...ERASE_ORDER.map((table) => db.prepare(`DELETE FROM ${table} WHERE customer_id = ?`).bind(customerId)),
     ...(deltas.length > 0 ? [db.prepare(UPSERT_METRICS_SQL).bind(JSON.stringify(deltas))] : []),
   ]);
-  const deleted: Record<string, number> = {};
   const offset = profile ? 2 : 1;
-  ["customers", ...CUSTOMER_TABLES].forEach((table, i) => {
-    deleted[table] = results[i + offset]?.meta.changes ?? 0;
-  });
+  const changes = new Map(
+    ["customers", ...ERASE_ORDER].map((table, i) => [table, results[i + offset]?.meta.changes ?? 0]),
+  );
+  // Reported in table order, whatever order they were deleted in.
+  const deleted: Record<string, number> = {};
+  for (const table of ["customers", ...CUSTOMER_TABLES]) deleted[table] = changes.get(table) ?? 0;
   const progress = await rewriteArchive(
     db,
     bucket,

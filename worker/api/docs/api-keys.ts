@@ -30,7 +30,7 @@ export const createKeyDoc: RouteDoc = {
   summary: "Create an API key",
   tag: "Admin",
   description:
-    "Creates a key with the given scopes. The secret (`key`) is in this answer only: it is stored as a SHA-256 hash and cannot be shown again.",
+    "Creates a key with the given scopes. The secret (`key`) is in this answer only: it is stored as a SHA-256 hash and cannot be shown again. On a sharded deployment the key is stored on every customer database; if one fails the answer is a 500 and no key is created (send the request again).",
   requestBody: {
     schema: { $ref: "https://rebound.dev/schemas/api-key-create.json" },
     example: { name: "web app", scopes: ["decisions:read"] },
@@ -81,7 +81,8 @@ export const listKeysDoc: RouteDoc = {
 export const revokeKeyDoc: RouteDoc = {
   summary: "Revoke an API key",
   tag: "Admin",
-  description: "Revokes the key at once. Idempotent: revoking a revoked key answers it unchanged.",
+  description:
+    "Revokes the key at once. Idempotent: revoking a revoked key answers it unchanged. On a sharded deployment the key is revoked on every customer database; if one fails the answer is a 500 and the key stays listed as live: send the request again.",
   pathParams: {
     id: {
       description: "The key's id (`key_…`).",

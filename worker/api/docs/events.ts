@@ -10,7 +10,7 @@ export const postEventsDoc: RouteDoc = {
   summary: "Record events",
   tag: "Events",
   description:
-    'Ingests one event, or a batch `{"events": [...]}` of up to 500. All or nothing: any invalid item rejects the whole request with every problem listed (`validation_failed`, one detail per problem, JSON Pointers into the body). Events are idempotent by `id`: a resent event counts as a duplicate; an id already stored with other content is listed in `conflicting_ids` and the stored event wins.',
+    'Ingests one event, or a batch `{"events": [...]}` of up to 500. All or nothing: any invalid item rejects the whole request with every problem listed (`validation_failed`, one detail per problem, JSON Pointers into the body). Events are idempotent by `id`: a resent event counts as a duplicate; an id already stored with other content is listed in `conflicting_ids` and the stored event wins.\n\n**Sharded deployments** (`SHARDS` > 1): a batch is split by customer database and each database stores its part all or nothing. A batch whose customers all live on one database answers exactly as above. One that spans databases answers 200 only when every part was stored; when a part failed, nothing of that part was stored and the answer says so: 503 `events_not_all_stored` (400 `validation_failed` when the only failures are events dated in archived days) with one detail per event not stored, `not_stored_ids`, and `stored` (the 200\'s counts for the parts that were). Sending the whole request again is safe and stores the rest exactly once: the stored events come back as duplicates.',
   requestBody: {
     schema: {
       anyOf: [
@@ -68,6 +68,16 @@ export const postEventsDoc: RouteDoc = {
       status: 503,
       code: "ingest_busy",
       when: "Concurrent writes for the same customers kept conflicting; send the request again.",
+    },
+    {
+      status: 503,
+      code: "customer_moving",
+      when: "A customer of the request is being moved to another database (shards being added); send the request again in a few seconds.",
+    },
+    {
+      status: 503,
+      code: "events_not_all_stored",
+      when: "Sharded deployments: a batch spanning customer databases was stored on some and not on others. The body adds `stored` (the counts of what was stored) and `not_stored_ids`; send the whole request again, stored events come back as duplicates.",
     },
   ],
 };

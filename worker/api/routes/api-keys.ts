@@ -1,13 +1,20 @@
 /**
  * Admin routes for API keys: create (the secret is returned once), list, revoke.
+ *
+ * With several shards every key is copied to each (worker/auth/key-copies.ts): create and revoke
+ * write all of them, the control database last, and answer 5xx if any failed (nothing is listed or
+ * revoked until every shard has it; sending the request again converges). Listing reads the
+ * control database, the source of truth.
  */
 import { asc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import { parseScopes } from "../../auth/authenticate";
+import { revokeKeyEverywhere, storeKeyEverywhere } from "../../auth/key-copies";
 import { generateApiKey, hashApiKey, keyPrefix, type Scope } from "../../auth/keys";
 import { wallClock } from "../../clock";
 import { type ApiKeyRow, apiKeys } from "../../db/schema";
+import { controlDatabase } from "../../db/shards";
 import { ApiError, validationFailed } from "../../errors";
 import { validateApiKeyCreate } from "../../generated/validators.js";
 import { REQUEST_LIMITS } from "../../limits";
@@ -32,13 +39,13 @@ async function createKey(c: Context<AppEnv>): Promise<Response> {
     createdAt: wallClock(),
     revokedAt: null,
   };
-  await drizzle(c.env.DB).insert(apiKeys).values(row);
+  await storeKeyEverywhere(c.env, row);
   // The only time the secret leaves the Worker: it is not stored and cannot be shown again.
   return c.json({ api_key: { ...keyView(row), key: secret } }, 201);
 }
 
 async function listKeys(c: Context<AppEnv>): Promise<Response> {
-  const rows = await drizzle(c.env.DB)
+  const rows = await drizzle(controlDatabase(c.env))
     .select()
     .from(apiKeys)
     .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
@@ -47,16 +54,15 @@ async function listKeys(c: Context<AppEnv>): Promise<Response> {
 
 async function revokeKey(c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param("id") ?? "";
-  const db = drizzle(c.env.DB);
-  const existing = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
-  if (!existing) throw new ApiError(404, "api_key_not_found", `No API key has the id "${id}".`);
-  if (existing.revokedAt !== null) return c.json({ api_key: keyView(existing) });
-  const [revoked] = await db
-    .update(apiKeys)
-    .set({ revokedAt: wallClock() })
+  const existing = await drizzle(controlDatabase(c.env))
+    .select()
+    .from(apiKeys)
     .where(eq(apiKeys.id, id))
-    .returning();
-  return c.json({ api_key: keyView(revoked ?? existing) });
+    .get();
+  if (!existing) throw new ApiError(404, "api_key_not_found", `No API key has the id "${id}".`);
+  // Revoked on the control database means revoked on every shard (it is written last).
+  if (existing.revokedAt !== null) return c.json({ api_key: keyView(existing) });
+  return c.json({ api_key: keyView(await revokeKeyEverywhere(c.env, existing, wallClock())) });
 }
 
 function keyView(row: ApiKeyRow) {

@@ -1,8 +1,10 @@
 /**
- * `GET /v1/customers/:id`: a customer's profile with its aggregates, as ingest keeps it.
+ * `GET /v1/customers/:id`: a customer's profile with its aggregates, as ingest keeps it, read from
+ * the customer's shard (worker/db/shards.ts).
  */
 import type { Context } from "hono";
 import { type CustomerRecord, loadCustomerRecord } from "../../db/customer-record";
+import { customerShard } from "../../db/shards";
 import { ApiError, validationFailed } from "../../errors";
 import type { AppEnv, RouteDef } from "../app-env";
 import { getCustomerDoc } from "../docs/customers";
@@ -23,7 +25,7 @@ const TIMESTAMP_COLUMNS = [
 async function getCustomer(c: Context<AppEnv>): Promise<Response> {
   const { id: customerId, problems } = pathId(c);
   if (problems.length > 0) throw validationFailed(problems);
-  const record = await loadCustomerRecord(c.env.DB, customerId);
+  const record = await loadCustomerRecord((await customerShard(c.env, customerId)).db, customerId);
   if (!record) {
     throw new ApiError(
       404,

@@ -3,6 +3,10 @@
  * any, should this customer see now?"; `GET /v1/decisions/:id` reads a stored decision back with the
  * inputs that mattered. The engine lives in worker/decisions/; this module only speaks HTTP.
  *
+ * A decision lives on its customer's shard (worker/db/shards.ts): the decision routes decide there,
+ * the key lookup folded into that shard's read (every shard holds every key); a decision read by id
+ * is found from the slot its id carries (worker/decisions/decision-shards.ts).
+ *
  * Every answer reports the D1 rows the decision read (`meta.rows_read`, header `X-Rebound-Rows-Read`);
  * `?explain=1` adds the rule trace.
  */
@@ -10,8 +14,10 @@ import type { Context } from "hono";
 import { OFFER_CONTEXTS, type OfferContext } from "../../../dsl";
 import { type AttributeValue, checkAttributes } from "../../attributes/check-attributes";
 import type { FoldedKeyCheck } from "../../auth/authenticate";
+import { customerShard } from "../../db/shards";
 import { type DecideRequest, decideAndRecord, type FoldedKey } from "../../decisions/decide-and-record";
 import { decisionRulesetOf } from "../../decisions/decision-ruleset";
+import { decisionShards } from "../../decisions/decision-shards";
 import { readDecision } from "../../decisions/respond";
 import { ApiError, type ErrorDetail, validationFailed } from "../../errors";
 import { validateDecisionRequest } from "../../generated/validators.js";
@@ -98,7 +104,7 @@ async function getNextOffer(c: Context<AppEnv>): Promise<Response> {
 async function getDecision(c: Context<AppEnv>): Promise<Response> {
   const now = requestNow(c);
   const decisionId = c.req.param("decision_id") ?? "";
-  const found = isDecisionId(decisionId) ? await readDecision(c.env.DB, decisionId, now) : null;
+  const found = isDecisionId(decisionId) ? await findDecision(c, decisionId, now) : null;
   if (found) c.header("X-Rebound-Rows-Read", String(found.rowsRead));
   if (!found?.decision)
     throw new ApiError(404, "decision_not_found", `No decision has the id "${decisionId}".`);
@@ -108,6 +114,17 @@ async function getDecision(c: Context<AppEnv>): Promise<Response> {
     ...(found.redemption ? { redemption: redemptionView(found.redemption) } : {}),
     meta: { rows_read: found.rowsRead, rows_written: 0, now: new Date(now).toISOString() },
   });
+}
+
+/** The decision with its redemption, from the first shard that holds it; rows read on every shard asked. */
+async function findDecision(c: Context<AppEnv>, decisionId: string, now: number) {
+  let rowsRead = 0;
+  for (const shard of decisionShards(c.env, decisionId)) {
+    const found = await readDecision(shard.db, decisionId, now);
+    rowsRead += found.rowsRead;
+    if (found.decision) return { ...found, rowsRead };
+  }
+  return { decision: null, redemption: null, rowsRead };
 }
 
 /** A reason must be one the rules declare: a typo must not silently fall through to "no offer". */
@@ -142,8 +159,10 @@ async function decideAndAnswer(
 ): Promise<Response> {
   // `?explain` was checked with the other parameters.
   const explain = flagValue(c.req.url, "explain");
+  // The customer's shard holds their profile, history and decisions, and a copy of the caller's key.
+  const shard = await customerShard(c.env, ask.customerId);
   const result = await decideAndRecord(
-    c.env,
+    { DB: shard.db, COMPANY_NAME: c.env.COMPANY_NAME },
     { ...ask, now, explain, foldedKey: foldedKeyOf(c) },
     c.get("ruleset"),
   );

@@ -5,6 +5,12 @@
  *
  * A request is all-or-nothing: any invalid item rejects the whole request with every problem listed,
  * and the write is one D1 batch (= one transaction).
+ *
+ * On a sharded deployment (worker/db/shards.ts) the events are written on their customers' shards,
+ * all-or-nothing per shard (worker/ingest/write-by-shard.ts). A request whose events all live on one
+ * shard answers exactly as with one database. One that spans shards answers 200 only when every
+ * shard stored its part; otherwise it says what was stored and what was not (`partlyStored` below,
+ * docs/api.md "Sharded deployments"), and sending it again stores the rest exactly once.
  */
 
 import type { Context } from "hono";
@@ -20,7 +26,8 @@ import {
   normalizeOptions,
   OCCURRED_AT_MESSAGE,
 } from "../../ingest/normalize";
-import { SealedEventsError, writeEvents } from "../../ingest/write-events";
+import { type ShardPart, writeEventsByShard } from "../../ingest/write-by-shard";
+import { SealedEventsError, type WriteResult } from "../../ingest/write-events";
 import { REQUEST_LIMITS } from "../../limits";
 import { parseInstant } from "../../timestamps";
 import type { AppEnv, RouteDef } from "../app-env";
@@ -35,24 +42,148 @@ async function postEvents(c: Context<AppEnv>): Promise<Response> {
   details.push(...normalized.details);
   if (details.length > 0) throw validationFailed(details.sort(byItem));
 
-  const written = await writeEvents(c.env.DB, normalized.events, wallClock(), c.get("ruleset")).catch(
-    (error: unknown) => {
-      if (!(error instanceof SealedEventsError)) throw error;
-      throw validationFailed(sealedDetails(error, items, c.get("ruleset")));
-    },
-  );
-  const duplicateIds = [...normalized.duplicateIdsInRequest, ...written.duplicateIds];
+  const ruleset = c.get("ruleset");
+  const parts = await writeEventsByShard(c.env, normalized.events, wallClock(), ruleset);
+  const failed = parts.filter((part): part is FailedPart => !part.stored);
+  // One part (one database, or every customer on one shard): its failure is the request's, as always.
+  if (parts.length === 1 && failed[0]) throw requestError(failed[0].error, items, ruleset);
+  const stored = storedSummary(parts, normalized.events, normalized.duplicateIdsInRequest);
+  if (failed.length > 0) return partlyStored(c, stored, failed, items, ruleset);
   return c.json({
-    accepted: written.accepted,
-    duplicates: duplicateIds.length,
-    duplicate_ids: duplicateIds,
+    accepted: stored.accepted,
+    duplicates: stored.duplicate_ids.length,
+    duplicate_ids: stored.duplicate_ids,
     // Ids already stored with other content: the stored event wins and is left unchanged.
-    conflicting_ids: written.conflictingIds,
+    conflicting_ids: stored.conflicting_ids,
     // Events for customers erased on request: refused and not stored (docs/privacy.md).
-    erased: written.erasedIds.length,
-    erased_ids: written.erasedIds,
-    meta: { rows_read: written.rowsRead, rows_written: written.rowsWritten },
+    erased: stored.erased_ids.length,
+    erased_ids: stored.erased_ids,
+    meta: stored.meta,
   });
+}
+
+/** What the stored parts of a request did, merged in the request's order. */
+interface StoredSummary {
+  accepted: number;
+  duplicate_ids: string[];
+  conflicting_ids: string[];
+  erased_ids: string[];
+  meta: { rows_read: number; rows_written: number };
+}
+
+/**
+ * Merges the stored parts' results. Ids come in the order of the request's events (with one part,
+ * the order `writeEvents` gives), after the ids sent twice in the request whose event was stored.
+ */
+function storedSummary(
+  parts: readonly ShardPart[],
+  events: readonly { id: string }[],
+  duplicateIdsInRequest: readonly string[],
+): StoredSummary {
+  const position = new Map(events.map((event, index) => [event.id, index]));
+  const inRequestOrder = (ids: string[]) =>
+    ids.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
+  const storedIds = new Set<string>();
+  const results: WriteResult[] = [];
+  for (const part of parts) {
+    if (!part.stored) continue;
+    results.push(part.result);
+    for (const event of part.events) storedIds.add(event.id);
+  }
+  return {
+    accepted: results.reduce((sum, result) => sum + result.accepted, 0),
+    duplicate_ids: [
+      ...duplicateIdsInRequest.filter((id) => storedIds.has(id)),
+      ...inRequestOrder(results.flatMap((result) => result.duplicateIds)),
+    ],
+    conflicting_ids: inRequestOrder(results.flatMap((result) => result.conflictingIds)),
+    erased_ids: inRequestOrder(results.flatMap((result) => result.erasedIds)),
+    meta: {
+      rows_read: results.reduce((sum, result) => sum + result.rowsRead, 0),
+      rows_written: results.reduce((sum, result) => sum + result.rowsWritten, 0),
+    },
+  };
+}
+
+type FailedPart = Extract<ShardPart, { stored: false }>;
+
+/** The error a failed part answers with, as a one-database request would (sealed: a 400 per event). */
+function requestError(error: unknown, items: readonly IncomingItem[], ruleset: Ruleset): unknown {
+  return error instanceof SealedEventsError ? validationFailed(sealedDetails(error, items, ruleset)) : error;
+}
+
+/**
+ * The answer to a request that spans shards when some shard stored nothing of its part: no status
+ * of success, since some events were not stored. Every event a sealed day refused gets its
+ * `validation_failed` detail, as with one database (400 when that is the only failure: drop those
+ * events and send the rest again); any other failure is a 503 `events_not_all_stored` with one
+ * detail per event not stored. Both carry what the other shards stored (`stored`, the 200's counts)
+ * and `not_stored_ids`; sending the whole request again stores the rest, the stored events coming
+ * back as duplicates.
+ */
+function partlyStored(
+  c: Context<AppEnv>,
+  stored: StoredSummary,
+  failed: readonly FailedPart[],
+  items: readonly IncomingItem[],
+  ruleset: Ruleset,
+): Response {
+  const itemOf = new Map(items.map((item) => [item.event.id, item]));
+  const details: ErrorDetail[] = [];
+  let onlySealed = true;
+  for (const part of failed) {
+    const error = requestError(part.error, items, ruleset);
+    if (error instanceof ApiError && error.code === "validation_failed") {
+      details.push(...error.details);
+      continue;
+    }
+    onlySealed = false;
+    const reason = failureReason(c, error);
+    for (const event of part.events) {
+      details.push({ path: itemOf.get(event.id)?.at ?? "", message: `not stored: ${reason}` });
+    }
+  }
+  const notStoredIds = failed.flatMap((part) => part.events.map((event) => event.id));
+  const code = onlySealed ? "validation_failed" : "events_not_all_stored";
+  const message = onlySealed
+    ? validationFailed(details).message
+    : `${notStoredIds.length} events were not stored (their customers' database failed); the others were. Send the request again: stored events count as duplicates.`;
+  return c.json(
+    {
+      error: { code, message, details: details.sort(byItem) },
+      stored: {
+        accepted: stored.accepted,
+        duplicates: stored.duplicate_ids.length,
+        duplicate_ids: stored.duplicate_ids,
+        conflicting_ids: stored.conflicting_ids,
+        erased: stored.erased_ids.length,
+        erased_ids: stored.erased_ids,
+      },
+      not_stored_ids: notStoredIds,
+      meta: stored.meta,
+    },
+    onlySealed ? 400 : 503,
+  );
+}
+
+/**
+ * A part's failure in a detail: an ApiError's code and message (`ingest_busy`, `customer_moving`);
+ * anything else is logged, as the error boundary logs it, and named only by a request id.
+ */
+function failureReason(c: Context<AppEnv>, error: unknown): string {
+  if (error instanceof ApiError) return `${error.code}: ${error.message}`;
+  const requestId = crypto.randomUUID();
+  const cause = error instanceof Error ? error : new Error(String(error));
+  console.error(
+    JSON.stringify({
+      level: "error",
+      event: "shard_write_failed",
+      request_id: requestId,
+      path: new URL(c.req.url).pathname,
+      error: { name: cause.name, message: cause.message, stack: cause.stack },
+    }),
+  );
+  return `internal: the database failed; quote request id ${requestId} when reporting it`;
 }
 
 /**

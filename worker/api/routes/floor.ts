@@ -4,6 +4,7 @@
  * `npm run bench:decide` can show what a decision costs on top of the platform's floor.
  */
 import type { Context } from "hono";
+import { customerShard } from "../../db/shards";
 import { validationFailed } from "../../errors";
 import type { AppEnv, RouteDef } from "../app-env";
 import { floorDoc } from "../docs/floor";
@@ -13,7 +14,10 @@ async function floor(c: Context<AppEnv>): Promise<Response> {
   // The same check as the decision routes, so the baseline pays for it too.
   const { id: customerId, problems } = pathId(c);
   if (problems.length > 0) throw validationFailed(problems);
-  const result = await c.env.DB.prepare("SELECT id, status FROM customers WHERE id = ?1")
+  // On the customer's shard, as a decision reads it (arithmetic alone unless shards are being added).
+  const { db } = await customerShard(c.env, customerId);
+  const result = await db
+    .prepare("SELECT id, status FROM customers WHERE id = ?1")
     .bind(customerId)
     .run<{ id: string; status: string }>();
   c.header("X-Rebound-Rows-Read", String(result.meta.rows_read ?? 0));

@@ -7,9 +7,15 @@
  * `offer_expired` after `expires_at`; 410 `offer_withdrawn` once taken back (the customer became
  * ineligible); 410 `offer_superseded` once replaced by an offer for an ask it did not serve; 409 `offer_declined` once declined; 409 `no_offer` for a decision that gave none; 404
  * `decision_not_found`. Decline mirrors it (409 `offer_accepted`).
+ *
+ * The answer is recorded on the decision's shard, found from the slot its id carries
+ * (worker/decisions/decision-shards.ts).
  */
 import type { Context } from "hono";
+import type { Ruleset } from "../../../dsl";
+import { decisionShards } from "../../decisions/decision-shards";
 import { type OfferResponse, respondToOffer } from "../../decisions/respond";
+import type { Env } from "../../env";
 import { ApiError } from "../../errors";
 import { isDecisionId } from "../../ids";
 import type { AppEnv, RouteDef } from "../app-env";
@@ -22,7 +28,7 @@ function answer(response: OfferResponse) {
     const now = requestNow(c);
     const decisionId = c.req.param("decision_id") ?? "";
     if (!isDecisionId(decisionId)) throw notFound(decisionId);
-    const outcome = await respondToOffer(c.env.DB, decisionId, response, now, c.get("ruleset"));
+    const outcome = await respondOnShard(c.env, decisionId, response, now, c.get("ruleset"));
     c.header("X-Rebound-Rows-Read", String(outcome.rowsRead));
     const meta = { rows_read: outcome.rowsRead, rows_written: outcome.rowsWritten };
     switch (outcome.kind) {
@@ -74,6 +80,30 @@ function answer(response: OfferResponse) {
         });
     }
   };
+}
+
+/**
+ * Records the answer on the first shard that holds the decision (a shard without it writes nothing
+ * and says `not_found`); the rows are counted over every shard asked.
+ */
+async function respondOnShard(
+  env: Env,
+  decisionId: string,
+  response: OfferResponse,
+  now: number,
+  ruleset: Ruleset,
+): Promise<Awaited<ReturnType<typeof respondToOffer>>> {
+  let rowsRead = 0;
+  let rowsWritten = 0;
+  let outcome: Awaited<ReturnType<typeof respondToOffer>> | null = null;
+  for (const shard of decisionShards(env, decisionId)) {
+    outcome = await respondToOffer(shard.db, decisionId, response, now, ruleset);
+    rowsRead += outcome.rowsRead;
+    rowsWritten += outcome.rowsWritten;
+    if (outcome.kind !== "not_found") break;
+  }
+  if (!outcome) throw new Error(`no shard to look decision ${decisionId} up on`);
+  return { ...outcome, rowsRead, rowsWritten };
 }
 
 function notFound(decisionId: string): ApiError {
