@@ -46,8 +46,12 @@ describe("npm run setup:cloudflare -- --dry-run", () => {
       "npx wrangler d1 create rebound",
       "npx wrangler queues info rebound-sends",
       "npx wrangler queues create rebound-sends",
+      "npx wrangler queues info rebound-ticks",
+      "npx wrangler queues create rebound-ticks",
       "npx wrangler queues info rebound-sends-dlq",
       "npx wrangler queues create rebound-sends-dlq",
+      "npx wrangler queues info rebound-ticks-dlq",
+      "npx wrangler queues create rebound-ticks-dlq",
       "npx wrangler r2 bucket list",
       "npx wrangler r2 bucket create rebound-archive",
       "npx wrangler secret list --format json",
@@ -83,7 +87,14 @@ describe("npm run setup:cloudflare -- --dry-run", () => {
 
   it("uses only commands and flags the installed wrangler knows", async () => {
     const plan = await dryRun("setup-cloudflare.ts");
-    const names = new Set(["rebound", "rebound-sends", "rebound-sends-dlq", "rebound-archive"]);
+    const names = new Set([
+      "rebound",
+      "rebound-sends",
+      "rebound-sends-dlq",
+      "rebound-ticks",
+      "rebound-ticks-dlq",
+      "rebound-archive",
+    ]);
     for (const line of plan.filter((line) => line.startsWith("npx wrangler "))) {
       const words = command(line).split(" ").slice(2);
       const end = words.findIndex((word) => names.has(word) || word.startsWith("-") || word.startsWith("<"));

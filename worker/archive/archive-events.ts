@@ -6,7 +6,9 @@
  *
  * Objects: `events/day=YYYY-MM-DD/part-NNNNN.ndjson`, one JSON event per line
  * (`{"id","customer_id","type","occurred_at","received_at","properties"}`, times in ISO 8601 UTC),
- * Hive-style day partitions that DuckDB, Spark or BigQuery load as they are.
+ * Hive-style day partitions that DuckDB, Spark or BigQuery load as they are. On a sharded deployment
+ * each shard archives its own customers' events, shard i ≥ 1 as `part-sII-NNNNN.ndjson` in the same
+ * day partition (worker/db/shards.ts), so shards never write each other's objects.
  *
  * Loses nothing, duplicates nothing, resumable:
  * - a day is *sealed* before its first page (`tick_state.events_sealed_before`): from then on ingest
@@ -51,6 +53,8 @@ export interface ArchiveOptions {
   /** `ruleset.ir.eventRetentionMs`: null keeps raw events forever. */
   retentionMs: number | null;
   maxEvents?: number;
+  /** The shard whose events these are (default 0: the one database); names its objects. */
+  shard?: number;
   /** Stop when this says so (the tick's query budget). */
   exhausted?: () => boolean;
   /** Test seam: runs after a page's object is written and before its events are deleted. */
@@ -75,8 +79,8 @@ interface ArchivedEvent {
 
 export const isoDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
-export const partKey = (day: number, part: number) =>
-  `events/day=${isoDay(day)}/part-${String(part).padStart(5, "0")}.ndjson`;
+export const partKey = (day: number, part: number, shard = 0) =>
+  `events/day=${isoDay(day)}/part-${shard === 0 ? "" : `s${String(shard).padStart(2, "0")}-`}${String(part).padStart(5, "0")}.ndjson`;
 
 /** One archived event as its NDJSON line. */
 export function archiveLine(event: ArchivedEvent): string {
@@ -147,7 +151,7 @@ export async function archiveEvents(
       "throw",
     );
     if (taken.length > 0) {
-      const key = partKey(current.day, part);
+      const key = partKey(current.day, part, options.shard);
       const first = taken[0]!;
       const final = taken[taken.length - 1]!;
       await bucket.put(key, `${taken.map(archiveLine).join("\n")}\n`, {

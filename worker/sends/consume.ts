@@ -10,11 +10,19 @@
  *   with "outcome unknown" (docs/sends.md);
  * - channel errors are retried with exponential backoff; 4xx-type errors and exhausted attempts make
  *   the send dead with its last error, visible at GET /v1/sends.
+ *
+ * On a sharded deployment a message still names only its send: the send id carries its customer's
+ * slot (worker/ids.ts), so the batch is split by the shard that slot names (worker/db/shards.ts
+ * `slotShards`) and each part is consumed on that shard's database exactly as above, shards in
+ * parallel. A send that is not there (made before sharding, or during a growth on the slot's other
+ * shard) is looked for on the other shards.
  */
 import { type Ruleset, renderSend, type TemplateValues } from "../../dsl";
 import { channelFor } from "../channels/registry";
 import type { DeliveryOutcome, OutgoingMessage } from "../channels/types";
+import { allShards, isSharded, type Shard, slotShards } from "../db/shards";
 import type { Env } from "../env";
+import { idSlot } from "../ids";
 import { retryDelaySeconds } from "./backoff";
 import { SEND_LIMITS } from "./limits";
 import { logSendEvent } from "./log";
@@ -58,7 +66,81 @@ export async function consumeSends(
   options: ConsumeOptions,
 ): Promise<MessageDecision[]> {
   const settings = sendSettings(env);
-  const bodies = batch.messages.map((message) => parseSendQueueMessage(message.body));
+  const decisions = isSharded(env)
+    ? await consumeAcrossShards(batch.messages, batch.queue, env, options, settings)
+    : await consumeOnDatabase(batch.messages, batch.queue, env, options, settings, []);
+  batch.messages.forEach((message, index) => {
+    const decision = decisions[index] ?? RETRY;
+    if (decision.kind === "ack") message.ack();
+    else message.retry(decision.delaySeconds === null ? {} : { delaySeconds: decision.delaySeconds });
+  });
+  return decisions;
+}
+
+/**
+ * A sharded batch: its messages grouped by the shard their send id's slot names (a malformed body
+ * goes with shard 0, which drops it), each group consumed on its shard, all groups at once.
+ */
+async function consumeAcrossShards(
+  messages: readonly Message<unknown>[],
+  queue: string,
+  env: Env,
+  options: ConsumeOptions,
+  settings: SendSettings,
+): Promise<MessageDecision[]> {
+  const groups = new Map<number, { shard: Shard; elsewhere: Shard[]; positions: number[] }>();
+  messages.forEach((message, position) => {
+    const parsed = parseSendQueueMessage(message.body);
+    const candidates = parsed.ok ? sendShards(env, parsed.message.sendId) : allShards(env);
+    const [shard, ...elsewhere] = candidates as [Shard, ...Shard[]];
+    const group = groups.get(shard.index) ?? { shard, elsewhere, positions: [] };
+    group.positions.push(position);
+    groups.set(shard.index, group);
+  });
+  const decisions: MessageDecision[] = messages.map(() => RETRY);
+  await Promise.all(
+    [...groups.values()].map(async ({ shard, elsewhere, positions }) => {
+      const shardEnv: Env = { ...env, DB: shard.db };
+      const part = await consumeOnDatabase(
+        positions.map((position) => messages[position]!),
+        queue,
+        shardEnv,
+        options,
+        settings,
+        elsewhere.map((other) => ({ ...env, DB: other.db })),
+      );
+      part.forEach((decision, i) => {
+        decisions[positions[i]!] = decision;
+      });
+    }),
+  );
+  return decisions;
+}
+
+/**
+ * Where a send can be, most likely first: the shard(s) its id's slot names, then every other
+ * shard (an id made before sharding carries no slot of its customer).
+ */
+function sendShards(env: Env, sendId: string): Shard[] {
+  const slot = idSlot(sendId);
+  const likely = Number.isInteger(slot) ? slotShards(env, slot) : [];
+  const asked = new Set(likely.map((shard) => shard.index));
+  return [...likely, ...allShards(env).filter((shard) => !asked.has(shard.index))];
+}
+
+/**
+ * Consumes `messages` on `env.DB` (the one database, or one shard). A send missing there is looked
+ * for in the `elsewhere` environments in turn (their databases are the other shards).
+ */
+async function consumeOnDatabase(
+  messages: readonly Message<unknown>[],
+  queue: string,
+  env: Env,
+  options: ConsumeOptions,
+  settings: SendSettings,
+  elsewhere: readonly Env[],
+): Promise<MessageDecision[]> {
+  const bodies = messages.map((message) => parseSendQueueMessage(message.body));
   // One statement claims every due queued or failed send of the batch (the common case); the rest
   // (taken over, busy, finished, deferred, missing, or a second message for the same send) go
   // through claimSend one by one.
@@ -67,10 +149,10 @@ export async function consumeSends(
     const ids = [...new Set(bodies.flatMap((body) => (body.ok ? [body.message.sendId] : [])))];
     claimed = await claimDueSends(env.DB, ids, options.clock(), settings.leaseMs);
   } catch (error) {
-    logSendEvent("send.consumer_error", { queue: batch.queue, error: describe(error) });
+    logSendEvent("send.consumer_error", { queue, error: describe(error) });
   }
   const steps = await Promise.all(
-    batch.messages.map(async (message, index): Promise<MessageDecision | Attempt> => {
+    messages.map(async (message, index): Promise<MessageDecision | Attempt> => {
       try {
         const body = bodies[index];
         const row = body?.ok ? claimed.get(body.message.sendId) : undefined;
@@ -78,7 +160,7 @@ export async function consumeSends(
           claimed.delete(row.id);
           return await attemptClaimed(row, false, env, options, settings);
         }
-        return await processSendMessage(message.body, env, options, settings);
+        return await processOnFirstHolder(message.body, [env, ...elsewhere], options, settings);
       } catch (error) {
         // D1 or the queue failed under us: let the queue redeliver with its own delay; after
         // max_retries the message goes to the dead-letter queue, whose consumer marks the send dead.
@@ -87,13 +169,21 @@ export async function consumeSends(
       }
     }),
   );
-  const decisions = await recordAttempts(env.DB, steps, batch.queue);
-  batch.messages.forEach((message, index) => {
-    const decision = decisions[index] ?? RETRY;
-    if (decision.kind === "ack") message.ack();
-    else message.retry(decision.delaySeconds === null ? {} : { delaySeconds: decision.delaySeconds });
-  });
-  return decisions;
+  return recordAttempts(env.DB, steps, queue);
+}
+
+/** `processSendMessage` on the first environment whose database holds the send. */
+async function processOnFirstHolder(
+  body: unknown,
+  envs: readonly Env[],
+  options: ConsumeOptions,
+  settings: SendSettings,
+): Promise<MessageDecision> {
+  for (const [index, env] of envs.entries()) {
+    const decision = await processSend(body, env, options, settings, index === envs.length - 1);
+    if (decision !== MISSING) return decision;
+  }
+  return ACK;
 }
 
 /** What to do with a queue message once it has been handled (`null` delay: the queue's default). */
@@ -151,6 +241,19 @@ export async function processSendMessage(
   options: ConsumeOptions,
   settings: SendSettings,
 ): Promise<MessageDecision> {
+  return (await processSend(body, env, options, settings, true)) as MessageDecision;
+}
+
+/** Said by `processSend` when the send is not in this database and `lastPlace` is false. */
+const MISSING = Symbol("missing");
+
+async function processSend(
+  body: unknown,
+  env: Env,
+  options: ConsumeOptions,
+  settings: SendSettings,
+  lastPlace: boolean,
+): Promise<MessageDecision | typeof MISSING> {
   const parsed = parseSendQueueMessage(body);
   if (!parsed.ok) {
     // No send to mark: retrying cannot fix a malformed body, so it is logged and dropped.
@@ -161,6 +264,7 @@ export async function processSendMessage(
   const claim = await claimSend(env.DB, sendId, options.clock(), settings.leaseMs);
   switch (claim.kind) {
     case "missing":
+      if (!lastPlace) return MISSING;
       logSendEvent("send.missing", { sendId });
       return ACK;
     case "finished":

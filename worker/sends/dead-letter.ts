@@ -2,11 +2,15 @@
  * The rebound-sends-dlq consumer: a message lands here when the queue gave up on it (the consumer
  * kept failing before it could record an outcome, e.g. D1 errors, or its retries ran out). The send
  * is marked `dead` with its last error so the failure shows at GET /v1/sends instead of vanishing.
+ * On a sharded deployment the send is marked on its shard: the one its id's slot names, else (an id
+ * made before sharding) the first other shard that holds it.
  */
+import { allShards, isSharded, slotShards } from "../db/shards";
 import type { Env } from "../env";
+import { idSlot } from "../ids";
 import { logSendEvent } from "./log";
 import { parseSendQueueMessage } from "./message";
-import { markDeadLettered } from "./transitions";
+import { type DeadLetterResult, markDeadLettered } from "./transitions";
 
 /**
  * Consumes one batch from rebound-sends-dlq at the time given by `clock`. Returns the delay of
@@ -27,7 +31,7 @@ export async function consumeDeadLetters(
       continue;
     }
     const now = clock();
-    const result = await markDeadLettered(env.DB, parsed.message.sendId, now);
+    const result = await markDeadLetteredOnItsShard(env, parsed.message.sendId, now);
     switch (result.kind) {
       case "dead":
         logSendEvent("send.dead", {
@@ -57,4 +61,17 @@ export async function consumeDeadLetters(
     }
   }
   return retries;
+}
+
+/** `markDeadLettered` on the database that holds the send (one database: `DB`). */
+async function markDeadLetteredOnItsShard(env: Env, sendId: string, now: number): Promise<DeadLetterResult> {
+  if (!isSharded(env)) return markDeadLettered(env.DB, sendId, now);
+  const slot = idSlot(sendId);
+  const likely = Number.isInteger(slot) ? slotShards(env, slot) : [];
+  const asked = new Set(likely.map((shard) => shard.index));
+  for (const shard of [...likely, ...allShards(env).filter((other) => !asked.has(other.index))]) {
+    const result = await markDeadLettered(shard.db, sendId, now);
+    if (result.kind !== "missing") return result;
+  }
+  return { kind: "missing" };
 }

@@ -7,6 +7,11 @@
  *                          lease lapsed ────────┘  └── takeover (resumes at `cursor`)
  *   running, due longer than staleRunMs ago ──▶ expired;   catch-up overflow ──▶ skipped
  *
+ * On a sharded deployment the dispatcher (dispatch.ts) creates each shard's row first, `running`
+ * with no lease token (`precreateRuns`): its rebound-ticks message claims it at once, and if that
+ * message is lost, a later tick's resume takes it over once the reserved lease lapses. A redelivered
+ * message (its consumer crashed or failed) takes over a run still held (`takeOverHeld`).
+ *
  * Every write after the claim requires the claim's random `lease_token`, so a tick whose lease was
  * taken over cannot record progress over the new holder's. Leases are in tick time (the scheduled
  * time), so tests move the clock instead of waiting. Sends themselves are unique per
@@ -89,6 +94,7 @@ export async function claimOccurrence(
   stage: CampaignStage,
   occurrenceAt: number,
   now: number,
+  options: { takeOverHeld?: boolean } = {},
 ): Promise<HeldRun | null> {
   const token = crypto.randomUUID();
   const occurrence = occurrenceKey(occurrenceAt);
@@ -118,7 +124,7 @@ export async function claimOccurrence(
     .prepare(
       `UPDATE campaign_runs SET lease_token = ?5, lease_expires_at = ?6, attempts = attempts + 1, updated_at = ?7
        WHERE campaign = ?1 AND occurrence = ?2 AND step = ?3 AND offset_ms = ?4
-         AND status = 'running' AND lease_expires_at <= ?7
+         AND status = 'running' AND (lease_expires_at <= ?7 OR lease_token IS NULL OR ?8)
        RETURNING *`,
     )
     .bind(
@@ -129,9 +135,11 @@ export async function claimOccurrence(
       token,
       now + TICK_LIMITS.leaseMs,
       now,
+      options.takeOverHeld === true ? 1 : 0,
     )
     .first<CampaignRunRow>();
-  return taken ? { row: taken, token, resumed: true } : null;
+  // A run the dispatcher created is claimed for the first time here (attempts 0 → 1).
+  return taken ? { row: taken, token, resumed: taken.attempts > 1 } : null;
 }
 
 /**
@@ -153,8 +161,10 @@ export async function wouldClaimOccurrence(
     .first<CampaignRunRow>();
   if (existing) {
     const lapsed =
-      existing.status === "running" && existing.lease_expires_at !== null && existing.lease_expires_at <= now;
-    return lapsed ? { row: existing, token: DRY_RUN_TOKEN, resumed: true } : null;
+      existing.status === "running" &&
+      (existing.lease_token === null ||
+        (existing.lease_expires_at !== null && existing.lease_expires_at <= now));
+    return lapsed ? { row: existing, token: DRY_RUN_TOKEN, resumed: existing.attempts > 0 } : null;
   }
   const row: CampaignRunRow = {
     id: newRunId(now),
@@ -175,6 +185,43 @@ export async function wouldClaimOccurrence(
     finished_at: null,
   };
   return { row, token: DRY_RUN_TOKEN, resumed: false };
+}
+
+/** A campaign stage occurrence the dispatcher creates a run for on a shard. */
+export interface RunToCreate {
+  readonly stage: CampaignStage;
+  readonly occurrenceAt: number;
+}
+
+/**
+ * Creates the runs of a sharded tick's campaign units on one shard, unless they exist: `running`,
+ * no lease token (the unit's message claims it at once), attempts 0, and a lease reserved until
+ * `now + leaseMs`, after which a later tick's resume takes over a run whose message never came.
+ */
+export function precreateRuns(
+  db: D1Database,
+  runs: readonly RunToCreate[],
+  now: number,
+): D1PreparedStatement {
+  const rows = runs.map(({ stage, occurrenceAt }, index) => ({
+    id: newRunId(now, index),
+    campaign: stage.campaign.key,
+    occurrence: occurrenceKey(occurrenceAt),
+    step: String(stage.step),
+    offset_ms: stage.offsetMs,
+    due_at: occurrenceAt + stage.offsetMs,
+  }));
+  // One bound JSON array: D1 allows at most 100 bound parameters per statement.
+  return db
+    .prepare(
+      `INSERT INTO campaign_runs (id, campaign, occurrence, step, offset_ms, due_at, status, lease_token,
+         lease_expires_at, attempts, cursor, stats, claimed_at, updated_at)
+       SELECT r.value ->> 'id', r.value ->> 'campaign', r.value ->> 'occurrence', r.value ->> 'step',
+         r.value ->> 'offset_ms', r.value ->> 'due_at', 'running', NULL, ?2, 0, NULL, ?3, ?4, ?4
+       FROM json_each(?1) AS r WHERE true
+       ON CONFLICT (campaign, occurrence, step, offset_ms) DO NOTHING`,
+    )
+    .bind(JSON.stringify(rows), now + TICK_LIMITS.leaseMs, JSON.stringify(EMPTY_STATS), now);
 }
 
 /** The lease token of a dry tick's claims: never stored, so it matches no row. */
@@ -278,13 +325,25 @@ export async function recordSkipped(
   note: string,
 ): Promise<number> {
   if (occurrences.length === 0) return 0;
+  const result = await recordSkippedStatement(db, stage, occurrences, now, note).run();
+  return result.meta.changes;
+}
+
+/** `recordSkipped` as a statement, for a batch (a sharded tick records skips on every shard). */
+export function recordSkippedStatement(
+  db: D1Database,
+  stage: CampaignStage,
+  occurrences: readonly number[],
+  now: number,
+  note: string,
+): D1PreparedStatement {
   const rows = occurrences.map((at, index) => ({
     id: newRunId(now, index),
     occurrence: occurrenceKey(at),
     due_at: at + stage.offsetMs,
   }));
   // One bound JSON array: D1 allows at most 100 bound parameters per statement.
-  const result = await db
+  return db
     .prepare(
       `INSERT INTO campaign_runs (id, campaign, occurrence, step, offset_ms, due_at, status, attempts, stats,
          note, claimed_at, updated_at, finished_at)
@@ -301,7 +360,5 @@ export async function recordSkipped(
       JSON.stringify(EMPTY_STATS),
       note,
       now,
-    )
-    .run();
-  return result.meta.changes;
+    );
 }

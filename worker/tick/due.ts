@@ -19,6 +19,9 @@ export interface DueOccurrences {
   readonly beyondWindow: number;
 }
 
+/** The note on a `campaign_runs` row the catch-up skipped. */
+export const CATCH_UP_NOTE = `catch-up: only the newest ${TICK_LIMITS.maxOccurrencesPerTick} due occurrence(s) run per tick`;
+
 /**
  * The start of the catch-up range: the last clean tick, or a short look-back on the first tick ever
  * (and when the watermark is ahead of `now`, after an admin tick in the future).

@@ -70,9 +70,25 @@ export interface TickReport {
   legacy_profiles_upgraded: number;
   queries: number;
   rows_read: number;
-  errors: { programme: string; message: string }[];
+  /** Programmes that failed (on a sharded deployment, with the shard they failed on). */
+  errors: { programme: string; message: string; shard?: number }[];
   /** True when every programme finished: the tick watermark moved to `at`. */
   clean: boolean;
+  /** Sharded deployments only: each shard's part (the figures above add them up). */
+  shards?: ShardTickFigures[];
+}
+
+/** One shard's part of a sharded tick (worker/tick/sharded-tick.ts). */
+export interface ShardTickFigures {
+  shard: number;
+  clean: boolean;
+  /** Campaign runs of this shard (its part of each occurrence step). */
+  runs: number;
+  /** Sends this shard's part of the tick created (campaigns, dunning, lifecycle). */
+  sent: number;
+  queries: number;
+  rows_read: number;
+  errors: number;
 }
 
 /** An empty report for a tick at `now`. */

@@ -40,6 +40,28 @@ const CATCH_UP_REPORT: JsonSchema = objectOf({
   beyond_window: { ...INTEGER, description: "Occurrences due before the catch-up window: stale, not run." },
 });
 
+/** One shard's part of a sharded tick (`ShardTickFigures`, worker/tick/report.ts). */
+const SHARD_FIGURES: JsonSchema = {
+  type: "array",
+  description:
+    "Sharded deployments only: each shard's part of the tick (the figures above add them up; errors carry their `shard`).",
+  items: objectOf({
+    shard: INTEGER,
+    clean: BOOLEAN,
+    runs: INTEGER,
+    sent: INTEGER,
+    queries: INTEGER,
+    rows_read: INTEGER,
+    errors: INTEGER,
+  }),
+};
+
+/** The tick report: every field required, and `shards` present only on a sharded deployment. */
+function withShards(properties: Readonly<Record<string, JsonSchema>>): JsonSchema {
+  const report = objectOf(properties) as { properties: Record<string, JsonSchema> };
+  return { ...report, properties: { ...report.properties, shards: SHARD_FIGURES } };
+}
+
 export const tickDoc: RouteDoc = {
   summary: "Run the scheduled tick",
   tag: "Admin",
@@ -63,7 +85,7 @@ export const tickDoc: RouteDoc = {
       type: "object",
       required: ["tick"],
       properties: {
-        tick: objectOf({
+        tick: withShards({
           at: TIME,
           catch_up_from: TIME,
           campaigns: { type: "array", items: CAMPAIGN_RUN_REPORT },

@@ -27,13 +27,20 @@
  * Each list holds at most TICK_LIMITS.dryRunListLimit entries; `truncated` says how many more there
  * were, and the report's counts stay exact. A decision the tick would create has an id it never
  * stores, so a rendered accept link shows an id that will differ from the real tick's.
+ *
+ * On a sharded deployment the request runs every shard's part of the tick in parallel
+ * (worker/tick/sharded-tick.ts) and answers one report that adds up across shards, with each
+ * shard's figures under `tick.shards` and each error's `shard`; a dry run's effects are the shards'
+ * lists together. One database: the report is exactly as above, without `shards`.
  */
 import type { Context } from "hono";
 import { wallClock } from "../../clock";
+import { controlDatabase, isSharded } from "../../db/shards";
 import { type ErrorDetail, validationFailed } from "../../errors";
 import { REQUEST_LIMITS } from "../../limits";
 import { DryRunEffects } from "../../tick/dry-run";
 import { runTick } from "../../tick/run-tick";
+import { runShardedTick } from "../../tick/sharded-tick";
 import { advanceSimulatedClock } from "../../tick/state";
 import { parseInstant } from "../../timestamps";
 import type { AppEnv, RouteDef } from "../app-env";
@@ -45,6 +52,7 @@ async function postTick(c: Context<AppEnv>): Promise<Response> {
     (c.req.header("content-length") ?? "0") !== "0" || c.req.header("content-type") !== undefined;
   const body = hasBody ? await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes) : {};
   const { at, dryRun } = readTickRequest(body);
+  if (isSharded(c.env)) return postShardedTick(c, at, dryRun);
   if (dryRun) {
     const effects = new DryRunEffects();
     const report = await runTick(c.env, at, { ruleset: c.get("ruleset"), dryRun: effects });
@@ -56,6 +64,20 @@ async function postTick(c: Context<AppEnv>): Promise<Response> {
   if (at > wallClock() && c.env.REBOUND_ALLOW_FUTURE_TICKS === "true")
     await advanceSimulatedClock(c.env.DB, at).run();
   const report = await runTick(c.env, at, { ruleset: c.get("ruleset") });
+  return c.json({ tick: report });
+}
+
+/** The sharded tick: every shard's part in this request, one merged report. */
+async function postShardedTick(c: Context<AppEnv>, at: number, dryRun: boolean): Promise<Response> {
+  const ruleset = c.get("ruleset");
+  if (dryRun) {
+    const { report, dryRun: effects } = await runShardedTick(c.env, at, { ruleset, dryRun: true });
+    return c.json({ tick: report, dry_run: true, ...effects });
+  }
+  refuseFutureTick(at, c.env);
+  if (at > wallClock() && c.env.REBOUND_ALLOW_FUTURE_TICKS === "true")
+    await advanceSimulatedClock(controlDatabase(c.env), at).run();
+  const { report } = await runShardedTick(c.env, at, { ruleset });
   return c.json({ tick: report });
 }
 
