@@ -5,10 +5,15 @@
  * campaign lists live beside their figures (read-winback.ts, read-campaigns.ts); this module holds
  * what every list shares: the opaque cursor, the page shape and the period's instants.
  *
+ * On a sharded deployment every list is read on every shard with the same cursor and merged on its key
+ * (`listOfShards`, worker/db/shard-reads.ts): each list's order is total, so the key of a page's last
+ * item is a cursor every shard pages from.
+ *
  * Stage: read-only, called by worker/api/routes/metrics-cohorts.ts with a parsed request; rows are
  * turned into API items here (ISO 8601 times, no recipient address anywhere).
  */
 import type { Ruleset } from "../../dsl";
+import { mergePages } from "../db/shard-reads";
 import type { CsvColumn } from "./csv";
 import { dayStart } from "./days";
 import type { MetricsPeriod } from "./period";
@@ -101,6 +106,40 @@ export function pageOf<Row, Item>(
     items: shown.map(view),
     nextCursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null,
   };
+}
+
+/**
+ * One list over several shards: `list` answers the same page request on each database, and the pages
+ * merge on `keyOf` (the list's sort key, read back from an item) in `order`. One database: its page.
+ *
+ * @example listOfShards(dbs, 100, (db) => listRecentDecisions(db, page), (item) => [item.id], "desc")
+ */
+export async function listOfShards<Item>(
+  dbs: readonly D1Database[],
+  limit: number,
+  list: (db: D1Database) => Promise<ListAnswer<Item>>,
+  keyOf: (item: Item) => readonly CursorKey[],
+  order: "asc" | "desc",
+): Promise<ListAnswer<Item>> {
+  if (dbs.length === 1) return list(dbs[0]!);
+  const answers = await Promise.all(dbs.map(list));
+  const merged = mergePages(
+    answers.map((answer) => ({ rows: answer.items, more: answer.nextCursor !== null })),
+    limit,
+    keyOf,
+    order,
+  );
+  const last = merged.rows.at(-1);
+  return {
+    items: merged.rows,
+    nextCursor: merged.more && last !== undefined ? encodeCursor(keyOf(last)) : null,
+    columns: answers[0]!.columns,
+  };
+}
+
+/** The epoch ms of an item's ISO 8601 time, as its list's key holds it. */
+export function keyTime(isoTime: string | null): number {
+  return isoTime === null ? 0 : Date.parse(isoTime);
 }
 
 /** A period with the zone its days begin in, as the cohort reads need it. */

@@ -16,6 +16,10 @@
  * otherwise: both are the run's time) through the end of the UTC day `within` after it; on the
  * first day the day's latest event of the type must be at or after the reference time.
  *
+ * On a sharded deployment each shard holds its part of every run (its own `campaign_runs` row) with the
+ * sends and exclusions of its customers: every shard's counts are read and added up, occurrences
+ * counted once, and the rates and lifts computed from the sums.
+ *
  * Stage: read-only, called by worker/api/routes/metrics-cohorts.ts; docs/metrics.md
  * ("Campaigns and experiments").
  */
@@ -161,13 +165,37 @@ export async function readCampaigns(
   ruleset: Ruleset,
   campaign: string | null,
 ): Promise<CampaignFigures[]> {
+  return readCampaignsOfShards([db], period, ruleset, campaign);
+}
+
+/** The campaign figures over every shard (one database: `[db]`); see readCampaigns. */
+export async function readCampaignsOfShards(
+  dbs: readonly D1Database[],
+  period: CohortPeriod,
+  ruleset: Ruleset,
+  campaign: string | null,
+): Promise<CampaignFigures[]> {
   const params = runsParams(period, ruleset, campaign);
+  const parts = await Promise.all(dbs.map((db) => readCampaignRows(db, params)));
+  return campaignFigures(
+    ruleset,
+    parts.flatMap((part) => part.runs),
+    parts.flatMap((part) => part.sends),
+    parts.flatMap((part) => part.exclusions),
+  );
+}
+
+/** One database's runs of the period and their sends and exclusions counted (nothing without runs). */
+async function readCampaignRows(
+  db: D1Database,
+  params: (string | number | null)[],
+): Promise<{ runs: RunRow[]; sends: SendCountRow[]; exclusions: ExclusionCountRow[] }> {
   const runs = await allRows<RunRow>(
     db,
     `WITH ${RUNS_SQL} SELECT campaign, occurrence, step FROM runs`,
     params,
   );
-  if (runs.length === 0) return [];
+  if (runs.length === 0) return { runs, sends: [], exclusions: [] };
   const sends = await allRows<SendCountRow>(
     db,
     `WITH ${RUNS_SQL}
@@ -188,6 +216,17 @@ export async function readCampaigns(
      GROUP BY r.campaign, r.step, x.reason, capped_customer, no_offer_variant`,
     params,
   );
+  return { runs, sends, exclusions };
+}
+
+/** The figures of every run read (a run's occurrence counted once, however many shards hold a part). */
+function campaignFigures(
+  ruleset: Ruleset,
+  runs: readonly RunRow[],
+  sends: readonly SendCountRow[],
+  exclusions: readonly ExclusionCountRow[],
+): CampaignFigures[] {
+  if (runs.length === 0) return [];
 
   const campaigns = new Map<string, { occurrences: Set<string>; steps: Map<string, StepCounts> }>();
   const stepOf = (key: string, step: string): StepCounts => {

@@ -3,6 +3,8 @@
  * involuntary), by plan and reason, and by tenure at cancellation, with the MRR each took, read in
  * one statement from the `mrr.churn` rows of the `metric_days` aggregate.
  *
+ * On a sharded deployment every shard's rows are read and added up together.
+ *
  * Stage: metrics reader, called by worker/api/routes/metrics-flows.ts with the parsed period.
  */
 import { dayIso } from "./days";
@@ -38,6 +40,19 @@ export interface Cancellations {
  * @example (await readCancellations(db, period)).by_reason[0] // { reason: "too_expensive", count: 3, mrr_lost: 14700, involuntary: false }
  */
 export async function readCancellations(db: D1Database, period: MetricsPeriod): Promise<Cancellations> {
+  return readCancellationsOfShards([db], period);
+}
+
+/** The cancellations over every shard's aggregate (one database: `[db]`); see readCancellations. */
+export async function readCancellationsOfShards(
+  dbs: readonly D1Database[],
+  period: MetricsPeriod,
+): Promise<Cancellations> {
+  const results = (await Promise.all(dbs.map((db) => readChurnRows(db, period)))).flat();
+  return cancellationsOf(period, results);
+}
+
+async function readChurnRows(db: D1Database, period: MetricsPeriod): Promise<ChurnRow[]> {
   // The rows are the aggregate's keys already (one per day, plan, reason, kind, tenure bucket).
   const { results } = await db
     .prepare(
@@ -46,7 +61,10 @@ export async function readCancellations(db: D1Database, period: MetricsPeriod): 
     )
     .bind(period.from, period.to, period.currency)
     .all<ChurnRow>();
+  return results;
+}
 
+function cancellationsOf(period: MetricsPeriod, results: readonly ChurnRow[]): Cancellations {
   const byReason = new Map<string, { reason: string; involuntary: boolean } & Lost>();
   const byPlan = new Map<string, { plan: string | null; reason: string } & Lost>();
   const tenure = new Map<string, { bucket: string } & Lost>(

@@ -9,6 +9,8 @@
  * Every case recovered in a period was at risk in it, so `recovered <= at_risk`,
  * `recovered_mrr <= failed_mrr` and `recovery_rate` stays within 0..1 over any period.
  *
+ * On a sharded deployment every shard's rows are read and added up together (rates from the sums).
+ *
  * Stage: metrics reader, called by worker/api/routes/metrics-flows.ts with the parsed period.
  */
 import { dayIso, firstDayOfMonth, monthOfDay, yearOfDay } from "./days";
@@ -55,6 +57,26 @@ export interface Dunning extends CaseCounts {
  * @example (await readDunning(db, period)).recovery_rate // 0.5: 2 recovered of 4 at risk
  */
 export async function readDunning(db: D1Database, period: MetricsPeriod): Promise<Dunning> {
+  return readDunningOfShards([db], period);
+}
+
+/** The dunning figures over every shard's aggregate (one database: `[db]`); see readDunning. */
+export async function readDunningOfShards(
+  dbs: readonly D1Database[],
+  period: MetricsPeriod,
+): Promise<Dunning> {
+  const parts = await Promise.all(dbs.map((db) => readDunningRows(db, period)));
+  return dunningOf(
+    period,
+    parts.flatMap((part) => part.openAtStart),
+    parts.flatMap((part) => part.results),
+  );
+}
+
+async function readDunningRows(
+  db: D1Database,
+  period: MetricsPeriod,
+): Promise<{ openAtStart: DunningRow[]; results: DunningRow[] }> {
   const month = monthOfDay(period.from);
   const [stockResult, dayResult] = await db.batch<DunningRow>([
     // Cases open at the start of `from`, by decline code: whole years, months, then days before it.
@@ -79,9 +101,17 @@ export async function readDunning(db: D1Database, period: MetricsPeriod): Promis
       )
       .bind(period.from, period.to, period.currency),
   ]);
-  const openAtStart = (stockResult?.results ?? []) as DunningRow[];
-  const results = (dayResult?.results ?? []) as DunningRow[];
+  return {
+    openAtStart: (stockResult?.results ?? []) as DunningRow[],
+    results: (dayResult?.results ?? []) as DunningRow[],
+  };
+}
 
+function dunningOf(
+  period: MetricsPeriod,
+  openAtStart: readonly DunningRow[],
+  results: readonly DunningRow[],
+): Dunning {
   const spans = intervalsOf(period.from, period.to, period.interval);
   const intervalOf = intervalLocator(spans);
   const total = emptyCounts();

@@ -5,6 +5,9 @@
  * keep in the `metric_days` aggregate. Every currency is counted; costs are listed per currency,
  * and added up in the ruleset's currency with its `settings.exchange_rates` (`cost_granted_reporting`).
  *
+ * On a sharded deployment every shard's rows are read and added up together (the acceptance rate from
+ * the summed counts).
+ *
  * Stage: metrics reader, called by worker/api/routes/metrics-flows.ts with the parsed period.
  */
 import { type Exchange, toRulesetCurrency } from "../../dsl";
@@ -76,6 +79,21 @@ export async function readOffers(
   by: OfferGrouping,
   exchange: Exchange,
 ): Promise<Offers> {
+  return readOffersOfShards([db], period, by, exchange);
+}
+
+/** The offers over every shard's aggregate (one database: `[db]`); see readOffers. */
+export async function readOffersOfShards(
+  dbs: readonly D1Database[],
+  period: MetricsPeriod,
+  by: OfferGrouping,
+  exchange: Exchange,
+): Promise<Offers> {
+  const results = (await Promise.all(dbs.map((db) => readOfferRows(db, period, by)))).flat();
+  return offersOf(period, exchange, results);
+}
+
+async function readOfferRows(db: D1Database, period: MetricsPeriod, by: OfferGrouping): Promise<OfferRow[]> {
   const metrics = [...Object.keys(OUTCOMES), "offer.holdout"].map((metric) => `'${metric}'`).join(", ");
   // Holdout rows keep the experiment in k1 whatever the grouping. Rows are summed here: a GROUP BY
   // would read each row twice.
@@ -88,7 +106,10 @@ export async function readOffers(
     )
     .bind(period.from, period.to)
     .all<OfferRow>();
+  return results;
+}
 
+function offersOf(period: MetricsPeriod, exchange: Exchange, results: readonly OfferRow[]): Offers {
   const spans = intervalsOf(period.from, period.to, period.interval);
   const intervalOf = intervalLocator(spans);
   const byKey = new Map<string, Counter>();

@@ -8,6 +8,10 @@
  * row says the day its paying spell began, and a spell begun before the interval's first day was
  * paying at its start.
  *
+ * On a sharded deployment every shard keeps the aggregate of its own customers: the stocks are summed
+ * per currency and the day rows read together, then the figures (rates included) are computed once
+ * from the sums, never averaged across shards.
+ *
  * Stage: metrics reader, called by worker/api/routes/metrics-flows.ts with the parsed period.
  */
 import { dayIso, firstDayOfMonth, monthOfDay, yearOfDay } from "./days";
@@ -109,6 +113,38 @@ export interface Retention {
  * @example const { total } = await readRetention(db, period); total.net_revenue_retention // 1.02
  */
 export async function readRetention(db: D1Database, period: MetricsPeriod): Promise<Retention> {
+  return readRetentionOfShards([db], period);
+}
+
+/** Churn and retention over every shard's aggregate (one database: `[db]`); see readRetention. */
+export async function readRetentionOfShards(
+  dbs: readonly D1Database[],
+  period: MetricsPeriod,
+): Promise<Retention> {
+  const parts = await Promise.all(dbs.map((db) => readRows(db, period)));
+  const stocks = new Map<string, StockRow>();
+  for (const row of parts.flatMap((part) => part.stocks)) {
+    const known = stocks.get(row.currency);
+    if (known)
+      stocks.set(row.currency, {
+        ...known,
+        customers: known.customers + row.customers,
+        mrr: known.mrr + row.mrr,
+      });
+    else stocks.set(row.currency, row);
+  }
+  return retentionOf(
+    period,
+    [...stocks.values()],
+    parts.flatMap((part) => part.movements),
+  );
+}
+
+/** The stock at `from` per currency and the period's day rows of one database. */
+async function readRows(
+  db: D1Database,
+  period: MetricsPeriod,
+): Promise<{ stocks: StockRow[]; movements: MovementRow[] }> {
   const month = monthOfDay(period.from);
   const year = yearOfDay(period.from);
   const metricList = MOVEMENT_METRICS.map((metric) => `'${metric}'`).join(", ");
@@ -139,9 +175,17 @@ export async function readRetention(db: D1Database, period: MetricsPeriod): Prom
       )
       .bind(period.from, period.to),
   ]);
-  const stocks = (stockResult?.results ?? []) as StockRow[];
-  const movements = (movementResult?.results ?? []) as MovementRow[];
+  return {
+    stocks: (stockResult?.results ?? []) as StockRow[],
+    movements: (movementResult?.results ?? []) as MovementRow[],
+  };
+}
 
+function retentionOf(
+  period: MetricsPeriod,
+  stocks: readonly StockRow[],
+  movements: readonly MovementRow[],
+): Retention {
   const currencies = new Set<string>();
   for (const row of stocks) if (row.customers !== 0 || row.mrr !== 0) currencies.add(row.currency);
   for (const row of movements) if (row.count !== 0 || row.amount !== 0) currencies.add(row.currency);

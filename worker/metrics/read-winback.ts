@@ -19,6 +19,9 @@
  * on the first day of a window an event counts only when the day's latest event of that type is at
  * or after the window's start; every later day up to and including the last day counts whole.
  *
+ * On a sharded deployment each shard reads the cohort of its own customers (a customer, their sends and
+ * their history live on one shard), and the figures are computed once over every shard's rows.
+ *
  * Stage: read-only, called by worker/api/routes/metrics-cohorts.ts; docs/metrics.md ("Win-back").
  */
 import { DAY_MS } from "../../dsl";
@@ -185,11 +188,26 @@ export async function readWinback(
   windowMs: number,
   now: number,
 ): Promise<WinbackFigures> {
-  const rows = await allRows<CohortRow>(
-    db,
-    cohortSql("", "ORDER BY targeted_at, send_id"),
-    cohortParams(period, windowMs, now),
+  return readWinbackOfShards([db], period, windowMs, now);
+}
+
+/** The win-back figures over every shard's cohort (one database: `[db]`); see readWinback. */
+export async function readWinbackOfShards(
+  dbs: readonly D1Database[],
+  period: CohortPeriod,
+  windowMs: number,
+  now: number,
+): Promise<WinbackFigures> {
+  const parts = await Promise.all(
+    dbs.map((db) =>
+      allRows<CohortRow>(
+        db,
+        cohortSql("", "ORDER BY targeted_at, send_id"),
+        cohortParams(period, windowMs, now),
+      ),
+    ),
   );
+  const rows = parts.flat();
   const reactivatedRows = rows.filter((row) => row.reactivated_at !== null);
   const horizons = RECHURN_DAYS.map((days) => {
     const outcomes = reactivatedRows.map((row) => rechurnWithin(row, days, now)).filter((o) => o.matured);

@@ -8,6 +8,13 @@
  *
  * Cost: rows read are the page's customers plus their events of the types the rules read within the
  * longest window, their recent sends, cases and offer decisions: per customer, not per history.
+ *
+ * On a sharded deployment (`planPageOfShards`) the page is the first `pageSize` customer ids after the
+ * cursor over every shard: each shard offers its first `pageSize`, the smallest ids are kept, and
+ * each shard then reads the facts of its kept customers only. A customer is projected with its own
+ * shard's campaign runs and lifecycle watermark (each shard runs its part of the programmes) and the
+ * control database's tick watermark, in id order across shards, so the report, its examples and its
+ * cursor (the page's last id, valid on every shard) are what one database holding everyone answers.
  */
 
 import {
@@ -30,7 +37,10 @@ import {
   rewardCost,
 } from "../../dsl";
 import { parseAttributes } from "../attributes/check-attributes";
+import { compareText } from "../db/shard-reads";
+import { allShards, controlDatabase } from "../db/shards";
 import { decisionRulesetOf } from "../decisions/decision-ruleset";
+import type { Env } from "../env";
 import { sendIdFloor } from "../tick/audience";
 import type { CustomerRowJson } from "../tick/context";
 import { TICK_LIMITS } from "../tick/limits";
@@ -90,23 +100,7 @@ export async function planPage(db: D1Database, request: PlanPageRequest): Promis
     occurrences: plannedOccurrences(ruleset, now, until, marks.tick, runs),
   }));
 
-  // A card-expiry reminder needs the card's report at or before now (lifecycle.ts); only customers
-  // with a card expiry are probed (the daily history's probe walks a customer's days).
-  const hasCardExpiry = base.cardExpiry !== null || proposed.cardExpiry !== null;
-  const cardReported = hasCardExpiry
-    ? `CASE WHEN c.card_expires_at IS NULL THEN 0 ELSE (
-         EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.id AND e.type = 'card.expiring' AND e.occurred_at <= ?3)
-         OR EXISTS (SELECT 1 FROM event_days d WHERE d.customer_id = c.id AND d.type = 'card.expiring' AND d.day < ?4)) END`
-    : "0";
-  const pageParams: (string | number)[] = [request.cursor, request.pageSize];
-  if (hasCardExpiry) pageParams.push(now, Math.floor(now / DAY_MS));
-  const rows = await meter.all<CustomerRowJson & { _card_reported: number }>(
-    db
-      .prepare(
-        `SELECT c.*, ${cardReported} AS _card_reported FROM customers c WHERE c.id > ?1 ORDER BY c.id LIMIT ?2`,
-      )
-      .bind(...pageParams),
-  );
+  const rows = await readPageRows(db, meter, request);
   const ids = rows.map((row) => row.id);
   const facts = ids.length === 0 ? [] : await readFacts(db, meter, rows, [base, proposed], now, until);
 
@@ -129,6 +123,100 @@ export async function planPage(db: D1Database, request: PlanPageRequest): Promis
   report.cost = { rows_read: meter.rowsRead, queries: meter.queries, pages: 1 };
   report.next_cursor = rows.length === request.pageSize ? rows[rows.length - 1]!.id : null;
   return report;
+}
+
+/** A customer row of a page, with whether its card's expiry was reported by the plan's now. */
+type PageRow = CustomerRowJson & { _card_reported: number };
+
+/** The first `pageSize` customers after the cursor, by id, in one statement. */
+async function readPageRows(db: D1Database, meter: Meter, request: PlanPageRequest): Promise<PageRow[]> {
+  const { base, proposed, now } = request;
+  // A card-expiry reminder needs the card's report at or before now (lifecycle.ts); only customers
+  // with a card expiry are probed (the daily history's probe walks a customer's days).
+  const hasCardExpiry = base.cardExpiry !== null || proposed.cardExpiry !== null;
+  const cardReported = hasCardExpiry
+    ? `CASE WHEN c.card_expires_at IS NULL THEN 0 ELSE (
+         EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.id AND e.type = 'card.expiring' AND e.occurred_at <= ?3)
+         OR EXISTS (SELECT 1 FROM event_days d WHERE d.customer_id = c.id AND d.type = 'card.expiring' AND d.day < ?4)) END`
+    : "0";
+  const pageParams: (string | number)[] = [request.cursor, request.pageSize];
+  if (hasCardExpiry) pageParams.push(now, Math.floor(now / DAY_MS));
+  return meter.all<PageRow>(
+    db
+      .prepare(
+        `SELECT c.*, ${cardReported} AS _card_reported FROM customers c WHERE c.id > ?1 ORDER BY c.id LIMIT ?2`,
+      )
+      .bind(...pageParams),
+  );
+}
+
+/**
+ * One page of a plan over every shard: see the module comment. Statements: the watermarks, runs and
+ * page on each shard, then the facts of each shard's kept customers.
+ */
+export async function planPageOfShards(
+  env: Env,
+  request: PlanPageRequest,
+): Promise<PlanReport & { shards: number }> {
+  const { base, proposed, now, days } = request;
+  const until = now + days * DAY_MS;
+  const meter = new Meter();
+  const shards = allShards(env);
+  const control = await readWatermarks(controlDatabase(env));
+  meter.queries += 1;
+  const offered = await Promise.all(
+    shards.map(async (shard) => {
+      const marks = await readWatermarks(shard.db);
+      meter.queries += 1;
+      const runs = await readRuns(shard.db, meter, [base, proposed], now, until, control.tick);
+      const setups = [base, proposed].map((ruleset) => ({
+        ruleset,
+        now,
+        until,
+        lifecycleFrom: lifecycleFrom(marks.lifecycle, now),
+        occurrences: plannedOccurrences(ruleset, now, until, control.tick, runs),
+      }));
+      return { shard, setups, rows: await readPageRows(shard.db, meter, request) };
+    }),
+  );
+  // The page: the smallest `pageSize` ids of every shard's offer (each shard offered its smallest).
+  const kept = offered
+    .flatMap(({ rows }, n) => rows.map((row) => ({ row, n })))
+    .sort((a, b) => compareText(a.row.id, b.row.id))
+    .slice(0, request.pageSize);
+  const factsByShard = await Promise.all(
+    offered.map(async ({ shard }, n) => {
+      const rows = kept.filter((entry) => entry.n === n).map((entry) => entry.row);
+      const facts =
+        rows.length === 0 ? [] : await readFacts(shard.db, meter, rows, [base, proposed], now, until);
+      return new Map(facts.map((customer) => [customer.row.id, customer]));
+    }),
+  );
+
+  const report = emptyReport(request, until);
+  const asks = asksOf([base, proposed]);
+  const tally = new Tally(report, offered[0]!.setups, asks);
+  for (const { setups } of offered.slice(1)) tally.register(setups);
+  const stranded = report.open_cases_without_cadence!;
+  for (const { row, n } of kept) {
+    const customer = factsByShard[n]!.get(row.id)!;
+    for (const stored of customer.cases) {
+      if (stored.status !== "open") continue;
+      if (!base.dunning.some((cadence) => cadence.ir.key === stored.cadence)) stranded.before += 1;
+      if (!proposed.dunning.some((cadence) => cadence.ir.key === stored.cadence)) stranded.after += 1;
+    }
+    const setups = offered[n]!.setups;
+    tally.add(
+      customer,
+      evaluateCustomer(setups[0]!, customer, asks),
+      evaluateCustomer(setups[1]!, customer, asks),
+    );
+  }
+  tally.finish();
+  report.customers = kept.length;
+  report.cost = { rows_read: meter.rowsRead, queries: meter.queries, pages: 1 };
+  report.next_cursor = kept.length === request.pageSize ? kept[kept.length - 1]!.row.id : null;
+  return { ...report, shards: shards.length };
 }
 
 /** The lifecycle scans' first window (lifecycle.ts): from the watermark less the overlap, bounded. */
@@ -503,6 +591,11 @@ class Tally {
     private readonly asks: readonly Ask[],
   ) {
     const [base, proposed] = [setups[0]!.ruleset, setups[1]!.ruleset];
+    this.initialRows(base, proposed, asks);
+    this.register(setups);
+  }
+
+  private initialRows(base: Ruleset, proposed: Ruleset, asks: readonly Ask[]): void {
     for (const key of new Set([...base.segments.keys(), ...proposed.segments.keys()])) {
       this.segments.set(key, {
         segment: key,
@@ -527,6 +620,13 @@ class Tally {
         holding_offer: 0,
       });
     }
+  }
+
+  /**
+   * The campaign and programme rows of a [base, proposed] pair of setups; a sharded plan registers
+   * every shard's pair (a shard whose part of a run is unfinished plans it again).
+   */
+  register(setups: readonly Setup[]): void {
     setups.forEach((setup, side) => {
       for (const planned of setup.occurrences) {
         const row = this.campaignRow(planned);

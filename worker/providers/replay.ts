@@ -6,16 +6,21 @@
  * one that still maps to nothing stays, with the new outcome and details. Bounded per call; a replay
  * is not a delivery and is not counted in `provider_event_counts`.
  *
+ * On a sharded deployment each held delivery is replayed on the shard that holds it, its customer's.
+ *
  * Stage: `POST /v1/admin/provider-events/replay`; calls the mappings (mappers.ts), ingest
  * (ingest-provider-event.ts) and the hold.
  */
 import type { Ruleset } from "../../dsl";
+import { addCosts, mergePages, readEveryShard, type ShardCost } from "../db/shard-reads";
+import type { Env } from "../env";
 import { ApiError, type ErrorDetail } from "../errors";
 import {
   countHeld,
   customerOf,
   encodeCursor,
   type HeldPosition,
+  type HeldRow,
   holdStatement,
   isHeldOutcome,
   positionOf,
@@ -58,6 +63,98 @@ export async function replayHeld(
   now: number,
 ): Promise<ReplayReport> {
   const rows = await readHeld(db, request.provider, request.after, request.limit, true);
+  const settled = await replayRows(db, ruleset, rows, now);
+  const last = rows.at(-1);
+  const after = last ? positionOf(last) : request.after;
+  const [remaining, held] = await Promise.all([
+    last ? countHeld(db, request.provider, after) : Promise.resolve(0),
+    countHeld(db, request.provider),
+  ]);
+  return reportOf(rows.length, settled, after, remaining, held);
+}
+
+/**
+ * Replays up to `request.limit` held deliveries across every shard, oldest first: each shard offers
+ * its first `limit` after the cursor, the first `limit` of their union (worker/db/shard-reads.ts) are
+ * replayed each on the shard that holds it (its customer's), and the cursor is the last one's
+ * position, which every shard pages from on the next call.
+ */
+export async function replayHeldAcrossShards(
+  env: Env,
+  ruleset: Ruleset,
+  request: ReplayRequest,
+  now: number,
+): Promise<ReplayReport & { meta: ShardCost }> {
+  // Positions first, without the raw bodies (up to 1 MiB each): only the chosen ones are read whole.
+  const offered = await readEveryShard(env, async (db, shard) => {
+    const rows = await readHeld(db, request.provider, request.after, request.limit, false);
+    return { rows: rows.map((row) => ({ row, shard })), more: false };
+  });
+  const page = mergePages(offered.values, request.limit, ({ row }) => heldKey(row), "asc").rows;
+  const settled = await readEveryShard(env, async (db, shard) => {
+    // A shard's part of the page is the first rows it offered: read those again, bodies included.
+    const chosen = page.filter((entry) => entry.shard.index === shard.index).length;
+    const rows = chosen === 0 ? [] : await readHeld(db, request.provider, request.after, chosen, true);
+    return replayRows(db, ruleset, rows, now);
+  });
+  const last = page.at(-1);
+  const after = last ? positionOf(last.row) : request.after;
+  const counted = await readEveryShard(env, async (db) => ({
+    remaining: last ? await countHeld(db, request.provider, after) : 0,
+    held: await countHeld(db, request.provider),
+  }));
+  const sum = (pick: (value: { remaining: number; held: number }) => number) =>
+    counted.values.reduce((total, value) => total + pick(value), 0);
+  const outcomes: Partial<Record<Outcome, number>> = {};
+  let released = 0;
+  for (const value of settled.values) {
+    released += value.released;
+    for (const [outcome, count] of Object.entries(value.outcomes) as [Outcome, number][])
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + count;
+  }
+  const report = reportOf(
+    page.length,
+    { outcomes, released },
+    after,
+    sum((v) => v.remaining),
+    sum((v) => v.held),
+  );
+  return {
+    ...report,
+    meta: addCosts(addCosts(offered.cost, settled.cost), counted.cost),
+  };
+}
+
+/** The keyset key of a held delivery: its position, oldest first. */
+function heldKey(row: HeldRow): [number, string, string] {
+  return [row.received_at, row.provider, row.provider_event_id];
+}
+
+function reportOf(
+  replayed: number,
+  settled: { outcomes: Partial<Record<Outcome, number>>; released: number },
+  after: HeldPosition | null,
+  remaining: number,
+  held: number,
+): ReplayReport {
+  return {
+    replayed,
+    outcomes: settled.outcomes,
+    released: settled.released,
+    still_held: replayed - settled.released,
+    next_cursor: remaining > 0 && after ? encodeCursor(after) : null,
+    remaining,
+    held,
+  };
+}
+
+/** Maps `rows` (held on `db`) again, ingests them into `db` and settles each: released or held anew. */
+async function replayRows(
+  db: D1Database,
+  ruleset: Ruleset,
+  rows: readonly HeldRow[],
+  now: number,
+): Promise<{ outcomes: Partial<Record<Outcome, number>>; released: number }> {
   const rules = providerRules(ruleset);
   const outcomes: Partial<Record<Outcome, number>> = {};
   const settle: D1PreparedStatement[] = [];
@@ -95,19 +192,5 @@ export async function replayHeld(
     }
   }
   if (settle.length > 0) await db.batch(settle);
-  const last = rows.at(-1);
-  const after = last ? positionOf(last) : request.after;
-  const [remaining, held] = await Promise.all([
-    last ? countHeld(db, request.provider, after) : Promise.resolve(0),
-    countHeld(db, request.provider),
-  ]);
-  return {
-    replayed: rows.length,
-    outcomes,
-    released,
-    still_held: rows.length - released,
-    next_cursor: remaining > 0 && after ? encodeCursor(after) : null,
-    remaining,
-    held,
-  };
+  return { outcomes, released };
 }

@@ -1,7 +1,14 @@
 /**
  * Reading sends and outbox messages back for the API (GET /v1/sends, GET /v1/outbox): newest
  * first, keyset-paginated on the send id (ids sort by creation), each query a seek on an index.
+ * On a sharded deployment each shard answers the same page request and the pages are merged on the
+ * id (worker/db/shard-reads.ts); a list filtered by customer reads that customer's shard only, and a
+ * send found by id is looked up on the shard its id's slot names.
  */
+import { findBySlot, mergePages, readShards, type ShardCost } from "../db/shard-reads";
+import { allShards, customerShard } from "../db/shards";
+import type { Env } from "../env";
+import { idSlot } from "../ids";
 import type { SendRow, SendStatus } from "./types";
 
 /** A page request: `cursor` is the last id of the previous page. */
@@ -113,6 +120,58 @@ export async function listOutbox(
     .bind(...params)
     .all<OutboxRow>();
   return page(results, filter.limit, meta.rows_read);
+}
+
+/** A page read across shards, with what it cost on them. */
+export interface ShardedPage<T> extends Page<T> {
+  cost: ShardCost;
+}
+
+/**
+ * Lists sends matching `filter` on every shard (the customer's shard alone with a customer filter),
+ * newest first: each shard answers `listSends` for the same cursor, and the pages merge on the id.
+ */
+export async function listSendsAcrossShards(env: Env, filter: SendFilter): Promise<ShardedPage<SendRow>> {
+  return acrossShards(env, filter.customerId, filter.limit, (db) => listSends(db, filter));
+}
+
+/** Lists outbox messages on every shard (or the customer's), newest first; see listSendsAcrossShards. */
+export async function listOutboxAcrossShards(
+  env: Env,
+  filter: PageRequest & { customerId: string | null },
+): Promise<ShardedPage<OutboxRow>> {
+  return acrossShards(env, filter.customerId, filter.limit, (db) => listOutbox(db, filter));
+}
+
+async function acrossShards<T extends { id: string }>(
+  env: Env,
+  customerId: string | null,
+  limit: number,
+  read: (db: D1Database) => Promise<Page<T>>,
+): Promise<ShardedPage<T>> {
+  const shards = customerId === null ? allShards(env) : [await customerShard(env, customerId)];
+  const { values, cost } = await readShards(shards, read);
+  const merged = mergePages(
+    values.map((shardPage) => ({ rows: shardPage.items, more: shardPage.nextCursor !== null })),
+    limit,
+    (row) => [row.id],
+    "desc",
+  );
+  return {
+    items: merged.rows,
+    nextCursor: merged.more ? (merged.rows.at(-1)?.id ?? null) : null,
+    rowsRead: cost.rows_read,
+    cost,
+  };
+}
+
+/**
+ * Reads one send by id on a sharded deployment: on the shard its slot names, else (an id made
+ * before sharding) on the others. Returns the row and the database it is in.
+ */
+export async function findSend(env: Env, sendId: string): Promise<{ row: SendRow; db: D1Database } | null> {
+  const found = await findBySlot(env, idSlot(sendId), (db) => getSend(db, sendId));
+  return found === null ? null : { row: found.row, db: found.shard.db };
 }
 
 function page<T extends { id: string }>(rows: T[], limit: number, rowsRead: number): Page<T> {

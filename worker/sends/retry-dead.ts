@@ -1,11 +1,13 @@
 /**
  * An operator's second chance for a dead send (POST /v1/sends/:id/retry): after fixing what killed
  * it (a missing secret, a receiver that was down), the send goes back to `queued` with a fresh set
- * of attempts and is published at once. Nothing else ever revives a dead send.
+ * of attempts and is published at once. Nothing else ever revives a dead send. On a sharded
+ * deployment the send is found on its customer's shard (its id's slot) and changed there.
  */
+import { isSharded } from "../db/shards";
 import type { Env } from "../env";
 import { SEND_LIMITS } from "./limits";
-import { getSend } from "./list";
+import { findSend, getSend } from "./list";
 import { publishSends } from "./publish";
 import type { SendRow } from "./types";
 
@@ -21,6 +23,14 @@ export type RetryDeadResult =
  * `last_error` until the next attempt replaces it.
  */
 export async function retryDeadSend(env: Env, sendId: string, now: number): Promise<RetryDeadResult> {
+  if (!isSharded(env)) return retryOn(env, sendId, now);
+  const found = await findSend(env, sendId);
+  if (found === null) return { kind: "missing" };
+  // Everything below (the update, the publish's stamp) happens on the send's own shard.
+  return retryOn({ ...env, DB: found.db }, sendId, now);
+}
+
+async function retryOn(env: Env, sendId: string, now: number): Promise<RetryDeadResult> {
   const row = await env.DB.prepare(
     `UPDATE sends SET status = 'queued', max_attempts = attempts + ?2, not_before = ?3, enqueued_at = NULL,
        next_attempt_at = NULL, lease_expires_at = NULL, updated_at = ?3,

@@ -3,7 +3,7 @@
  * Schemas and examples follow the handler's answer field by field: test/architecture/openapi.test.ts
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
-import type { RouteDoc } from "../app-env";
+import type { JsonSchema, RouteDoc } from "../app-env";
 import {
   CURSOR_PARAM,
   INTEGER,
@@ -15,13 +15,29 @@ import {
   STRING_OR_NULL,
   TIME,
   TIME_OR_NULL,
+  withShardMeta,
 } from "./shared";
+
+/** A run of a sharded deployment also says how many shards hold a part of it. */
+function withShards(schema: JsonSchema): JsonSchema {
+  return {
+    ...schema,
+    properties: {
+      ...(schema.properties as object),
+      shards: {
+        type: "integer",
+        description:
+          "Only on a sharded deployment: how many shards ran a part of this run (their counters are summed).",
+      },
+    },
+  };
+}
 
 export const campaignRunsDoc: RouteDoc = {
   summary: "List campaign runs",
   tag: "Admin",
   description:
-    "Every campaign occurrence step the tick claimed, ran, skipped or expired, newest first, with its counters.",
+    "Every campaign occurrence step the tick claimed, ran, skipped or expired, newest first, with its counters. On a sharded deployment the parts of one run on several shards are one run (counters summed; `running` while any part runs, else `expired`, `skipped`, `done`), ordered by due time, campaign, occurrence and step, newest first, and a page filtered by `status` may hold fewer than `limit` runs.",
   query: {
     status: {
       description: "Only runs with this status.",
@@ -38,29 +54,33 @@ export const campaignRunsDoc: RouteDoc = {
   response: {
     status: 200,
     description: "A page of runs.",
-    schema: objectOf({
-      runs: {
-        type: "array",
-        items: objectOf({
-          id: STRING,
-          campaign: STRING,
-          occurrence: TIME,
-          step: STRING,
-          due_at: TIME,
-          status: STRING,
-          attempts: INTEGER,
-          cursor: STRING,
-          stats: objectOf({
-            ...RUN_STATS,
-          }),
-          note: STRING_OR_NULL,
-          lease_expires_at: TIME_OR_NULL,
-          claimed_at: TIME,
-          finished_at: TIME,
-        }),
-      },
-      next_cursor: NEXT_CURSOR,
-    }),
+    schema: withShardMeta(
+      objectOf({
+        runs: {
+          type: "array",
+          items: withShards(
+            objectOf({
+              id: STRING,
+              campaign: STRING,
+              occurrence: TIME,
+              step: STRING,
+              due_at: TIME,
+              status: STRING,
+              attempts: INTEGER,
+              cursor: STRING,
+              stats: objectOf({
+                ...RUN_STATS,
+              }),
+              note: STRING_OR_NULL,
+              lease_expires_at: TIME_OR_NULL,
+              claimed_at: TIME,
+              finished_at: TIME,
+            }),
+          ),
+        },
+        next_cursor: NEXT_CURSOR,
+      }),
+    ),
     example: {
       runs: [
         {

@@ -10,6 +10,7 @@ import {
   LIMIT_200_PARAM,
   objectOf,
   TIME_OR_NULL,
+  withShardMeta,
 } from "./shared";
 
 export const dunningCasesDoc: RouteDoc = {
@@ -28,12 +29,14 @@ export const dunningCasesDoc: RouteDoc = {
   response: {
     status: 200,
     description: "The cases.",
-    schema: objectOf({
-      cases: {
-        type: "array",
-        items: objectOf({ ...DUNNING_CASE_FIELDS, last_step_at: TIME_OR_NULL }),
-      },
-    }),
+    schema: withShardMeta(
+      objectOf({
+        cases: {
+          type: "array",
+          items: objectOf({ ...DUNNING_CASE_FIELDS, last_step_at: TIME_OR_NULL }),
+        },
+      }),
+    ),
     example: {
       cases: [
         {

@@ -15,6 +15,7 @@ import {
   STRING,
   STRING_OR_NULL,
   TIME,
+  withShardMeta,
 } from "./shared";
 
 export const listOutboxDoc: RouteDoc = {
@@ -26,23 +27,25 @@ export const listOutboxDoc: RouteDoc = {
   response: {
     status: 200,
     description: "A page of messages.",
-    schema: objectOf({
-      messages: {
-        type: "array",
-        items: objectOf({
-          send_id: STRING,
-          customer_id: STRING,
-          recipient: STRING,
-          message_key: STRING,
-          subject: STRING,
-          text: STRING,
-          html: STRING_OR_NULL,
-          programme: PROGRAMME,
-          delivered_at: TIME,
-        }),
-      },
-      next_cursor: NEXT_CURSOR,
-    }),
+    schema: withShardMeta(
+      objectOf({
+        messages: {
+          type: "array",
+          items: objectOf({
+            send_id: STRING,
+            customer_id: STRING,
+            recipient: STRING,
+            message_key: STRING,
+            subject: STRING,
+            text: STRING,
+            html: STRING_OR_NULL,
+            programme: PROGRAMME,
+            delivered_at: TIME,
+          }),
+        },
+        next_cursor: NEXT_CURSOR,
+      }),
+    ),
     example: {
       messages: [
         {

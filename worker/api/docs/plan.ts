@@ -4,7 +4,16 @@
  * checks each example against its schema, test/smoke/client-wrangler-dev.test.ts real answers.
  */
 import type { JsonSchema, RouteDoc } from "../app-env";
-import { INTEGER, INTEGER_OR_NULL, NEXT_CURSOR, objectOf, STRING, STRING_OR_NULL, TIME } from "./shared";
+import {
+  INTEGER,
+  INTEGER_OR_NULL,
+  NEXT_CURSOR,
+  objectOf,
+  STRING,
+  STRING_OR_NULL,
+  TIME,
+  withShardMeta,
+} from "./shared";
 
 const IDS: JsonSchema = { type: "array", items: STRING, description: "The first customer ids, as examples." };
 
@@ -77,6 +86,15 @@ const WINBACK_COUNTS_EXAMPLE = {
   examples: ["demo-0007", "demo-0017"],
 };
 
+/** A sharded deployment says how many shards the page was read on. */
+const PLAN_META: JsonSchema = {
+  type: "object",
+  description:
+    "Only on a sharded deployment: how many shards the page was read on (its cost is summed over them).",
+  required: ["shards"],
+  properties: { shards: { type: "integer" } },
+};
+
 export const planDoc: RouteDoc = {
   summary: "Plan a rules change",
   tag: "Admin",
@@ -107,74 +125,77 @@ export const planDoc: RouteDoc = {
   response: {
     status: 200,
     description: "One page of the plan.",
-    schema: objectOf({
-      plan: objectOf({
-        at: TIME,
-        until: TIME,
-        days: INTEGER,
-        base: objectOf({ version: STRING, source: { enum: ["deployed", "request"] } }),
-        proposed: objectOf({ version: STRING }),
-        customers: INTEGER,
-        customers_with_offer_moves: INTEGER,
-        open_cases_without_cadence: objectOf({ before: INTEGER, after: INTEGER }),
-        segments: {
-          type: "array",
-          items: objectOf({
-            segment: STRING,
-            before: INTEGER_OR_NULL,
-            after: INTEGER_OR_NULL,
-            entering: INTEGER,
-            leaving: INTEGER,
-            entering_examples: IDS,
-            leaving_examples: IDS,
-          }),
-        },
-        offers: {
-          type: "array",
-          items: objectOf({
-            context: STRING,
-            reason: STRING_OR_NULL,
-            moves: {
-              type: "array",
-              items: objectOf({
-                from: STRING_OR_NULL,
-                to: STRING_OR_NULL,
-                customers: INTEGER,
-                examples: IDS,
-              }),
-            },
-            unchanged: INTEGER,
-            cost_before: COST_PER_CURRENCY,
-            cost_after: COST_PER_CURRENCY,
-            unpriced_before: INTEGER,
-            unpriced_after: INTEGER,
-            holding_offer: INTEGER,
-          }),
-        },
-        campaigns: {
-          type: "array",
-          items: objectOf({
-            campaign: STRING,
-            occurrence: TIME,
-            step: STRING,
-            due_at: TIME,
-            before: CAMPAIGN_STATS,
-            after: CAMPAIGN_STATS,
-          }),
-        },
-        programmes: {
-          type: "array",
-          items: objectOf({
-            programme: { enum: ["dunning", "winback", "inactivity", "card_expiry"] },
-            key: STRING,
-            before: PROGRAMME_COUNTS,
-            after: PROGRAMME_COUNTS,
-          }),
-        },
-        cost: objectOf({ rows_read: INTEGER, queries: INTEGER, pages: INTEGER }),
-        next_cursor: NEXT_CURSOR,
+    schema: withShardMeta(
+      objectOf({
+        plan: objectOf({
+          at: TIME,
+          until: TIME,
+          days: INTEGER,
+          base: objectOf({ version: STRING, source: { enum: ["deployed", "request"] } }),
+          proposed: objectOf({ version: STRING }),
+          customers: INTEGER,
+          customers_with_offer_moves: INTEGER,
+          open_cases_without_cadence: objectOf({ before: INTEGER, after: INTEGER }),
+          segments: {
+            type: "array",
+            items: objectOf({
+              segment: STRING,
+              before: INTEGER_OR_NULL,
+              after: INTEGER_OR_NULL,
+              entering: INTEGER,
+              leaving: INTEGER,
+              entering_examples: IDS,
+              leaving_examples: IDS,
+            }),
+          },
+          offers: {
+            type: "array",
+            items: objectOf({
+              context: STRING,
+              reason: STRING_OR_NULL,
+              moves: {
+                type: "array",
+                items: objectOf({
+                  from: STRING_OR_NULL,
+                  to: STRING_OR_NULL,
+                  customers: INTEGER,
+                  examples: IDS,
+                }),
+              },
+              unchanged: INTEGER,
+              cost_before: COST_PER_CURRENCY,
+              cost_after: COST_PER_CURRENCY,
+              unpriced_before: INTEGER,
+              unpriced_after: INTEGER,
+              holding_offer: INTEGER,
+            }),
+          },
+          campaigns: {
+            type: "array",
+            items: objectOf({
+              campaign: STRING,
+              occurrence: TIME,
+              step: STRING,
+              due_at: TIME,
+              before: CAMPAIGN_STATS,
+              after: CAMPAIGN_STATS,
+            }),
+          },
+          programmes: {
+            type: "array",
+            items: objectOf({
+              programme: { enum: ["dunning", "winback", "inactivity", "card_expiry"] },
+              key: STRING,
+              before: PROGRAMME_COUNTS,
+              after: PROGRAMME_COUNTS,
+            }),
+          },
+          cost: objectOf({ rows_read: INTEGER, queries: INTEGER, pages: INTEGER }),
+          next_cursor: NEXT_CURSOR,
+        }),
       }),
-    }),
+      PLAN_META,
+    ),
     example: {
       plan: {
         at: "2026-12-04T17:47:51.400Z",

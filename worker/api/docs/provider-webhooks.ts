@@ -4,6 +4,7 @@
  * listing of what they sent, and the held deliveries with their replay.
  */
 import type { RouteDoc } from "../app-env";
+import { SHARD_META } from "./shared";
 
 const DETAILS = {
   type: "array",
@@ -88,6 +89,7 @@ export const providerEventsDoc: RouteDoc = {
       type: "object",
       required: ["from", "to", "provider_events", "held"],
       properties: {
+        meta: SHARD_META,
         from: { type: "string", format: "date" },
         to: { type: "string", format: "date" },
         provider_events: { type: "array", items: { type: "object" } },
@@ -140,6 +142,7 @@ export const providerHeldDoc: RouteDoc = {
       type: "object",
       required: ["held", "next_cursor", "total"],
       properties: {
+        meta: SHARD_META,
         held: {
           type: "array",
           items: {
@@ -205,6 +208,7 @@ export const providerReplayDoc: RouteDoc = {
       type: "object",
       required: ["replayed", "outcomes", "released", "still_held", "next_cursor", "remaining", "held"],
       properties: {
+        meta: SHARD_META,
         replayed: { type: "integer", description: "Held deliveries mapped and ingested again." },
         outcomes: {
           type: "object",

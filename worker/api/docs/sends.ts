@@ -16,6 +16,7 @@ import {
   STRING_OR_NULL,
   TIME,
   TIME_OR_NULL,
+  withShardMeta,
 } from "./shared";
 
 const SEND_ID_PATH: Readonly<Record<string, RouteDocParameter>> = {
@@ -122,7 +123,9 @@ export const listSendsDoc: RouteDoc = {
   response: {
     status: 200,
     description: "A page of sends.",
-    schema: objectOf({ sends: { type: "array", items: SEND_SCHEMA }, next_cursor: NEXT_CURSOR }),
+    schema: withShardMeta(
+      objectOf({ sends: { type: "array", items: SEND_SCHEMA }, next_cursor: NEXT_CURSOR }),
+    ),
     example: {
       sends: [
         SEND_EXAMPLE,

@@ -24,10 +24,25 @@ export const MONEY_LIST: JsonSchema = { type: "array", items: MONEY };
 /** What the report cost to compute in D1. */
 export const COST: JsonSchema = {
   type: "object",
-  description: "What computing the answer cost: D1 queries issued and rows they read.",
+  description:
+    "What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many.",
   required: ["queries", "rows_read"],
-  properties: { queries: { type: "integer" }, rows_read: { type: "integer" } },
+  properties: { queries: { type: "integer" }, rows_read: { type: "integer" }, shards: { type: "integer" } },
 };
+
+/** What a list read across shards cost: answered only by a sharded deployment (docs/api.md). */
+export const SHARD_META: JsonSchema = {
+  type: "object",
+  description:
+    "Only on a sharded deployment: the D1 statements and rows read on every shard, summed, and how many shards were read.",
+  required: ["queries", "rows_read", "shards"],
+  properties: { queries: { type: "integer" }, rows_read: { type: "integer" }, shards: { type: "integer" } },
+};
+
+/** An object schema with the optional `meta` a sharded deployment adds (SHARD_META). */
+export function withShardMeta(schema: JsonSchema, meta: JsonSchema = SHARD_META): JsonSchema {
+  return { ...schema, properties: { ...(schema.properties as object), meta } };
+}
 
 /** The id of a customer in the path. */
 export const CUSTOMER_ID_PARAM: RouteDocParameter = {

@@ -3,10 +3,14 @@
  * what became of them: `open`, `recovered` (when it was paid, the MRR kept and the step that
  * preceded recovery), `canceled` (the customer left on their own) or `final` (the final action
  * ran). Filter with `?status=` and `?customer_id=`; at most `?limit=` cases (default 50, up to
- * 200), oldest failure first within a status.
+ * 200), oldest failure first within a status. On a sharded deployment every shard answers its first
+ * `limit` cases in that order (the customer's shard alone with `?customer_id=`), the first `limit`
+ * of their union are answered, and `meta: { shards, queries, rows_read }` says what that cost.
  */
 import type { Context } from "hono";
 import { DUNNING_CASE_STATUSES } from "../../db/schema/dunning-cases";
+import { mergePages, readShards } from "../../db/shard-reads";
+import { allShards, customerShard, isSharded } from "../../db/shards";
 import { type ErrorDetail, validationFailed } from "../../errors";
 import { SEND_LIMITS } from "../../sends/limits";
 import type { AppEnv, RouteDef } from "../app-env";
@@ -44,6 +48,24 @@ async function listDunningCases(c: Context<AppEnv>): Promise<Response> {
   }
   const customerId = customerFilter(c, problems);
   if (problems.length > 0) throw validationFailed(problems);
+  const filter = { status, customerId, limit };
+  if (!isSharded(c.env)) return c.json({ cases: (await readCases(c.env.DB, filter)).map(caseView) });
+  const shards = customerId === null ? allShards(c.env) : [await customerShard(c.env, customerId)];
+  const { values, cost } = await readShards(shards, (db) => readCases(db, filter));
+  const merged = mergePages(
+    values.map((rows) => ({ rows, more: false })),
+    limit,
+    (row) => [row.failed_at, row.customer_id, row.invoice_id],
+    "asc",
+  );
+  return c.json({ cases: merged.rows.map(caseView), meta: cost });
+}
+
+/** The first `limit` cases of one database, oldest failure first. */
+async function readCases(
+  db: D1Database,
+  { status, customerId, limit }: { status: string | null; customerId: string | null; limit: number },
+): Promise<DunningCaseRow[]> {
   const conditions: string[] = [];
   const params: (string | number)[] = [];
   if (status !== null) {
@@ -56,12 +78,13 @@ async function listDunningCases(c: Context<AppEnv>): Promise<Response> {
   }
   params.push(limit);
   const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
-  const { results } = await c.env.DB.prepare(
-    `SELECT * FROM dunning_cases ${where} ORDER BY failed_at, customer_id, invoice_id LIMIT ?${params.length}`,
-  )
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM dunning_cases ${where} ORDER BY failed_at, customer_id, invoice_id LIMIT ?${params.length}`,
+    )
     .bind(...params)
     .all<DunningCaseRow>();
-  return c.json({ cases: results.map(caseView) });
+  return results;
 }
 
 function caseView(row: DunningCaseRow): Record<string, unknown> {

@@ -9,10 +9,13 @@
  *   `/v1/metrics/cancellations/customers`, `/v1/metrics/dunning/cases`,
  *   `/v1/metrics/decisions/recent`, `/v1/metrics/sends/problems`.
  * Every JSON answer ends with what it cost in D1 (`cost: { queries, rows_read }`). No answer
- * carries a recipient address.
+ * carries a recipient address. On a sharded deployment the figures are computed once over every
+ * shard's rows, the lists merge every shard's page on their key (worker/metrics/lists.ts
+ * `listOfShards`), and `cost` sums the shards and adds `shards`.
  */
 import type { Context } from "hono";
-import { CountedD1 } from "../../db/counted";
+import type { CountedD1 } from "../../db/counted";
+import { countedShards, reportedCost } from "../../db/shard-reads";
 import { type ErrorDetail, validationFailed } from "../../errors";
 import { csvDocument } from "../../metrics/csv";
 import { dayIso } from "../../metrics/days";
@@ -21,20 +24,23 @@ import {
   type CursorKey,
   cohortPeriod,
   DUNNING_LIST_STATUSES,
+  type DunningCaseItem,
   decodeCursor,
+  keyTime,
   LIST_LIMITS,
   type ListAnswer,
   listCanceledCustomers,
   listDunningCases,
   listOfferDecisions,
+  listOfShards,
   listProblemSends,
   listRecentDecisions,
   OFFER_LIST_STATUSES,
   type PageRequest,
 } from "../../metrics/lists";
 import { PERIOD_PARAMETERS, periodHeader, readPeriod } from "../../metrics/period";
-import { CAMPAIGN_GROUPS, listCampaignCustomers, readCampaigns } from "../../metrics/read-campaigns";
-import { listWinbackCustomers, readWinback, WINBACK_LIST_STATUSES } from "../../metrics/read-winback";
+import { CAMPAIGN_GROUPS, listCampaignCustomers, readCampaignsOfShards } from "../../metrics/read-campaigns";
+import { listWinbackCustomers, readWinbackOfShards, WINBACK_LIST_STATUSES } from "../../metrics/read-winback";
 import type { AppEnv, RouteDef } from "../app-env";
 import {
   campaignCustomersDoc,
@@ -141,7 +147,7 @@ function readPage(
 /** A list in JSON (`{ ...header, items, next_cursor, cost }`) or as a CSV attachment. */
 function answerList<Item>(
   c: Context<AppEnv>,
-  db: CountedD1,
+  db: readonly CountedD1[],
   list: ListAnswer<Item>,
   options: { format: "json" | "csv"; name: string; header: Record<string, unknown> },
 ): Response {
@@ -150,7 +156,7 @@ function answerList<Item>(
       ...options.header,
       items: list.items,
       next_cursor: list.nextCursor,
-      cost: { queries: db.queries, rows_read: db.rowsRead },
+      cost: reportedCost(db),
     });
   }
   const headers: Record<string, string> = {
@@ -172,15 +178,15 @@ function fileName(name: string, period: CohortPeriod): string {
 
 async function winback(c: Context<AppEnv>): Promise<Response> {
   const { now, period } = readRequest(c, { period: PERIOD_PARAMETERS, extra: [] }, () => null);
-  const db = new CountedD1(c.env.DB);
-  const figures = await readWinback(db, period, c.get("ruleset").winbackWindowMs, now);
+  const db = countedShards(c.env);
+  const figures = await readWinbackOfShards(db, period, c.get("ruleset").winbackWindowMs, now);
   return c.json({
     ...periodHeader(period),
     interval: period.interval,
     currency: period.currency,
     ...figures,
     periods: figures.periods.map((span) => ({ ...span, start: dayIso(span.start), end: dayIso(span.end) })),
-    cost: { queries: db.queries, rows_read: db.rowsRead },
+    cost: reportedCost(db),
   });
 }
 
@@ -190,12 +196,12 @@ async function campaigns(c: Context<AppEnv>): Promise<Response> {
     { period: PERIOD_PARAMETERS, extra: ["campaign"] },
     (query, problems) => idFilter(query, "campaign", problems),
   );
-  const db = new CountedD1(c.env.DB);
-  const figures = await readCampaigns(db, period, c.get("ruleset"), campaign);
+  const db = countedShards(c.env);
+  const figures = await readCampaignsOfShards(db, period, c.get("ruleset"), campaign);
   return c.json({
     ...periodHeader(period),
     campaigns: figures,
-    cost: { queries: db.queries, rows_read: db.rowsRead },
+    cost: reportedCost(db),
   });
 }
 
@@ -208,14 +214,21 @@ async function winbackCustomers(c: Context<AppEnv>): Promise<Response> {
       page: readPage(query, ["number", "string"], problems),
     }),
   );
-  const db = new CountedD1(c.env.DB);
-  const list = await listWinbackCustomers(db, {
-    ...parsed.page,
-    period,
-    now,
-    status: parsed.status,
-    windowMs: c.get("ruleset").winbackWindowMs,
-  });
+  const db = countedShards(c.env);
+  const list = await listOfShards(
+    db,
+    parsed.page.limit,
+    (shard) =>
+      listWinbackCustomers(shard, {
+        ...parsed.page,
+        period,
+        now,
+        status: parsed.status,
+        windowMs: c.get("ruleset").winbackWindowMs,
+      }),
+    (item) => [keyTime(item.targeted_at), item.first_send_id],
+    "asc",
+  );
   return answerList(c, db, list, {
     format: parsed.page.format,
     name: fileName(`winback-${parsed.status}`, period),
@@ -234,8 +247,14 @@ async function offerDecisions(c: Context<AppEnv>): Promise<Response> {
       page: readPage(query, ["number", "string"], problems),
     }),
   );
-  const db = new CountedD1(c.env.DB);
-  const list = await listOfferDecisions(db, { ...parsed.page, ...parsed, period, now });
+  const db = countedShards(c.env);
+  const list = await listOfShards(
+    db,
+    parsed.page.limit,
+    (shard) => listOfferDecisions(shard, { ...parsed.page, ...parsed, period, now }),
+    (item) => [keyTime(item.created_at), item.id],
+    "asc",
+  );
   return answerList(c, db, list, {
     format: parsed.page.format,
     name: fileName(`offers-${parsed.status}`, period),
@@ -264,13 +283,14 @@ async function campaignCustomers(c: Context<AppEnv>): Promise<Response> {
       };
     },
   );
-  const db = new CountedD1(c.env.DB);
-  const list = await listCampaignCustomers(db, {
-    ...parsed.page,
-    ...parsed,
-    period,
-    ruleset: c.get("ruleset"),
-  });
+  const db = countedShards(c.env);
+  const list = await listOfShards(
+    db,
+    parsed.page.limit,
+    (shard) => listCampaignCustomers(shard, { ...parsed.page, ...parsed, period, ruleset: c.get("ruleset") }),
+    (item) => [item.campaign, item.occurrence, item.step, item.customer_id],
+    "asc",
+  );
   return answerList(c, db, list, {
     format: parsed.page.format,
     name: fileName(`campaign-customers${parsed.campaign === null ? "" : `-${parsed.campaign}`}`, period),
@@ -288,8 +308,14 @@ async function canceledCustomers(c: Context<AppEnv>): Promise<Response> {
       page: readPage(query, ["number", "string"], problems),
     }),
   );
-  const db = new CountedD1(c.env.DB);
-  const list = await listCanceledCustomers(db, { ...parsed.page, ...parsed, period });
+  const db = countedShards(c.env);
+  const list = await listOfShards(
+    db,
+    parsed.page.limit,
+    (shard) => listCanceledCustomers(shard, { ...parsed.page, ...parsed, period }),
+    (item) => [keyTime(item.canceled_at), item.customer_id],
+    "asc",
+  );
   return answerList(c, db, list, {
     format: parsed.page.format,
     name: fileName("cancellations", period),
@@ -306,8 +332,20 @@ async function dunningCases(c: Context<AppEnv>): Promise<Response> {
       page: readPage(query, ["number", "string", "string"], problems),
     }),
   );
-  const db = new CountedD1(c.env.DB);
-  const list = await listDunningCases(db, { ...parsed.page, period, status: parsed.status });
+  const db = countedShards(c.env);
+  const listedAt = (item: DunningCaseItem) =>
+    parsed.status === "recovered"
+      ? item.recovered_at
+      : parsed.status === "final" || parsed.status === "canceled"
+        ? item.closed_at
+        : item.opened_at;
+  const list = await listOfShards(
+    db,
+    parsed.page.limit,
+    (shard) => listDunningCases(shard, { ...parsed.page, period, status: parsed.status }),
+    (item) => [keyTime(listedAt(item)), item.customer_id, item.invoice_id],
+    "asc",
+  );
   return answerList(c, db, list, {
     format: parsed.page.format,
     name: fileName(`dunning-cases${parsed.status === null ? "" : `-${parsed.status}`}`, period),
@@ -325,15 +363,27 @@ function readUndatedPage(c: Context<AppEnv>): PageRequest & { format: "json" | "
 
 async function recentDecisions(c: Context<AppEnv>): Promise<Response> {
   const page = readUndatedPage(c);
-  const db = new CountedD1(c.env.DB);
-  const list = await listRecentDecisions(db, page);
+  const db = countedShards(c.env);
+  const list = await listOfShards(
+    db,
+    page.limit,
+    (shard) => listRecentDecisions(shard, page),
+    (item) => [item.id],
+    "desc",
+  );
   return answerList(c, db, list, { format: page.format, name: "decisions-recent", header: {} });
 }
 
 async function problemSends(c: Context<AppEnv>): Promise<Response> {
   const page = readUndatedPage(c);
-  const db = new CountedD1(c.env.DB);
-  const list = await listProblemSends(db, page);
+  const db = countedShards(c.env);
+  const list = await listOfShards(
+    db,
+    page.limit,
+    (shard) => listProblemSends(shard, page),
+    (item) => [item.id],
+    "desc",
+  );
   return answerList(c, db, list, { format: page.format, name: "sends-problems", header: {} });
 }
 

@@ -7,15 +7,18 @@
  * - `GET /v1/metrics/dunning`: failed-payment cases opened, recovered, closed, by step and code.
  * Common parameters `from`, `to`, `interval`, `currency` (worker/metrics/period.ts); every answer
  * names its zone and period and ends with what it cost in D1 (`cost: { queries, rows_read }`).
+ * On a sharded deployment every shard's aggregate is read (in parallel) and added up before any rate
+ * is computed; `cost` sums the shards and adds `shards`.
  */
 import type { Context } from "hono";
-import { CountedD1 } from "../../db/counted";
+import type { CountedD1 } from "../../db/counted";
+import { countedShards, reportedCost } from "../../db/shard-reads";
 import { type ErrorDetail, validationFailed } from "../../errors";
 import { type MetricsPeriod, PERIOD_PARAMETERS, periodHeader, readPeriod } from "../../metrics/period";
-import { readCancellations } from "../../metrics/read-cancellations";
-import { readDunning } from "../../metrics/read-dunning";
-import { OFFER_GROUPINGS, type OfferGrouping, readOffers } from "../../metrics/read-offers";
-import { readRetention } from "../../metrics/read-retention";
+import { readCancellationsOfShards } from "../../metrics/read-cancellations";
+import { readDunningOfShards } from "../../metrics/read-dunning";
+import { OFFER_GROUPINGS, type OfferGrouping, readOffersOfShards } from "../../metrics/read-offers";
+import { readRetentionOfShards } from "../../metrics/read-retention";
 import type { AppEnv, RouteDef } from "../app-env";
 import { cancellationsDoc, dunningDoc, offersDoc, retentionDoc } from "../docs/metrics-flows";
 import { queryParameterProblems } from "../query-parameters";
@@ -44,17 +47,17 @@ function periodOf(
   return period;
 }
 
-function costOf(db: CountedD1): { queries: number; rows_read: number } {
-  return { queries: db.queries, rows_read: db.rowsRead };
+function costOf(dbs: readonly CountedD1[]): { queries: number; rows_read: number; shards?: number } {
+  return reportedCost(dbs);
 }
 
 /** A report in one currency over the period: its figures between the period's header and its cost. */
 function currencyReport(
-  read: (db: D1Database, period: MetricsPeriod) => Promise<object>,
+  read: (dbs: readonly D1Database[], period: MetricsPeriod) => Promise<object>,
 ): (c: Context<AppEnv>) => Promise<Response> {
   return async (c) => {
     const period = periodOf(c);
-    const db = new CountedD1(c.env.DB);
+    const db = countedShards(c.env);
     const figures = await read(db, period);
     return c.json({
       ...periodHeader(period),
@@ -80,8 +83,8 @@ async function offers(c: Context<AppEnv>): Promise<Response> {
         problems.push({ path: "?by", message: `must be one of ${GROUPINGS.join(", ")}` });
     },
   });
-  const db = new CountedD1(c.env.DB);
-  const figures = await readOffers(db, period, by, c.get("ruleset").exchange);
+  const db = countedShards(c.env);
+  const figures = await readOffersOfShards(db, period, by, c.get("ruleset").exchange);
   return c.json({
     ...periodHeader(period),
     interval: period.interval,
@@ -96,14 +99,14 @@ export const metricsFlowRoutes: readonly RouteDef[] = [
     method: "GET",
     path: "/v1/metrics/retention",
     scope: "metrics:read",
-    handler: currencyReport(readRetention),
+    handler: currencyReport(readRetentionOfShards),
     doc: retentionDoc,
   },
   {
     method: "GET",
     path: "/v1/metrics/cancellations",
     scope: "metrics:read",
-    handler: currencyReport(readCancellations),
+    handler: currencyReport(readCancellationsOfShards),
     doc: cancellationsDoc,
   },
   { method: "GET", path: "/v1/metrics/offers", scope: "metrics:read", handler: offers, doc: offersDoc },
@@ -111,7 +114,7 @@ export const metricsFlowRoutes: readonly RouteDef[] = [
     method: "GET",
     path: "/v1/metrics/dunning",
     scope: "metrics:read",
-    handler: currencyReport(readDunning),
+    handler: currencyReport(readDunningOfShards),
     doc: dunningDoc,
   },
 ];

@@ -1,11 +1,13 @@
 /**
  * `GET /v1/outbox`: the messages the outbox channel (the local default) has "delivered", newest
  * first, so `npm start` shows what customers would have received. Filter with `?customer_id=`;
- * page with `?limit=` and `?cursor=`.
+ * page with `?limit=` and `?cursor=`. On a sharded deployment every shard's page is merged on the send
+ * id and the answer adds `meta: { shards, queries, rows_read }`.
  */
 import type { Context } from "hono";
+import { isSharded } from "../../db/shards";
 import { validationFailed } from "../../errors";
-import { listOutbox, type OutboxRow } from "../../sends/list";
+import { listOutbox, listOutboxAcrossShards, type OutboxRow } from "../../sends/list";
 import type { AppEnv, RouteDef } from "../app-env";
 import { listOutboxDoc } from "../docs/outbox";
 import { customerFilter } from "../identifiers";
@@ -15,6 +17,14 @@ async function listOutboxRoute(c: Context<AppEnv>): Promise<Response> {
   const { page, problems } = readPageQuery(c);
   const customerId = customerFilter(c, problems);
   if (problems.length > 0) throw validationFailed(problems);
+  if (isSharded(c.env)) {
+    const result = await listOutboxAcrossShards(c.env, { ...page, customerId });
+    return c.json({
+      messages: result.items.map(outboxView),
+      next_cursor: result.nextCursor,
+      meta: result.cost,
+    });
+  }
   const result = await listOutbox(c.env.DB, { ...page, customerId });
   return c.json({ messages: result.items.map(outboxView), next_cursor: result.nextCursor });
 }

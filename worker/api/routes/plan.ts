@@ -5,14 +5,19 @@
  * computed by worker/plan/plan-page.ts, with `next_cursor` for the next. `rebound plan` pages through
  * it and prints the sum. Nothing is written, so a plan may look at any moment, future ones included.
  *
+ * On a sharded deployment the page spans every shard (worker/plan/plan-page.ts `planPageOfShards`):
+ * the same customers, counts and cursor one database would answer, its cost summed over the shards,
+ * and `meta: { shards }` beside the plan.
+ *
  * Body: { "ruleset": IR, "base"?: IR, "days"?: 1–90 (30), "at"?: ISO 8601 (now), "cursor"?: string,
  *         "page_size"?: 1–2000 (500) }
  */
 import type { Context } from "hono";
 import { loadRuleset, type Ruleset, type RulesetIR } from "../../../dsl";
 import { wallClock } from "../../clock";
+import { isSharded } from "../../db/shards";
 import { type ErrorDetail, validationFailed } from "../../errors";
-import { planPage } from "../../plan/plan-page";
+import { planPage, planPageOfShards } from "../../plan/plan-page";
 import { parseInstant } from "../../timestamps";
 import type { AppEnv, RouteDef } from "../app-env";
 import { planDoc } from "../docs/plan";
@@ -64,15 +69,20 @@ async function postPlan(c: Context<AppEnv>): Promise<Response> {
     problems.push({ path: "/cursor", message: "must be the `next_cursor` string of the previous page" });
   if (problems.length > 0 || !proposed) throw validationFailed(problems);
 
-  const plan = await planPage(c.env.DB, {
+  const request = {
     base: base ?? c.get("ruleset"),
-    baseSource: base ? "request" : "deployed",
+    baseSource: base ? ("request" as const) : ("deployed" as const),
     proposed,
     now,
     days,
     cursor: typeof fields.cursor === "string" ? fields.cursor : "",
     pageSize,
-  });
+  };
+  if (isSharded(c.env)) {
+    const { shards, ...plan } = await planPageOfShards(c.env, request);
+    return c.json({ plan, meta: { shards } });
+  }
+  const plan = await planPage(c.env.DB, request);
   return c.json({ plan });
 }
 

@@ -6,9 +6,15 @@
  * - `POST /v1/admin/provider-events/replay` with an optional body `{"provider", "limit", "cursor"}`:
  *   maps up to `limit` held deliveries again under the current rules and ingests them
  *   (worker/providers/replay.ts); answers the counts per outcome and where to go on.
+ *
+ * On a sharded deployment the listing merges every shard's page on (received_at, provider, provider
+ * event id), `total` adds up the shards, a replay replays each delivery on its shard, and both add
+ * `meta: { shards, queries, rows_read }`.
  */
 import type { Context } from "hono";
 import { wallClock } from "../../clock";
+import { mergePages, readEveryShard } from "../../db/shard-reads";
+import { isSharded } from "../../db/shards";
 import { type ErrorDetail, validationFailed } from "../../errors";
 import { REQUEST_LIMITS } from "../../limits";
 import {
@@ -22,7 +28,7 @@ import {
   readHeld,
 } from "../../providers/held";
 import { PROVIDERS, type Provider } from "../../providers/mapping";
-import { replayHeld } from "../../providers/replay";
+import { replayHeld, replayHeldAcrossShards } from "../../providers/replay";
 import type { AppEnv } from "../app-env";
 import { readJsonBody } from "../json-body";
 import { queryParameterProblems } from "../query-parameters";
@@ -61,6 +67,25 @@ export async function listHeldDeliveries(c: Context<AppEnv>): Promise<Response> 
   const after = cursorText === null ? null : decodeCursor(cursorText);
   if (cursorText !== null && after === null) problems.push({ path: "?cursor", message: CURSOR_MESSAGE });
   if (problems.length > 0) throw validationFailed(problems);
+  if (isSharded(c.env)) {
+    const { values, cost } = await readEveryShard(c.env, async (db) => {
+      const rows = await readHeld(db, provider, after, limit + 1, false);
+      return { rows: rows.slice(0, limit), more: rows.length > limit, total: await countHeld(db, provider) };
+    });
+    const merged = mergePages(
+      values,
+      limit,
+      (row) => [row.received_at, row.provider, row.provider_event_id],
+      "asc",
+    );
+    const last = merged.rows.at(-1);
+    return c.json({
+      held: merged.rows.map(heldView),
+      next_cursor: merged.more && last ? encodeCursor(positionOf(last)) : null,
+      total: values.reduce((sum, value) => sum + value.total, 0),
+      meta: cost,
+    });
+  }
   const db = c.env.DB;
   // One row more than asked tells whether there is a next page without a count.
   const rows = await readHeld(db, provider, after, limit + 1, false);
@@ -115,6 +140,9 @@ export async function replayHeldDeliveries(c: Context<AppEnv>): Promise<Response
     (c.req.header("content-length") ?? "0") !== "0" || c.req.header("content-type") !== undefined;
   const body = hasBody ? await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes) : {};
   const request = readReplayRequest(body);
+  if (isSharded(c.env)) {
+    return c.json(await replayHeldAcrossShards(c.env, c.get("ruleset"), request, wallClock()));
+  }
   const report = await replayHeld(c.env.DB, c.get("ruleset"), request, wallClock());
   return c.json(report);
 }

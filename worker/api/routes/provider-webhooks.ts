@@ -11,16 +11,23 @@
  * provider's secret is not configured. A delivery that stores nothing because its plan or reason maps
  * to nothing, or ingest refuses it, is held with its raw body for replay (`held` in the answer;
  * routes in provider-held.ts). `GET /v1/admin/provider-events` reads the counts and how many are held.
+ *
+ * On a sharded deployment the delivery's customer decides the shard: its events, its hold and its
+ * count are written there (a delivery that names no customer is counted on the control database),
+ * and `GET /v1/admin/provider-events` adds up every shard's counts (`meta: { shards, queries, rows_read }`).
  */
 import type { Context } from "hono";
 import { wallClock } from "../../clock";
+import { compareText, readEveryShard } from "../../db/shard-reads";
+import { controlDatabase, customerShard, isSharded } from "../../db/shards";
+import type { Env } from "../../env";
 import { ApiError, type ErrorDetail, validationFailed } from "../../errors";
 import { REQUEST_LIMITS } from "../../limits";
-import { readProviderEventCounts } from "../../providers/counts";
-import { countHeld } from "../../providers/held";
+import { type ProviderEventCount, readProviderEventCounts } from "../../providers/counts";
+import { countHeld, customerOf } from "../../providers/held";
 import { ingestProviderEvent, providerRules } from "../../providers/ingest-provider-event";
 import { MAPPERS } from "../../providers/mappers";
-import { PROVIDERS, type Provider } from "../../providers/mapping";
+import { type Mapped, PROVIDERS, type Provider } from "../../providers/mapping";
 import { secretsOf, verifyChargebee, verifyPaddle, verifyStripe } from "../../providers/verify";
 import type { AppEnv, RouteDef } from "../app-env";
 import {
@@ -76,7 +83,8 @@ function receive(provider: Provider) {
     const ruleset = c.get("ruleset");
     const rules = providerRules(ruleset);
     const mapped = MAPPERS[provider](payload, rules.mapping, rules.reasons);
-    const result = await ingestProviderEvent(c.env.DB, provider, mapped, ruleset, now, text);
+    const db = await deliveryDatabase(c.env, mapped);
+    const result = await ingestProviderEvent(db, provider, mapped, ruleset, now, text);
     return c.json({
       received: true,
       provider_event_id: mapped.providerEventId,
@@ -87,6 +95,13 @@ function receive(provider: Provider) {
       ...(result.held !== undefined ? { held: result.held } : {}),
     });
   };
+}
+
+/** Where a delivery is written: its customer's shard, or the control database when it names none. */
+async function deliveryDatabase(env: Env, mapped: Mapped): Promise<D1Database> {
+  if (!isSharded(env)) return env.DB;
+  const customerId = customerOf(mapped);
+  return customerId === null ? controlDatabase(env) : (await customerShard(env, customerId)).db;
 }
 
 const DAY_MS = 86_400_000;
@@ -121,11 +136,51 @@ async function listProviderEvents(c: Context<AppEnv>): Promise<Response> {
     problems.push({ path: "?provider", message: `must be one of ${PROVIDERS.join(", ")}` });
   }
   if (problems.length > 0) throw validationFailed(problems);
+  if (isSharded(c.env)) {
+    const { values, cost } = await readEveryShard(c.env, (db) =>
+      Promise.all([
+        readProviderEventCounts(db, from, to, provider as Provider | null),
+        countHeld(db, provider as Provider | null),
+      ]),
+    );
+    return c.json({
+      from,
+      to,
+      provider_events: addCounts(values.map(([counts]) => counts)),
+      held: values.reduce((sum, [, held]) => sum + held, 0),
+      meta: cost,
+    });
+  }
   const [counts, held] = await Promise.all([
     readProviderEventCounts(c.env.DB, from, to, provider as Provider | null),
     countHeld(c.env.DB, provider as Provider | null),
   ]);
   return c.json({ from, to, provider_events: counts, held });
+}
+
+/**
+ * Every shard's counts as one list: a (day, provider, type, outcome) counted on several shards is one
+ * row, its counts summed and its last delivery the latest; in the order one database answers.
+ */
+function addCounts(perShard: readonly ProviderEventCount[][]): ProviderEventCount[] {
+  const rows = new Map<string, ProviderEventCount>();
+  for (const row of perShard.flat()) {
+    const key = JSON.stringify([row.day, row.provider, row.event_type, row.outcome]);
+    const known = rows.get(key);
+    if (!known) rows.set(key, { ...row });
+    else {
+      known.count += row.count;
+      // ISO 8601 times of one format compare as text.
+      if (row.last_received_at > known.last_received_at) known.last_received_at = row.last_received_at;
+    }
+  }
+  return [...rows.values()].sort(
+    (a, b) =>
+      -compareText(a.day, b.day) ||
+      compareText(a.provider, b.provider) ||
+      compareText(a.event_type, b.event_type) ||
+      compareText(a.outcome, b.outcome),
+  );
 }
 
 export const providerWebhookRoutes: readonly RouteDef[] = [

@@ -3,11 +3,14 @@
  * status, attempts and last error, so a failure is visible instead of silent. Filter with
  * `?status=failed,dead` and `?customer_id=`; page with `?limit=` and `?cursor=` (the `next_cursor`
  * of the previous page). `POST /v1/sends/:id/retry` gives a dead send a fresh set of attempts.
+ * On a sharded deployment the list merges every shard's page (worker/db/shard-reads.ts) and adds
+ * `meta: { shards, queries, rows_read }`; a send by id is read on its customer's shard.
  */
 import type { Context } from "hono";
 import { wallClock } from "../../clock";
+import { isSharded } from "../../db/shards";
 import { ApiError, validationFailed } from "../../errors";
-import { getSend, listSends } from "../../sends/list";
+import { findSend, getSend, listSends, listSendsAcrossShards } from "../../sends/list";
 import { retryDeadSend } from "../../sends/retry-dead";
 import { SEND_STATUSES, type SendRow, type SendStatus } from "../../sends/types";
 import type { AppEnv, RouteDef } from "../app-env";
@@ -24,17 +27,20 @@ async function listSendsRoute(c: Context<AppEnv>): Promise<Response> {
   }
   const customerId = customerFilter(c, problems);
   if (problems.length > 0) throw validationFailed(problems);
-  const result = await listSends(c.env.DB, {
-    ...page,
-    statuses: [...new Set(statuses)],
-    customerId,
-  });
+  const filter = { ...page, statuses: [...new Set(statuses)], customerId };
+  if (isSharded(c.env)) {
+    const result = await listSendsAcrossShards(c.env, filter);
+    return c.json({ sends: result.items.map(sendView), next_cursor: result.nextCursor, meta: result.cost });
+  }
+  const result = await listSends(c.env.DB, filter);
   return c.json({ sends: result.items.map(sendView), next_cursor: result.nextCursor });
 }
 
 async function getSendRoute(c: Context<AppEnv>): Promise<Response> {
   const sendId = c.req.param("id") ?? "";
-  const row = await getSend(c.env.DB, sendId);
+  const row = isSharded(c.env)
+    ? ((await findSend(c.env, sendId))?.row ?? null)
+    : await getSend(c.env.DB, sendId);
   if (!row) throw new ApiError(404, "send_not_found", `No send "${sendId}".`);
   return c.json({ send: sendView(row) });
 }
