@@ -20,6 +20,7 @@ const WORKER_LAYERS: readonly (readonly string[])[] = [
   ["tick"],
   ["privacy"],
   ["archive"],
+  ["shards"],
   ["providers"],
   ["decisions", "ingest", "sends"],
   ["auth", "attributes"],

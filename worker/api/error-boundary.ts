@@ -4,12 +4,22 @@
  * structured line and answered with a 500 that names no internals, only a request id to quote.
  */
 import type { Context } from "hono";
+import { customerMovingError } from "../db/shards";
 import { ApiError, ChallengeError } from "../errors";
 import type { AppEnv } from "./app-env";
 
+/** Seconds a client waits before retrying a write that raced a move of its customer. */
+const CUSTOMER_MOVING_RETRY_AFTER = "2";
+
 /** Hono `onError` handler. */
 export function errorBoundary(error: Error, c: Context<AppEnv>): Response {
+  // A shard's fence trigger aborted the write (worker/shards/): the customer is moving; retry.
+  if (!(error instanceof ApiError) && error.message.includes("customer_moving")) {
+    c.header("Retry-After", CUSTOMER_MOVING_RETRY_AFTER);
+    return errorBoundary(customerMovingError(), c);
+  }
   if (error instanceof ApiError) {
+    if (error.code === "customer_moving") c.header("Retry-After", CUSTOMER_MOVING_RETRY_AFTER);
     if (error.status === 401) {
       c.header(
         "WWW-Authenticate",

@@ -26,6 +26,7 @@ import { planRoutes } from "./routes/plan";
 import { privacyRoutes } from "./routes/privacy";
 import { providerWebhookRoutes } from "./routes/provider-webhooks";
 import { sendRoutes } from "./routes/sends";
+import { shardRoutes } from "./routes/shards";
 
 export const ROUTES: readonly RouteDef[] = [
   ...healthRoutes,
@@ -35,6 +36,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...sendRoutes,
   ...outboxRoutes,
   ...adminTickRoutes,
+  ...shardRoutes,
   ...planRoutes,
   ...privacyRoutes,
   ...campaignRunRoutes,

@@ -1,0 +1,132 @@
+/**
+ * `npm run shards:move -- --url https://rebound.example.com --key <admin key> [--limit 10] [--parallel]`:
+ * moves every customer a growth of the shard count places on a new shard (docs/scaling.md, "Adding
+ * shards"). It calls `POST /v1/admin/shards/move` with each answer's `next_cursor` until a pass
+ * ends, and starts another pass while customers remain (those skipped because a send of theirs was
+ * being delivered or a campaign run was running), waiting `--wait` seconds between passes. With
+ * `--parallel` it runs one pass per old shard side by side (`shard` in the request). One line of
+ * progress per call; the last line is the summary as JSON. Safe to stop and run again at any point:
+ * every step of a move is idempotent.
+ */
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    url: { type: "string" },
+    key: { type: "string", default: process.env.REBOUND_ADMIN_KEY },
+    limit: { type: "string", default: "10" },
+    wait: { type: "string", default: "10" },
+    passes: { type: "string", default: "50" },
+    parallel: { type: "boolean", default: false },
+  },
+});
+
+/** One call's answer (worker/shards/move-pass.ts). */
+interface MoveAnswer {
+  from: number;
+  moved: { customer_id: string; from: number; to: number; rows: number }[];
+  skipped: { customer_id: string; reason: string }[];
+  scanned: number;
+  next_cursor: string | null;
+  remaining: number | null;
+  queries: number;
+}
+
+/** How the calls went, added up. */
+interface Totals {
+  moved: number;
+  rows: number;
+  skipped: number;
+  calls: number;
+}
+
+async function callMove(url: string, key: string, body: Record<string, unknown>): Promise<MoveAnswer> {
+  const response = await fetch(new URL("/v1/admin/shards/move", url), {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`POST /v1/admin/shards/move answered ${response.status}: ${text}`);
+  return JSON.parse(text) as MoveAnswer;
+}
+
+/**
+ * One pass (over every old shard, or only `shard`): calls until `next_cursor` is null. Answers the
+ * last call, whose `remaining` counts what is left, and whether the pass moved or skipped anyone.
+ */
+async function runPass(
+  url: string,
+  key: string,
+  label: string,
+  request: { limit: number; shard?: number },
+  totals: Totals,
+): Promise<{ last: MoveAnswer; busy: boolean }> {
+  let cursor: string | null = null;
+  let busy = false;
+  let answer: MoveAnswer;
+  do {
+    answer = await callMove(url, key, { ...request, cursor });
+    totals.calls += 1;
+    totals.moved += answer.moved.length;
+    totals.rows += answer.moved.reduce((sum, customer) => sum + customer.rows, 0);
+    totals.skipped += answer.skipped.length;
+    busy ||= answer.moved.length + answer.skipped.length > 0;
+    const reasons = [...new Set(answer.skipped.map((customer) => customer.reason))].join(", ");
+    console.log(
+      `${label}: moved ${answer.moved.length}, skipped ${answer.skipped.length}${reasons ? ` (${reasons})` : ""}, scanned ${answer.scanned}, ${answer.queries} queries`,
+    );
+    cursor = answer.next_cursor;
+  } while (cursor !== null);
+  return { last: answer, busy };
+}
+
+/**
+ * Runs passes until one ends with nothing remaining (or, when the count is too costly to make, a
+ * pass that found no one to move), or `passes` were run. Answers the totals and what remains.
+ */
+async function moveShards(url: string, key: string, limit: number, waitSeconds: number, passes: number) {
+  const totals: Totals = { moved: 0, rows: 0, skipped: 0, calls: 0 };
+  let remaining: number | null = null;
+  for (let pass = 1; pass <= passes; pass += 1) {
+    let outcomes: { last: MoveAnswer; busy: boolean }[];
+    if (values.parallel) {
+      const first = await runPass(url, key, `pass ${pass} shard 0`, { limit, shard: 0 }, totals);
+      const others = await Promise.all(
+        Array.from({ length: first.last.from - 1 }, (_, i) =>
+          runPass(url, key, `pass ${pass} shard ${i + 1}`, { limit, shard: i + 1 }, totals),
+        ),
+      );
+      outcomes = [first, ...others];
+    } else {
+      outcomes = [await runPass(url, key, `pass ${pass}`, { limit }, totals)];
+    }
+    const counts = outcomes.map((outcome) => outcome.last.remaining);
+    remaining = counts.includes(null) ? null : counts.reduce<number>((sum, n) => sum + (n ?? 0), 0);
+    const busy = outcomes.some((outcome) => outcome.busy);
+    console.log(`pass ${pass} done: ${remaining ?? "an uncounted number of"} customers still to move`);
+    if (remaining === 0 || (remaining === null && !busy)) return { ...totals, passes: pass, remaining: 0 };
+    await new Promise((resolve) => setTimeout(resolve, waitSeconds * 1000));
+  }
+  return { ...totals, passes, remaining };
+}
+
+async function main(): Promise<void> {
+  if (!values.url || !values.key) {
+    console.error(
+      "usage: npm run shards:move -- --url <Worker URL> --key <admin key> [--limit 10] [--wait 10] [--parallel]",
+    );
+    process.exit(2);
+  }
+  const summary = await moveShards(
+    values.url,
+    values.key,
+    Number(values.limit),
+    Number(values.wait),
+    Number(values.passes),
+  );
+  console.log(JSON.stringify({ ...summary, done: summary.remaining === 0 }));
+  if (summary.remaining !== 0) process.exit(1);
+}
+
+await main();
