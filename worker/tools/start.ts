@@ -5,19 +5,64 @@
  * (seed-demo.ts), and prints the key with a curl line to paste. While it runs, a saved rule file
  * reloads the Worker's ruleset, and a rule error is printed once while the last good ruleset keeps
  * answering (watch-rules.ts).
+ *
+ * `SHARDS=4 npm start` runs the same on four local D1 databases (docs/scaling.md): a wrangler config
+ * written to .wrangler/rebound-shards-4.toml binds DB, DB_1 … DB_3, each migrated, with databases
+ * of their own, so the one-database local state is kept and either start can follow the other.
  */
 
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { seedDemoData, seedingLines } from "./seed-demo";
+import { demoProgressFile, seedDemoData, seedingLines } from "./seed-demo";
 import { buildRules, watchRules } from "./watch-rules";
-import { applyLocalMigrations, REPO_ROOT, startDevServer } from "./wrangler-dev";
+import {
+  applyLocalMigrations,
+  applyShardMigrations,
+  type DevServerOptions,
+  LOCAL_STATE_DIR,
+  REPO_ROOT,
+  startDevServer,
+  writeShardedConfig,
+} from "./wrangler-dev";
 
 // 8787 is the README's port; PORT overrides it when something else already listens there.
 const PORT = Number(process.env.PORT ?? 8787);
 const DEV_VARS = join(REPO_ROOT, ".dev.vars");
+
+/**
+ * How many local D1 databases customers are placed on: `SHARDS` from the environment (as the Worker's
+ * own variable is called), 1 when unset.
+ */
+function shardCount(): number {
+  const text = process.env.SHARDS?.trim() || "1";
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1 || count > 64)
+    throw new Error(`start: SHARDS must be a whole number from 1 to 64, not ${JSON.stringify(text)}`);
+  return count;
+}
+
+/**
+ * Migrates the local databases of a deployment on `shards` databases, prints which they are, and
+ * returns how wrangler dev must be started to use them. One shard: wrangler.toml's `rebound`, as
+ * always. More: a config written for them, which reads .dev.vars and keeps state in .wrangler/state
+ * explicitly because it lives in .wrangler/.
+ */
+async function prepareDatabases(shards: number): Promise<Omit<DevServerOptions, "port">> {
+  if (shards === 1) {
+    console.log("start: one D1 database: DB = rebound (wrangler.toml)");
+    console.log("start: applying D1 migrations to the local database");
+    await applyLocalMigrations({ quiet: true });
+    return {};
+  }
+  const config = writeShardedConfig(shards);
+  console.log(`start: ${shards} D1 shards (${config.path.slice(REPO_ROOT.length)}):`);
+  for (const shard of config.shards) console.log(`start:   ${shard.binding} = ${shard.database_name}`);
+  console.log(`start: applying D1 migrations to the ${shards} local databases`);
+  await applyShardMigrations(config, { quiet: true });
+  return { config: config.path, envFile: DEV_VARS, persistTo: LOCAL_STATE_DIR };
+}
 
 /** Reads REBOUND_ADMIN_KEY from .dev.vars, adding a fresh random one (and local defaults) when missing. */
 function ensureAdminKey(): string {
@@ -86,6 +131,7 @@ async function buildStartingRules(): Promise<string | undefined> {
 }
 
 async function main(): Promise<void> {
+  const shards = shardCount();
   const adminKey = ensureAdminKey();
   allowFutureTicks();
   addLocalProviderSecrets();
@@ -94,11 +140,10 @@ async function main(): Promise<void> {
   execFileSync("npm", ["run", "--silent", "build:cli"], { cwd: REPO_ROOT, stdio: "inherit" });
   const initialVersion = await buildStartingRules();
   const rulesWatcher = watchRules({ root: REPO_ROOT, initialVersion });
-  console.log("start: applying D1 migrations to the local database");
-  await applyLocalMigrations({ quiet: true });
+  const databases = await prepareDatabases(shards);
 
   console.log(`start: starting wrangler dev on port ${PORT}`);
-  const server = await startDevServer({ port: PORT, inheritOutput: true });
+  const server = await startDevServer({ port: PORT, inheritOutput: true, ...databases });
   const stop = () => {
     rulesWatcher.close();
     void server.stop().then(() => process.exit(0));
@@ -109,7 +154,12 @@ async function main(): Promise<void> {
   const today = new Date();
   const anchor = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
   try {
-    const seeding = await seedDemoData(`http://localhost:${PORT}`, adminKey, anchor);
+    const seeding = await seedDemoData(
+      `http://localhost:${PORT}`,
+      adminKey,
+      anchor,
+      demoProgressFile(shards),
+    );
     for (const line of seedingLines(seeding)) console.log(`start: ${line}`);
   } catch (error) {
     // The server is up and useful without the demo: say what failed and keep serving.
@@ -118,7 +168,7 @@ async function main(): Promise<void> {
   }
 
   console.log(`
-Rebound is running on http://localhost:${PORT}
+Rebound is running on http://localhost:${PORT}${shards === 1 ? "" : ` with customers on ${shards} D1 databases`}
 
   Admin key (from .dev.vars): ${adminKey}
 

@@ -1,10 +1,10 @@
 /**
- * Node-side helpers to run the real Worker under `wrangler dev`: free ports, local D1 migrations, and
- * a dev server that can be started, waited for and stopped. Used by `npm start`, the smoke tests and
- * the benchmarks.
+ * Node-side helpers to run the real Worker under `wrangler dev`: free ports, local D1 migrations, a
+ * wrangler config for a local deployment with several D1 shards, and a dev server that can be
+ * started, waited for and stopped. Used by `npm start`, the smoke tests and the benchmarks.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,19 +53,145 @@ export async function runWrangler(
   return output;
 }
 
-/** Applies migrations/ to the local D1 database (in `persistTo`, or wrangler's default .wrangler/state). */
+/**
+ * Applies migrations/ to a local D1 database (in `persistTo`, or wrangler's default .wrangler/state):
+ * `rebound` of wrangler.toml unless `config` and `database` name another (a shard of a ShardedConfig).
+ */
 export async function applyLocalMigrations(
-  options: { persistTo?: string; quiet?: boolean } = {},
+  options: { persistTo?: string; quiet?: boolean; config?: string; database?: string } = {},
 ): Promise<void> {
-  const args = ["d1", "migrations", "apply", "rebound", "--local"];
+  const args = ["d1", "migrations", "apply", options.database ?? "rebound", "--local"];
+  if (options.config) args.push("--config", options.config);
   if (options.persistTo) args.push("--persist-to", options.persistTo);
   await runWrangler(args, { quiet: options.quiet });
+}
+
+/** One local D1 database of a sharded configuration. */
+export interface LocalShard {
+  /** `DB` for shard 0, `DB_<i>` for shard i (worker/db/shards.ts). */
+  binding: string;
+  database_name: string;
+  database_id: string;
+}
+
+/** A wrangler config written for a local deployment whose customers live on several D1 databases. */
+export interface ShardedConfig {
+  /** The config file's absolute path, for `wrangler --config`. */
+  path: string;
+  shards: LocalShard[];
+}
+
+/** Where `npm start` and the tools keep wrangler's local state when they name it (its default). */
+export const LOCAL_STATE_DIR = join(REPO_ROOT, ".wrangler/state");
+
+/**
+ * The local databases of a deployment with `count` shards. Their names and ids are their own (never
+ * wrangler.toml's `rebound`), so a four-shard local state sits beside the one-shard one and switching
+ * between `npm start` and `SHARDS=4 npm start` keeps both.
+ */
+export function localShards(count: number): LocalShard[] {
+  if (!Number.isInteger(count) || count < 2 || count > 64)
+    throw new Error(`a sharded local deployment has 2 to 64 shards, not ${count}`);
+  return Array.from({ length: count }, (_, index) => ({
+    binding: index === 0 ? "DB" : `DB_${index}`,
+    database_name: `rebound-shards-${count}-${index}`,
+    database_id: `00000000-0000-4000-8${String(count).padStart(3, "0")}-${String(index).padStart(12, "0")}`,
+  }));
+}
+
+/**
+ * wrangler.toml rewritten for `count` shards, to live in .wrangler/: its `[[d1_databases]]` block
+ * becomes one block per shard (each with the same `migrations_dir`), `[vars]` says `SHARDS`, the R2
+ * bucket gets a local name of its own (`rebound-archive-shards-4`, so the two local archives never
+ * overwrite each other's objects), and the paths it names (`main`, `[assets]`, `migrations_dir`,
+ * `[build] watch_dir`) are made relative to .wrangler/. Everything else (queues, cron, vars) is kept
+ * as written.
+ *
+ * @throws Error when wrangler.toml's layout is not the one this reads (one `[[d1_databases]]` block,
+ * a `[vars]` table with `SHARDS`)
+ */
+export function shardedConfigText(wranglerToml: string, count: number): string {
+  // A block runs from its header through the lines after it, up to a blank line or the next table.
+  const databaseBlocks = /^\[\[d1_databases\]\]\n(?:[^\n[][^\n]*\n)*/gm;
+  if (!databaseBlocks.test(wranglerToml)) throw new Error("wrangler.toml has no [[d1_databases]] block");
+  const sharesLine = /^SHARDS = "\d+"$/m;
+  if (!sharesLine.test(wranglerToml)) throw new Error('wrangler.toml [vars] has no SHARDS = "…" line');
+  const blocks = localShards(count).map((shard) =>
+    [
+      "[[d1_databases]]",
+      `binding = "${shard.binding}"`,
+      `database_name = "${shard.database_name}"`,
+      `database_id = "${shard.database_id}"`,
+      `preview_database_id = "${shard.database_id}"`,
+      'migrations_dir = "../migrations"',
+    ].join("\n"),
+  );
+  let first = true;
+  const rewritten = wranglerToml
+    .replace(databaseBlocks, () => {
+      const replacement = first ? `${blocks.join("\n\n")}\n` : "";
+      first = false;
+      return replacement;
+    })
+    .replace(sharesLine, `SHARDS = "${count}"`)
+    // The archive's local bucket too: shard 0 names its objects as one database does.
+    .replace(/^bucket_name = "([^"]+)"$/gm, (_, name: string) => `bucket_name = "${name}-shards-${count}"`)
+    .replace(/^(main|directory) = "([^"]+)"$/gm, (_, key: string, path: string) => `${key} = "../${path}"`)
+    .replace(/^watch_dir = \[([^\]]*)\]$/m, (_, list: string) => {
+      const rebased = list.replace(/"([^"]+)"/g, '"../$1"');
+      return `watch_dir = [${rebased}]`;
+    });
+  return `# Written from wrangler.toml by worker/tools/wrangler-dev.ts for a local run on ${count} D1 shards.\n${rewritten}`;
+}
+
+/**
+ * Writes the configuration of a local deployment on `count` shards (from the current wrangler.toml)
+ * to .wrangler/rebound-shards-<count>.toml, or to .wrangler/`file`, and returns it. A running
+ * `wrangler dev` reloads its config when the file changes, so the file is replaced whole (written
+ * beside it, then renamed) and only when its text differs: another tool writing the same
+ * configuration leaves a running `SHARDS=4 npm start` alone.
+ *
+ * @param file a name of its own inside .wrangler/, for a run that must not share npm start's file
+ * @example const config = writeShardedConfig(4); await applyShardMigrations(config)
+ */
+export function writeShardedConfig(count: number, file = `rebound-shards-${count}.toml`): ShardedConfig {
+  const path = join(REPO_ROOT, ".wrangler", file);
+  const text = shardedConfigText(readFileSync(join(REPO_ROOT, "wrangler.toml"), "utf8"), count);
+  mkdirSync(join(REPO_ROOT, ".wrangler"), { recursive: true });
+  if (!existsSync(path) || readFileSync(path, "utf8") !== text) {
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
+  }
+  return { path, shards: localShards(count) };
+}
+
+/** Applies migrations/ to every local database of a sharded configuration, one after the other. */
+export async function applyShardMigrations(
+  config: ShardedConfig,
+  options: { persistTo?: string; quiet?: boolean } = {},
+): Promise<void> {
+  for (const shard of config.shards) {
+    await applyLocalMigrations({
+      ...options,
+      persistTo: options.persistTo ?? LOCAL_STATE_DIR,
+      config: config.path,
+      database: shard.database_name,
+    });
+  }
 }
 
 export interface DevServerOptions {
   port: number;
   /** Local state directory (D1, queues); wrangler's default when absent. */
   persistTo?: string;
+  /**
+   * Another wrangler config (a ShardedConfig's path). One outside the repository root does not see
+   * .dev.vars there: give `envFile`, and `persistTo` to keep the usual state directory.
+   */
+  config?: string;
+  /** An env file (.dev.vars' format) for secrets and variables, when `secrets` is not given. */
+  envFile?: string;
   /**
    * Secrets and variables written to a private env file passed with `--env-file`, which makes
    * wrangler skip the developer's .dev.vars entirely. Absent: wrangler reads .dev.vars as usual.
@@ -113,6 +239,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const args = ["dev", "--port", String(options.port), "--ip", "127.0.0.1", "--local"];
   args.push("--inspector-port", String(await freePort()), "--show-interactive-dev-session=false");
   if (options.persistTo) args.push("--persist-to", options.persistTo);
+  if (options.config) args.push("--config", options.config);
+  if (options.envFile && !options.secrets) args.push("--env-file", options.envFile);
   let secretsDir: string | undefined;
   if (options.secrets) {
     secretsDir = mkdtempSync(join(tmpdir(), "rebound-env-"));
