@@ -11,8 +11,12 @@
  * 3. Storage: customers sending 10 events a day for a simulated year, then ticks until the archiver
  *    has moved everything past the rules' retention to R2; D1 bytes per customer from SQLite's own
  *    page accounting (used pages × page size), against the same database before the year.
+ * 4. Concurrent writers, one D1 database against four shards (bench/ingest-shards.ts): the same
+ *    autocannon load of single-customer batches at each, events/s, p50/p99, rows written per event
+ *    and the ratios. `--part shards` runs only this part.
  *
- * Usage: npm run bench:ingest [-- --events 20000 --concurrency 4 --history 100000 --year-customers 20]
+ * Usage: npm run bench:ingest [-- --events 20000 --concurrency 4 --history 100000 --year-customers 20
+ *   --part all|shards --shards 1,4 --writers 16 --writer-rounds 3 --writer-seconds 10 --writer-events 10]
  * The last line printed is a JSON object with every figure.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,7 +25,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { PROFILE_COLUMNS, recomputeProfilesSql } from "../test/worker/profile-recompute";
 import { type DemoEvent, generateDemoEvents } from "../worker/tools/demo-data";
-import { applyLocalMigrations, freePort, startDevServer } from "../worker/tools/wrangler-dev";
+import { applyLocalMigrations, freePort, startDevServer, stopDevServers } from "../worker/tools/wrangler-dev";
+import { type ShardedIngestFigures, shardedIngest } from "./ingest-shards";
 import { withDatabase } from "./local-state";
 
 const { values } = parseArgs({
@@ -30,8 +35,18 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "4" },
     history: { type: "string", default: "100000" },
     "year-customers": { type: "string", default: "20" },
+    part: { type: "string", default: "all" },
+    shards: { type: "string", default: "1,4" },
+    writers: { type: "string", default: "16" },
+    "writer-rounds": { type: "string", default: "3" },
+    "writer-seconds": { type: "string", default: "10" },
+    "writer-events": { type: "string", default: "10" },
+    "writer-customers": { type: "string", default: "10000" },
   },
 });
+if (values.part !== "all" && values.part !== "shards") throw new Error("--part is all or shards");
+/** Only part 4 (concurrent writers on 1 and 4 shards). */
+const SHARDS_ONLY = values.part === "shards";
 const TARGET_EVENTS = Number(values.events);
 const CONCURRENCY = Number(values.concurrency);
 const BATCH = 100;
@@ -271,10 +286,12 @@ async function simulatedYear(
   }
 }
 
-async function main(): Promise<void> {
-  const stateDir = mkdtempSync(join(tmpdir(), "rebound-bench-"));
-  const yearDir = mkdtempSync(join(tmpdir(), "rebound-bench-year-"));
-  const adminKey = `bench-${crypto.randomUUID()}`;
+/** Parts 1-3, on one database: their figures, and the lines they print. */
+async function singleDatabaseParts(
+  stateDir: string,
+  yearDir: string,
+  adminKey: string,
+): Promise<Record<string, unknown>> {
   const start = async (persistTo: string) => {
     await applyLocalMigrations({ persistTo, quiet: true });
     return startDevServer({ port: await freePort(), persistTo, secrets: { REBOUND_ADMIN_KEY: adminKey } });
@@ -284,17 +301,6 @@ async function main(): Promise<void> {
     await server?.stop();
     server = null;
   };
-  const cleanUp = () => {
-    void stop();
-    rmSync(stateDir, { recursive: true, force: true });
-    rmSync(yearDir, { recursive: true, force: true });
-  };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      cleanUp();
-      process.exit(130);
-    });
-  }
   try {
     server = await start(stateDir);
     const url = server.url;
@@ -330,8 +336,6 @@ async function main(): Promise<void> {
     const largest = history.at(-1);
     const smallest = history[0];
     const figures = {
-      benchmark: "ingest",
-      transport: "HTTP to wrangler dev (local D1 in workerd)",
       batch_size: BATCH,
       events: events.length,
       customers,
@@ -389,11 +393,99 @@ async function main(): Promise<void> {
         `(${year.archived} of ${year.events} events archived to R2 in ${year.ticks} ticks); ` +
         `one 10 GB database holds ${figures.customers_per_10_gb_database} such customers`,
     );
-    console.log(JSON.stringify(figures));
+    return figures;
   } finally {
     await stop();
-    rmSync(stateDir, { recursive: true, force: true });
-    rmSync(yearDir, { recursive: true, force: true });
+  }
+}
+
+/** Part 4: concurrent writers on each deployment of `--shards`, and the ratios to the first. */
+async function concurrentWriters(stateDir: string, adminKey: string): Promise<Record<string, unknown>> {
+  const runs = await shardedIngest({
+    shardCounts: values.shards.split(",").map(Number),
+    connections: Number(values.writers),
+    rounds: Number(values["writer-rounds"]),
+    roundSeconds: Number(values["writer-seconds"]),
+    eventsPerRequest: Number(values["writer-events"]),
+    customers: Number(values["writer-customers"]),
+    stateDir,
+    adminKey,
+  });
+  const [baseline, ...others] = runs;
+  if (!baseline) throw new Error("--shards names no deployment");
+  for (const run of runs) console.log(writerLine(run));
+  const ratios = Object.fromEntries(
+    others.map((run) => [
+      `shards_${run.shards}_over_${baseline.shards}`,
+      {
+        events_per_second: round(run.events_per_second / baseline.events_per_second),
+        p50_ms: round(run.p50_ms / baseline.p50_ms),
+        p99_ms: round(run.p99_ms / baseline.p99_ms),
+        rows_written_per_event: round(run.rows_written_per_event / baseline.rows_written_per_event),
+      },
+    ]),
+  );
+  for (const [name, ratio] of Object.entries(ratios)) {
+    console.log(
+      `writers ${name}: ${ratio.events_per_second}x events/s, p50 ${ratio.p50_ms}x, p99 ${ratio.p99_ms}x ` +
+        "(local D1 runs every database in one workerd process on this machine's cores: a lower bound of " +
+        "separate D1 databases' speed-up)",
+    );
+  }
+  return {
+    writers: Number(values.writers),
+    writer_events_per_request: Number(values["writer-events"]),
+    writer_customers: Number(values["writer-customers"]),
+    writer_rounds: Number(values["writer-rounds"]),
+    writer_round_seconds: Number(values["writer-seconds"]),
+    writer_requests: "one customer per request (one shard per request)",
+    ...Object.fromEntries(runs.map((run) => [`shards_${run.shards}`, run])),
+    ratios,
+  };
+}
+
+function writerLine(run: ShardedIngestFigures): string {
+  return (
+    `writers, ${run.shards} shard${run.shards === 1 ? "" : "s"}: ${run.events_per_second} events/s ` +
+    `(${run.events} events in ${run.requests} requests), p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms, ` +
+    `${run.rows_written_per_event} rows written and ${run.rows_read_per_event} read per event, ` +
+    `${run.non_2xx} non-2xx, ${run.errors} errors; events per shard ${run.events_per_shard.join(" + ")}, ` +
+    `${run.misplaced_customers} customers on a shard not theirs`
+  );
+}
+
+async function main(): Promise<void> {
+  const adminKey = `bench-${crypto.randomUUID()}`;
+  const dirs = ["rebound-bench-", "rebound-bench-year-", "rebound-bench-writers-"].map((prefix) =>
+    mkdtempSync(join(tmpdir(), prefix)),
+  );
+  const [stateDir, yearDir, writersDir] = dirs as [string, string, string];
+  const removeDirs = () => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  // wrangler dev runs in a process group of its own: a Ctrl-C must stop it here. stopDevServers sends
+  // the signal at once, before its first await.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      void stopDevServers();
+      removeDirs();
+      process.exit(130);
+    });
+  }
+  try {
+    const single = SHARDS_ONLY ? {} : await singleDatabaseParts(stateDir, yearDir, adminKey);
+    const writers = await concurrentWriters(writersDir, adminKey);
+    console.log(
+      JSON.stringify({
+        benchmark: "ingest",
+        transport: "HTTP to wrangler dev (local D1 in workerd; every database in one workerd process)",
+        ...single,
+        concurrent_writers: writers,
+      }),
+    );
+  } finally {
+    await stopDevServers();
+    removeDirs();
   }
 }
 

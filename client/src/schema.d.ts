@@ -12,7 +12,7 @@ export interface paths {
         };
         /**
          * Check that the Worker runs
-         * @description Liveness for load balancers and deploy checks. Also says what is running: the ruleset version (`rebound build`'s sha256 of the rules) and the last D1 migration applied. Nothing secret.
+         * @description Liveness for load balancers and deploy checks. Also says what is running: the ruleset version (`rebound build`'s sha256 of the rules) and the last D1 migration applied. Nothing secret. A sharded deployment (docs/scaling.md) lists every shard's migration and answers 503 with the same body and `ok: false` when a shard is unbound or behind.
          */
         get: operations["getHealthz"];
         put?: never;
@@ -35,6 +35,8 @@ export interface paths {
         /**
          * Record events
          * @description Ingests one event, or a batch `{"events": [...]}` of up to 500. All or nothing: any invalid item rejects the whole request with every problem listed (`validation_failed`, one detail per problem, JSON Pointers into the body). Events are idempotent by `id`: a resent event counts as a duplicate; an id already stored with other content is listed in `conflicting_ids` and the stored event wins.
+         *
+         *     **Sharded deployments** (`SHARDS` > 1): a batch is split by customer database and each database stores its part all or nothing. A batch whose customers all live on one database answers exactly as above. One that spans databases answers 200 only when every part was stored; when a part failed, nothing of that part was stored and the answer says so: 503 `events_not_all_stored` (400 `validation_failed` when the only failures are events dated in archived days) with one detail per event not stored, `not_stored_ids`, and `stored` (the 200's counts for the parts that were). Sending the whole request again is safe and stores the rest exactly once: the stored events come back as duplicates.
          */
         post: operations["postV1Events"];
         delete?: never;
@@ -78,7 +80,7 @@ export interface paths {
         put?: never;
         /**
          * Create an API key
-         * @description Creates a key with the given scopes. The secret (`key`) is in this answer only: it is stored as a SHA-256 hash and cannot be shown again.
+         * @description Creates a key with the given scopes. The secret (`key`) is in this answer only: it is stored as a SHA-256 hash and cannot be shown again. On a sharded deployment the key is stored on every customer database; if one fails the answer is a 500 and no key is created (send the request again).
          */
         post: operations["postV1AdminApiKeys"];
         delete?: never;
@@ -99,7 +101,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke an API key
-         * @description Revokes the key at once. Idempotent: revoking a revoked key answers it unchanged.
+         * @description Revokes the key at once. Idempotent: revoking a revoked key answers it unchanged. On a sharded deployment the key is revoked on every customer database; if one fails the answer is a 500 and the key stays listed as live: send the request again.
          */
         delete: operations["deleteV1AdminApiKeysId"];
         options?: never;
@@ -207,6 +209,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/shards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show the shards and the growth in progress
+         * @description The shard count (`SHARDS`), the count before the growth in progress (`SHARDS_FROM`, or `?from` after it was removed), the customers on each shard, the slots that move and the customers still on a shard their slot has left. Counting those reads every customer id of the old shards; past 400 statements `to_move` is null. See docs/scaling.md.
+         */
+        get: operations["getV1AdminShards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/shards/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move customers to the shards a growth places them on
+         * @description Moves up to `limit` customers (default 10, at most 15) whose slot the growth in progress places on a new shard: fence, copy, verify, switch, clean up, each step idempotent and resumable (docs/scaling.md). While a customer is moved its writes answer 503 `customer_moving` with `Retry-After`. Call again with `next_cursor` until it is null (one pass); then, while `remaining` is above 0 (customers skipped for a send in flight or a running campaign), start another pass without a cursor. `npm run shards:move` does exactly that. Each call stays well under D1's 1,000 statements per invocation.
+         */
+        post: operations["postV1AdminShardsMove"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/plan": {
         parameters: {
             query?: never;
@@ -276,7 +318,7 @@ export interface paths {
         };
         /**
          * List campaign runs
-         * @description Every campaign occurrence step the tick claimed, ran, skipped or expired, newest first, with its counters.
+         * @description Every campaign occurrence step the tick claimed, ran, skipped or expired, newest first, with its counters. On a sharded deployment the parts of one run on several shards are one run (counters summed; `running` while any part runs, else `expired`, `skipped`, `done`), ordered by due time, campaign, occurrence and step, newest first, and a page filtered by `status` may hold fewer than `limit` runs.
          */
         get: operations["getV1AdminCampaignRuns"];
         put?: never;
@@ -1063,7 +1105,13 @@ export interface operations {
                     "application/json": {
                         ok: boolean;
                         ruleset_version: string;
-                        last_migration: string;
+                        last_migration: string | null;
+                        /** @description Sharded deployments only (docs/scaling.md): each customer database's binding and last migration. A shard unbound or behind `DB` makes the answer 503 with `ok: false`. */
+                        shards?: {
+                            binding: string;
+                            bound: boolean;
+                            last_migration: string | null;
+                        }[];
                     };
                 };
             };
@@ -1326,7 +1374,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description `ingest_busy`: Concurrent writes for the same customers kept conflicting; send the request again. */
+            /**
+             * @description `ingest_busy`: Concurrent writes for the same customers kept conflicting; send the request again.
+             *
+             *     `customer_moving`: A customer of the request is being moved to another database (shards being added); send the request again in a few seconds.
+             *
+             *     `events_not_all_stored`: Sharded deployments: a batch spanning customer databases was stored on some and not on others. The body adds `stored` (the counts of what was stored) and `not_stored_ids`; send the whole request again, stored events come back as duplicates.
+             */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1344,7 +1398,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         error?: {
                             /** @enum {unknown} */
-                            code?: "ingest_busy";
+                            code?: "ingest_busy" | "customer_moving" | "events_not_all_stored";
                         };
                     };
                 };
@@ -2275,6 +2329,12 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
+                        /** @description Only on a sharded deployment: the D1 statements and rows read on every shard, summed, and how many shards were read. */
+                        meta?: {
+                            queries: number;
+                            rows_read: number;
+                            shards: number;
+                        };
                     };
                 };
             };
@@ -2951,6 +3011,12 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
+                        /** @description Only on a sharded deployment: the D1 statements and rows read on every shard, summed, and how many shards were read. */
+                        meta?: {
+                            queries: number;
+                            rows_read: number;
+                            shards: number;
+                        };
                     };
                 };
             };
@@ -3281,6 +3347,16 @@ export interface operations {
                             rows_read: number;
                             errors: unknown[];
                             clean: boolean;
+                            /** @description Sharded deployments only: each shard's part of the tick (the figures above add them up; errors carry their `shard`). */
+                            shards?: {
+                                shard: number;
+                                clean: boolean;
+                                runs: number;
+                                sent: number;
+                                queries: number;
+                                rows_read: number;
+                                errors: number;
+                            }[];
                         };
                         /** @constant */
                         dry_run?: true;
@@ -3343,6 +3419,433 @@ export interface operations {
                      *       "error": {
                      *         "code": "validation_failed",
                      *         "message": "`at` is not a real time, is in the future on a deployment that refuses that, or the body has another field.",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "validation_failed" | "invalid_json" | "body_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: No `Authorization: Bearer rbk_…` header, or an unknown or revoked key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "No `Authorization: Bearer rbk_…` header, or an unknown or revoked key.",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description `forbidden`: The key lacks the route's scope (`x-rebound-scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "The key lacks the route's scope (`x-rebound-scope`).",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description `method_not_allowed`: The path exists, the method does not (see `Allow`). */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "method_not_allowed",
+                     *         "message": "The path exists, the method does not (see `Allow`).",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "method_not_allowed";
+                        };
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not sent as `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "The body is not sent as `Content-Type: application/json`.",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description `internal`: A fault on our side; the message quotes a request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "A fault on our side; the message quotes a request id.",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getV1AdminShards: {
+        parameters: {
+            query?: {
+                /** @description The old count, when `SHARDS_FROM` is no longer set (to look for customers left behind). */
+                from?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plan. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 5,
+                     *       "from": 4,
+                     *       "shards": [
+                     *         {
+                     *           "index": 0,
+                     *           "binding": "DB",
+                     *           "customers": 2410
+                     *         },
+                     *         {
+                     *           "index": 1,
+                     *           "binding": "DB_1",
+                     *           "customers": 2388
+                     *         },
+                     *         {
+                     *           "index": 2,
+                     *           "binding": "DB_2",
+                     *           "customers": 2502
+                     *         },
+                     *         {
+                     *           "index": 3,
+                     *           "binding": "DB_3",
+                     *           "customers": 2440
+                     *         },
+                     *         {
+                     *           "index": 4,
+                     *           "binding": "DB_4",
+                     *           "customers": 260
+                     *         }
+                     *       ],
+                     *       "slots_moving": 819,
+                     *       "to_move": 1740,
+                     *       "queries": 9
+                     *     }
+                     */
+                    "application/json": {
+                        count: number;
+                        from: number | null;
+                        shards: {
+                            /** @description 0 for `DB` (also the control database), i for `DB_<i>`. */
+                            index: number;
+                            binding: string;
+                            /** @description Customers stored on the shard (moved ones count on the new shard). */
+                            customers: number;
+                        }[];
+                        /** @description Of 4,096 slots, those the growth places on another shard. */
+                        slots_moving: number;
+                        /** @description Customers still to move; null when the scan ran out of budget. */
+                        to_move: number | null;
+                        /** @description D1 statements the answer cost. */
+                        queries: number;
+                    };
+                };
+            };
+            /** @description `validation_failed`: `from` is not a whole number below `SHARDS`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "`from` is not a whole number below `SHARDS`.",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: No `Authorization: Bearer rbk_…` header, or an unknown or revoked key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "No `Authorization: Bearer rbk_…` header, or an unknown or revoked key.",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description `forbidden`: The key lacks the route's scope (`x-rebound-scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "The key lacks the route's scope (`x-rebound-scope`).",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description `method_not_allowed`: The path exists, the method does not (see `Allow`). */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "method_not_allowed",
+                     *         "message": "The path exists, the method does not (see `Allow`).",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "method_not_allowed";
+                        };
+                    };
+                };
+            };
+            /** @description `internal`: A fault on our side; the message quotes a request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "A fault on our side; the message quotes a request id.",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postV1AdminShardsMove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "limit": 10
+                 *     }
+                 */
+                "application/json": {
+                    limit?: number;
+                    /** @description The `next_cursor` of the previous call. */
+                    cursor?: string | null;
+                    /** @description The old count, only when `SHARDS_FROM` is no longer set. */
+                    from?: number;
+                    /** @description Walk only this old shard: passes over different old shards can run side by side (`npm run shards:move -- --parallel`). */
+                    shard?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description What the call moved and skipped, and where the next call goes on. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": 4,
+                     *       "count": 5,
+                     *       "moved": [
+                     *         {
+                     *           "customer_id": "cus_0193",
+                     *           "from": 2,
+                     *           "to": 4,
+                     *           "rows": 57
+                     *         }
+                     *       ],
+                     *       "skipped": [
+                     *         {
+                     *           "customer_id": "cus_0418",
+                     *           "from": 1,
+                     *           "to": 4,
+                     *           "reason": "send_in_flight"
+                     *         }
+                     *       ],
+                     *       "scanned": 23,
+                     *       "erasures_copied": 0,
+                     *       "next_cursor": "WzIsImN1c18wNDE4Il0",
+                     *       "remaining": null,
+                     *       "queries": 131
+                     *     }
+                     */
+                    "application/json": {
+                        from: number;
+                        count: number;
+                        moved: {
+                            customer_id: string;
+                            from: number;
+                            to: number;
+                            /** @description Rows copied (0 when an earlier call had copied and switched it). */
+                            rows: number;
+                        }[];
+                        skipped: {
+                            customer_id: string;
+                            from: number;
+                            to: number;
+                            /**
+                             * @description `send_in_flight`: a send of the customer is being delivered; `campaign_running`: a campaign run of the old shard is running; both clear by themselves, and a later pass moves the customer. `already_on_new_shard`: the new shard holds the customer without a move (see docs/scaling.md). `verify_failed`: the copy differed and was undone.
+                             * @enum {unknown}
+                             */
+                            reason: "send_in_flight" | "campaign_running" | "already_on_new_shard" | "verify_failed";
+                        }[];
+                        /** @description Customer ids read looking for customers to move. */
+                        scanned: number;
+                        /** @description Erasure rows copied to the new shards (first call of a pass). */
+                        erasures_copied: number;
+                        next_cursor: string | null;
+                        /** @description At the end of a pass (`next_cursor` null): customers still to move. Null mid-pass, or when counting them would take more than 400 statements. */
+                        remaining: number | null;
+                        /** @description D1 statements the call issued. */
+                        queries: number;
+                    };
+                };
+            };
+            /**
+             * @description `validation_failed`: `limit`, `cursor` or `shard` is invalid, or no growth is in progress and `from` is missing.
+             *
+             *     `invalid_json`: The body is not valid JSON.
+             *
+             *     `body_too_large`: The body exceeds the route's limit (1 MiB for most).
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "`limit`, `cursor` or `shard` is invalid, or no growth is in progress and `from` is missing.",
                      *         "details": []
                      *       }
                      *     }
@@ -3894,6 +4397,10 @@ export interface operations {
                             };
                             /** @description The cursor of the next page, or null on the last page. */
                             next_cursor: string | null;
+                        };
+                        /** @description Only on a sharded deployment: how many shards the page was read on (its cost is summed over them). */
+                        meta?: {
+                            shards: number;
                         };
                     };
                 };
@@ -4675,9 +5182,17 @@ export interface operations {
                             claimed_at: string;
                             /** Format: date-time */
                             finished_at: string;
+                            /** @description Only on a sharded deployment: how many shards ran a part of this run (their counters are summed). */
+                            shards?: number;
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
+                        /** @description Only on a sharded deployment: the D1 statements and rows read on every shard, summed, and how many shards were read. */
+                        meta?: {
+                            queries: number;
+                            rows_read: number;
+                            shards: number;
+                        };
                     };
                 };
             };
@@ -4894,6 +5409,12 @@ export interface operations {
                             /** Format: date-time */
                             last_step_at: string | null;
                         }[];
+                        /** @description Only on a sharded deployment: the D1 statements and rows read on every shard, summed, and how many shards were read. */
+                        meta?: {
+                            queries: number;
+                            rows_read: number;
+                            shards: number;
+                        };
                     };
                 };
             };
@@ -6670,10 +7191,11 @@ export interface operations {
                             /** @description A ratio; null when there is nothing to divide by. */
                             net_revenue_retention: number | null;
                         };
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                 };
@@ -6939,10 +7461,11 @@ export interface operations {
                             count: number;
                             mrr_lost: number;
                         }[];
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                 };
@@ -7264,10 +7787,11 @@ export interface operations {
                             /** @description accepted / (accepted + declined + expired); null when none was answered or lapsed. */
                             acceptance_rate: number | null;
                         }[];
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                 };
@@ -7550,10 +8074,11 @@ export interface operations {
                             final: number;
                             canceled: number;
                         }[];
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                 };
@@ -7816,10 +8341,11 @@ export interface operations {
                             /** @description A fraction from 0 to 1; null when there is nothing to divide by. */
                             reactivation_rate: number | null;
                         }[];
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                 };
@@ -8233,10 +8759,11 @@ export interface operations {
                                 }[];
                             }[];
                         }[];
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                 };
@@ -8462,10 +8989,11 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                     "text/csv": string;
@@ -8704,10 +9232,11 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                     "text/csv": string;
@@ -8933,10 +9462,11 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                     "text/csv": string;
@@ -9155,10 +9685,11 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                     "text/csv": string;
@@ -9406,10 +9937,11 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                     "text/csv": string;
@@ -9617,10 +10149,11 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                     "text/csv": string;
@@ -9811,10 +10344,11 @@ export interface operations {
                         }[];
                         /** @description The cursor of the next page, or null on the last page. */
                         next_cursor: string | null;
-                        /** @description What computing the answer cost: D1 queries issued and rows they read. */
+                        /** @description What computing the answer cost: D1 queries issued and rows they read, summed over every shard read; `shards` (sharded deployments only) says how many. */
                         cost: {
                             queries: number;
                             rows_read: number;
+                            shards?: number;
                         };
                     };
                     "text/csv": string;
@@ -11274,6 +11808,12 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
+                        /** @description Only on a sharded deployment: the D1 statements and rows read on every shard, summed, and how many shards were read. */
+                        meta?: {
+                            queries: number;
+                            rows_read: number;
+                            shards: number;
+                        };
                         /** Format: date */
                         from: string;
                         /** Format: date */
@@ -11451,6 +11991,12 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
+                        /** @description Only on a sharded deployment: the D1 statements and rows read on every shard, summed, and how many shards were read. */
+                        meta?: {
+                            queries: number;
+                            rows_read: number;
+                            shards: number;
+                        };
                         held: {
                             /** @enum {unknown} */
                             provider: "stripe" | "paddle" | "chargebee";
@@ -11645,6 +12191,12 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
+                        /** @description Only on a sharded deployment: the D1 statements and rows read on every shard, summed, and how many shards were read. */
+                        meta?: {
+                            queries: number;
+                            rows_read: number;
+                            shards: number;
+                        };
                         /** @description Held deliveries mapped and ingested again. */
                         replayed: number;
                         /** @description How many came to each outcome (`ingested`, `duplicate`, `unmapped_plan`, ...). */
