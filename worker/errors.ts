@@ -31,6 +31,8 @@ export type ApiErrorCode =
   | "ingest_busy"
   // A write raced a move of its customer to another shard (worker/db/shards.ts): retry.
   | "customer_moving"
+  // Finishing a growth while it is still in progress (worker/shards/finish.ts).
+  | "growth_in_progress"
   // A batch spanning shards whose part on some shard was not stored (worker/api/routes/events.ts).
   | "events_not_all_stored"
   // Billing-provider webhooks (worker/providers/verify.ts, docs/providers.md).

@@ -249,6 +249,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/shards/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a growth: drop the fence triggers, tombstones and placements
+         * @description Run once the deploy that removes `SHARDS_FROM` has rolled out everywhere (`npm run shards:move -- --finish`). On every shard, in one batch per shard: drops the fence triggers the move tool installed (each written row of a per-customer table probes `customer_fences` while they exist), deletes the `moved` tombstones, and on the control database deletes the `customer_placements` rows (read only during a growth). Idempotent. A call stops before 850 statements (33 per shard): call again with `next_shard` until it is null. A later move call puts the triggers back: finish again after it. See docs/scaling.md.
+         */
+        post: operations["postV1AdminShardsFinish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/plan": {
         parameters: {
             query?: never;
@@ -3923,6 +3943,259 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "method_not_allowed";
+                        };
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not sent as `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unsupported_media_type",
+                     *         "message": "The body is not sent as `Content-Type: application/json`.",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description `internal`: A fault on our side; the message quotes a request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "A fault on our side; the message quotes a request id.",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postV1AdminShardsFinish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": {
+                    /** @description The `next_shard` of the previous call (default 0). */
+                    shard?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description What was removed from each shard the call finished. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "shards": [
+                     *         {
+                     *           "index": 0,
+                     *           "binding": "DB",
+                     *           "fence_triggers": 30,
+                     *           "tombstones": 412,
+                     *           "placements": 1740
+                     *         },
+                     *         {
+                     *           "index": 1,
+                     *           "binding": "DB_1",
+                     *           "fence_triggers": 30,
+                     *           "tombstones": 398,
+                     *           "placements": 0
+                     *         },
+                     *         {
+                     *           "index": 2,
+                     *           "binding": "DB_2",
+                     *           "fence_triggers": 30,
+                     *           "tombstones": 470,
+                     *           "placements": 0
+                     *         },
+                     *         {
+                     *           "index": 3,
+                     *           "binding": "DB_3",
+                     *           "fence_triggers": 30,
+                     *           "tombstones": 460,
+                     *           "placements": 0
+                     *         },
+                     *         {
+                     *           "index": 4,
+                     *           "binding": "DB_4",
+                     *           "fence_triggers": 30,
+                     *           "tombstones": 0,
+                     *           "placements": 0
+                     *         }
+                     *       ],
+                     *       "next_shard": null,
+                     *       "queries": 170
+                     *     }
+                     */
+                    "application/json": {
+                        shards: {
+                            index: number;
+                            binding: string;
+                            /** @description Fence triggers dropped: 30 on a shard the growth involved, else 0. */
+                            fence_triggers: number;
+                            /** @description `moved` fences deleted (customers moved off this shard). */
+                            tombstones: number;
+                            /** @description `customer_placements` rows deleted: on the control database (shard 0) only. */
+                            placements: number;
+                        }[];
+                        /** @description Where the next call starts; null when every shard is done. */
+                        next_shard: number | null;
+                        /** @description D1 statements the call issued. */
+                        queries: number;
+                    };
+                };
+            };
+            /**
+             * @description `validation_failed`: The body has a field other than `shard`, or `shard` is invalid.
+             *
+             *     `invalid_json`: The body is not valid JSON.
+             *
+             *     `body_too_large`: The body exceeds the route's limit (1 MiB for most).
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "validation_failed",
+                     *         "message": "The body has a field other than `shard`, or `shard` is invalid.",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "validation_failed" | "invalid_json" | "body_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description `unauthorized`: No `Authorization: Bearer rbk_…` header, or an unknown or revoked key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthorized",
+                     *         "message": "No `Authorization: Bearer rbk_…` header, or an unknown or revoked key.",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description `forbidden`: The key lacks the route's scope (`x-rebound-scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "The key lacks the route's scope (`x-rebound-scope`).",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden";
+                        };
+                    };
+                };
+            };
+            /** @description `method_not_allowed`: The path exists, the method does not (see `Allow`). */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "method_not_allowed",
+                     *         "message": "The path exists, the method does not (see `Allow`).",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "method_not_allowed";
+                        };
+                    };
+                };
+            };
+            /** @description `growth_in_progress`: `SHARDS_FROM` is still set, or a shard holds a `leaving` or `arriving` fence (a move under way or interrupted: run the move tool again first). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "growth_in_progress",
+                     *         "message": "`SHARDS_FROM` is still set, or a shard holds a `leaving` or `arriving` fence (a move under way or interrupted: run the move tool again first).",
+                     *         "details": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "growth_in_progress";
                         };
                     };
                 };

@@ -14,6 +14,7 @@ import type { Env } from "../../worker/env";
 import { newSendId } from "../../worker/ids";
 import worker from "../../worker/index";
 import { type CustomerRows, readCustomerRows } from "../../worker/shards/copy";
+import { installFenceTriggers, removeFenceTriggers } from "../../worker/shards/fence-triggers";
 import {
   copyAndVerify,
   fenceOld,
@@ -256,6 +257,14 @@ function moveOf(id: string): Move {
   };
 }
 
+/** The fence triggers a database holds (the move pass installs them; a finish drops them). */
+async function fenceTriggers(db: D1Database): Promise<number> {
+  const row = await db
+    .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name GLOB '*_fence_*'")
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
 async function fenceOn(db: D1Database, id: string): Promise<string | null> {
   const row = await db
     .prepare("SELECT state FROM customer_fences WHERE customer_id = ?")
@@ -341,6 +350,9 @@ describe("growing from 4 to 5 shards", () => {
       properties: { invoice_id: `in_${id}_c`, amount: 4900, currency: "USD" },
     };
 
+    // What the first call of a pass does on the shards it involves, before it fences anyone.
+    await installFenceTriggers(move.from.db);
+    await installFenceTriggers(move.to.db);
     expect(await fenceOld(move, T0)).toBeNull();
     const refused = await request(growing, "/v1/events", { key, body: { events: [late] } });
     expect(refused.status).toBe(503);
@@ -432,6 +444,8 @@ describe("growing from 4 to 5 shards", () => {
     const before = await snapshot([a, b, c], 4);
     const metricsBefore = await metricTotal();
 
+    // The interrupted pass had installed the fence triggers on every shard before fencing anyone.
+    for (const db of dbs) await installFenceTriggers(db);
     // a: fenced on the old shard only; b: copied but not switched; c: switched but not cleaned up.
     await fenceOld(moveOf(a), T0);
     await fenceOld(moveOf(b), T0);
@@ -533,14 +547,12 @@ describe("growing from 4 to 5 shards", () => {
   });
 
   it("costs the fence triggers one probe of an empty table per written row: measured on ingest", async () => {
+    // The triggers exist only during a growth: installed here as a move pass installs them.
     const withFences = await shardedEnv([spareDatabase(5)]);
     const withoutFences = await shardedEnv([spareDatabase(6)]);
-    const bare = spareDatabase(6);
-    const triggers = await bare
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_fence_%'")
-      .all<{ name: string }>();
-    expect(triggers.results.length).toBe(30);
-    for (const { name } of triggers.results) await bare.prepare(`DROP TRIGGER ${name}`).run();
+    await installFenceTriggers(spareDatabase(5));
+    expect(await fenceTriggers(spareDatabase(5))).toBe(30);
+    expect(await fenceTriggers(spareDatabase(6))).toBe(0);
     const keys = [await adminKey([spareDatabase(5)]), await adminKey([spareDatabase(6)])];
     const customers = customerIds("cus_cost", 250);
     const emptyBytes = (await spareDatabase(5).prepare("SELECT 1").run()).meta.size_after;
@@ -577,5 +589,134 @@ describe("growing from 4 to 5 shards", () => {
     );
     // The probes write nothing; what the events store is the same either way.
     expect(fenced.rows_written).toBe(unfenced.rows_written);
+  });
+  it("costs a deployment that never grows nothing: no fence trigger exists, and a new event reads as before", async () => {
+    const db = spareDatabase(7);
+    const one = await shardedEnv([db]);
+    expect(await fenceTriggers(db)).toBe(0);
+    const key = await issueKeyOnEvery([db], ["admin"]);
+    const [first] = eventsOf("cus_plain_00", 0);
+    /** Rows read by POST /v1/events for one more event of the same customer (the profile exists). */
+    const rowsReadFor = async (n: number): Promise<number> => {
+      const event = { ...first, id: `evt_plain_${n}`, occurred_at: at(-1) };
+      const answer = await request(one, "/v1/events", { key, body: { events: [event] } });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return answer.body.meta.rows_read;
+    };
+    expect((await request(one, "/v1/events", { key, body: { events: [first] } })).status).toBe(200);
+    const settled = await rowsReadFor(1);
+    await installFenceTriggers(db);
+    expect(await fenceTriggers(db)).toBe(30);
+    const growing = await rowsReadFor(2);
+    await removeFenceTriggers(db);
+    expect(await fenceTriggers(db)).toBe(0);
+    const finished = await rowsReadFor(3);
+    console.log(JSON.stringify({ single_event_rows_read: { settled, growing, finished } }));
+    // During a growth each written row probes the empty fence table; before and after, nothing.
+    expect(growing - settled).toBe(2);
+    expect(finished).toBe(settled);
+  });
+
+  it("installs the fence triggers on the shards a pass involves before fencing anyone", async () => {
+    const dbs = databases();
+    const customers = customerIds("cus_trig", 20);
+    const four = await shardedEnv(dbs.slice(0, 4));
+    const key = await adminKey(dbs);
+    await seed(four, key, customers);
+    // The databases persist across this file's tests: settle them as a finish would.
+    for (const db of dbs) await removeFenceTriggers(db);
+    for (const db of dbs) expect(await fenceTriggers(db)).toBe(0);
+    const growing = await shardedEnv(dbs, { SHARDS_FROM: "4" });
+    // A pass over old shard 1 only involves shard 1 and the new shard 4.
+    const first = await request(growing, "/v1/admin/shards/move", { key, body: { limit: 1, shard: 1 } });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(await Promise.all(dbs.map(fenceTriggers))).toEqual([0, 30, 0, 0, 30]);
+    await moveAll(growing, key);
+    expect(await Promise.all(dbs.map(fenceTriggers))).toEqual([30, 30, 30, 30, 30]);
+  });
+
+  it("finishes a growth only once SHARDS_FROM is removed: drops the triggers, tombstones and placements", async () => {
+    const dbs = databases();
+    const customers = customerIds("cus_fin", 30);
+    const four = await shardedEnv(dbs.slice(0, 4));
+    const key = await adminKey(dbs);
+    await seed(four, key, customers);
+    const moving = movers(customers);
+    const growing = await shardedEnv(dbs, { SHARDS_FROM: "4" });
+    await moveAll(growing, key);
+
+    const invalid = await request(growing, "/v1/admin/shards/finish", {
+      key,
+      body: { shard: -1, all: true },
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.details.map((d: Json) => d.path)).toEqual(["/all", "/shard"]);
+    const early = await request(growing, "/v1/admin/shards/finish", { key, body: {} });
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe("growth_in_progress");
+    expect(early.body.error.message).toMatch(/SHARDS_FROM/);
+    expect(await Promise.all(dbs.map(fenceTriggers))).toEqual([30, 30, 30, 30, 30]);
+
+    const five = await shardedEnv(dbs, { SHARDS_FROM: undefined });
+    // A move left half-way (a 'leaving' fence) must be completed first.
+    await (dbs[2] as D1Database)
+      .prepare(
+        "INSERT INTO customer_fences (customer_id, state, peer, writable, fenced_at, updated_at) VALUES ('cus_fin_half', 'leaving', 4, 0, 0, 0)",
+      )
+      .run();
+    const halfway = await request(five, "/v1/admin/shards/finish", { key, body: {} });
+    expect(halfway.status).toBe(409);
+    expect(halfway.body.error.message).toMatch(/shard 2/);
+    await (dbs[2] as D1Database)
+      .prepare("DELETE FROM customer_fences WHERE customer_id = 'cus_fin_half'")
+      .run();
+
+    // The databases persist across this file's tests: earlier growths left tombstones too.
+    const tombstonesBefore: number[] = [];
+    for (const db of dbs) {
+      const row = await db
+        .prepare("SELECT count(*) AS n FROM customer_fences WHERE state = 'moved'")
+        .first<{ n: number }>();
+      tombstonesBefore.push(row?.n ?? 0);
+    }
+    for (const id of moving) expect(await fenceOn(moveOf(id).from.db, id), id).toBe("moved");
+    const placementsBefore = await env.DB.prepare("SELECT count(*) AS n FROM customer_placements").first<{
+      n: number;
+    }>();
+    expect(placementsBefore?.n).toBeGreaterThanOrEqual(moving.length);
+
+    const finished = await request(five, "/v1/admin/shards/finish", { key, body: {} });
+    expect(finished.status, JSON.stringify(finished.body)).toBe(200);
+    expect(finished.body.next_shard).toBeNull();
+    expect(finished.body.shards.map((s: Json) => s.fence_triggers)).toEqual([30, 30, 30, 30, 30]);
+    expect(finished.body.shards.map((s: Json) => s.tombstones)).toEqual(tombstonesBefore);
+    expect(finished.body.shards.map((s: Json) => s.placements)).toEqual([placementsBefore?.n, 0, 0, 0, 0]);
+    for (const db of dbs) {
+      expect(await fenceTriggers(db)).toBe(0);
+      const fences = await db.prepare("SELECT count(*) AS n FROM customer_fences").first<{ n: number }>();
+      expect(fences?.n).toBe(0);
+    }
+    const placements = await env.DB.prepare("SELECT count(*) AS n FROM customer_placements").first<{
+      n: number;
+    }>();
+    expect(placements?.n).toBe(0);
+
+    // A moved customer's write lands once on its new shard, with no trigger in the way.
+    const id = moving[0] as string;
+    const later = { ...eventsOf(id, 0)[2], id: `evt_${id}_after`, occurred_at: at(0) };
+    const written = await request(five, "/v1/events", { key, body: { events: [later] } });
+    expect(written.status, JSON.stringify(written.body)).toBe(200);
+    const stored = await (dbs[placedShard(id, 5)] as D1Database)
+      .prepare("SELECT count(*) AS n FROM events WHERE id = ?")
+      .bind(later.id)
+      .first<{ n: number }>();
+    expect(stored?.n).toBe(1);
+
+    // Finishing again (here from shard 3, as a `next_shard` would say) finds nothing left.
+    const again = await request(five, "/v1/admin/shards/finish", { key, body: { shard: 3 } });
+    expect(again.status).toBe(200);
+    expect(again.body.shards.map((s: Json) => s.index)).toEqual([3, 4]);
+    for (const shard of again.body.shards)
+      expect(shard).toMatchObject({ fence_triggers: 0, tombstones: 0, placements: 0 });
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The statements that fence a customer on a shard (`customer_fences`, migrations/0012). A fence of
- * any state makes the shard's triggers abort every write of the customer's rows with
- * `customer_moving`; the move tool writes through its own fence by setting `writable` first and
- * clearing it last in the same batch (a batch is one transaction: no other writer sees it set).
+ * any state makes the shard's fence triggers (worker/shards/fence-triggers.ts, installed by the move
+ * pass before it fences anyone) abort every write of the customer's rows with `customer_moving`;
+ * the move tool writes through its own fence by setting `writable` first and clearing it last in
+ * the same batch (a batch is one transaction: no other writer sees it set).
  */
 
 /** Why a customer could not be fenced on its old shard. */

@@ -3,14 +3,16 @@
  * one the growth places elsewhere (worker/shards/move-customer.ts), and stops after `limit` customers
  * or before the call's statements could pass D1's 1,000 per invocation. The answer says what moved,
  * what was skipped and why (a later pass tries those again), and where the next call goes on. A pass
- * is the calls from no cursor to `next_cursor: null`; the first call of each pass also copies the API
- * keys and the erasures to the new shards (worker/auth/key-copies.ts, worker/shards/erasures.ts),
- * the last one counts what remains.
+ * is the calls from no cursor to `next_cursor: null`; the first call of each pass installs the fence
+ * triggers on the shards it involves (worker/shards/fence-triggers.ts) before it fences anyone, and
+ * copies the API keys and the erasures to the new shards (worker/auth/key-copies.ts,
+ * worker/shards/erasures.ts); the last one counts what remains.
  */
 import { copyKeysToShard } from "../auth/key-copies";
 import type { Shard } from "../db/shards";
 import type { Env } from "../env";
 import { copyErasures } from "./erasures";
+import { installFenceTriggers } from "./fence-triggers";
 import { type MoveOutcome, moveCustomer, type SkipReason } from "./move-customer";
 import { countedShards, countToMove, destination, type Growth, MOVE_LIMITS, queriesIssued } from "./plan";
 
@@ -65,6 +67,8 @@ export async function movePass(
   const skipped: SkippedCustomer[] = [];
   let erasuresCopied = 0;
   if (options.cursor === null) {
+    // Before any customer of this pass is fenced: the shards it involves get the fence triggers.
+    await installTriggersOn(involvedShards(shards, growth, options.shard));
     // Before any customer of this pass is switched: the new shards get every key (a per-customer
     // route checks its key on the customer's shard) and every erasure of the old shards.
     for (const shard of shards.filter((s) => s.index >= growth.from)) await copyKeysToShard(env, shard.db);
@@ -122,6 +126,22 @@ export async function movePass(
     remaining,
     queries: queriesIssued(shards),
   };
+}
+
+/** The old shards a pass walks (all, or `only`) and every new shard. */
+function involvedShards(shards: readonly Shard[], growth: Growth, only: number | undefined): Shard[] {
+  return shards.filter((s) => s.index >= growth.from || only === undefined || s.index === only);
+}
+
+/**
+ * Installs the fence triggers (worker/shards/fence-triggers.ts) on each shard, one batch per shard,
+ * at the start of every pass: idempotent, and it puts them back after a finish that came too early.
+ * Safe against writes running meanwhile: each shard runs one statement at a time, so a write that
+ * starts after its batch committed sees the triggers, and the pass fences a customer only after
+ * that, in a later statement. A write that committed before the fence is simply copied.
+ */
+async function installTriggersOn(shards: readonly Shard[]): Promise<void> {
+  await Promise.all(shards.map((shard) => installFenceTriggers(shard.db)));
 }
 
 function record(

@@ -7,6 +7,11 @@
  * `--parallel` it runs one pass per old shard side by side (`shard` in the request). One line of
  * progress per call; the last line is the summary as JSON. Safe to stop and run again at any point:
  * every step of a move is idempotent.
+ *
+ * `npm run shards:move -- --finish --url … --key …`: once the deploy that removes `SHARDS_FROM` has
+ * rolled out everywhere, calls `POST /v1/admin/shards/finish` (with each answer's `next_shard` until
+ * it is null) to drop the fence triggers, the `moved` tombstones and the placements; prints what was
+ * removed per shard, the last line as JSON.
  */
 import { parseArgs } from "node:util";
 
@@ -18,6 +23,7 @@ const { values } = parseArgs({
     wait: { type: "string", default: "10" },
     passes: { type: "string", default: "50" },
     parallel: { type: "boolean", default: false },
+    finish: { type: "boolean", default: false },
   },
 });
 
@@ -40,15 +46,47 @@ interface Totals {
   calls: number;
 }
 
-async function callMove(url: string, key: string, body: Record<string, unknown>): Promise<MoveAnswer> {
-  const response = await fetch(new URL("/v1/admin/shards/move", url), {
+/** One finish call's answer (worker/shards/finish.ts). */
+interface FinishAnswer {
+  shards: { index: number; fence_triggers: number; tombstones: number; placements: number }[];
+  next_shard: number | null;
+  queries: number;
+}
+
+async function post<T>(url: string, key: string, path: string, body: Record<string, unknown>): Promise<T> {
+  const response = await fetch(new URL(path, url), {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(`POST /v1/admin/shards/move answered ${response.status}: ${text}`);
-  return JSON.parse(text) as MoveAnswer;
+  if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+function callMove(url: string, key: string, body: Record<string, unknown>): Promise<MoveAnswer> {
+  return post<MoveAnswer>(url, key, "/v1/admin/shards/move", body);
+}
+
+/** Finishes the growth: calls until `next_shard` is null; answers what was removed in all. */
+async function finishShards(url: string, key: string) {
+  const totals = { shards: 0, fence_triggers: 0, tombstones: 0, placements: 0, calls: 0 };
+  let shard: number | null = 0;
+  while (shard !== null) {
+    const answer: FinishAnswer = await post<FinishAnswer>(url, key, "/v1/admin/shards/finish", { shard });
+    totals.calls += 1;
+    for (const done of answer.shards) {
+      console.log(
+        `shard ${done.index}: dropped ${done.fence_triggers} fence triggers, ${done.tombstones} tombstones, ${done.placements} placements`,
+      );
+      totals.shards += 1;
+      totals.fence_triggers += done.fence_triggers;
+      totals.tombstones += done.tombstones;
+      totals.placements += done.placements;
+    }
+    shard = answer.next_shard;
+  }
+  return totals;
 }
 
 /**
@@ -114,9 +152,14 @@ async function moveShards(url: string, key: string, limit: number, waitSeconds: 
 async function main(): Promise<void> {
   if (!values.url || !values.key) {
     console.error(
-      "usage: npm run shards:move -- --url <Worker URL> --key <admin key> [--limit 10] [--wait 10] [--parallel]",
+      "usage: npm run shards:move -- --url <Worker URL> --key <admin key> [--limit 10] [--wait 10] [--parallel]\n" +
+        "       npm run shards:move -- --finish --url <Worker URL> --key <admin key>   (after SHARDS_FROM is removed)",
     );
     process.exit(2);
+  }
+  if (values.finish) {
+    console.log(JSON.stringify({ finished: await finishShards(values.url, values.key) }));
+    return;
   }
   const summary = await moveShards(
     values.url,

@@ -145,3 +145,74 @@ export const shardsMoveDoc: RouteDoc = {
     },
   ],
 };
+
+const FINISHED: JsonSchema = objectOf({
+  index: INTEGER,
+  binding: STRING,
+  fence_triggers: {
+    ...INTEGER,
+    description: "Fence triggers dropped: 30 on a shard the growth involved, else 0.",
+  },
+  tombstones: { ...INTEGER, description: "`moved` fences deleted (customers moved off this shard)." },
+  placements: {
+    ...INTEGER,
+    description: "`customer_placements` rows deleted: on the control database (shard 0) only.",
+  },
+});
+
+export const shardsFinishDoc: RouteDoc = {
+  summary: "Finish a growth: drop the fence triggers, tombstones and placements",
+  tag: "Admin",
+  description:
+    "Run once the deploy that removes `SHARDS_FROM` has rolled out everywhere (`npm run shards:move -- --finish`). On every shard, in one batch per shard: drops the fence triggers the move tool installed (each written row of a per-customer table probes `customer_fences` while they exist), deletes the `moved` tombstones, and on the control database deletes the `customer_placements` rows (read only during a growth). Idempotent. A call stops before 850 statements (33 per shard): call again with `next_shard` until it is null. A later move call puts the triggers back: finish again after it. See docs/scaling.md.",
+  requestBody: {
+    schema: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        shard: {
+          type: "integer",
+          minimum: 0,
+          maximum: 63,
+          description: "The `next_shard` of the previous call (default 0).",
+        },
+      },
+    },
+    example: {},
+  },
+  response: {
+    status: 200,
+    description: "What was removed from each shard the call finished.",
+    schema: objectOf({
+      shards: { type: "array", items: FINISHED },
+      next_shard: {
+        ...INTEGER_OR_NULL,
+        description: "Where the next call starts; null when every shard is done.",
+      },
+      queries: { ...INTEGER, description: "D1 statements the call issued." },
+    }),
+    example: {
+      shards: [
+        { index: 0, binding: "DB", fence_triggers: 30, tombstones: 412, placements: 1740 },
+        { index: 1, binding: "DB_1", fence_triggers: 30, tombstones: 398, placements: 0 },
+        { index: 2, binding: "DB_2", fence_triggers: 30, tombstones: 470, placements: 0 },
+        { index: 3, binding: "DB_3", fence_triggers: 30, tombstones: 460, placements: 0 },
+        { index: 4, binding: "DB_4", fence_triggers: 30, tombstones: 0, placements: 0 },
+      ],
+      next_shard: null,
+      queries: 170,
+    },
+  },
+  errors: [
+    {
+      status: 400,
+      code: "validation_failed",
+      when: "The body has a field other than `shard`, or `shard` is invalid.",
+    },
+    {
+      status: 409,
+      code: "growth_in_progress",
+      when: "`SHARDS_FROM` is still set, or a shard holds a `leaving` or `arriving` fence (a move under way or interrupted: run the move tool again first).",
+    },
+  ],
+};

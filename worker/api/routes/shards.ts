@@ -6,15 +6,19 @@
  *   up to `limit` customers the growth in progress places on a new shard (of the old shard `shard`
  *   only, when given), and answers what moved, what was skipped and why, and where the next call
  *   goes on. `npm run shards:move` loops over it.
+ * - `POST /v1/admin/shards/finish` with an optional body `{"shard"}`: once the growth is over
+ *   (`SHARDS_FROM` removed), drops the fence triggers, the `moved` tombstones and the placements,
+ *   and answers what it removed per shard (409 `growth_in_progress` before). `--finish` of the tool.
  */
 import type { Context } from "hono";
 import { wallClock } from "../../clock";
 import { type ErrorDetail, validationFailed } from "../../errors";
 import { REQUEST_LIMITS } from "../../limits";
+import { finishGrowth } from "../../shards/finish";
 import { decodeMoveCursor, encodeMoveCursor, type MoveCursor, movePass } from "../../shards/move-pass";
 import { growthOf, growthReport, MOVE_LIMITS } from "../../shards/plan";
 import type { AppEnv, RouteDef } from "../app-env";
-import { shardsMoveDoc, shardsPlanDoc } from "../docs/shards";
+import { shardsFinishDoc, shardsMoveDoc, shardsPlanDoc } from "../docs/shards";
 import { readJsonBody } from "../json-body";
 import { queryParameterProblems } from "../query-parameters";
 
@@ -29,9 +33,7 @@ async function getShards(c: Context<AppEnv>): Promise<Response> {
 }
 
 async function postMove(c: Context<AppEnv>): Promise<Response> {
-  const hasBody =
-    (c.req.header("content-length") ?? "0") !== "0" || c.req.header("content-type") !== undefined;
-  const body = hasBody ? await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes) : {};
+  const body = hasBody(c) ? await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes) : {};
   const request = readMoveRequest(body);
   const growth = growthOf(c.env, request.from);
   if (request.shard !== undefined && request.shard >= growth.from)
@@ -43,6 +45,30 @@ async function postMove(c: Context<AppEnv>): Promise<Response> {
     ...(request.shard === undefined ? {} : { shard: request.shard }),
   });
   return c.json({ ...report, next_cursor: report.next_cursor ? encodeMoveCursor(report.next_cursor) : null });
+}
+
+async function postFinish(c: Context<AppEnv>): Promise<Response> {
+  const body = hasBody(c) ? await readJsonBody(c.req.raw, REQUEST_LIMITS.maxBodyBytes) : {};
+  return c.json(await finishGrowth(c.env, readFinishStart(body)));
+}
+
+function hasBody(c: Context<AppEnv>): boolean {
+  return (c.req.header("content-length") ?? "0") !== "0" || c.req.header("content-type") !== undefined;
+}
+
+/** The shard a finish request starts at (`shard`, default 0); every problem is a 400. */
+function readFinishStart(body: unknown): number {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw validationFailed([{ path: "", message: 'must be an object such as {"shard": 0}' }]);
+  const problems: ErrorDetail[] = [];
+  for (const key of Object.keys(body))
+    if (key !== "shard")
+      problems.push({ path: `/${key}`, message: "is not a field of a finish request (only `shard`)" });
+  const { shard } = body as { shard?: unknown };
+  if (shard !== undefined && !(Number.isInteger(shard) && (shard as number) >= 0))
+    problems.push({ path: "/shard", message: "must be the `next_shard` of a previous answer (0 or more)" });
+  if (problems.length > 0) throw validationFailed(problems);
+  return (shard as number | undefined) ?? 0;
 }
 
 const MOVE_FIELDS = new Set(["limit", "cursor", "from", "shard"]);
@@ -93,4 +119,11 @@ function readMoveRequest(body: unknown): {
 export const shardRoutes: readonly RouteDef[] = [
   { method: "GET", path: "/v1/admin/shards", scope: "admin", handler: getShards, doc: shardsPlanDoc },
   { method: "POST", path: "/v1/admin/shards/move", scope: "admin", handler: postMove, doc: shardsMoveDoc },
+  {
+    method: "POST",
+    path: "/v1/admin/shards/finish",
+    scope: "admin",
+    handler: postFinish,
+    doc: shardsFinishDoc,
+  },
 ];

@@ -1,7 +1,8 @@
 /**
  * `customer_fences` (every shard): customers being moved between shards (worker/shards/,
  * docs/scaling.md). While a customer has a row here, triggers on every per-customer table abort any
- * write of its rows with `customer_moving` (migrations/0012_customer_fences.sql).
+ * write of its rows with `customer_moving`; they exist only during a growth
+ * (worker/shards/fence-triggers.ts).
  */
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
