@@ -238,6 +238,8 @@ export async function stopDevServers(): Promise<void> {
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const args = ["dev", "--port", String(options.port), "--ip", "127.0.0.1", "--local"];
   args.push("--inspector-port", String(await freePort()), "--show-interactive-dev-session=false");
+  // GET /__scheduled?cron=…&time=… runs the Cron Trigger's handler, as Cloudflare would at that time.
+  args.push("--test-scheduled");
   if (options.persistTo) args.push("--persist-to", options.persistTo);
   if (options.config) args.push("--config", options.config);
   if (options.envFile && !options.secrets) args.push("--env-file", options.envFile);
