@@ -434,6 +434,38 @@ describe("growing from 4 to 5 shards", () => {
     expect(rowCount(await readCustomerRows(old, id))).toBe(0);
   });
 
+  it("waits while a campaign run on the old shard is unfinished, even one paused with its lease lapsed", async () => {
+    const dbs = databases();
+    const customers = customerIds("cus_paused", 20);
+    const four = await shardedEnv(dbs.slice(0, 4));
+    const key = await adminKey(dbs);
+    await seed(four, key, customers);
+    const id = movers(customers)[0] as string;
+    const old = dbs[placedShard(id, 4)] as D1Database;
+    // A run paused between pages: still running, its lease already lapsed, customers ahead of its
+    // cursor. Moving one of them now could make it miss the occurrence.
+    await old
+      .prepare(
+        `INSERT INTO campaign_runs (id, campaign, occurrence, step, offset_ms, due_at, status, lease_token,
+           lease_expires_at, attempts, cursor, stats, claimed_at, updated_at)
+         VALUES ('run_paused', 'spring_winback', '2030-01-01T15:00:00.000Z', '0', 0, 0, 'running', NULL, 0, 1,
+           '', '{}', 0, 0)`,
+      )
+      .run();
+    const growing = await shardedEnv(dbs, { SHARDS_FROM: "4" });
+
+    const first = await request(growing, "/v1/admin/shards/move", { key, body: { limit: 15 } });
+    const skipped = first.body.skipped.find((s: Json) => s.customer_id === id);
+    expect(skipped).toMatchObject({ reason: "campaign_running", to: 4 });
+    expect(await fenceOn(old, id)).toBeNull();
+
+    await old.prepare("UPDATE campaign_runs SET status = 'done' WHERE id = 'run_paused'").run();
+    const before = await readCustomerRows(old, id);
+    await moveAll(growing, key);
+    expect(await readCustomerRows(dbs[4] as D1Database, id)).toEqual(before);
+    expect(rowCount(await readCustomerRows(old, id))).toBe(0);
+  });
+
   it("completes a move interrupted between any two steps, with no row lost or doubled", async () => {
     const dbs = databases();
     const customers = customerIds("cus_crash", 30);

@@ -15,7 +15,9 @@ export type FenceState = "leaving" | "arriving" | "moved";
 /**
  * Fences the customer on its old shard, in one statement that inserts the fence only when none of
  * its sends is being delivered (`sending`: a consumer holds it and will write its outcome here) and
- * no campaign run of the shard is running. Sends `queued` or `failed` (a retry scheduled) move with
+ * no campaign run of the shard is running, held or not: a run paused between pages (out of budget, a
+ * failing shard backing off) still has customers ahead of its cursor, and one of them moved now would
+ * miss the occurrence if the new shard's run of it has already finished. Sends `queued` or `failed` (a retry scheduled) move with
  * the customer: their queue messages find them by id on the new shard (ids carry the slot). Then
  * reads the fence and what refused it. Idempotent: an existing fence is kept.
  */
@@ -31,7 +33,7 @@ export async function fenceLeaving(
         `INSERT INTO customer_fences (customer_id, state, peer, writable, fenced_at, updated_at)
          SELECT ?1, 'leaving', ?2, 0, ?3, ?3
          WHERE NOT EXISTS (SELECT 1 FROM sends WHERE customer_id = ?1 AND status = 'sending')
-           AND NOT EXISTS (SELECT 1 FROM campaign_runs WHERE status = 'running' AND lease_expires_at > ?3)
+           AND NOT EXISTS (SELECT 1 FROM campaign_runs WHERE status = 'running')
          ON CONFLICT (customer_id) DO NOTHING`,
       )
       .bind(customerId, to, now),
@@ -39,9 +41,9 @@ export async function fenceLeaving(
     db
       .prepare(
         `SELECT EXISTS (SELECT 1 FROM sends WHERE customer_id = ?1 AND status = 'sending') AS sending,
-                EXISTS (SELECT 1 FROM campaign_runs WHERE status = 'running' AND lease_expires_at > ?2) AS running`,
+                EXISTS (SELECT 1 FROM campaign_runs WHERE status = 'running') AS running`,
       )
-      .bind(customerId, now),
+      .bind(customerId),
   ]);
   const state = (fence?.results[0] as { state: FenceState } | undefined)?.state ?? null;
   if (state !== null) return { state, refusal: null };
