@@ -5,6 +5,7 @@
 // totals as one database running the same ticks, and no decision made twice.
 import { beforeAll, describe, expect, it } from "vitest";
 import { deployedRuleset } from "../../worker/deployed-ruleset";
+import { TICK_LIMITS } from "../../worker/tick/limits";
 import { runTick } from "../../worker/tick/run-tick";
 import { unitKey } from "../../worker/tick/units";
 import { MINUTE } from "./tick-fixtures";
@@ -29,6 +30,9 @@ import {
 beforeAll(async () => {
   await makeCustomers();
 });
+
+/** The first five-minute tick after a run's lease (renewed at its last page) has lapsed. */
+const LATER = TICK_LIMITS.leaseMs + 5 * MINUTE;
 
 /** One database's sends, decisions and campaign totals after the same ticks. */
 async function oneDatabase(deployment: Deployments, ticks: readonly number[]) {
@@ -183,8 +187,16 @@ describe("failures", () => {
           await consumeEach(deployment.four, campaign, { ...starve, attempts });
         }
       } else {
-        // The queue gave up on them: the next tick's publish unit on each shard resumes the run.
-        const next = await consumeEach(deployment.four, await dispatch(deployment, at + 5 * MINUTE));
+        // The queue gave up on them. Each run keeps the lease its last page renewed (its own message
+        // was to continue it), so the tick five minutes later leaves it alone instead of taking turns
+        // with a continuation that may still be on its way...
+        const soon = await consumeEach(deployment.four, await dispatch(deployment, at + 5 * MINUTE));
+        expect(
+          soon.flatMap((outcome) => (outcome.kind === "ack" ? (outcome.report?.campaigns ?? []) : [])),
+        ).toEqual([]);
+        expect(await runs()).toBeDefined();
+        // ...and the first tick after the lease lapsed resumes it on each shard.
+        const next = await consumeEach(deployment.four, await dispatch(deployment, at + LATER));
         const finished = next.flatMap((outcome) =>
           outcome.kind === "ack" ? (outcome.report?.campaigns ?? []) : [],
         );
@@ -196,7 +208,7 @@ describe("failures", () => {
         ]);
       }
     }
-    await expectSameAsOneDatabase(deployment, [TICK_0, TICK_1, TICK_1 + 5 * MINUTE]);
+    await expectSameAsOneDatabase(deployment, [TICK_0, TICK_1, TICK_1 + 5 * MINUTE, TICK_1 + LATER]);
   });
 
   it("a lost campaign message is made up by a later tick: the shard's run was created before it was sent", async () => {

@@ -58,8 +58,9 @@ export async function runCampaignStage(
       (tc.dryRun?.ranOtherRun(cap.capCampaigns, run.row.id) ?? false));
   tc.dryRun?.noteRun(campaign.key, run.row.id);
   // A dry tick leaves the run's row as it is: no pause note, no progress, no finish.
+  // A sharded campaign unit keeps its lease: its own message continues it (context.ts `continued`).
   const release = async (note: string) => {
-    if (!tc.dryRun) await releaseRun(env.DB, run, now, note);
+    if (!tc.dryRun && !tc.continued) await releaseRun(env.DB, run, now, note);
   };
 
   const report = (status: CampaignRunReport["status"]): CampaignRunReport => ({

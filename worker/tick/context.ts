@@ -25,6 +25,13 @@ export interface TickContext {
    * programme takes the same path either way; only the write sites branch on it (dry-run.ts).
    */
   readonly dryRun: DryRunEffects | null;
+  /**
+   * A sharded campaign unit (a rebound-ticks message): when it pauses, its own message continues it
+   * a second later, so it keeps the lease its last page renewed instead of releasing it; otherwise
+   * the next tick's resume would take the run over while the continuation is on its way, and the two
+   * would take turns.
+   */
+  readonly continued?: boolean;
 }
 
 /** A `customers` row as `SELECT c.*` returns it (attributes still JSON text). */

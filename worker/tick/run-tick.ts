@@ -96,6 +96,7 @@ export async function runTick(bindings: Env, now: number, options: TickOptions):
     report,
     audiencePageSize: options.audiencePageSize ?? TICK_LIMITS.audiencePageSize,
     dryRun,
+    continued: unit?.kind === "campaign",
   };
 
   // A programme unit runs once per (unit, tick) on its shard, however many messages name it.
