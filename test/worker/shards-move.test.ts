@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../../worker/api/app";
 import { customerKey } from "../../worker/customer-key";
 import { customerSlot, placedShard } from "../../worker/db/shards";
+import { deployedRuleset } from "../../worker/deployed-ruleset";
 import type { Env } from "../../worker/env";
 import { newSendId } from "../../worker/ids";
 import worker from "../../worker/index";
@@ -25,6 +26,7 @@ import {
   switchPlacement,
 } from "../../worker/shards/move-customer";
 import { destination } from "../../worker/shards/plan";
+import { runShardedTick } from "../../worker/tick/sharded-tick";
 import { issueKeyOnEvery, shardedEnv, spareDatabase } from "./shard-env";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers loosely and assert on them
@@ -464,6 +466,70 @@ describe("growing from 4 to 5 shards", () => {
     await moveAll(growing, key);
     expect(await readCustomerRows(dbs[4] as D1Database, id)).toEqual(before);
     expect(rowCount(await readCustomerRows(old, id))).toBe(0);
+  });
+
+  it("waits while the new shard's lifecycle scans are ahead of the old shard's", async () => {
+    const dbs = databases();
+    const customers = customerIds("cus_lifecycle", 20);
+    const four = await shardedEnv(dbs.slice(0, 4));
+    const key = await adminKey(dbs);
+    await seed(four, key, customers);
+    const id = movers(customers)[0] as string;
+    const old = dbs[placedShard(id, 4)] as D1Database;
+    const fresh = dbs[4] as D1Database;
+    const mark = async (db: D1Database, value: number) =>
+      db
+        .prepare(
+          `INSERT INTO tick_state (key, value, updated_at) VALUES ('lifecycle', ?1, ?1)
+           ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        )
+        .bind(value)
+        .run();
+    // The new shard scanned up to a moment the old one has not: the customer's due moments between
+    // the two would be scanned on neither shard if it moved now.
+    await mark(old, T0);
+    await mark(fresh, T0 + 60 * 60_000);
+    const growing = await shardedEnv(dbs, { SHARDS_FROM: "4" });
+
+    const first = await request(growing, "/v1/admin/shards/move", { key, body: { limit: 15 } });
+    expect(first.body.skipped.find((s: Json) => s.customer_id === id)).toMatchObject({
+      reason: "lifecycle_behind",
+      to: 4,
+    });
+    expect(await fenceOn(old, id)).toBeNull();
+    expect(await fenceOn(fresh, id)).toBeNull();
+
+    // The old shards' next ticks catch up.
+    for (const db of dbs.slice(0, 4)) await mark(db, T0 + 60 * 60_000);
+    const before = await readCustomerRows(old, id);
+    await moveAll(growing, key);
+    expect(await readCustomerRows(fresh, id)).toEqual(before);
+    expect(rowCount(await readCustomerRows(old, id))).toBe(0);
+  });
+
+  it("holds a shard's lifecycle watermark while a customer is arriving there", async () => {
+    // Databases of their own: the ticks below would seal days the other tests still write to.
+    const dbs = [spareDatabase(5), spareDatabase(6), spareDatabase(7)];
+    const three = await shardedEnv(dbs);
+    const lifecycle = async (db: D1Database) =>
+      (await db.prepare("SELECT value FROM tick_state WHERE key = 'lifecycle'").first<{ value: number }>())
+        ?.value ?? null;
+    const at = T0 + 30 * 24 * 60 * 60_000;
+    await runShardedTick(three, at - 5 * 60_000, { ruleset: deployedRuleset() });
+    const held = dbs[1] as D1Database;
+    const before = await lifecycle(held);
+    await held
+      .prepare(
+        "INSERT INTO customer_fences (customer_id, state, peer, writable, fenced_at, updated_at) VALUES ('cus_in_flight', 'arriving', 0, 0, 0, 0)",
+      )
+      .run();
+    await runShardedTick(three, at, { ruleset: deployedRuleset() });
+    expect(await lifecycle(held)).toBe(before);
+    for (const db of [dbs[0], dbs[2]] as D1Database[]) expect(await lifecycle(db)).toBe(at);
+
+    await held.prepare("DELETE FROM customer_fences WHERE customer_id = 'cus_in_flight'").run();
+    await runShardedTick(three, at + 5 * 60_000, { ruleset: deployedRuleset() });
+    expect(await lifecycle(held)).toBe(at + 5 * 60_000);
   });
 
   it("completes a move interrupted between any two steps, with no row lost or doubled", async () => {

@@ -5,7 +5,10 @@
  *
  *   1. fence the old shard (only when no send of the customer is being delivered and no campaign run
  *      of the shard is running): from here every write of the customer's rows there aborts;
- *   2. fence the new shard (`arriving`), so nothing writes the copy before the switch;
+ *   2. fence the new shard (`arriving`), so nothing writes the copy before the switch, and the new
+ *      shard's lifecycle watermark stops (worker/tick/state.ts); the move waits for a later pass when
+ *      that watermark is already past the old shard's, since the moments between the two would then
+ *      be scanned for this customer on neither shard;
  *   3. copy every row (one batch on the new shard);
  *   4. verify: per table, the same row count and digest on both sides, else undo 2–3 and 1;
  *   5. switch: record the placement on the control database, then lift the new shard's fence;
@@ -27,7 +30,7 @@ export interface Move {
 }
 
 /** Why a customer was left where it is for now (a later call tries again). */
-export type SkipReason = FenceRefusal | "already_on_new_shard" | "verify_failed";
+export type SkipReason = FenceRefusal | "already_on_new_shard" | "verify_failed" | "lifecycle_behind";
 
 /** What one move did. */
 export type MoveOutcome =
@@ -45,6 +48,10 @@ export async function moveCustomer(move: Move, now: number): Promise<MoveOutcome
   if (!(await fenceArriving(move.to.db, move.customerId, move.from.index, now))) {
     await unfenceOld(move);
     return { kind: "skipped", reason: "already_on_new_shard" };
+  }
+  if (await lifecycleAhead(move)) {
+    await abandonCopy(move);
+    return { kind: "skipped", reason: "lifecycle_behind" };
   }
   const copied = await copyAndVerify(move);
   if (copied.kind === "skipped") return copied;
@@ -111,6 +118,21 @@ export async function isSwitched(move: Move): Promise<boolean> {
     .bind(move.customerId)
     .first<{ shard: number }>();
   return row?.shard === move.to.index;
+}
+
+/**
+ * Whether the new shard's lifecycle scans have got further than the old shard's. Read once the new
+ * shard's fence stops its watermark, so the answer holds until the switch: the old shard's own scans
+ * covered the customer up to its watermark, and the new shard's next scan starts at its own.
+ */
+async function lifecycleAhead(move: Move): Promise<boolean> {
+  const read = (db: D1Database) =>
+    db
+      .prepare("SELECT value FROM tick_state WHERE key = 'lifecycle'")
+      .first<{ value: number }>()
+      .then((row) => row?.value ?? null);
+  const [old, fresh] = await Promise.all([read(move.from.db), read(move.to.db)]);
+  return fresh !== null && (old === null || fresh > old);
 }
 
 /** Removes the copy and the new shard's fence, then the old shard's fence: as if never started. */

@@ -37,7 +37,7 @@ import { TICK_LIMITS } from "./limits";
 import { logTick } from "./log";
 import { REFUSING_QUEUE, ReadOnlyD1 } from "./read-only-db";
 import { emptyReport, type TickReport } from "./report";
-import { advanceWatermark, readWatermarks } from "./state";
+import { advanceShardLifecycle, advanceWatermark, readWatermarks } from "./state";
 import { claimUnit, finishUnit, pruneUnitClaims } from "./unit-claims";
 import { type TickUnit, unitKey } from "./units";
 
@@ -179,7 +179,7 @@ export async function runTick(bindings: Env, now: number, options: TickOptions):
 /**
  * What a clean tick moves: on one database both watermarks; on a shard its `lifecycle` only (the
  * `tick` watermark is the control database's, moved by whoever fanned the tick out), and for a
- * unit only when the unit was the lifecycle programme.
+ * unit only when the unit was the lifecycle programme; not while a customer is arriving there.
  */
 function watermarkWrites(
   db: D1Database,
@@ -189,7 +189,7 @@ function watermarkWrites(
 ): D1PreparedStatement[] {
   if (!shard) return [advanceWatermark(db, "tick", now), advanceWatermark(db, "lifecycle", now)];
   if (unit === null || (unit.kind === "programme" && unit.programme === "lifecycle"))
-    return [advanceWatermark(db, "lifecycle", now)];
+    return [advanceShardLifecycle(db, now)];
   return [];
 }
 

@@ -27,6 +27,22 @@ export function advanceWatermark(db: D1Database, key: WatermarkKey, value: numbe
 }
 
 /**
+ * A shard's `lifecycle` watermark moved forward to `value`, unless a customer is arriving on the
+ * shard (a move in flight, worker/shards/): its rows are not here yet, so the scan that just ran did
+ * not see it, and the next tick must scan the same window again once it has arrived. Sends are unique
+ * per customer and step, so what was already sent on its old shard is not sent twice.
+ */
+export function advanceShardLifecycle(db: D1Database, value: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO tick_state (key, value, updated_at)
+       SELECT 'lifecycle', ?1, ?1 WHERE NOT EXISTS (SELECT 1 FROM customer_fences WHERE state = 'arriving')
+       ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value), updated_at = excluded.updated_at`,
+    )
+    .bind(value);
+}
+
+/**
  * Where a deployment that steps through time has got to: a real `POST /v1/admin/tick` dated after the
  * wall clock records its `at` here before it runs (only where REBOUND_ALLOW_FUTURE_TICKS allows such a
  * tick), so the queue consumer can deliver what that tick sends while it is still running

@@ -26,9 +26,9 @@ const SKIPPED: JsonSchema = objectOf({
   from: INTEGER,
   to: INTEGER,
   reason: {
-    enum: ["send_in_flight", "campaign_running", "already_on_new_shard", "verify_failed"],
+    enum: ["send_in_flight", "campaign_running", "lifecycle_behind", "already_on_new_shard", "verify_failed"],
     description:
-      "`send_in_flight`: a send of the customer is being delivered; `campaign_running`: a campaign run of the old shard is running; both clear by themselves, and a later pass moves the customer. `already_on_new_shard`: the new shard holds the customer without a move (see docs/scaling.md). `verify_failed`: the copy differed and was undone.",
+      "`send_in_flight`: a send of the customer is being delivered; `campaign_running`: a campaign run of the old shard is unfinished; `lifecycle_behind`: the new shard's lifecycle scans are ahead of the old shard's (the old shard's next tick catches up); all three clear by themselves, and a later pass moves the customer. `already_on_new_shard`: the new shard holds the customer without a move (see docs/scaling.md). `verify_failed`: the copy differed and was undone.",
   },
 });
 
