@@ -4,7 +4,7 @@
  * structured line and answered with a 500 that names no internals, only a request id to quote.
  */
 import type { Context } from "hono";
-import { customerMovingError } from "../db/shards";
+import { asCustomerMoving } from "../db/shards";
 import { ApiError, ChallengeError } from "../errors";
 import type { AppEnv } from "./app-env";
 
@@ -12,12 +12,9 @@ import type { AppEnv } from "./app-env";
 const CUSTOMER_MOVING_RETRY_AFTER = "2";
 
 /** Hono `onError` handler. */
-export function errorBoundary(error: Error, c: Context<AppEnv>): Response {
+export function errorBoundary(thrown: Error, c: Context<AppEnv>): Response {
   // A shard's fence trigger aborted the write (worker/shards/): the customer is moving; retry.
-  if (!(error instanceof ApiError) && error.message.includes("customer_moving")) {
-    c.header("Retry-After", CUSTOMER_MOVING_RETRY_AFTER);
-    return errorBoundary(customerMovingError(), c);
-  }
+  const error = asCustomerMoving(thrown) as Error;
   if (error instanceof ApiError) {
     if (error.code === "customer_moving") c.header("Retry-After", CUSTOMER_MOVING_RETRY_AFTER);
     if (error.status === 401) {

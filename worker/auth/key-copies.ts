@@ -11,7 +11,8 @@
  * request that failed on some shard converges when it is sent again. With one database these are
  * the single writes they always were.
  */
-import type { ApiKeyRow } from "../db/schema";
+import { drizzle } from "drizzle-orm/d1";
+import { type ApiKeyRow, apiKeys } from "../db/schema";
 import { allShards, controlDatabase, type Shard } from "../db/shards";
 import type { Env } from "../env";
 
@@ -80,28 +81,7 @@ export async function revokeKeyEverywhere(env: Env, row: ApiKeyRow, revokedAt: n
  * Idempotent; returns how many keys it wrote.
  */
 export async function copyKeysToShard(env: Env, target: D1Database): Promise<number> {
-  const { results } = await controlDatabase(env)
-    .prepare(
-      "SELECT id, name, key_hash, key_prefix, scopes, created_at, revoked_at FROM api_keys ORDER BY id",
-    )
-    .all<{
-      id: string;
-      name: string;
-      key_hash: string;
-      key_prefix: string;
-      scopes: string;
-      created_at: number;
-      revoked_at: number | null;
-    }>();
-  const rows: ApiKeyRow[] = results.map((row) => ({
-    id: row.id,
-    name: row.name,
-    keyHash: row.key_hash,
-    keyPrefix: row.key_prefix,
-    scopes: row.scopes,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-  }));
+  const rows = await drizzle(controlDatabase(env)).select().from(apiKeys).orderBy(apiKeys.id).all();
   // D1 runs at most 1,000 statements per invocation; one batch per 100 keys stays far below.
   for (let start = 0; start < rows.length; start += 100) {
     await target.batch(rows.slice(start, start + 100).map((row) => upsertKey(target, row)));

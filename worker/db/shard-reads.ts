@@ -20,7 +20,7 @@
  */
 import type { Env } from "../env";
 import { CountedD1 } from "./counted";
-import { allShards, type Shard, slotShards } from "./shards";
+import { allShards, idShards, type Shard } from "./shards";
 
 /** What a read across shards cost: D1 statements and rows read, summed, and the shards read. */
 export interface ShardCost {
@@ -162,8 +162,8 @@ export function mergePages<Row>(
 }
 
 /**
- * Finds a row by an id that carries its customer's slot: on the slot's shards first (one, or two
- * during a growth), then, for an id made before sharding, on every other shard at once.
+ * Finds a row by an id that carries its customer's slot, asking the shards in `idShards` order: the
+ * slot's shard (or two during a growth), then, for an id made before sharding, the others.
  *
  * @returns the row and the shard it is on, or null on every shard
  */
@@ -172,14 +172,9 @@ export async function findBySlot<Row>(
   slot: number,
   find: (db: D1Database) => Promise<Row | null>,
 ): Promise<{ row: Row; shard: Shard } | null> {
-  const likely = Number.isInteger(slot) ? slotShards(env, slot) : [];
-  for (const shard of likely) {
+  for (const shard of idShards(env, slot)) {
     const row = await find(shard.db);
     if (row !== null) return { row, shard };
   }
-  const asked = new Set(likely.map((shard) => shard.index));
-  const others = allShards(env).filter((shard) => !asked.has(shard.index));
-  const rows = await Promise.all(others.map((shard) => find(shard.db)));
-  const index = rows.findIndex((row) => row !== null);
-  return index === -1 ? null : { row: rows[index]!, shard: others[index]! };
+  return null;
 }

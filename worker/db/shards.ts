@@ -102,23 +102,7 @@ export function isSharded(env: Env): boolean {
  * database): moved customers are on their new shard, the others still on their old one.
  */
 export async function customerShard(env: Env, customerId: string): Promise<Shard> {
-  return slotShard(env, customerSlot(customerId), customerId);
-}
-
-/**
- * The shard that holds the customer with this slot. `customerId` is needed only during a growth, for
- * slots that move (the directory is by customer); without it such a slot resolves to its old shard, and
- * a lookup by an id should use `slotShards` instead.
- */
-export async function slotShard(env: Env, slot: number, customerId?: string): Promise<Shard> {
-  const plan = shardPlan(env);
-  const to = shardOfSlot(slot, plan.count);
-  let index = to;
-  if (plan.from !== null) {
-    const was = shardOfSlot(slot, plan.from);
-    if (was !== to) index = customerId === undefined ? was : await directoryShard(env, customerId, was);
-  }
-  return { index, db: shardDatabase(env, index) };
+  return (await customerShards(env, [customerId])).get(customerId) as Shard;
 }
 
 /**
@@ -137,20 +121,16 @@ export function slotShards(env: Env, slot: number): Shard[] {
   return indexes.map((index) => ({ index, db: shardDatabase(env, index) }));
 }
 
-async function directoryShard(env: Env, customerId: string, was: number): Promise<number> {
-  const row = await controlDatabase(env)
-    .prepare("SELECT shard FROM customer_placements WHERE customer_id = ?1")
-    .bind(customerId)
-    .first<{ shard: number }>();
-  return row ? row.shard : was;
-}
-
-/** Whether a customer's slot moves in the growth in progress (false when none is). */
-export function isMoving(env: Env, customerId: string): boolean {
-  const plan = shardPlan(env);
-  if (plan.from === null) return false;
-  const slot = customerSlot(customerId);
-  return shardOfSlot(slot, plan.from) !== shardOfSlot(slot, plan.count);
+/**
+ * Where a row found by a decision or send id can be, in the order to ask: the shard(s) of the slot the
+ * id carries (`slotShards`), then, on a sharded deployment, every other shard, for ids made before
+ * sharding (their slot digits are random). With one database: that database.
+ */
+export function idShards(env: Env, slot: number): Shard[] {
+  const likely = Number.isInteger(slot) ? slotShards(env, slot) : [];
+  if (!isSharded(env) && likely.length > 0) return likely;
+  const asked = new Set(likely.map((shard) => shard.index));
+  return [...likely, ...allShards(env).filter((shard) => !asked.has(shard.index))];
 }
 
 /**
@@ -212,4 +192,15 @@ export function customerMovingError(): ApiError {
     "customer_moving",
     "This customer is being moved to another database; retry in a few seconds.",
   );
+}
+
+/**
+ * `error` as the API answers it when it is a fence trigger's abort (worker/shards/fence-triggers.ts
+ * raises `customer_moving` while the customer is copied to another shard): the 503 above. Any other
+ * error comes back unchanged.
+ */
+export function asCustomerMoving(error: unknown): unknown {
+  if (error instanceof ApiError) return error;
+  const message = String((error as Error | undefined)?.message ?? error);
+  return message.includes("customer_moving") ? customerMovingError() : error;
 }

@@ -8,7 +8,7 @@
  *
  * With one database (or every event on one shard) there is one part, written as it always was.
  */
-import { customerMovingError, groupByShard } from "../db/shards";
+import { asCustomerMoving, groupByShard } from "../db/shards";
 import type { Env } from "../env";
 import type { ReportingZoneSettings } from "../metrics/days";
 import type { NormalizedEvent } from "./normalize";
@@ -51,19 +51,9 @@ export async function writeEventsByShard(
         const result = await writeEvents(shard.db, items, receivedAt, zones);
         return { shard: shard.index, events: items, stored: true, result };
       } catch (error) {
-        return { shard: shard.index, events: items, stored: false, error: movingAware(error) };
+        return { shard: shard.index, events: items, stored: false, error: asCustomerMoving(error) };
       }
     }),
   );
   return parts.sort((a, b) => a.shard - b.shard);
-}
-
-/**
- * The error a write failed with, or the 503 `customer_moving` when it hit the move tool's fence (a
- * trigger raising `customer_moving` while the customer is copied to another shard): retry, and the
- * events land on the customer's new shard.
- */
-export function movingAware(error: unknown): unknown {
-  const message = String((error as Error | undefined)?.message ?? error);
-  return message.includes("customer_moving") ? customerMovingError() : error;
 }

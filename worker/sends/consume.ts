@@ -20,7 +20,7 @@
 import { type Ruleset, renderSend, type TemplateValues } from "../../dsl";
 import { channelFor } from "../channels/registry";
 import type { DeliveryOutcome, OutgoingMessage } from "../channels/types";
-import { allShards, isSharded, type Shard, slotShards } from "../db/shards";
+import { allShards, idShards, isSharded, type Shard } from "../db/shards";
 import type { Env } from "../env";
 import { idSlot } from "../ids";
 import { retryDelaySeconds } from "./backoff";
@@ -91,7 +91,7 @@ async function consumeAcrossShards(
   const groups = new Map<number, { shard: Shard; elsewhere: Shard[]; positions: number[] }>();
   messages.forEach((message, position) => {
     const parsed = parseSendQueueMessage(message.body);
-    const candidates = parsed.ok ? sendShards(env, parsed.message.sendId) : allShards(env);
+    const candidates = parsed.ok ? idShards(env, idSlot(parsed.message.sendId)) : allShards(env);
     const [shard, ...elsewhere] = candidates as [Shard, ...Shard[]];
     const group = groups.get(shard.index) ?? { shard, elsewhere, positions: [] };
     group.positions.push(position);
@@ -115,17 +115,6 @@ async function consumeAcrossShards(
     }),
   );
   return decisions;
-}
-
-/**
- * Where a send can be, most likely first: the shard(s) its id's slot names, then every other
- * shard (an id made before sharding carries no slot of its customer).
- */
-function sendShards(env: Env, sendId: string): Shard[] {
-  const slot = idSlot(sendId);
-  const likely = Number.isInteger(slot) ? slotShards(env, slot) : [];
-  const asked = new Set(likely.map((shard) => shard.index));
-  return [...likely, ...allShards(env).filter((shard) => !asked.has(shard.index))];
 }
 
 /**

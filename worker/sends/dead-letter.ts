@@ -5,7 +5,7 @@
  * On a sharded deployment the send is marked on its shard: the one its id's slot names, else (an id
  * made before sharding) the first other shard that holds it.
  */
-import { allShards, isSharded, slotShards } from "../db/shards";
+import { idShards, isSharded } from "../db/shards";
 import type { Env } from "../env";
 import { idSlot } from "../ids";
 import { logSendEvent } from "./log";
@@ -66,10 +66,7 @@ export async function consumeDeadLetters(
 /** `markDeadLettered` on the database that holds the send (one database: `DB`). */
 async function markDeadLetteredOnItsShard(env: Env, sendId: string, now: number): Promise<DeadLetterResult> {
   if (!isSharded(env)) return markDeadLettered(env.DB, sendId, now);
-  const slot = idSlot(sendId);
-  const likely = Number.isInteger(slot) ? slotShards(env, slot) : [];
-  const asked = new Set(likely.map((shard) => shard.index));
-  for (const shard of [...likely, ...allShards(env).filter((other) => !asked.has(other.index))]) {
+  for (const shard of idShards(env, idSlot(sendId))) {
     const result = await markDeadLettered(shard.db, sendId, now);
     if (result.kind !== "missing") return result;
   }

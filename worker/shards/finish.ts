@@ -15,7 +15,7 @@ import { type Shard, shardBinding, shardPlan } from "../db/shards";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { countFenceTriggers, dropFenceTriggerStatements, FENCE_TRIGGERS } from "./fence-triggers";
-import { countedShards, MOVE_LIMITS, queriesIssued } from "./plan";
+import { countingShards, MOVE_LIMITS, queriesIssued } from "./plan";
 
 /** What the finish removed from one shard. */
 export interface FinishedShard {
@@ -52,7 +52,7 @@ export async function finishGrowth(env: Env, start = 0): Promise<FinishReport> {
       "growth_in_progress",
       "A growth is in progress (SHARDS_FROM is set): finish after the deploy that removes SHARDS_FROM has rolled out everywhere.",
     );
-  const shards = countedShards(env);
+  const shards = countingShards(env);
   const moving = await shardsWithMovesUnderWay(shards);
   if (moving.length > 0)
     throw new ApiError(

@@ -14,7 +14,7 @@ import type { Env } from "../env";
 import { copyErasures } from "./erasures";
 import { installFenceTriggers } from "./fence-triggers";
 import { type MoveOutcome, moveCustomer, type SkipReason } from "./move-customer";
-import { countedShards, countToMove, destination, type Growth, MOVE_LIMITS, queriesIssued } from "./plan";
+import { countingShards, countToMove, destination, type Growth, MOVE_LIMITS, queriesIssued } from "./plan";
 
 /** Where a pass has got to: the old shard being walked and the last customer id handled on it. */
 export interface MoveCursor {
@@ -61,7 +61,7 @@ export async function movePass(
   growth: Growth,
   options: { limit: number; cursor: MoveCursor | null; now: number; shard?: number },
 ): Promise<MovePassReport> {
-  const shards = countedShards(env);
+  const shards = countingShards(env);
   const control = shards[0]?.db ?? env.DB;
   const moved: MovedCustomer[] = [];
   const skipped: SkippedCustomer[] = [];

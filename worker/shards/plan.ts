@@ -11,7 +11,6 @@ import {
   type Shard,
   SLOT_COUNT,
   shardBinding,
-  shardDatabase,
   shardOfSlot,
   shardPlan,
 } from "../db/shards";
@@ -61,12 +60,9 @@ export function growthOf(env: Env, from?: number): Growth {
   return { from: old, count: plan.count };
 }
 
-/** Every shard of the deployment, each through a counting handle. */
-export function countedShards(env: Env): Shard[] {
-  return allShards(env).map((shard) => ({
-    index: shard.index,
-    db: new CountedD1(shardDatabase(env, shard.index)),
-  }));
+/** Every shard of the deployment, each through a counting handle (`queriesIssued` sums them). */
+export function countingShards(env: Env): Shard[] {
+  return allShards(env).map((shard) => ({ index: shard.index, db: new CountedD1(shard.db) }));
 }
 
 /** Statements issued so far through the counting handles. */
@@ -102,12 +98,13 @@ export interface GrowthReport {
 /** The deployment's shards and the customers still to move. */
 export async function growthReport(env: Env, from?: number): Promise<GrowthReport> {
   const plan = shardPlan(env);
-  const shards = countedShards(env);
-  const counts: ShardCount[] = [];
-  for (const shard of shards) {
-    const row = await shard.db.prepare("SELECT count(*) AS n FROM customers").first<{ n: number }>();
-    counts.push({ index: shard.index, binding: shardBinding(shard.index), customers: row?.n ?? 0 });
-  }
+  const shards = countingShards(env);
+  const counts: ShardCount[] = await Promise.all(
+    shards.map(async (shard) => {
+      const row = await shard.db.prepare("SELECT count(*) AS n FROM customers").first<{ n: number }>();
+      return { index: shard.index, binding: shardBinding(shard.index), customers: row?.n ?? 0 };
+    }),
+  );
   const old = plan.from ?? from ?? null;
   if (old === null || old >= plan.count)
     return {

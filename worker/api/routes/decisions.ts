@@ -5,7 +5,7 @@
  *
  * A decision lives on its customer's shard (worker/db/shards.ts): the decision routes decide there,
  * the key lookup folded into that shard's read (every shard holds every key); a decision read by id
- * is found from the slot its id carries (worker/decisions/decision-shards.ts).
+ * is found from the slot its id carries (`idShards` in worker/db/shards.ts).
  *
  * Every answer reports the D1 rows the decision read (`meta.rows_read`, header `X-Rebound-Rows-Read`);
  * `?explain=1` adds the rule trace.
@@ -14,14 +14,13 @@ import type { Context } from "hono";
 import { OFFER_CONTEXTS, type OfferContext } from "../../../dsl";
 import { type AttributeValue, checkAttributes } from "../../attributes/check-attributes";
 import type { FoldedKeyCheck } from "../../auth/authenticate";
-import { customerShard } from "../../db/shards";
+import { customerShard, idShards } from "../../db/shards";
 import { type DecideRequest, decideAndRecord, type FoldedKey } from "../../decisions/decide-and-record";
 import { decisionRulesetOf } from "../../decisions/decision-ruleset";
-import { decisionShards } from "../../decisions/decision-shards";
 import { readDecision } from "../../decisions/respond";
 import { ApiError, type ErrorDetail, validationFailed } from "../../errors";
 import { validateDecisionRequest } from "../../generated/validators.js";
-import { isDecisionId } from "../../ids";
+import { idSlot, isDecisionId } from "../../ids";
 import { REQUEST_LIMITS } from "../../limits";
 import type { AppEnv, RouteDef } from "../app-env";
 import { getDecisionDoc, getNextOfferDoc, postDecisionDoc } from "../docs/decisions";
@@ -119,7 +118,7 @@ async function getDecision(c: Context<AppEnv>): Promise<Response> {
 /** The decision with its redemption, from the first shard that holds it; rows read on every shard asked. */
 async function findDecision(c: Context<AppEnv>, decisionId: string, now: number) {
   let rowsRead = 0;
-  for (const shard of decisionShards(c.env, decisionId)) {
+  for (const shard of idShards(c.env, idSlot(decisionId))) {
     const found = await readDecision(shard.db, decisionId, now);
     rowsRead += found.rowsRead;
     if (found.decision) return { ...found, rowsRead };

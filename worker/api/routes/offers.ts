@@ -9,15 +9,15 @@
  * `decision_not_found`. Decline mirrors it (409 `offer_accepted`).
  *
  * The answer is recorded on the decision's shard, found from the slot its id carries
- * (worker/decisions/decision-shards.ts).
+ * (`idShards` in worker/db/shards.ts).
  */
 import type { Context } from "hono";
 import type { Ruleset } from "../../../dsl";
-import { decisionShards } from "../../decisions/decision-shards";
+import { idShards } from "../../db/shards";
 import { type OfferResponse, respondToOffer } from "../../decisions/respond";
 import type { Env } from "../../env";
 import { ApiError } from "../../errors";
-import { isDecisionId } from "../../ids";
+import { idSlot, isDecisionId } from "../../ids";
 import type { AppEnv, RouteDef } from "../app-env";
 import { acceptOfferDoc, declineOfferDoc } from "../docs/decisions";
 import { decisionView, redemptionView } from "./decision-view";
@@ -96,7 +96,7 @@ async function respondOnShard(
   let rowsRead = 0;
   let rowsWritten = 0;
   let outcome: Awaited<ReturnType<typeof respondToOffer>> | null = null;
-  for (const shard of decisionShards(env, decisionId)) {
+  for (const shard of idShards(env, idSlot(decisionId))) {
     outcome = await respondToOffer(shard.db, decisionId, response, now, ruleset);
     rowsRead += outcome.rowsRead;
     rowsWritten += outcome.rowsWritten;
