@@ -156,6 +156,28 @@ describe("failures", () => {
     await expectSameAsOneDatabase(deployment, [TICK_0, TICK_1], true);
   });
 
+  it("one database: a tick that dies mid-run is finished by a later tick, its counts matching its sends", async () => {
+    const deployment = await deployments();
+    const failing = new FailingD1(deployment.one.DB, 40);
+    const died = await runTick({ ...deployment.one, DB: failing }, TICK_0, {
+      ruleset: deployedRuleset(),
+      audiencePageSize: 4,
+    });
+    expect(died.errors.length).toBeGreaterThan(0);
+    const partly = (await sendKeys([deployment.one.DB])).filter((key) => key.startsWith("campaign/"));
+    expect(partly.length).toBeGreaterThan(0);
+
+    // The dead tick's lease lapses; the first tick after it resumes the run at its saved cursor.
+    await runTick(deployment.one, TICK_0 + LATER, { ruleset: deployedRuleset(), audiencePageSize: 4 });
+    const sent = (await sendKeys([deployment.one.DB])).filter((key) =>
+      key.startsWith(`campaign/spring_winback/${OCCURRENCE_KEY}/0/`),
+    ).length;
+    expect(sent).toBeGreaterThan(partly.length);
+    expect((await runTotals([deployment.one.DB]))[`spring_winback/${OCCURRENCE_KEY}/0/done`]?.sent).toBe(
+      sent,
+    );
+  });
+
   it("a consumer that runs out of queries is continued by its redelivery, or by the next tick", async () => {
     const deployment = await deployments();
     const starve = { queryBudget: 60, audiencePageSize: 5 };

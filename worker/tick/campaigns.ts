@@ -69,7 +69,7 @@ export async function runCampaigns(tc: TickContext, from: number): Promise<void>
         step,
         resumed: held.resumed,
       });
-      await runHeld(tc, stage, held);
+      await runHeld(tc, stage, tc.dryRun ? held : await withOrphanSends(tc, held));
     }
   }
 }
@@ -86,7 +86,7 @@ function rulesetStages(tc: TickContext): Map<string, CampaignStage> {
 
 /** Resumes runs whose lease lapsed (a sharded tick's publish unit, on its shard). */
 export async function resumeLapsedCampaigns(tc: TickContext): Promise<void> {
-  await resumeLapsed(tc, rulesetStages(tc), true);
+  await resumeLapsed(tc, rulesetStages(tc));
 }
 
 /**
@@ -122,15 +122,16 @@ export async function runCampaignUnit(
     step: unit.step,
     resumed: held.resumed,
   });
-  await runHeld(tc, stage, held.resumed ? await withOrphanSends(tc, held) : held);
+  await runHeld(tc, stage, await withOrphanSends(tc, held));
 }
 
 /**
- * A run taken over from a consumer that died: the sends it stored after its last saved page are
+ * A run taken over from a tick or consumer that died: the sends it stored after its last saved page are
  * added to the run's counts (the resumed audience no longer reads those customers), so the run's
  * totals match a run that never died. One range seek of the sends key.
  */
 async function withOrphanSends(tc: TickContext, held: HeldRun): Promise<HeldRun> {
+  if (!held.resumed) return held;
   const { row } = held;
   const orphans = await tc.env.DB.prepare(
     `SELECT count(*) AS sent, coalesce(sum(not_before > created_at), 0) AS deferred FROM sends
@@ -150,13 +151,12 @@ async function withOrphanSends(tc: TickContext, held: HeldRun): Promise<HeldRun>
 }
 
 /**
- * Resumes lapsed runs; false when the budget ran out before all were. `countOrphans` (a sharded
- * tick's units): count the sends a dead holder stored after its last saved page.
+ * Resumes lapsed runs, counting the sends a dead holder stored after its last saved page; false when
+ * the budget ran out before all were.
  */
 async function resumeLapsed(
   tc: TickContext,
   stagesByKey: ReadonlyMap<string, CampaignStage>,
-  countOrphans = false,
 ): Promise<boolean> {
   const lapsed = await lapsedRuns(tc.env.DB, tc.now, 50);
   for (const row of lapsed) {
@@ -174,7 +174,7 @@ async function resumeLapsed(
       step: row.step,
       cursor: row.cursor,
     });
-    const counted = countOrphans && !tc.dryRun ? await withOrphanSends(tc, held) : held;
+    const counted = tc.dryRun ? held : await withOrphanSends(tc, held);
     await runHeld(tc, stagesByKey.get(stageKey(row.campaign, Number(row.step), row.offset_ms)), counted);
   }
   return true;
