@@ -275,6 +275,20 @@ async function fenceOn(db: D1Database, id: string): Promise<string | null> {
   return row?.state ?? null;
 }
 
+/**
+ * Twenty customers with histories on four shards, and the first of them a growth to five moves:
+ * its old shard, the five databases, an admin key, and the growing deployment.
+ */
+async function oneMover(prefix: string) {
+  const dbs = databases();
+  const customers = customerIds(prefix, 20);
+  const key = await adminKey(dbs);
+  await seed(await shardedEnv(dbs.slice(0, 4)), key, customers);
+  const id = movers(customers)[0] as string;
+  const growing = await shardedEnv(dbs, { SHARDS_FROM: "4" });
+  return { dbs, key, id, old: dbs[placedShard(id, 4)] as D1Database, growing };
+}
+
 describe("growing from 4 to 5 shards", () => {
   it("moves every customer whose slot moves, exactly, and leaves the others untouched", async () => {
     const dbs = databases();
@@ -336,13 +350,7 @@ describe("growing from 4 to 5 shards", () => {
   });
 
   it("refuses a write that races the move with 503 customer_moving; the retry lands once on the new shard", async () => {
-    const dbs = databases();
-    const customers = customerIds("cus_race", 20);
-    const four = await shardedEnv(dbs.slice(0, 4));
-    const key = await adminKey(dbs);
-    await seed(four, key, customers);
-    const id = movers(customers)[0] as string;
-    const growing = await shardedEnv(dbs, { SHARDS_FROM: "4" });
+    const { dbs, key, id, growing } = await oneMover("cus_race");
     const move = moveOf(id);
     const late = {
       id: `evt_${id}_late`,
@@ -406,20 +414,13 @@ describe("growing from 4 to 5 shards", () => {
   });
 
   it("skips a customer whose send is being delivered, and moves it once the send settles", async () => {
-    const dbs = databases();
-    const customers = customerIds("cus_busy", 20);
-    const four = await shardedEnv(dbs.slice(0, 4));
-    const key = await adminKey(dbs);
-    await seed(four, key, customers);
-    const id = movers(customers)[0] as string;
-    const old = dbs[placedShard(id, 4)] as D1Database;
+    const { dbs, key, id, old, growing } = await oneMover("cus_busy");
     await old
       .prepare(
         "UPDATE sends SET status = 'sending', attempts = 1, lease_expires_at = ? WHERE customer_id = ? AND step = 'day-3'",
       )
       .bind(T0 + 60_000, id)
       .run();
-    const growing = await shardedEnv(dbs, { SHARDS_FROM: "4" });
 
     const first = await request(growing, "/v1/admin/shards/move", { key, body: { limit: 15 } });
     const skipped = first.body.skipped.find((s: Json) => s.customer_id === id);
@@ -437,13 +438,7 @@ describe("growing from 4 to 5 shards", () => {
   });
 
   it("waits while a campaign run on the old shard is unfinished, even one paused with its lease lapsed", async () => {
-    const dbs = databases();
-    const customers = customerIds("cus_paused", 20);
-    const four = await shardedEnv(dbs.slice(0, 4));
-    const key = await adminKey(dbs);
-    await seed(four, key, customers);
-    const id = movers(customers)[0] as string;
-    const old = dbs[placedShard(id, 4)] as D1Database;
+    const { dbs, key, id, old, growing } = await oneMover("cus_paused");
     // A run paused between pages: still running, its lease already lapsed, customers ahead of its
     // cursor. Moving one of them now could make it miss the occurrence.
     await old
@@ -454,7 +449,6 @@ describe("growing from 4 to 5 shards", () => {
            '', '{}', 0, 0)`,
       )
       .run();
-    const growing = await shardedEnv(dbs, { SHARDS_FROM: "4" });
 
     const first = await request(growing, "/v1/admin/shards/move", { key, body: { limit: 15 } });
     const skipped = first.body.skipped.find((s: Json) => s.customer_id === id);
@@ -469,13 +463,7 @@ describe("growing from 4 to 5 shards", () => {
   });
 
   it("waits while the new shard's lifecycle scans are ahead of the old shard's", async () => {
-    const dbs = databases();
-    const customers = customerIds("cus_lifecycle", 20);
-    const four = await shardedEnv(dbs.slice(0, 4));
-    const key = await adminKey(dbs);
-    await seed(four, key, customers);
-    const id = movers(customers)[0] as string;
-    const old = dbs[placedShard(id, 4)] as D1Database;
+    const { dbs, key, id, old, growing } = await oneMover("cus_lifecycle");
     const fresh = dbs[4] as D1Database;
     const mark = async (db: D1Database, value: number) =>
       db
@@ -489,7 +477,6 @@ describe("growing from 4 to 5 shards", () => {
     // the two would be scanned on neither shard if it moved now.
     await mark(old, T0);
     await mark(fresh, T0 + 60 * 60_000);
-    const growing = await shardedEnv(dbs, { SHARDS_FROM: "4" });
 
     const first = await request(growing, "/v1/admin/shards/move", { key, body: { limit: 15 } });
     expect(first.body.skipped.find((s: Json) => s.customer_id === id)).toMatchObject({

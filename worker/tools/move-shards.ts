@@ -6,7 +6,8 @@
  * being delivered or a campaign run was running), waiting `--wait` seconds between passes. With
  * `--parallel` it runs one pass per old shard side by side (`shard` in the request). One line of
  * progress per call; the last line is the summary as JSON. Safe to stop and run again at any point:
- * every step of a move is idempotent.
+ * every step of a move is idempotent. `--from <old count>` names the growth once `SHARDS_FROM` is no
+ * longer set (to sweep customers left on an old shard).
  *
  * `npm run shards:move -- --finish --url … --key …`: once the deploy that removes `SHARDS_FROM` has
  * rolled out everywhere, calls `POST /v1/admin/shards/finish` (with each answer's `next_shard` until
@@ -24,8 +25,12 @@ const { values } = parseArgs({
     passes: { type: "string", default: "50" },
     parallel: { type: "boolean", default: false },
     finish: { type: "boolean", default: false },
+    from: { type: "string" },
   },
 });
+
+/** An answer that is not a success, as the API's error body says it (code, message, details). */
+class CallError extends Error {}
 
 /** One call's answer (worker/shards/move-pass.ts). */
 interface MoveAnswer {
@@ -60,8 +65,21 @@ async function post<T>(url: string, key: string, path: string, body: Record<stri
     body: JSON.stringify(body),
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
+  if (!response.ok) throw new CallError(`POST ${path} answered ${response.status}: ${errorText(text)}`);
   return JSON.parse(text) as T;
+}
+
+/** `code: message (path: problem; …)` from an API error body, or the body as it came. */
+function errorText(body: string): string {
+  try {
+    const { error } = JSON.parse(body) as {
+      error: { code: string; message: string; details?: { path: string; message: string }[] };
+    };
+    const details = (error.details ?? []).map((detail) => `${detail.path || "body"}: ${detail.message}`);
+    return `${error.code}: ${error.message}${details.length > 0 ? ` (${details.join("; ")})` : ""}`;
+  } catch {
+    return body;
+  }
 }
 
 function callMove(url: string, key: string, body: Record<string, unknown>): Promise<MoveAnswer> {
@@ -97,7 +115,7 @@ async function runPass(
   url: string,
   key: string,
   label: string,
-  request: { limit: number; shard?: number },
+  request: { limit: number; shard?: number; from?: number },
   totals: Totals,
 ): Promise<{ last: MoveAnswer; busy: boolean }> {
   let cursor: string | null = null;
@@ -123,21 +141,29 @@ async function runPass(
  * Runs passes until one ends with nothing remaining (or, when the count is too costly to make, a
  * pass that found no one to move), or `passes` were run. Answers the totals and what remains.
  */
-async function moveShards(url: string, key: string, limit: number, waitSeconds: number, passes: number) {
+async function moveShards(
+  url: string,
+  key: string,
+  limit: number,
+  waitSeconds: number,
+  passes: number,
+  from: number | undefined,
+) {
+  const base = from === undefined ? { limit } : { limit, from };
   const totals: Totals = { moved: 0, rows: 0, skipped: 0, calls: 0 };
   let remaining: number | null = null;
   for (let pass = 1; pass <= passes; pass += 1) {
     let outcomes: { last: MoveAnswer; busy: boolean }[];
     if (values.parallel) {
-      const first = await runPass(url, key, `pass ${pass} shard 0`, { limit, shard: 0 }, totals);
+      const first = await runPass(url, key, `pass ${pass} shard 0`, { ...base, shard: 0 }, totals);
       const others = await Promise.all(
         Array.from({ length: first.last.from - 1 }, (_, i) =>
-          runPass(url, key, `pass ${pass} shard ${i + 1}`, { limit, shard: i + 1 }, totals),
+          runPass(url, key, `pass ${pass} shard ${i + 1}`, { ...base, shard: i + 1 }, totals),
         ),
       );
       outcomes = [first, ...others];
     } else {
-      outcomes = [await runPass(url, key, `pass ${pass}`, { limit }, totals)];
+      outcomes = [await runPass(url, key, `pass ${pass}`, base, totals)];
     }
     const counts = outcomes.map((outcome) => outcome.last.remaining);
     remaining = counts.includes(null) ? null : counts.reduce<number>((sum, n) => sum + (n ?? 0), 0);
@@ -152,7 +178,7 @@ async function moveShards(url: string, key: string, limit: number, waitSeconds: 
 async function main(): Promise<void> {
   if (!values.url || !values.key) {
     console.error(
-      "usage: npm run shards:move -- --url <Worker URL> --key <admin key> [--limit 10] [--wait 10] [--parallel]\n" +
+      "usage: npm run shards:move -- --url <Worker URL> --key <admin key> [--limit 10] [--wait 10] [--parallel] [--from <old count>]\n" +
         "       npm run shards:move -- --finish --url <Worker URL> --key <admin key>   (after SHARDS_FROM is removed)",
     );
     process.exit(2);
@@ -167,9 +193,15 @@ async function main(): Promise<void> {
     Number(values.limit),
     Number(values.wait),
     Number(values.passes),
+    values.from === undefined ? undefined : Number(values.from),
   );
   console.log(JSON.stringify({ ...summary, done: summary.remaining === 0 }));
   if (summary.remaining !== 0) process.exit(1);
 }
 
-await main();
+await main().catch((error: unknown) => {
+  // The API's refusal (no growth in progress, a bad key, …) is the whole story: no stack trace.
+  if (!(error instanceof CallError)) throw error;
+  console.error(`shards:move: ${error.message}`);
+  process.exit(1);
+});
