@@ -350,7 +350,7 @@ describe("growing from 4 to 5 shards", () => {
   });
 
   it("refuses a write that races the move with 503 customer_moving; the retry lands once on the new shard", async () => {
-    const { dbs, key, id, growing } = await oneMover("cus_race");
+    const { key, id, growing } = await oneMover("cus_race");
     const move = moveOf(id);
     const late = {
       id: `evt_${id}_late`,
